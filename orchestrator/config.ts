@@ -1,0 +1,98 @@
+// The only place that reads the environment. Parsed once with zod; the result is passed in everywhere else.
+import { z } from 'zod';
+
+const optionalString = z.string().trim().min(1).optional();
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().default('127.0.0.1'),
+    PORT: int(3000),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    DATA_DIR: z.string().default('.data'),
+    DATABASE_URL: z.string().url().optional(),
+    REDIS_URL: z.string().url().optional(),
+    REDIS_SERVER_BIN: z.string().default('redis-server'),
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('rolecall'),
+    ROLES_DIR: z.string().default('roles'),
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_BOT_TOKEN: optionalString,
+    SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: z.string().url().optional(),
+    OLLAMA_HOST: z.string().url().optional(),
+    LLM_TIMEOUT_MS: int(60_000, 1),
+    STEP_ATTEMPTS: int(3, 1),
+    STEP_BACKOFF_MS: int(2_000, 0),
+    WORKER_CONCURRENCY: int(10, 1),
+    WORKER_LOCK_MS: int(30_000, 1_000),
+    WORKER_STALLED_INTERVAL_MS: int(10_000, 500),
+  })
+  .superRefine((env, ctx) => {
+    if (!!env.SLACK_SIGNING_SECRET !== !!env.SLACK_BOT_TOKEN) {
+      const missing = env.SLACK_SIGNING_SECRET ? 'SLACK_BOT_TOKEN' : 'SLACK_SIGNING_SECRET';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when Slack is configured (set both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)' });
+    }
+    if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when OPENAI_BASE_URL is set (use any non-empty value for servers without keys)' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  http: { host: string; port: number };
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string };
+  redis: { kind: 'url'; url: string } | { kind: 'embedded'; bin: string; dir: string };
+  queuePrefix: string;
+  rolesDir: string;
+  slack?: { signingSecret: string; botToken: string; apiUrl: string };
+  llm: {
+    openai?: { apiKey: string; baseURL?: string };
+    ollama?: { host: string };
+    timeoutMs: number;
+  };
+  steps: { attempts: number; backoffMs: number };
+  worker: { concurrency: number; lockDurationMs: number; stalledIntervalMs: number };
+}
+
+/** Thrown when configuration is invalid: the operator's fault. The message names every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT },
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dir: `${e.DATA_DIR}/pglite` },
+    redis: e.REDIS_URL ? { kind: 'url', url: e.REDIS_URL } : { kind: 'embedded', bin: e.REDIS_SERVER_BIN, dir: `${e.DATA_DIR}/redis` },
+    queuePrefix: e.QUEUE_PREFIX,
+    rolesDir: e.ROLES_DIR,
+    slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
+      ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: withSlash(e.SLACK_API_URL) }
+      : undefined,
+    llm: {
+      openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL } : undefined,
+      ollama: e.OLLAMA_HOST ? { host: e.OLLAMA_HOST } : undefined,
+      timeoutMs: e.LLM_TIMEOUT_MS,
+    },
+    steps: { attempts: e.STEP_ATTEMPTS, backoffMs: e.STEP_BACKOFF_MS },
+    worker: { concurrency: e.WORKER_CONCURRENCY, lockDurationMs: e.WORKER_LOCK_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
+  };
+}
+
+const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);

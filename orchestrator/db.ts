@@ -1,0 +1,65 @@
+// Opens the database named by the config: PostgreSQL through @prisma/adapter-pg, or embedded PGlite.
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client';
+import type { Config } from './config';
+import { applyMigrations, type SqlRunner } from './migrate';
+
+export type Db = PrismaClient;
+
+export interface Database {
+  prisma: Db;
+  describe: string;
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(cfg: Config['database']): Promise<Database> {
+  return cfg.kind === 'postgres' ? openPostgres(cfg.url) : openPglite(cfg.dir);
+}
+
+function openPostgres(url: string): Database {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const runner: SqlRunner = {
+    exec: (sql) => pool.query(sql),
+    query: async (sql, params) => (await pool.query(sql, params as unknown[])).rows,
+  };
+  return {
+    prisma,
+    describe: `PostgreSQL ${redactUrl(url)}`,
+    migrate: () => applyMigrations(runner),
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dir: string): Promise<Database> {
+  mkdirSync(dir, { recursive: true });
+  const db = await PGlite.create(dir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const runner: SqlRunner = {
+    exec: (sql) => db.exec(sql),
+    query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params as unknown[])).rows,
+  };
+  return {
+    prisma,
+    describe: `embedded PGlite in ${dir}`,
+    migrate: () => applyMigrations(runner),
+    close: async () => {
+      await prisma.$disconnect();
+      await db.close();
+    },
+  };
+}
+
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
