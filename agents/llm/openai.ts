@@ -1,0 +1,42 @@
+import OpenAI from 'openai';
+import { isRetryableStatus, LlmError, type ChatRequest, type ChatResult, type LlmProvider } from './provider';
+
+export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeoutMs: number }): LlmProvider {
+  // Retries are the queue's job (backoff across attempts, visible in the thread), so the SDK does none.
+  const client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL, timeout: opts.timeoutMs, maxRetries: 0 });
+  return {
+    name: 'openai',
+    async complete(req: ChatRequest): Promise<ChatResult> {
+      try {
+        const res = await client.chat.completions.create({
+          model: req.model,
+          temperature: req.temperature,
+          messages: [
+            { role: 'system', content: req.system },
+            { role: 'user', content: req.user },
+          ],
+        });
+        const text = res.choices[0]?.message?.content;
+        if (!text) throw new LlmError(`model ${req.model} returned no content`, true);
+        return {
+          text,
+          model: res.model || req.model,
+          promptTokens: res.usage?.prompt_tokens ?? 0,
+          completionTokens: res.usage?.completion_tokens ?? 0,
+        };
+      } catch (e) {
+        throw toLlmError(e);
+      }
+    },
+  };
+}
+
+function toLlmError(e: unknown): LlmError {
+  if (e instanceof LlmError) return e;
+  if (e instanceof OpenAI.APIConnectionTimeoutError) return new LlmError('model request timed out', true);
+  if (e instanceof OpenAI.APIConnectionError) return new LlmError(`cannot reach the model server: ${e.message}`, true);
+  if (e instanceof OpenAI.APIError) {
+    return new LlmError(`model server answered ${e.status ?? '?'}: ${e.message}`, isRetryableStatus(e.status), e.status);
+  }
+  return new LlmError(`model call failed: ${(e as Error)?.message ?? String(e)}`, true);
+}

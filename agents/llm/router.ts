@@ -1,0 +1,35 @@
+// Chooses the provider for a role. With no provider configured, every role uses the offline demo model;
+// a role that names a provider that is not configured (while another one is) is a configuration error.
+import type { Config } from '../../orchestrator/config';
+import { ConfigError } from '../../orchestrator/config';
+import type { Role } from '../roles';
+import { demoProvider } from './demo';
+import { ollamaProvider } from './ollama';
+import { openAiProvider } from './openai';
+import type { LlmProvider } from './provider';
+
+export interface LlmRouter {
+  readonly describe: string;
+  forRole(role: Role): { provider: LlmProvider; model: string; temperature: number };
+}
+
+export function createLlmRouter(cfg: Config['llm'], roles: Iterable<Role>): LlmRouter {
+  const providers: Partial<Record<'openai' | 'ollama', LlmProvider>> = {};
+  if (cfg.openai) providers.openai = openAiProvider({ ...cfg.openai, timeoutMs: cfg.timeoutMs });
+  if (cfg.ollama) providers.ollama = ollamaProvider({ host: cfg.ollama.host, timeoutMs: cfg.timeoutMs });
+  const configured = Object.keys(providers);
+  if (configured.length === 0) {
+    const demo = demoProvider();
+    return { describe: 'offline demo model (no OPENAI_API_KEY or OLLAMA_HOST set)', forRole: (role) => ({ provider: demo, model: 'demo', temperature: role.llm_config.temperature }) };
+  }
+  for (const role of roles) {
+    if (!providers[role.llm_config.provider]) {
+      const variable = role.llm_config.provider === 'openai' ? 'OPENAI_API_KEY' : 'OLLAMA_HOST';
+      throw new ConfigError(`role ${role.role_id} uses provider ${role.llm_config.provider}, but ${variable} is not set`);
+    }
+  }
+  return {
+    describe: configured.join(' + '),
+    forRole: (role) => ({ provider: providers[role.llm_config.provider]!, model: role.llm_config.model, temperature: role.llm_config.temperature }),
+  };
+}

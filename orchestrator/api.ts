@@ -1,0 +1,22 @@
+// What the chat platform edges (bot/) may ask of the orchestrator.
+import type { InboundMessage } from './chat';
+import type { EngineDeps } from './deps';
+import { decide, retryStep, type DecideResult, type Decision } from './gates';
+
+export interface Orchestrator {
+  receive(message: InboundMessage): Promise<void>;
+  decide(approvalId: string, decision: Decision, userId: string, feedback?: string): Promise<DecideResult>;
+  gateIsOpen(approvalId: string): Promise<boolean>;
+  retry(stepId: string, userId: string): Promise<boolean>;
+}
+
+export function createOrchestrator(deps: EngineDeps): Orchestrator {
+  return {
+    receive: (message) => deps.queue.enqueue({ kind: 'intake', message }),
+    decide: (approvalId, decision, userId, feedback) => decide(deps, approvalId, decision, userId, feedback),
+    gateIsOpen: async (approvalId) => (await deps.prisma.approval.findUnique({ where: { id: approvalId } }))?.status === 'pending',
+    retry: (stepId, userId) => retryStep(deps, stepId, userId),
+  };
+}
+
+export type { DecideResult, Decision };

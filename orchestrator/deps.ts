@@ -1,0 +1,27 @@
+import type { Role } from '../agents/roles';
+import type { LlmRouter } from '../agents/llm/router';
+import type { ChatPort, ChatPorts, PlatformName } from './chat';
+import type { Db } from './db';
+import type { JobQueue } from './jobs';
+import type { Logger } from './log';
+
+export interface EngineDeps {
+  prisma: Db;
+  chat: ChatPorts;
+  queue: JobQueue;
+  roles: Map<string, Role>;
+  llm: LlmRouter;
+  log: Logger;
+}
+
+export function chatFor(deps: EngineDeps, platform: PlatformName): ChatPort {
+  const port = deps.chat[platform];
+  if (!port) throw new Error(`no chat connection configured for platform ${platform}`);
+  return port;
+}
+
+export function roleOf(deps: EngineDeps, roleId: string): Role {
+  const role = deps.roles.get(roleId);
+  if (!role) throw new Error(`role ${roleId} is not defined in roles/`);
+  return role;
+}

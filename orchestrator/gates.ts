@@ -1,0 +1,90 @@
+// Approval gates and the Retry button: one decision wins, durably; the workflow then moves on in a job.
+import { chatFor, roleOf, type EngineDeps } from './deps';
+import { postOnce, updatePost } from './posts';
+import { continueAfter } from './steps';
+import { threadOf } from './threads';
+import { decidedGateView, personaOf, rejectionSummaryView, retriedView } from './views';
+
+export type Decision = 'approved' | 'changes_requested' | 'rejected';
+
+export type DecideResult =
+  | { won: true }
+  | { won: false; reason: 'unknown' }
+  | { won: false; reason: 'already_decided'; status: string; decidedBy: string | null; decidedAt: Date | null };
+
+/** Records a person's decision on a gate. Exactly one decision per gate wins, even when clicks race. */
+export async function decide(deps: EngineDeps, approvalId: string, decision: Decision, userId: string, feedback?: string): Promise<DecideResult> {
+  const { count } = await deps.prisma.approval.updateMany({
+    where: { id: approvalId, status: 'pending' },
+    data: { status: decision, decidedBy: userId, decidedAt: new Date(), feedback: feedback ?? null },
+  });
+  // Enqueued in both cases: the job id is fixed, so this only re-delivers a decision whose job was lost.
+  const approval = await deps.prisma.approval.findUnique({ where: { id: approvalId } });
+  if (!approval) return { won: false, reason: 'unknown' };
+  if (approval.status !== 'pending') await deps.queue.enqueue({ kind: 'decision', approvalId });
+  if (count === 1) return { won: true };
+  return { won: false, reason: 'already_decided', status: approval.status, decidedBy: approval.decidedBy, decidedAt: approval.decidedAt };
+}
+
+/** Job: shows the decision on the gate message and acts on it. Safe to repeat. */
+export async function applyDecision(deps: EngineDeps, approvalId: string): Promise<void> {
+  const approval = await deps.prisma.approval.findUniqueOrThrow({ where: { id: approvalId }, include: { step: true, workflow: true } });
+  if (approval.status === 'pending') return;
+  const { step, workflow } = approval;
+  const role = roleOf(deps, step.roleId);
+  const thread = threadOf(workflow);
+  const who = chatFor(deps, workflow.platform).mention(approval.decidedBy!);
+  await updatePost(deps, {
+    key: `gate:${approval.id}`, workflowId: workflow.id, stepId: step.id, roleId: step.roleId, kind: 'gate', thread, persona: personaOf(role),
+    view: decidedGateView(role, approval.status, who, approval.decidedAt!, approval.feedback),
+  });
+  if (approval.status === 'approved') {
+    await deps.prisma.step.updateMany({ where: { id: step.id, revision: approval.revision, status: 'awaiting_approval' }, data: { status: 'completed' } });
+    await deps.prisma.workflow.updateMany({ where: { id: workflow.id, status: 'awaiting_approval' }, data: { status: 'running' } });
+    return continueAfter(deps, step.id);
+  }
+  if (approval.status === 'changes_requested') {
+    await deps.prisma.step.updateMany({
+      where: { id: step.id, revision: approval.revision },
+      data: { revision: approval.revision + 1, status: 'pending', feedback: approval.feedback },
+    });
+    await deps.prisma.workflow.updateMany({ where: { id: workflow.id, status: 'awaiting_approval' }, data: { status: 'running' } });
+    const current = await deps.prisma.step.findUniqueOrThrow({ where: { id: step.id } });
+    if (current.status === 'pending') await deps.queue.enqueue({ kind: 'step', stepId: current.id, revision: current.revision, run: current.runCount });
+    return;
+  }
+  await rejectWorkflow(deps, workflow.id, step.position, role.persona.display_name, who);
+}
+
+async function rejectWorkflow(deps: EngineDeps, workflowId: string, position: number, rejectedRole: string, who: string): Promise<void> {
+  await deps.prisma.workflow.updateMany({ where: { id: workflowId, status: { in: ['running', 'awaiting_approval', 'step_failed'] } }, data: { status: 'rejected', finishedAt: new Date() } });
+  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: { orderBy: { position: 'asc' } } } });
+  const name = (roleId: string) => roleOf(deps, roleId).persona.display_name;
+  const done = wf.steps.filter((s) => s.position < position && s.status === 'completed').map((s) => name(s.roleId));
+  const notRun = wf.steps.filter((s) => s.position > position).map((s) => name(s.roleId));
+  const summarizer = roleOf(deps, wf.steps.at(-1)!.roleId);
+  await postOnce(deps, {
+    key: `rejected:${wf.id}`, workflowId: wf.id, roleId: summarizer.role_id, kind: 'summary', thread: threadOf(wf), persona: personaOf(summarizer),
+    view: rejectionSummaryView(done, rejectedRole, notRun, who),
+  });
+  deps.log.info('workflow rejected', { workflowId });
+}
+
+/** The Retry button on a failed step. Only the first press re-runs it. */
+export async function retryStep(deps: EngineDeps, stepId: string, userId: string): Promise<boolean> {
+  const before = await deps.prisma.step.findUnique({ where: { id: stepId }, include: { workflow: true } });
+  if (!before || before.status !== 'failed') return false;
+  const { count } = await deps.prisma.step.updateMany({
+    where: { id: stepId, status: 'failed', runCount: before.runCount },
+    data: { status: 'pending', runCount: before.runCount + 1, error: null },
+  });
+  if (count !== 1) return false;
+  await deps.prisma.workflow.updateMany({ where: { id: before.workflowId, status: 'step_failed' }, data: { status: 'running' } });
+  await deps.queue.enqueue({ kind: 'step', stepId, revision: before.revision, run: before.runCount + 1 });
+  const role = roleOf(deps, before.roleId);
+  await updatePost(deps, {
+    key: `failure:${stepId}:r${before.revision}:n${before.runCount}`, workflowId: before.workflowId, stepId, roleId: before.roleId, kind: 'failure',
+    thread: threadOf(before.workflow), persona: personaOf(role), view: retriedView(role, chatFor(deps, before.workflow.platform).mention(userId)),
+  });
+  return true;
+}

@@ -1,0 +1,31 @@
+// Dispatches queue jobs to the orchestrator. The last failed attempt of a step fails it visibly in its thread.
+import type { EngineDeps } from './deps';
+import { applyDecision } from './gates';
+import { handleInbound } from './intake';
+import type { JobData } from './jobs';
+import type { JobContext, JobHandler } from './queue';
+import { failStep, isPermanent, noteRetry, runStep } from './steps';
+
+export function createJobHandler(deps: EngineDeps): JobHandler {
+  return async (data: JobData, ctx: JobContext) => {
+    switch (data.kind) {
+      case 'intake':
+        return handleInbound(deps, data.message);
+      case 'decision':
+        return applyDecision(deps, data.approvalId);
+      case 'step':
+        return runStepWithFailure(deps, data, ctx);
+    }
+  };
+}
+
+async function runStepWithFailure(deps: EngineDeps, data: Extract<JobData, { kind: 'step' }>, ctx: JobContext): Promise<void> {
+  try {
+    await runStep(deps, data, ctx);
+  } catch (e) {
+    const message = (e as Error)?.message ?? String(e);
+    if (isPermanent(e) || ctx.attempt >= ctx.maxAttempts) return failStep(deps, data.stepId, message, ctx.attempt);
+    await noteRetry(deps, data.stepId, message, ctx).catch((err) => deps.log.warn('could not update status message', { error: String(err) }));
+    throw e;
+  }
+}

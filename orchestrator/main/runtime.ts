@@ -1,0 +1,104 @@
+// Composition root: builds every component from the parsed config and starts the HTTP server and/or the workers.
+import { serve, type ServerType } from '@hono/node-server';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createLlmRouter } from '../../agents/llm/router';
+import { loadRoles } from '../../agents/roles';
+import { mountSlack } from '../../bot/slack/app';
+import { slackChat, slackWebClient } from '../../bot/slack/chat';
+import { createHttpApp } from '../../web-admin/server';
+import { createOrchestrator } from '../api';
+import type { ChatPorts } from '../chat';
+import type { Config } from '../config';
+import { openDatabase, type Database } from '../db';
+import type { EngineDeps } from '../deps';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../embedded-redis';
+import { createJobHandler } from '../handler';
+import type { Logger } from '../log';
+import { createJobQueue, createJobWorker, redisConnection } from '../queue';
+import { checkTemplate, DEFAULT_TEMPLATE } from '../template';
+
+export interface RuntimeOptions {
+  server: boolean;
+  worker: boolean;
+  migrate: boolean;
+}
+
+export interface Runtime {
+  url?: string;
+  deps: EngineDeps;
+  close(): Promise<void>;
+}
+
+export async function startRuntime(config: Config, opts: RuntimeOptions, log: Logger): Promise<Runtime> {
+  const roles = loadRoles(config.rolesDir);
+  checkTemplate(DEFAULT_TEMPLATE, new Set(roles.keys()));
+  const llm = createLlmRouter(config.llm, roles.values());
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const fn of cleanup.reverse()) await fn().catch((e) => log.warn('shutdown step failed', { error: String(e) }));
+  };
+  try {
+    const redisUrl = await redisUrlFor(config, log, cleanup);
+    const db = await openDatabase(config.database);
+    cleanup.push(() => db.close());
+    await migrateIfAsked(db, opts.migrate, log);
+    const producer = redisConnection(redisUrl);
+    cleanup.push(() => producer.quit());
+    const queue = createJobQueue(producer, config.queuePrefix, config.steps);
+    cleanup.push(() => queue.close());
+    const chat: ChatPorts = config.slack ? { slack: slackChat(slackWebClient(config.slack.botToken, config.slack.apiUrl)) } : {};
+    const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, llm, log };
+    log.info(`roles: ${[...roles.keys()].join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
+    if (opts.worker) startWorker(config, deps, redisUrl, log, cleanup);
+    const url = opts.server ? await startServer(config, deps, producer, log, cleanup) : undefined;
+    return { url, deps, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+async function redisUrlFor(config: Config, log: Logger, cleanup: (() => Promise<unknown>)[]): Promise<string> {
+  if (config.redis.kind === 'url') {
+    log.info(`Redis: ${config.redis.url.replace(/\/\/[^@]*@/, '//***@')}`);
+    return config.redis.url;
+  }
+  const embedded: EmbeddedRedis = await startEmbeddedRedis(config.redis.bin, config.redis.dir);
+  cleanup.push(() => embedded.stop());
+  log.info(`Redis: embedded ${config.redis.bin} at ${embedded.url} (data in ${config.redis.dir}; set REDIS_URL to use your own)`);
+  return embedded.url;
+}
+
+async function migrateIfAsked(db: Database, migrate: boolean, log: Logger): Promise<void> {
+  log.info(`Database: ${db.describe}`);
+  if (!migrate) return;
+  const applied = await db.migrate();
+  log.info(applied.length ? `Database: applied migrations ${applied.join(', ')}` : 'Database: schema up to date');
+}
+
+function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Logger, cleanup: (() => Promise<unknown>)[]): Worker {
+  const connection = redisConnection(redisUrl);
+  const worker = createJobWorker(connection, config.queuePrefix, config.worker, createJobHandler(deps), (e, job) =>
+    log.warn('job failed', { job: job?.id, attempt: job?.attemptsMade, error: (e as Error)?.message ?? String(e) }),
+  );
+  cleanup.push(() => connection.quit());
+  cleanup.push(() => worker.close());
+  log.info(`Workers: concurrency ${config.worker.concurrency}, queue prefix ${config.queuePrefix}`);
+  return worker;
+}
+
+async function startServer(config: Config, deps: EngineDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[]): Promise<string> {
+  const http = createHttpApp([
+    { name: 'postgres', check: async () => void (await deps.prisma.$queryRaw`SELECT 1`) },
+    { name: 'redis', check: async () => void (await redis.ping()) },
+  ]);
+  if (config.slack) mountSlack(http, config.slack, createOrchestrator(deps), log);
+  const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  cleanup.push(() => new Promise((r) => server.close(() => r(undefined))));
+  const { port } = server.address() as { port: number };
+  const url = `http://${config.http.host}:${port}`;
+  log.info(`HTTP: listening on ${url} (Slack events at ${url}/slack/events)`);
+  return url;
+}

@@ -1,0 +1,3 @@
+import { main } from './entry';
+
+await main({ name: 'server', server: true, worker: false });

@@ -1,0 +1,3 @@
+import { main } from './entry';
+
+await main({ name: 'worker', server: false, worker: true });
