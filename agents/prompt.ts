@@ -9,7 +9,7 @@ export interface StepContext {
 }
 
 export function systemPrompt(role: Role): string {
-  return `${role.instructions.trim()}\n\nCommunication style: ${role.persona.style}\nAnswer in Slack-friendly markdown. Do not greet; start with the content.`;
+  return `You are the ${role.persona.display_name}, working with a software team in a chat thread.\n${role.instructions.trim()}\n\nCommunication style: ${role.persona.style}\nAnswer in Slack-friendly markdown. Do not greet; start with the content.`;
 }
 
 export function userPrompt(ctx: StepContext): string {

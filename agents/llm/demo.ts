@@ -8,7 +8,7 @@ export function demoProvider(): LlmProvider {
   return {
     name: 'demo',
     async complete(req: ChatRequest): Promise<ChatResult> {
-      const role = /You are the ([A-Za-z ]+?)\./.exec(req.system)?.[1] ?? 'assistant';
+      const role = /You are the ([A-Za-z ]+?)[.,]/.exec(req.system)?.[1] ?? 'assistant';
       const request = /^Request: (.*)$/m.exec(req.user)?.[1] ?? req.user.split('\n')[0] ?? '';
       const digest = createHash('sha256').update(req.system + req.user).digest('hex').slice(0, 8);
       const text = [
@@ -23,7 +23,7 @@ export function demoProvider(): LlmProvider {
 }
 
 function demoBody(role: string, request: string): string[] {
-  const subject = request.replace(/<@[A-Z0-9]+>/g, '').trim().slice(0, 80) || 'the request';
+  const subject = request.replace(/<@[A-Za-z0-9_]+>/g, '').trim().slice(0, 80) || 'the request';
   switch (role) {
     case 'Business Analyst':
       return [`• As a user, I want ${subject}, so that I can reach my goal.`, '• Acceptance: Given a signed-in user, When they use it, Then it works.'];

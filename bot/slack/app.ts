@@ -1,5 +1,5 @@
 // The Slack edge: Bolt listeners turn Slack events and clicks into orchestrator calls.
-import bolt from '@slack/bolt';
+import { App, LogLevel } from '@slack/bolt';
 import type { Hono } from 'hono';
 import type { Orchestrator } from '../../orchestrator/api';
 import type { InboundMessage } from '../../orchestrator/chat';
@@ -13,12 +13,12 @@ export interface SlackEdgeConfig {
   apiUrl: string;
 }
 
-export function mountSlack(hono: Hono, cfg: SlackEdgeConfig, orchestrator: Orchestrator, log: Logger): bolt.App {
+export function mountSlack(hono: Hono, cfg: SlackEdgeConfig, orchestrator: Orchestrator, log: Logger): App {
   const receiver = new HonoSlackReceiver(hono, cfg.signingSecret, log);
-  const app = new bolt.App({
+  const app = new App({
     receiver,
     token: cfg.botToken,
-    logLevel: bolt.LogLevel.ERROR,
+    logLevel: LogLevel.ERROR,
     clientOptions: { slackApiUrl: cfg.apiUrl },
   });
   app.error(async (e) => {
@@ -59,7 +59,7 @@ function inbound(teamId: string, e: SlackMessageEvent, mentioned: boolean): Inbo
     threadTs: e.thread_ts ?? e.ts,
     messageTs: e.ts,
     userId: e.user ?? 'unknown',
-    text: (e.text ?? '').replace(/<@[A-Z0-9]+>/g, '').trim(),
+    text: (e.text ?? '').replace(/<@[A-Za-z0-9_]+>/g, '').trim(),
     mentioned,
   };
 }

@@ -1,5 +1,5 @@
 // Buttons and the "Request changes" modal.
-import type bolt from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import type { DecideResult, Orchestrator } from '../../orchestrator/api';
 
 const MODAL_ID = 'request_changes_modal';
@@ -12,7 +12,7 @@ interface ButtonBody {
   actions: { value?: string }[];
 }
 
-export function registerInteractions(app: bolt.App, orchestrator: Orchestrator): void {
+export function registerInteractions(app: App, orchestrator: Orchestrator): void {
   for (const [actionId, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
     app.action(actionId, async ({ ack, body, client }) => {
       await ack();
@@ -77,7 +77,7 @@ export function explain(result: Exclude<DecideResult, { won: true }>): string {
   return `Already decided: ${STATUS_WORDS[result.status] ?? result.status} by <@${result.decidedBy}>${when}.`;
 }
 
-async function tellUser(client: bolt.App['client'], b: ButtonBody, text: string): Promise<void> {
+async function tellUser(client: App['client'], b: ButtonBody, text: string): Promise<void> {
   if (!b.channel?.id) return;
   await client.chat.postEphemeral({ channel: b.channel.id, user: b.user.id, text, thread_ts: b.message?.thread_ts ?? b.message?.ts });
 }

@@ -2,11 +2,10 @@
 // It verifies signatures and timestamps (both directions, 5 minutes) and answers only after the listeners
 // have run, so an event is acknowledged once it is safely on the queue, and Slack retries it otherwise.
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
-import bolt from '@slack/bolt';
+import { verifySlackRequest } from '@slack/bolt';
 import type { Hono } from 'hono';
 import type { Logger } from '../../orchestrator/log';
 
-const { verifySlackRequest } = bolt;
 const MAX_SKEW_S = 300;
 const ACK_TIMEOUT_MS = 2_800;
 

@@ -1,0 +1,75 @@
+// The whole user story on real Redis, Postgres and Bolt: mention -> plan -> personas -> gates -> summary.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buttonsOf, startHarness, waitFor, type Harness } from './support/harness';
+import { buttonClick, mention } from './support/slack-requests';
+
+let h: Harness;
+beforeEach(async () => { h = await startHarness(); });
+afterEach(async () => { await h.close(); });
+
+const gatePost = (h: Harness, threadTs: string, n: number) =>
+  h.threadPosts(threadTs).filter((c) => 'approve' in buttonsOf(c))[n - 1];
+
+describe('a Slack thread runs the default workflow end to end', () => {
+  it('acks at once, posts the plan, runs each role as its persona, stops at gates and finishes with a summary', async () => {
+    const ev = mention('we need a login page with SSO for our customer portal');
+    const started = performance.now();
+    const res = await h.post.event(ev);
+    expect(res.status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(3000);
+
+    const plan = await waitFor(() => h.threadPosts(ev.ts)[0], 'the plan');
+    expect(plan.params).toMatchObject({ channel: 'C_TEAM', thread_ts: ev.ts, username: 'Rolecall' });
+    expect(plan.params.text).toContain('Business Analyst');
+    expect(plan.params.text).toMatch(/Business Analyst\*\s+→\s+:vertical_traffic_light: approval gate/);
+    expect(plan.params.text).toMatch(/5\. \*Project Manager\*$/);
+
+    const gate1 = await waitFor(() => gatePost(h, ev.ts, 1), 'the first gate');
+    expect(gate1.params.username).toBe('Business Analyst');
+    expect(gate1.params.icon_emoji).toBe(':memo:');
+    const baOutput = h.threadPosts(ev.ts).find((c) => c.params.username === 'Business Analyst' && c.params.text.includes('says: done'));
+    expect(baOutput?.params.text).toBe('Business Analyst says: done for "we need a login page with SSO for our customer portal"');
+    // the status message was kept current with chat.update
+    const statusUpdates = h.slack.callsTo('chat.update').filter((c) => /Business Analyst\* finished/.test(c.params.text));
+    expect(statusUpdates).toHaveLength(1);
+    // nothing runs past the gate
+    expect(h.openai.requests).toHaveLength(1);
+
+    await h.post.interaction(buttonClick('approve', buttonsOf(gate1).approve!, { messageTs: tsOf(gate1), threadTs: ev.ts, user: 'U_BOB' }));
+    const decided = await waitFor(() => h.slack.callsTo('chat.update').find((c) => c.params.ts === tsOf(gate1) && /Approved/.test(c.params.text)), 'gate 1 updated');
+    expect(decided.params.text).toContain('Approved by <@U_BOB>');
+    expect(JSON.stringify(decided.params.blocks)).not.toContain('"actions"');
+    expect(JSON.stringify(decided.params.blocks)).toMatch(/decided \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
+
+    const gate2 = await waitFor(() => gatePost(h, ev.ts, 2), 'the second gate');
+    expect(gate2.params.username).toBe('Technical Architect');
+    // the architect saw the analyst's output as context
+    expect(h.openai.requests[1]!.messages[1]!.content).toContain('## Output of the Business Analyst');
+    await h.post.interaction(buttonClick('approve', buttonsOf(gate2).approve!, { messageTs: tsOf(gate2), threadTs: ev.ts }));
+
+    const wf = await waitFor(async () => (await h.prisma.workflow.findFirst({ where: { threadTs: ev.ts, status: 'completed' }, include: { steps: true, approvals: true, llmCalls: true, messages: true } })), 'completion');
+    const posts = h.threadPosts(ev.ts).map((c) => c.params.username);
+    expect(posts.at(-1)).toBe('Project Manager');
+    expect(h.threadPosts(ev.ts).at(-1)!.params.text).toContain('Project Manager says: done');
+    expect(new Set(posts)).toEqual(new Set(['Rolecall', 'Business Analyst', 'Technical Architect', 'Developer', 'QA Tester', 'Project Manager']));
+    expect(h.openai.requests.map((r) => r.model)).toEqual(Array(5).fill('gpt-4o-mini'));
+    // the Project Manager summarises with every previous output
+    const pmPrompt = h.openai.requests[4]!.messages[1]!.content;
+    for (const r of ['Business Analyst', 'Technical Architect', 'Developer', 'QA Tester']) expect(pmPrompt).toContain(`## Output of the ${r}`);
+
+    expect(wf.steps.every((s) => s.status === 'completed')).toBe(true);
+    expect(wf.approvals.map((a) => [a.status, a.decidedBy])).toEqual(expect.arrayContaining([['approved', 'U_BOB'], ['approved', 'U_ALICE']]));
+    expect(wf.llmCalls).toHaveLength(5);
+    for (const c of wf.llmCalls) {
+      expect(c).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', promptTokens: 100, completionTokens: 50, ok: true });
+      expect(Number(c.costUsd)).toBeCloseTo((100 * 0.15 + 50 * 0.6) / 1e6, 9);
+      expect(c.latencyMs).toBeGreaterThanOrEqual(0);
+    }
+    expect(wf.messages.every((m) => m.messageTs)).toBe(true);
+    expect(wf.messages.filter((m) => m.kind === 'output')).toHaveLength(5);
+    // every call used the bot token
+    expect(h.slack.callsTo('chat.postMessage').every((c) => c.auth === 'Bearer xoxb-test')).toBe(true);
+  });
+});
+
+const tsOf = (call: { response?: Record<string, any> }): string => call.response!.ts;

@@ -1,0 +1,84 @@
+// A local stand-in for the Slack Web API (https://slack.com/api/<method>) that records every call.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SlackCall {
+  method: string;
+  params: Record<string, any>;
+  auth?: string;
+  response?: Record<string, any>;
+}
+
+export interface FakeSlack {
+  url: string;
+  calls: SlackCall[];
+  callsTo(method: string): SlackCall[];
+  /** Make the next `count` calls to `method` answer with a Slack error. */
+  failNext(method: string, error: string, count?: number): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const calls: SlackCall[] = [];
+  const failures = new Map<string, { error: string; count: number }>();
+  let seq = 1_700_000_000;
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
+      const params = parseParams(req.headers['content-type'] ?? '', raw);
+      const call: SlackCall = { method, params, auth: req.headers.authorization };
+      calls.push(call);
+      const failure = failures.get(method);
+      if (failure && failure.count > 0) {
+        failure.count--;
+        call.response = { ok: false, error: failure.error };
+        return send(res, call.response);
+      }
+      call.response = answer(method, params, () => `${seq++}.000100`);
+      send(res, call.response);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/api/`,
+    calls,
+    callsTo: (m) => calls.filter((c) => c.method === m),
+    failNext: (method, error, count = 1) => void failures.set(method, { error, count }),
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+function answer(method: string, params: Record<string, any>, nextTs: () => string): Record<string, unknown> {
+  switch (method) {
+    case 'auth.test':
+      return { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'rolecall', team_id: 'T1', user_id: 'U_BOT', bot_id: 'B_SELF' };
+    case 'chat.postMessage': {
+      const ts = nextTs();
+      return { ok: true, channel: params.channel, ts, message: { ...params, ts, bot_id: 'B_SELF', type: 'message' } };
+    }
+    case 'chat.update':
+      return { ok: true, channel: params.channel, ts: params.ts, text: params.text };
+    case 'chat.postEphemeral':
+      return { ok: true, message_ts: nextTs() };
+    case 'views.open':
+      return { ok: true, view: { id: 'V1', ...params.view } };
+    default:
+      return { ok: false, error: 'unknown_method' };
+  }
+}
+
+function parseParams(contentType: string, raw: string): Record<string, any> {
+  if (!raw) return {};
+  if (contentType.startsWith('application/json')) return JSON.parse(raw);
+  const params: Record<string, any> = Object.fromEntries(new URLSearchParams(raw));
+  for (const k of ['blocks', 'attachments', 'metadata', 'view']) if (typeof params[k] === 'string') params[k] = JSON.parse(params[k]);
+  return params;
+}
+
+function send(res: http.ServerResponse, body: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
