@@ -1,0 +1,14 @@
+// `npm run db:migrate`: applies prisma/migrations to the configured database (DATABASE_URL, or embedded PGlite).
+import { ConfigError, loadConfig } from '../config';
+import { openDatabase } from '../db';
+
+try {
+  const config = loadConfig(process.env);
+  const db = await openDatabase(config.database);
+  const applied = await db.migrate();
+  console.log(`${db.describe}: ${applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'}`);
+  await db.close();
+} catch (e) {
+  process.stderr.write(`${e instanceof ConfigError ? '' : 'Migration failed: '}${(e as Error).message}\n`);
+  process.exit(e instanceof ConfigError ? 2 : 1);
+}
