@@ -27,6 +27,8 @@ export interface RuntimeOptions {
 export interface Runtime {
   url?: string;
   deps: EngineDeps;
+  /** Jobs on the queue by state (waiting, active, delayed, completed, failed, ...). */
+  queueCounts(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     log.info(`roles: ${[...roles.keys()].join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
     if (opts.worker) startWorker(config, deps, redisUrl, log, cleanup);
     const url = opts.server ? await startServer(config, deps, producer, log, cleanup) : undefined;
-    return { url, deps, close };
+    return { url, deps, close, queueCounts: () => queue.queue.getJobCounts() };
   } catch (e) {
     await close();
     throw e;

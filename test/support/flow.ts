@@ -1,0 +1,24 @@
+// Shared steps of the Slack user story, for tests that start from a particular point of it.
+import { buttonsOf, waitFor, type Harness } from './harness';
+import type { SlackCall } from './fake-slack';
+import { mention } from './slack-requests';
+
+export const tsOf = (call: SlackCall): string => call.response!.ts;
+
+export function gatePosts(h: Harness, threadTs: string): SlackCall[] {
+  return h.threadPosts(threadTs).filter((c) => 'approve' in buttonsOf(c));
+}
+
+export async function waitForGate(h: Harness, threadTs: string, n: number): Promise<SlackCall> {
+  return waitFor(() => gatePosts(h, threadTs)[n - 1], `gate ${n}`);
+}
+
+export async function startThread(h: Harness, text = 'we need a login page with SSO for our customer portal') {
+  const ev = mention(text);
+  const res = await h.post.event(ev);
+  if (res.status !== 200) throw new Error(`mention answered ${res.status}`);
+  return ev;
+}
+
+export const workflowOf = (h: Harness, threadTs: string) =>
+  h.prisma.workflow.findFirst({ where: { threadTs }, include: { steps: { orderBy: { position: 'asc' } }, approvals: true } });
