@@ -7,7 +7,7 @@ import { roleOf, type EngineDeps } from './deps';
 import type { JobContext } from './queue';
 import { postOnce, updatePost, type PostSpec } from './posts';
 import { ACTIVE_STATUSES, threadOf } from './threads';
-import { doneView, failedView, gateView, outputView, personaOf, retryingView, workingView } from './views';
+import { doneView, failedView, stoppedView, gateView, outputView, personaOf, retryingView, workingView } from './views';
 
 type StepWithWorkflow = Step & { workflow: Workflow };
 
@@ -98,6 +98,7 @@ export async function failStep(deps: EngineDeps, stepId: string, error: string, 
   const role = roleOf(deps, step.roleId);
   await deps.prisma.step.update({ where: { id: step.id }, data: { status: 'failed', error, finishedAt: new Date() } });
   await deps.prisma.workflow.updateMany({ where: { id: step.workflowId, status: { in: [...ACTIVE_STATUSES] } }, data: { status: 'step_failed' } });
+  await updatePost(deps, statusPost(deps, step, stoppedView(role)));
   await postOnce(deps, { ...basePost(deps, step), key: `failure:${step.id}:r${step.revision}:n${step.runCount}`, kind: 'failure', view: failedView(role, error, step.id, attempts) });
   deps.log.warn('step failed', { stepId, workflowId: step.workflowId, error });
 }

@@ -36,6 +36,10 @@ export function doneView(role: Role, seconds: number): MessageView {
   return { text: `:white_check_mark: *${role.persona.display_name}* finished in ${seconds.toFixed(1)} s.` };
 }
 
+export function stoppedView(role: Role): MessageView {
+  return { text: `:x: *${role.persona.display_name}* stopped: see below.` };
+}
+
 export function outputView(text: string, model: string): MessageView {
   return { text, context: `model: ${model}` };
 }

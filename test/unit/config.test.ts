@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../orchestrator/config';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with nothing set', () => {
+    const c = loadConfig({});
+    expect(c.database).toEqual({ kind: 'pglite', dir: '.data/pglite' });
+    expect(c.redis).toEqual({ kind: 'embedded', bin: 'redis-server', dir: '.data/redis' });
+    expect(c.slack).toBeUndefined();
+    expect(c.llm.openai).toBeUndefined();
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 3000 });
+  });
+
+  it('uses the given services and treats empty strings as unset', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/x', REDIS_URL: 'redis://r:6379', SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'xoxb', SLACK_API_URL: 'http://127.0.0.1:9/api', OLLAMA_HOST: '' });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db:5432/x' });
+    expect(c.redis).toEqual({ kind: 'url', url: 'redis://r:6379' });
+    expect(c.slack).toEqual({ signingSecret: 's', botToken: 'xoxb', apiUrl: 'http://127.0.0.1:9/api/' });
+    expect(c.llm.ollama).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ SLACK_SIGNING_SECRET: 's' }, 'SLACK_BOT_TOKEN'],
+    [{ SLACK_BOT_TOKEN: 'xoxb' }, 'SLACK_SIGNING_SECRET'],
+    [{ OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }, 'OPENAI_API_KEY'],
+    [{ STEP_ATTEMPTS: '0' }, 'STEP_ATTEMPTS'],
+    [{ QUEUE_PREFIX: 'a:b' }, 'QUEUE_PREFIX'],
+  ])('rejects %j naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`\\b${variable}:`));
+  });
+});

@@ -1,0 +1,99 @@
+// A worker process dies (SIGKILL) in the middle of a step's model call. BullMQ's stalled-job recovery hands the step
+// to another worker process, which runs it again; idempotency keys keep every post in the thread single.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startApp, baseEnv, killAllApps, type AppProcess } from './support/app-process';
+import { defaultScript } from './support/fake-openai';
+import { buttonsOf, startHarness, waitFor, type Harness } from './support/harness';
+import { buttonClick, mention } from './support/slack-requests';
+
+const REQUEST = 'we need a login page with SSO for our customer portal';
+const ROLES = ['Business Analyst', 'Technical Architect', 'Developer', 'QA Tester', 'Project Manager'];
+const outputOf = (role: string) => `${role} says: done for "${REQUEST}"`;
+
+let h: Harness;
+let releaseHungCall: (() => void) | undefined;
+
+beforeEach(async () => {
+  h = await startHarness({ worker: false, env: { WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000', LLM_TIMEOUT_MS: '30000' } });
+  // The first model call hangs until released (the worker is killed during it); every later call answers at once.
+  h.openai.script = (req, n) =>
+    n === 1 ? new Promise((resolve) => { releaseHungCall = () => resolve({ content: 'too late' }); }) : defaultScript(req, n);
+});
+
+afterEach(async () => {
+  await killAllApps();
+  releaseHungCall?.();
+  releaseHungCall = undefined;
+  await h.close();
+});
+
+const startWorker = (): AppProcess => startApp('orchestrator/main/worker.ts', { ...baseEnv(), ...h.env, LOG_LEVEL: 'info' });
+const tsOf = (call: { response?: Record<string, any> }): string => call.response!.ts;
+const gatePost = (threadTs: string, n: number) => h.threadPosts(threadTs).filter((c) => 'approve' in buttonsOf(c))[n - 1];
+const postsBy = (threadTs: string, role: string) => h.threadPosts(threadTs).filter((c) => c.params.username === role);
+
+describe('a worker killed mid-step', () => {
+  it('loses nothing and posts nothing twice', async () => {
+    const worker1 = startWorker();
+    await worker1.waitForOutput(/Workers: concurrency/, 20_000);
+
+    const ev = mention(REQUEST);
+    expect((await h.post.event(ev)).status).toBe(200);
+
+    // The Business Analyst step is in its model call in worker 1: kill the process without warning.
+    await waitFor(() => h.openai.requests.length >= 1, 'the first model call', 30_000);
+    const statusBeforeCrash = await waitFor(() => postsBy(ev.ts, 'Business Analyst').find((c) => /Business Analyst\* is working/.test(c.params.text)), 'the working status');
+    worker1.signal('SIGKILL');
+    expect(await worker1.exited).toMatchObject({ signal: 'SIGKILL' });
+    const killedAt = performance.now();
+
+    // A second worker recovers the stalled step and runs it again.
+    const worker2 = startWorker();
+    await h.openai.waitForRequest(2);
+    const recoveredAfterMs = performance.now() - killedAt;
+    expect(h.openai.requests[1]!.messages[0]!.content).toContain('You are the Business Analyst');
+    expect(recoveredAfterMs).toBeLessThan(15_000);
+
+    const gate1 = await waitFor(() => gatePost(ev.ts, 1), 'the first gate', 30_000);
+    expect(gate1.params.username).toBe('Business Analyst');
+
+    // The output was posted exactly once; the status message was posted once and then updated.
+    const ba = postsBy(ev.ts, 'Business Analyst');
+    expect(ba.filter((c) => c.params.text === outputOf('Business Analyst'))).toHaveLength(1);
+    expect(ba.filter((c) => /Business Analyst\*/.test(c.params.text) && /is working|finished in/.test(c.params.text))).toEqual([statusBeforeCrash]);
+    const statusUpdates = h.slack.callsTo('chat.update').filter((c) => c.params.ts === tsOf(statusBeforeCrash));
+    expect(statusUpdates.at(-1)!.params.text).toMatch(/Business Analyst\* finished in/);
+    expect(ba.map((c) => c.params.text)).toEqual([statusBeforeCrash.params.text, outputOf('Business Analyst'), gate1.params.text]);
+
+    const baStep = await h.prisma.step.findFirstOrThrow({ where: { roleId: 'business_analyst', workflow: { threadTs: ev.ts } } });
+    expect(baStep.status).toBe('awaiting_approval');
+    expect(baStep.output).toBe(outputOf('Business Analyst'));
+    const outputs = await h.prisma.agentMessage.findMany({ where: { stepId: baStep.id, kind: 'output' } });
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0]!.messageTs).toBe(tsOf(ba.find((c) => c.params.text === outputOf('Business Analyst'))!));
+    expect(await h.prisma.agentMessage.count({ where: { stepId: baStep.id, kind: 'status' } })).toBe(1);
+
+    // The rest of the workflow runs on worker 2.
+    await h.post.interaction(buttonClick('approve', buttonsOf(gate1).approve!, { messageTs: tsOf(gate1), threadTs: ev.ts }));
+    const gate2 = await waitFor(() => gatePost(ev.ts, 2), 'the second gate', 30_000);
+    expect(gate2.params.username).toBe('Technical Architect');
+    await h.post.interaction(buttonClick('approve', buttonsOf(gate2).approve!, { messageTs: tsOf(gate2), threadTs: ev.ts }));
+
+    const wf = await waitFor(
+      () => h.prisma.workflow.findFirst({ where: { threadTs: ev.ts, status: 'completed' }, include: { steps: true, messages: true, llmCalls: true } }),
+      'completion', 30_000,
+    );
+    expect(wf.steps.every((s) => s.status === 'completed')).toBe(true);
+    for (const role of ROLES) {
+      expect(h.threadPosts(ev.ts).filter((c) => c.params.username === role && c.params.text === outputOf(role)), role).toHaveLength(1);
+      // one status message per step, never re-posted
+      expect(postsBy(ev.ts, role).filter((c) => /is working/.test(c.params.text)), role).toHaveLength(1);
+    }
+    expect(wf.messages.filter((m) => m.kind === 'output')).toHaveLength(5);
+    expect(new Set(wf.messages.filter((m) => m.kind === 'output').map((m) => m.stepId)).size).toBe(5);
+    // 1 lost call (worker 1) + 5 answered ones; only the answered ones are recorded
+    expect(h.openai.requests).toHaveLength(6);
+    expect(wf.llmCalls).toHaveLength(5);
+    expect(worker2.proc.exitCode).toBeNull();
+  });
+});
