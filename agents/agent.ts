@@ -1,7 +1,11 @@
-// Runs one role on one step: builds the prompt, calls the role's model, measures the call.
-import type { LlmRouter } from './llm/router';
-import { LlmError, type ChatResult } from './llm/provider';
+// Runs one role on one task under its constraints: asks for structured output, validates it, checks forbidden
+// topics (lexically, then with the model as a second judge when the role asks for it), retries with the
+// problems as feedback, and escalates to a person when it still fails.
+import { checkOutput, feedbackFor, type Violation } from './constraints';
+import { LlmError, type ChatRequest, type ChatResult, type LlmProvider } from './llm/provider';
 import { costUsd } from './llm/pricing';
+import type { LlmRouter } from './llm/router';
+import { responseSchema } from './output-schema';
 import { systemPrompt, userPrompt, type StepContext } from './prompt';
 import type { Role } from './roles';
 
@@ -16,19 +20,90 @@ export interface LlmCallRecord {
   error?: string;
 }
 
-export type AgentOutcome = { ok: true; result: ChatResult; call: LlmCallRecord } | { ok: false; error: LlmError; call: LlmCallRecord };
+export interface RecordedViolation extends Violation {
+  action: 'retried' | 'escalated';
+}
 
-export async function runAgent(role: Role, router: LlmRouter, ctx: StepContext): Promise<AgentOutcome> {
-  const { provider, model, temperature } = router.forRole(role);
+interface Trace {
+  calls: LlmCallRecord[];
+  violations: RecordedViolation[];
+}
+
+export type AgentResult = Trace &
+  (
+    | { kind: 'ok'; data: Record<string, unknown>; text: string; model: string }
+    | { kind: 'escalate'; text: string; reasons: Violation[]; model: string }
+    | { kind: 'llm_error'; error: LlmError }
+  );
+
+export async function runAgent(role: Role, router: LlmRouter, ctx: StepContext): Promise<AgentResult> {
+  const route = router.forRole(role);
+  const trace: Trace = { calls: [], violations: [] };
+  const base: ChatRequest = {
+    model: route.model,
+    temperature: route.temperature,
+    system: systemPrompt(role),
+    user: userPrompt(ctx),
+    responseSchema: { name: `${role.role_id}_output`, schema: responseSchema(role.constraints.required_outputs) },
+  };
+  let feedback = '';
+  for (let attempt = 0; ; attempt++) {
+    const req = feedback ? { ...base, user: `${base.user}\n\n## Problems with your last answer\n${feedback}` } : base;
+    const answer = await callWithFallback(route.provider, req, role.llm_config.fallback_model, trace);
+    if (answer instanceof LlmError) return { ...trace, kind: 'llm_error', error: answer };
+    const checked = checkOutput(role, answer.text);
+    const violations = checked.ok ? await judge(role, route.provider, route.model, checked.text, trace) : checked.violations;
+    if (violations.length === 0 && checked.ok) return { ...trace, kind: 'ok', data: checked.data, text: checked.text, model: answer.model };
+    const last = attempt >= role.constraints.max_retries;
+    trace.violations.push(...violations.map((v) => ({ ...v, action: last ? ('escalated' as const) : ('retried' as const) })));
+    if (last) return { ...trace, kind: 'escalate', text: checked.text, reasons: violations, model: answer.model };
+    feedback = feedbackFor(violations);
+  }
+}
+
+async function callWithFallback(provider: LlmProvider, req: ChatRequest, fallbackModel: string | undefined, trace: Trace): Promise<ChatResult | LlmError> {
+  const first = await timedCall(provider, req, trace);
+  if (!(first instanceof LlmError) || !first.retryable || !fallbackModel || provider.name === 'demo') return first;
+  return timedCall(provider, { ...req, model: fallbackModel }, trace);
+}
+
+async function timedCall(provider: LlmProvider, req: ChatRequest, trace: Trace): Promise<ChatResult | LlmError> {
   const started = performance.now();
   try {
-    const result = await provider.complete({ model, temperature, system: systemPrompt(role), user: userPrompt(ctx) });
+    const r = await provider.complete(req);
     const latencyMs = Math.round(performance.now() - started);
-    const cost = costUsd(provider.name, result.model, result.promptTokens, result.completionTokens);
-    return { ok: true, result, call: { provider: provider.name, model: result.model, promptTokens: result.promptTokens, completionTokens: result.completionTokens, latencyMs, costUsd: cost, ok: true } };
+    trace.calls.push({ provider: provider.name, model: r.model, promptTokens: r.promptTokens, completionTokens: r.completionTokens, latencyMs, costUsd: costUsd(provider.name, r.model, r.promptTokens, r.completionTokens), ok: true });
+    return r;
   } catch (e) {
     const error = e instanceof LlmError ? e : new LlmError((e as Error).message, true);
-    const latencyMs = Math.round(performance.now() - started);
-    return { ok: false, error, call: { provider: provider.name, model, promptTokens: 0, completionTokens: 0, latencyMs, costUsd: 0, ok: false, error: error.message } };
+    trace.calls.push({ provider: provider.name, model: req.model, promptTokens: 0, completionTokens: 0, latencyMs: Math.round(performance.now() - started), costUsd: 0, ok: false, error: error.message });
+    return error;
+  }
+}
+
+const JUDGE_SCHEMA = {
+  type: 'object',
+  properties: { violations: { type: 'array', items: { type: 'object', properties: { topic_id: { type: 'string' }, reason: { type: 'string' } }, required: ['topic_id', 'reason'] } } },
+  required: ['violations'],
+};
+
+/** The model as a second judge of forbidden topics, for roles that ask for it (never the demo model). */
+async function judge(role: Role, provider: LlmProvider, model: string, text: string, trace: Trace): Promise<Violation[]> {
+  const topics = role.constraints.forbidden_topics;
+  if (!role.constraints.model_judge || provider.name === 'demo' || topics.length === 0) return [];
+  const answer = await timedCall(provider, {
+    model,
+    temperature: 0,
+    system: 'You review text written by a team role and report whether it strays into any of the forbidden topics listed. Report only clear cases.',
+    user: `Forbidden topics:\n${topics.map((t) => `- ${t.id}: ${t.description}`).join('\n')}\n\nText:\n${text}`,
+    responseSchema: { name: 'topic_review', schema: JUDGE_SCHEMA },
+  }, trace);
+  if (answer instanceof LlmError) return []; // the lexical check already passed; a failed second opinion blocks nothing
+  try {
+    const parsed = JSON.parse(answer.text) as { violations?: { topic_id: string; reason: string }[] };
+    const known = new Set(topics.map((t) => t.id));
+    return (parsed.violations ?? []).filter((v) => known.has(v.topic_id)).map((v) => ({ kind: 'forbidden_topic' as const, detail: `${v.topic_id}: ${v.reason} (model judge)` }));
+  } catch {
+    return [];
   }
 }

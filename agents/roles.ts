@@ -3,6 +3,32 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { schemaProblem } from './output-schema';
+
+const jsonSchemaObject = z.record(z.string(), z.unknown()).refine((s) => typeof s.type === 'string' || Array.isArray(s.anyOf) || Array.isArray(s.oneOf), {
+  message: 'must be a JSON schema with a type',
+});
+
+const forbiddenTopicSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case'),
+    description: z.string().min(3),
+    patterns: z.array(z.string().min(1)).min(1).superRefine((patterns, ctx) => {
+      patterns.forEach((p, i) => {
+        try {
+          new RegExp(p, 'im');
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', path: [i], message: `invalid regular expression: ${(e as Error).message}` });
+        }
+      });
+    }),
+  })
+  .strict();
+
+const mcpServerSchema = z.discriminatedUnion('transport', [
+  z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/), transport: z.literal('streamable_http'), url: z.string().url() }).strict(),
+  z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/), transport: z.literal('stdio'), command: z.string().min(1), args: z.array(z.string()).default([]) }).strict(),
+]);
 
 export const roleSchema = z
   .object({
@@ -16,16 +42,49 @@ export const roleSchema = z
       })
       .strict()
       .refine((p) => p.icon_emoji || p.icon_url, { message: 'needs icon_emoji or icon_url', path: ['icon_emoji'] }),
+    capabilities: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case')).min(1),
     instructions: z.string().min(20),
+    constraints: z
+      .object({
+        forbidden_topics: z.array(forbiddenTopicSchema).default([]),
+        required_outputs: z.array(z.object({ name: z.string().regex(/^[a-z][a-z0-9_]*$/), description: z.string().min(3), schema: jsonSchemaObject }).strict()).min(1),
+        max_output_chars: z.number().int().min(200).max(40_000).default(12_000),
+        max_retries: z.number().int().min(0).max(5).default(2),
+        model_judge: z.boolean().default(false),
+      })
+      .strict(),
+    tools: z
+      .object({
+        allow: z.array(z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-zA-Z0-9_-]+)?$/, 'must be tool_name or server.tool_name')).default([]),
+        mcp_servers: z.array(mcpServerSchema).default([]),
+      })
+      .strict()
+      .default({ allow: [], mcp_servers: [] }),
+    approval: z
+      .discriminatedUnion('policy', [
+        z.object({ policy: z.literal('none') }).strict(),
+        z.object({ policy: z.literal('any') }).strict(),
+        z.object({ policy: z.literal('rbac_role'), rbac_role: z.enum(['owner', 'admin', 'approver', 'viewer']) }).strict(),
+        z.object({ policy: z.literal('quorum'), quorum: z.number().int().min(2).max(20) }).strict(),
+      ])
+      .default({ policy: 'any' }),
     llm_config: z
       .object({
         provider: z.enum(['openai', 'ollama']),
         model: z.string().min(1),
         temperature: z.number().min(0).max(2).default(0.3),
+        fallback_model: z.string().min(1).optional(),
       })
       .strict(),
   })
-  .strict();
+  .strict()
+  .superRefine((role, ctx) => {
+    const servers = new Set(role.tools.mcp_servers.map((s) => s.name));
+    role.tools.allow.forEach((tool, i) => {
+      const server = tool.includes('.') ? tool.split('.')[0]! : undefined;
+      if (server && !servers.has(server)) ctx.addIssue({ code: 'custom', path: ['tools', 'allow', i], message: `names MCP server "${server}", which is not in tools.mcp_servers` });
+    });
+  });
 
 export type Role = z.infer<typeof roleSchema>;
 
@@ -58,6 +117,10 @@ export function parseRoleFile(file: string, text: string): Role {
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new RoleDefinitionError(`${file}: ${issues.join('; ')}`);
+  }
+  for (const out of parsed.data.constraints.required_outputs) {
+    const problem = schemaProblem(out.schema);
+    if (problem) throw new RoleDefinitionError(`${file}: constraints.required_outputs.${out.name}.schema: ${problem}`);
   }
   const expected = path.basename(file).replace(/\.ya?ml$/, '');
   if (parsed.data.role_id !== expected) {

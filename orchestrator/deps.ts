@@ -1,3 +1,4 @@
+import type { RoleRegistry } from '../agents/mcp/registry';
 import type { Role } from '../agents/roles';
 import type { LlmRouter } from '../agents/llm/router';
 import type { ChatPort, ChatPorts, PlatformName } from './chat';
@@ -9,7 +10,7 @@ export interface EngineDeps {
   prisma: Db;
   chat: ChatPorts;
   queue: JobQueue;
-  roles: Map<string, Role>;
+  roles: RoleRegistry;
   llm: LlmRouter;
   log: Logger;
 }

@@ -1,5 +1,5 @@
 // Runs a workflow step: the role's persona works in the thread, posts its output, then the workflow moves on.
-import { runAgent } from '../agents/agent';
+import { runAgent, type AgentResult } from '../agents/agent';
 import type { StepContext } from '../agents/prompt';
 import { LlmError } from '../agents/llm/provider';
 import type { Step, Workflow } from '../generated/prisma/client';
@@ -7,7 +7,7 @@ import { roleOf, type EngineDeps } from './deps';
 import type { JobContext } from './queue';
 import { postOnce, updatePost, type PostSpec } from './posts';
 import { ACTIVE_STATUSES, threadOf } from './threads';
-import { doneView, failedView, stoppedView, gateView, outputView, personaOf, retryingView, workingView } from './views';
+import { doneView, failedView, stoppedView, gateView, outputView, personaOf, retryingView, satisfactionView, workingView } from './views';
 
 type StepWithWorkflow = Step & { workflow: Workflow };
 
@@ -29,27 +29,37 @@ export async function runStep(deps: EngineDeps, data: { stepId: string; revision
   await deps.prisma.workflow.update({ where: { id: step.workflowId }, data: { status: 'running' } });
   await updatePost(deps, statusPost(deps, step, workingView(role, ctx.attempt, ctx.maxAttempts, step.revision)));
 
-  const output = await producedOutput(deps, step);
+  const { output, escalation } = await producedOutput(deps, step);
+  const gate = escalation !== null || (step.gateAfter && role.approval.policy !== 'none');
   await deps.prisma.step.update({
     where: { id: step.id },
-    data: { status: step.gateAfter ? 'awaiting_approval' : 'completed', output, finishedAt: new Date() },
+    data: { status: gate ? 'awaiting_approval' : 'completed', output, finishedAt: new Date() },
   });
   await updatePost(deps, statusPost(deps, step, doneView(role, (Date.now() - started) / 1000)));
   await continueAfter(deps, step.id);
 }
 
-/** The step's output: the one already posted for this revision (after a crash), or a new one from the model. */
-async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise<string> {
+/** The step's output: the one already posted for this revision (after a crash), or a new one from the role agent. */
+async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise<{ output: string; escalation: string | null }> {
   const key = `output:${step.id}:r${step.revision}`;
   const posted = await deps.prisma.agentMessage.findUnique({ where: { idempotencyKey: key } });
-  if (posted?.messageTs) return posted.text;
+  if (posted?.messageTs) return { output: posted.text, escalation: step.escalation };
   const role = roleOf(deps, step.roleId);
-  const outcome = await runAgent(role, deps.llm, await stepContext(deps, step));
-  await deps.prisma.llmCall.create({ data: { ...outcome.call, workflowId: step.workflowId, stepId: step.id } });
-  if (!outcome.ok) throw outcome.error.retryable ? outcome.error : new PermanentStepError(outcome.error.message);
-  const text = outcome.result.text;
-  await postOnce(deps, { ...basePost(deps, step), key, kind: 'output', view: outputView(text, outcome.result.model) });
-  return text;
+  const result = await runAgent(role, deps.llm, await stepContext(deps, step));
+  await recordTrace(deps, step, result);
+  if (result.kind === 'llm_error') throw result.error.retryable ? result.error : new PermanentStepError(result.error.message);
+  const escalation = result.kind === 'escalate' ? result.reasons.map((r) => `${r.kind}: ${r.detail}`).join('\n') : null;
+  await deps.prisma.step.update({ where: { id: step.id }, data: { escalation } });
+  await postOnce(deps, { ...basePost(deps, step), key, kind: 'output', view: outputView(result.text, result.model, escalation) });
+  return { output: result.text, escalation };
+}
+
+async function recordTrace(deps: EngineDeps, step: StepWithWorkflow, result: AgentResult): Promise<void> {
+  const ids = { workflowId: step.workflowId, stepId: step.id };
+  if (result.calls.length) await deps.prisma.llmCall.createMany({ data: result.calls.map((c) => ({ ...c, ...ids })) });
+  if (result.violations.length) {
+    await deps.prisma.constraintViolation.createMany({ data: result.violations.map((v) => ({ ...ids, roleId: step.roleId, kind: v.kind, detail: v.detail, action: v.action })) });
+  }
 }
 
 async function stepContext(deps: EngineDeps, step: StepWithWorkflow): Promise<StepContext> {
@@ -79,6 +89,12 @@ export async function continueAfter(deps: EngineDeps, stepId: string): Promise<v
     where: { id: step.workflowId, status: { in: ['running', 'awaiting_approval'] } },
     data: { status: 'completed', finishedAt: new Date() },
   });
+  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: step.workflowId } });
+  if (wf.status !== 'completed') return;
+  await postOnce(deps, {
+    key: `satisfaction:${wf.id}`, workflowId: wf.id, roleId: step.roleId, kind: 'satisfaction', thread: threadOf(wf),
+    persona: personaOf(roleOf(deps, step.roleId)), view: satisfactionView(wf.id),
+  });
   deps.log.info('workflow completed', { workflowId: step.workflowId });
 }
 
@@ -88,7 +104,7 @@ async function openGate(deps: EngineDeps, step: StepWithWorkflow): Promise<void>
   if (approval.status !== 'pending') return deps.queue.enqueue({ kind: 'decision', approvalId: approval.id });
   await deps.prisma.workflow.updateMany({ where: { id: step.workflowId, status: 'running' }, data: { status: 'awaiting_approval' } });
   const role = roleOf(deps, step.roleId);
-  const ts = await postOnce(deps, { ...basePost(deps, step), key: `gate:${approval.id}`, kind: 'gate', view: gateView(role, approval.id) });
+  const ts = await postOnce(deps, { ...basePost(deps, step), key: `gate:${approval.id}`, kind: 'gate', view: gateView(role, approval.id, step.escalation) });
   await deps.prisma.approval.update({ where: { id: approval.id }, data: { messageTs: ts } });
 }
 

@@ -1,4 +1,5 @@
 // Message views the orchestrator posts. Pure functions: platform rendering happens in bot/.
+import { DEMO_NOTICE } from '../agents/llm/demo';
 import type { Role } from '../agents/roles';
 import type { MessageView, Persona } from './chat';
 
@@ -40,13 +41,15 @@ export function stoppedView(role: Role): MessageView {
   return { text: `:x: *${role.persona.display_name}* stopped: see below.` };
 }
 
-export function outputView(text: string, model: string): MessageView {
-  return { text, context: `model: ${model}` };
+export function outputView(text: string, model: string, escalation: string | null = null): MessageView {
+  const held = escalation ? `:warning: *Held for review:* this output broke the role's constraints.\n` : '';
+  return { text: `${held}${text}`, context: model === 'demo' ? `model: demo. ${DEMO_NOTICE}` : `model: ${model}` };
 }
 
-export function gateView(role: Role, approvalId: string): MessageView {
+export function gateView(role: Role, approvalId: string, escalation: string | null = null): MessageView {
+  const why = escalation ? `\n:warning: It did not meet its constraints after ${role.constraints.max_retries + 1} tries:\n${escalation.split('\n').map((l) => `• ${truncate(l, 300)}`).join('\n')}\nApprove it anyway, request changes, or reject.` : '';
   return {
-    text: `:vertical_traffic_light: Please review the *${role.persona.display_name}* output above.`,
+    text: `:vertical_traffic_light: Please review the *${role.persona.display_name}* output above.${why}`,
     actions: [
       { id: 'approve', label: 'Approve', value: approvalId, style: 'primary' },
       { id: 'request_changes', label: 'Request changes', value: approvalId },
@@ -83,6 +86,16 @@ export function rejectionSummaryView(done: string[], rejectedRole: string, notRu
     notRun.length ? `Not run: ${notRun.join(', ')}` : '',
   ];
   return { text: lines.filter(Boolean).join('\n') };
+}
+
+export function satisfactionView(workflowId: string): MessageView {
+  return {
+    text: ':checkered_flag: *Workflow complete.* Was this helpful?',
+    actions: [
+      { id: 'satisfaction_up', label: '👍 Helpful', value: workflowId },
+      { id: 'satisfaction_down', label: '👎 Not helpful', value: workflowId },
+    ],
+  };
 }
 
 export function truncate(s: string, max: number): string {

@@ -30,7 +30,7 @@ describe('Request changes', () => {
     const rerun = h.openai.requests[1]!;
     expect(rerun.messages[0]!.content).toMatch(/^You are the Business Analyst/);
     expect(rerun.messages[1]!.content).toContain('## Changes requested by the reviewer\nAdd SAML as well as OIDC');
-    expect(rerun.messages[1]!.content).toContain('## Your previous draft\nBusiness Analyst says: done');
+    expect(rerun.messages[1]!.content).toContain('## Your previous draft\n*Requirements doc*\n*Problem statement:* Business Analyst says: done');
     const updated = h.slack.callsTo('chat.update').find((c) => c.params.ts === tsOf(gate))!;
     expect(updated.params.text).toContain('Changes requested by <@U_DANA>');
     expect(updated.params.text).toContain('> Add SAML as well as OIDC');

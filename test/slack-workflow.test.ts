@@ -28,7 +28,9 @@ describe('a Slack thread runs the default workflow end to end', () => {
     expect(gate1.params.username).toBe('Business Analyst');
     expect(gate1.params.icon_emoji).toBe(':memo:');
     const baOutput = h.threadPosts(ev.ts).find((c) => c.params.username === 'Business Analyst' && c.params.text.includes('says: done'));
-    expect(baOutput?.params.text).toBe('Business Analyst says: done for "we need a login page with SSO for our customer portal"');
+    // the structured output (validated against the role's schema) is rendered as markdown
+    expect(baOutput?.params.text).toMatch(/^\*Requirements doc\*\n\*Problem statement:\* Business Analyst says: done for "we need a login page with SSO for our customer portal"\n\*User stories:\*\n  • \*Story:\* Business Analyst says/);
+    expect(h.openai.requests[0]!.response_format?.json_schema?.name).toBe('business_analyst_output');
     // the status message was kept current with chat.update
     const statusUpdates = h.slack.callsTo('chat.update').filter((c) => /Business Analyst\* finished/.test(c.params.text));
     expect(statusUpdates).toHaveLength(1);
@@ -48,9 +50,18 @@ describe('a Slack thread runs the default workflow end to end', () => {
     await h.post.interaction(buttonClick('approve', buttonsOf(gate2).approve!, { messageTs: tsOf(gate2), threadTs: ev.ts }));
 
     const wf = await waitFor(async () => (await h.prisma.workflow.findFirst({ where: { threadTs: ev.ts, status: 'completed' }, include: { steps: true, approvals: true, llmCalls: true, messages: true } })), 'completion');
-    const posts = h.threadPosts(ev.ts).map((c) => c.params.username);
+    // the Project Manager posts the summary, then asks for a thumbs up or down
+    const rating = await waitFor(() => h.threadPosts(ev.ts).find((c) => 'satisfaction_up' in buttonsOf(c)), 'the satisfaction buttons');
+    expect(rating.params.username).toBe('Project Manager');
+    expect(buttonsOf(rating)).toEqual({ satisfaction_up: wf.id, satisfaction_down: wf.id });
+    const posts = h.threadPosts(ev.ts).filter((c) => c !== rating).map((c) => c.params.username);
     expect(posts.at(-1)).toBe('Project Manager');
-    expect(h.threadPosts(ev.ts).at(-1)!.params.text).toContain('Project Manager says: done');
+    expect(h.threadPosts(ev.ts).filter((c) => c !== rating).at(-1)!.params.text).toContain('Project Manager says: done');
+    await h.post.interaction(buttonClick('satisfaction_up', wf.id, { messageTs: tsOf(rating), threadTs: ev.ts, user: 'U_BOB' }));
+    await h.post.interaction(buttonClick('satisfaction_down', wf.id, { messageTs: tsOf(rating), threadTs: ev.ts, user: 'U_BOB' }));
+    await h.post.interaction(buttonClick('satisfaction_up', wf.id, { messageTs: tsOf(rating), threadTs: ev.ts, user: 'U_ALICE' }));
+    const votes = await h.prisma.satisfaction.findMany({ where: { workflowId: wf.id }, orderBy: { userId: 'asc' } });
+    expect(votes.map((v) => [v.userId, v.score])).toEqual([['U_ALICE', 1], ['U_BOB', -1]]);
     expect(new Set(posts)).toEqual(new Set(['Rolecall', 'Business Analyst', 'Technical Architect', 'Developer', 'QA Tester', 'Project Manager']));
     expect(h.openai.requests.map((r) => r.model)).toEqual(Array(5).fill('gpt-4o-mini'));
     // the Project Manager summarises with every previous output

@@ -1,8 +1,8 @@
-// Offline demo model: deterministic, no network, and it says so in every answer.
+// Offline demo model: deterministic, no network, and it says so (in its text, and in the post's model line).
 import { createHash } from 'node:crypto';
 import type { ChatRequest, ChatResult, LlmProvider } from './provider';
 
-export const DEMO_NOTICE = '_Offline demo model: deterministic placeholder text, not an AI answer. Configure OPENAI_API_KEY or OLLAMA_HOST for real output._';
+export const DEMO_NOTICE = 'Offline demo model: deterministic placeholder text, not an AI answer. Configure OPENAI_API_KEY or OLLAMA_HOST for real output.';
 
 export function demoProvider(): LlmProvider {
   return {
@@ -10,34 +10,52 @@ export function demoProvider(): LlmProvider {
     async complete(req: ChatRequest): Promise<ChatResult> {
       const role = /You are the ([A-Za-z ]+?)[.,]/.exec(req.system)?.[1] ?? 'assistant';
       const request = /^Request: (.*)$/m.exec(req.user)?.[1] ?? req.user.split('\n')[0] ?? '';
+      const subject = request.replace(/<@[A-Za-z0-9_]+>/g, '').trim().slice(0, 120) || 'the request';
       const digest = createHash('sha256').update(req.system + req.user).digest('hex').slice(0, 8);
-      const text = [
-        DEMO_NOTICE,
-        `*${role}* output for: "${request.slice(0, 200)}"`,
-        ...demoBody(role, request),
-        `(demo digest ${digest})`,
-      ].join('\n');
+      const text = req.responseSchema
+        ? JSON.stringify(instanceOf(req.responseSchema.schema, { role, subject, digest }, ''))
+        : `_${DEMO_NOTICE}_\n*${role}* on "${subject}" (demo ${digest})`;
       return { text, model: 'demo', promptTokens: countWords(req.system + req.user), completionTokens: countWords(text) };
     },
   };
 }
 
-function demoBody(role: string, request: string): string[] {
-  const subject = request.replace(/<@[A-Za-z0-9_]+>/g, '').trim().slice(0, 80) || 'the request';
-  switch (role) {
-    case 'Business Analyst':
-      return [`• As a user, I want ${subject}, so that I can reach my goal.`, '• Acceptance: Given a signed-in user, When they use it, Then it works.'];
-    case 'Technical Architect':
-      return ['• Components: web front end, API service, identity provider integration.', '• Risk: integration testing with the identity provider.'];
-    case 'Developer':
-      return ['• Plan: add the route, the service call and the configuration.', '```\n// demo: implementation sketch\n```'];
-    case 'QA Tester':
-      return ['• Test: happy path per acceptance criterion.', '• Test: invalid input and expired sessions.'];
-    case 'Project Manager':
-      return ['• Summary: requirements, design, implementation and test plan are ready.', '• Next: schedule the work.'];
+interface Seed {
+  role: string;
+  subject: string;
+  digest: string;
+}
+
+/** A deterministic value that satisfies the JSON schema (the subset roles use: object, array, string, enum, number, boolean). */
+export function instanceOf(schema: Record<string, any>, seed: Seed, name: string): unknown {
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  if (schema.const !== undefined) return schema.const;
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case 'object': {
+      const props = (schema.properties ?? {}) as Record<string, Record<string, any>>;
+      return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, instanceOf(v, seed, k)]));
+    }
+    case 'array': {
+      const n = Math.max(schema.minItems ?? 1, Math.min(2, schema.maxItems ?? 2));
+      return Array.from({ length: n }, (_, i) => instanceOf(schema.items ?? { type: 'string' }, { ...seed, digest: `${seed.digest}.${i + 1}` }, name));
+    }
+    case 'integer':
+    case 'number':
+      return Math.max(schema.minimum ?? 1, 1);
+    case 'boolean':
+      return true;
     default:
-      return [`• Notes on ${subject}.`];
+      return demoString(schema, seed, name);
   }
+}
+
+function demoString(schema: Record<string, any>, seed: Seed, name: string): string {
+  const label = name.replace(/_/g, ' ') || 'text';
+  let s = `[demo ${seed.digest}] ${seed.role}: ${label} for "${seed.subject}"`;
+  if (schema.minLength && s.length < schema.minLength) s = s.padEnd(schema.minLength, '.');
+  if (schema.maxLength && s.length > schema.maxLength) s = s.slice(0, schema.maxLength);
+  return s;
 }
 
 const countWords = (s: string) => s.split(/\s+/).filter(Boolean).length;

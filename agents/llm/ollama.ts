@@ -11,6 +11,7 @@ export function ollamaProvider(opts: { host: string; timeoutMs: number }): LlmPr
         const res = await client.chat({
           model: req.model,
           options: { temperature: req.temperature },
+          ...(req.responseSchema ? { format: req.responseSchema.schema } : {}),
           messages: [
             { role: 'system', content: req.system },
             { role: 'user', content: req.user },

@@ -11,6 +11,7 @@ export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeout
         const res = await client.chat.completions.create({
           model: req.model,
           temperature: req.temperature,
+          ...(req.responseSchema ? { response_format: { type: 'json_schema' as const, json_schema: { name: req.responseSchema.name, schema: req.responseSchema.schema, strict: false } } } : {}),
           messages: [
             { role: 'system', content: req.system },
             { role: 'user', content: req.user },

@@ -4,6 +4,8 @@ export interface ChatRequest {
   temperature: number;
   system: string;
   user: string;
+  /** Ask for JSON that matches this schema (structured output). */
+  responseSchema?: { name: string; schema: Record<string, unknown> };
 }
 
 export interface ChatResult {

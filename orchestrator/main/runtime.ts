@@ -3,6 +3,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createLlmRouter } from '../../agents/llm/router';
+import { mountMcp } from '../../agents/mcp/http';
+import { createRoleRegistry } from '../../agents/mcp/registry';
 import { loadRoles } from '../../agents/roles';
 import { mountSlack } from '../../bot/slack/app';
 import { slackChat, slackWebClient } from '../../bot/slack/chat';
@@ -16,6 +18,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../embedded-redis';
 import { createJobHandler } from '../handler';
 import type { Logger } from '../log';
 import { createJobQueue, createJobWorker, redisConnection } from '../queue';
+import { artifactStore, violationLog } from '../stores';
 import { checkTemplate, DEFAULT_TEMPLATE } from '../template';
 
 export interface RuntimeOptions {
@@ -33,9 +36,10 @@ export interface Runtime {
 }
 
 export async function startRuntime(config: Config, opts: RuntimeOptions, log: Logger): Promise<Runtime> {
-  const roles = loadRoles(config.rolesDir);
-  checkTemplate(DEFAULT_TEMPLATE, new Set(roles.keys()));
-  const llm = createLlmRouter(config.llm, roles.values());
+  const roleFiles = loadRoles(config.rolesDir);
+  const llm = createLlmRouter(config.llm, roleFiles.values());
+  const roles = createRoleRegistry(roleFiles, llm);
+  checkTemplate(DEFAULT_TEMPLATE, new Set(roles.ids()));
   const cleanup: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const fn of cleanup.reverse()) await fn().catch((e) => log.warn('shutdown step failed', { error: String(e) }));
@@ -51,7 +55,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     cleanup.push(() => queue.close());
     const chat: ChatPorts = config.slack ? { slack: slackChat(slackWebClient(config.slack.botToken, config.slack.apiUrl)) } : {};
     const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, llm, log };
-    log.info(`roles: ${[...roles.keys()].join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
+    log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
     if (opts.worker) startWorker(config, deps, redisUrl, log, cleanup);
     const url = opts.server ? await startServer(config, deps, producer, log, cleanup) : undefined;
     return { url, deps, close, queueCounts: () => queue.queue.getJobCounts() };
@@ -96,6 +100,7 @@ async function startServer(config: Config, deps: EngineDeps, redis: Redis, log: 
     { name: 'redis', check: async () => void (await redis.ping()) },
   ]);
   if (config.slack) mountSlack(http, config.slack, createOrchestrator(deps), log);
+  mountMcp(http, deps.roles, { llm: deps.llm, artifacts: artifactStore(deps.prisma), violations: violationLog(deps.prisma) });
   const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   cleanup.push(() => new Promise((r) => server.close(() => r(undefined))));

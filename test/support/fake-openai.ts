@@ -6,6 +6,7 @@ export interface ChatRequestBody {
   model: string;
   temperature?: number;
   messages: { role: string; content: string }[];
+  response_format?: { type: string; json_schema?: { name: string; schema: Record<string, any> } };
 }
 
 export type Reply = { status?: number; delayMs?: number; content?: string; error?: string };
@@ -22,7 +23,24 @@ export interface FakeOpenAI {
 
 export const roleOf = (req: ChatRequestBody) => /You are the ([A-Za-z ]+?)[.,]/.exec(req.messages[0]?.content ?? '')?.[1] ?? 'unknown';
 
-export const defaultScript: Script = (req) => ({ content: `${roleOf(req)} says: done for "${/^Request: (.*)$/m.exec(req.messages[1]?.content ?? '')?.[1] ?? ''}"` });
+export const requestOf = (req: ChatRequestBody) => /^Request: (.*)$/m.exec(req.messages[1]?.content ?? '')?.[1] ?? '';
+
+/** Answers like a cooperative model: JSON that fits the requested schema, every string saying who answered what. */
+export const defaultScript: Script = (req) => {
+  const line = `${roleOf(req)} says: done for "${requestOf(req)}"`;
+  const schema = req.response_format?.json_schema?.schema;
+  return { content: schema ? JSON.stringify(fill(schema, line)) : line };
+};
+
+/** A value that fits a JSON schema (objects, arrays, strings, numbers, booleans, enums). */
+export function fill(schema: Record<string, any>, text: string): unknown {
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  if (schema.type === 'object') return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, fill(v as Record<string, any>, text)]));
+  if (schema.type === 'array') return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () => fill(schema.items ?? { type: 'string' }, text));
+  if (schema.type === 'number' || schema.type === 'integer') return 1;
+  if (schema.type === 'boolean') return true;
+  return text;
+}
 
 export async function startFakeOpenAI(script: Script = defaultScript): Promise<FakeOpenAI> {
   const requests: ChatRequestBody[] = [];

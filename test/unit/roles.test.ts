@@ -9,7 +9,13 @@ persona:
   display_name: Designer
   icon_emoji: ":art:"
   style: Visual and concise.
+capabilities: [wireframes]
 instructions: Produce wireframe descriptions for each user story.
+constraints:
+  required_outputs:
+    - name: wireframes
+      description: One wireframe per story.
+      schema: { type: array, items: { type: string } }
 llm_config:
   provider: ollama
   model: llama3.1
@@ -23,7 +29,11 @@ describe('role files', () => {
   });
 
   it('accepts a new role and applies defaults', () => {
-    expect(parseRoleFile('/r/designer.yaml', valid).llm_config).toEqual({ provider: 'ollama', model: 'llama3.1', temperature: 0.3 });
+    const role = parseRoleFile('/r/designer.yaml', valid);
+    expect(role.llm_config).toEqual({ provider: 'ollama', model: 'llama3.1', temperature: 0.3 });
+    expect(role.constraints).toMatchObject({ forbidden_topics: [], max_output_chars: 12000, max_retries: 2, model_judge: false });
+    expect(role.approval).toEqual({ policy: 'any' });
+    expect(role.tools).toEqual({ allow: [], mcp_servers: [] });
   });
 
   it.each([

@@ -1,0 +1,110 @@
+// The role tools Rolecall itself provides, and the allow-list gate every tool call goes through.
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { runAgent } from '../agent';
+import { checkOutput } from '../constraints';
+import type { LlmRouter } from '../llm/router';
+import type { Role } from '../roles';
+import { callExternalTool, listExternalTools } from './external';
+import type { ArtifactStore, ViolationLog } from './ports';
+
+export interface ToolDeps {
+  llm: LlmRouter;
+  artifacts: ArtifactStore;
+  violations: ViolationLog;
+}
+
+interface BuiltinTool {
+  tool: Tool;
+  input: z.ZodType;
+  run(role: Role, args: any, deps: ToolDeps): Promise<CallToolResult>;
+}
+
+const text = (t: string, isError = false): CallToolResult => ({ content: [{ type: 'text', text: t }], ...(isError ? { isError } : {}) });
+
+const BUILTINS: Record<string, BuiltinTool> = {
+  run_task: {
+    tool: {
+      name: 'run_task',
+      description: "Runs this role on a task under its constraints and returns its structured output (or why it was escalated).",
+      inputSchema: { type: 'object', properties: { task: { type: 'string', description: 'What the role should do' }, context: { type: 'string', description: 'Earlier work to build on' } }, required: ['task'] },
+    },
+    input: z.object({ task: z.string().min(3), context: z.string().optional() }),
+    async run(role, args: { task: string; context?: string }, deps) {
+      const result = await runAgent(role, deps.llm, { request: args.task, previous: args.context ? [{ roleName: 'requester', output: args.context }] : [], threadNotes: [] });
+      for (const v of result.violations) await deps.violations.record({ roleId: role.role_id, kind: v.kind, detail: v.detail, action: v.action });
+      if (result.kind === 'llm_error') return text(`The model call failed: ${result.error.message}`, true);
+      if (result.kind === 'escalate') return { ...text(`Escalated: the output broke the role's constraints:\n${result.reasons.map((r) => `- ${r.kind}: ${r.detail}`).join('\n')}\n\n${result.text}`, true), structuredContent: { escalated: true } };
+      return { content: [{ type: 'text', text: result.text }], structuredContent: result.data };
+    },
+  },
+  validate_output: {
+    tool: {
+      name: 'validate_output',
+      description: "Checks an output object against this role's required output schema and forbidden topics.",
+      inputSchema: { type: 'object', properties: { output: { type: 'object', description: 'The output to check' } }, required: ['output'] },
+    },
+    input: z.object({ output: z.record(z.string(), z.unknown()) }),
+    async run(role, args: { output: Record<string, unknown> }) {
+      const checked = checkOutput(role, JSON.stringify(args.output));
+      return checked.ok ? text('valid') : text(`invalid:\n${checked.violations.map((v) => `- ${v.kind}: ${v.detail}`).join('\n')}`, true);
+    },
+  },
+  list_artifacts: {
+    tool: {
+      name: 'list_artifacts',
+      description: 'Lists the latest outputs this role produced in workflows.',
+      inputSchema: { type: 'object', properties: { limit: { type: 'number', minimum: 1, maximum: 100 } } },
+    },
+    input: z.object({ limit: z.number().int().min(1).max(100).default(20) }),
+    async run(role, args: { limit: number }, deps) {
+      const list = await deps.artifacts.list(role.role_id, args.limit);
+      return { content: [{ type: 'text', text: JSON.stringify(list.map(({ output: _o, ...meta }) => meta)) }] };
+    },
+  },
+  get_artifact: {
+    tool: {
+      name: 'get_artifact',
+      description: 'Returns one output of this role by step id.',
+      inputSchema: { type: 'object', properties: { step_id: { type: 'string' } }, required: ['step_id'] },
+    },
+    input: z.object({ step_id: z.string().min(1) }),
+    async run(role, args: { step_id: string }, deps) {
+      const a = await deps.artifacts.get(role.role_id, args.step_id);
+      return a ? text(a.output) : text(`no artifact ${args.step_id} for role ${role.role_id}`, true);
+    },
+  },
+};
+
+export const BUILTIN_TOOL_NAMES = Object.keys(BUILTINS);
+
+/** The tools a role may call: its allowed built-ins plus the allowed tools of its external MCP servers. */
+export async function allowedTools(role: Role): Promise<Tool[]> {
+  const allow = new Set(role.tools.allow);
+  const tools = BUILTIN_TOOL_NAMES.filter((n) => allow.has(n)).map((n) => BUILTINS[n]!.tool);
+  for (const server of role.tools.mcp_servers) {
+    const wanted = role.tools.allow.filter((t) => t.startsWith(`${server.name}.`));
+    if (!wanted.length) continue;
+    const external = await listExternalTools(server).catch(() => []);
+    for (const t of external) if (allow.has(`${server.name}.${t.name}`)) tools.push({ ...t, name: `${server.name}.${t.name}` });
+  }
+  return tools;
+}
+
+/** Every tool call goes through here: a tool that is not on the role's allow-list is refused and recorded. */
+export async function callTool(role: Role, name: string, args: Record<string, unknown>, deps: ToolDeps): Promise<CallToolResult> {
+  if (!role.tools.allow.includes(name)) {
+    await deps.violations.record({ roleId: role.role_id, kind: 'tool', detail: `call to ${name} refused: not on the allow-list`, action: 'refused' });
+    return text(`Refused: ${role.persona.display_name} (${role.role_id}) may not call the tool "${name}". Allowed: ${role.tools.allow.join(', ') || 'none'}.`, true);
+  }
+  const builtin = BUILTINS[name];
+  if (builtin) {
+    const parsed = builtin.input.safeParse(args ?? {});
+    if (!parsed.success) return text(`Invalid arguments for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`, true);
+    return builtin.run(role, parsed.data, deps);
+  }
+  const [serverName, ...rest] = name.split('.');
+  const server = role.tools.mcp_servers.find((s) => s.name === serverName);
+  if (!server || !rest.length) return text(`Unknown tool ${name}`, true);
+  return (await callExternalTool(server, rest.join('.'), args ?? {})) as CallToolResult;
+}

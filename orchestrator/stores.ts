@@ -1,0 +1,21 @@
+// Prisma-backed implementations of the small storage ports the role MCP servers use.
+import type { ArtifactStore, ViolationLog } from '../agents/mcp/ports';
+import type { Db } from './db';
+
+export function artifactStore(prisma: Db): ArtifactStore {
+  const select = { id: true, workflowId: true, revision: true, output: true, finishedAt: true, workflow: { select: { requestText: true } } } as const;
+  type Row = { id: string; workflowId: string; revision: number; output: string | null; finishedAt: Date | null; workflow: { requestText: string } };
+  const toArtifact = (s: Row) => ({ stepId: s.id, workflowId: s.workflowId, request: s.workflow.requestText, revision: s.revision, output: s.output ?? '', finishedAt: s.finishedAt });
+  return {
+    list: async (roleId, limit) =>
+      (await prisma.step.findMany({ where: { roleId, output: { not: null } }, orderBy: { finishedAt: 'desc' }, take: limit, select })).map(toArtifact),
+    get: async (roleId, stepId) => {
+      const s = await prisma.step.findFirst({ where: { id: stepId, roleId, output: { not: null } }, select });
+      return s ? toArtifact(s) : undefined;
+    },
+  };
+}
+
+export function violationLog(prisma: Db): ViolationLog {
+  return { record: async (v) => void (await prisma.constraintViolation.create({ data: v })) };
+}
