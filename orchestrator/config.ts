@@ -1,5 +1,6 @@
 // The only place that reads the environment. Parsed once with zod; the result is passed in everywhere else.
 import { z } from 'zod';
+import { TEAMS_ENV, teamsConfig, teamsIssues, type TeamsConfig } from './teams-config';
 
 const optionalString = z.string().trim().min(1).optional();
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -28,8 +29,10 @@ const envSchema = z
     WORKER_CONCURRENCY: int(10, 1),
     WORKER_LOCK_MS: int(30_000, 1_000),
     WORKER_STALLED_INTERVAL_MS: int(10_000, 500),
+    ...TEAMS_ENV,
   })
   .superRefine((env, ctx) => {
+    teamsIssues(env, ctx);
     if (!!env.SLACK_SIGNING_SECRET !== !!env.SLACK_BOT_TOKEN) {
       const missing = env.SLACK_SIGNING_SECRET ? 'SLACK_BOT_TOKEN' : 'SLACK_SIGNING_SECRET';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when Slack is configured (set both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)' });
@@ -51,6 +54,7 @@ export interface Config {
   queuePrefix: string;
   rolesDir: string;
   slack?: { signingSecret: string; botToken: string; apiUrl: string };
+  teams?: TeamsConfig;
   llm: {
     openai?: { apiKey: string; baseURL?: string };
     ollama?: { host: string };
@@ -85,6 +89,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
       ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: withSlash(e.SLACK_API_URL) }
       : undefined,
+    teams: teamsConfig(e),
     llm: {
       openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL } : undefined,
       ollama: e.OLLAMA_HOST ? { host: e.OLLAMA_HOST } : undefined,

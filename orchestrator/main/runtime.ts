@@ -8,6 +8,7 @@ import { createRoleRegistry } from '../../agents/mcp/registry';
 import { loadRoles } from '../../agents/roles';
 import { mountSlack } from '../../bot/slack/app';
 import { slackChat, slackWebClient } from '../../bot/slack/chat';
+import { createTeams, type TeamsEdge } from '../../bot/teams';
 import { createHttpApp } from '../../web-admin/server';
 import { createOrchestrator } from '../api';
 import type { ChatPorts } from '../chat';
@@ -54,10 +55,13 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const queue = createJobQueue(producer, config.queuePrefix, config.steps);
     cleanup.push(() => queue.close());
     const chat: ChatPorts = config.slack ? { slack: slackChat(slackWebClient(config.slack.botToken, config.slack.apiUrl)) } : {};
+    const teams = config.teams ? createTeams(config.teams, db.prisma, log) : undefined;
+    if (teams) chat.teams = teams.chat;
+    log.info(`Teams: ${teams ? teams.describe : 'not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)'}`);
     const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, llm, log };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
     if (opts.worker) startWorker(config, deps, redisUrl, log, cleanup);
-    const url = opts.server ? await startServer(config, deps, producer, log, cleanup) : undefined;
+    const url = opts.server ? await startServer(config, deps, producer, log, cleanup, teams) : undefined;
     return { url, deps, close, queueCounts: () => queue.queue.getJobCounts() };
   } catch (e) {
     await close();
@@ -94,12 +98,13 @@ function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Lo
   return worker;
 }
 
-async function startServer(config: Config, deps: EngineDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[]): Promise<string> {
+async function startServer(config: Config, deps: EngineDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], teams?: TeamsEdge): Promise<string> {
   const http = createHttpApp([
     { name: 'postgres', check: async () => void (await deps.prisma.$queryRaw`SELECT 1`) },
     { name: 'redis', check: async () => void (await redis.ping()) },
   ]);
   if (config.slack) mountSlack(http, config.slack, createOrchestrator(deps), log);
+  if (teams) teams.mount(http, createOrchestrator(deps));
   mountMcp(http, deps.roles, { llm: deps.llm, artifacts: artifactStore(deps.prisma), violations: violationLog(deps.prisma) });
   const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

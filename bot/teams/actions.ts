@@ -1,0 +1,40 @@
+// Card buttons: Approve / Request changes / Reject / Retry, from Action.Execute or the Action.Submit fallback.
+// The orchestrator decides durably (one decision wins); this only turns the outcome into words for the person.
+import type { DecideResult, Orchestrator } from '../../orchestrator/api';
+import type { CardActionData } from './activity';
+import type { TeamsStore } from './store';
+
+export type ActionOutcome = { ok: true; text: string } | { ok: false; note: string };
+
+const DONE_WORDS = { approve: 'Approved', request_changes: 'Changes requested', reject: 'Rejected', retry_step: 'Retrying' } as const;
+
+export async function runCardAction(orchestrator: Orchestrator, store: TeamsStore, data: CardActionData, userId: string): Promise<ActionOutcome> {
+  const { action, value } = data.rolecall;
+  const done: ActionOutcome = { ok: true, text: `${DONE_WORDS[action]}: your decision is recorded. This card will show it for everyone in a moment.` };
+  if (action === 'retry_step') {
+    return (await orchestrator.retry(value, userId)) ? { ok: true, text: 'Retrying the step.' } : { ok: false, note: 'This step is not waiting for a retry any more (someone already retried it).' };
+  }
+  if (action === 'request_changes') {
+    const feedback = data.feedback?.trim();
+    if (!feedback) {
+      if (await orchestrator.gateIsOpen(value)) return { ok: false, note: 'Please write what should change in the box above, then press Request changes.' };
+      return explainLoss(store, await orchestrator.decide(value, 'changes_requested', userId));
+    }
+    const result = await orchestrator.decide(value, 'changes_requested', userId, feedback);
+    return result.won ? done : explainLoss(store, result);
+  }
+  const result = await orchestrator.decide(value, action === 'approve' ? 'approved' : 'rejected', userId);
+  return result.won ? done : explainLoss(store, result);
+}
+
+const STATUS_WORDS: Record<string, string> = { approved: 'approved', changes_requested: 'sent back for changes', rejected: 'rejected' };
+
+async function explainLoss(store: TeamsStore, result: DecideResult): Promise<ActionOutcome> {
+  if (result.won) return { ok: true, text: 'Recorded.' };
+  const r = result as { reason: string; status?: string; decidedBy?: string | null; decidedAt?: Date | null; message?: string };
+  if (r.reason === 'unknown') return { ok: false, note: 'This approval request no longer exists.' };
+  if (r.reason !== 'already_decided') return { ok: false, note: r.message ?? 'You cannot decide this gate.' };
+  const who = r.decidedBy ? ((await store.names([r.decidedBy])).get(r.decidedBy) ?? 'someone') : 'someone';
+  const when = r.decidedAt ? ` at ${r.decidedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC` : '';
+  return { ok: false, note: `Already decided: ${STATUS_WORDS[r.status ?? ''] ?? r.status} by ${who}${when}.` };
+}

@@ -1,0 +1,99 @@
+// Renders a platform-neutral MessageView as a Teams message: an Adaptive Card 1.5 whose header is the persona
+// (avatar + name; Teams cannot change the sender name per message), with Universal Actions (Action.Execute) and an
+// Action.Submit fallback for clients without them, and the AI-generated-content label on role posts.
+import type { MessageView, Persona, ViewAction } from '../../orchestrator/chat';
+
+export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+const TEXT_LIMIT = 20_000;
+
+export type Card = Record<string, unknown> & { type: 'AdaptiveCard'; body: Record<string, unknown>[] };
+
+export interface TeamsMessage {
+  type: 'message';
+  text?: string;
+  attachments: { contentType: string; content: Card }[];
+  entities?: Record<string, unknown>[];
+}
+
+export const AI_LABEL = {
+  type: 'https://schema.org/Message',
+  '@type': 'Message',
+  '@context': 'https://schema.org',
+  '@id': '',
+  additionalType: ['AIGeneratedContent'],
+};
+
+export const teamsMention = (userId: string) => `<at>${userId}</at>`;
+
+export function toTeamsMessage(persona: Persona, view: MessageView, names: Map<string, string>): TeamsMessage {
+  const card = toCard(persona, view, names);
+  return { type: 'message', attachments: [{ contentType: CARD_CONTENT_TYPE, content: card }], ...(view.actions?.length ? {} : { entities: [AI_LABEL] }) };
+}
+
+export function toCard(persona: Persona, view: MessageView, names: Map<string, string>): Card {
+  const mentions = new Map<string, string>();
+  const text = withMentions(toCardMarkdown(view.text), names, mentions);
+  const body: Record<string, unknown>[] = [header(persona), { type: 'TextBlock', text: truncate(text, TEXT_LIMIT), wrap: true }];
+  if (view.context) body.push({ type: 'TextBlock', text: withMentions(toCardMarkdown(view.context), names, mentions), wrap: true, isSubtle: true, size: 'Small' });
+  if (view.actions?.some((a) => a.id === 'request_changes')) {
+    body.push({ type: 'Input.Text', id: 'feedback', isMultiline: true, label: 'What should change? (for Request changes)', placeholder: 'e.g. add SAML as well as OIDC', maxLength: 4000 });
+  }
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    body,
+    ...(view.actions?.length ? { actions: view.actions.map(cardAction) } : {}),
+    msteams: { width: 'Full', ...(mentions.size ? { entities: [...mentions].map(([id, name]) => mentionEntity(id, name)) } : {}) },
+  };
+}
+
+function header(persona: Persona): Record<string, unknown> {
+  const avatar = persona.iconUrl
+    ? { type: 'Image', url: persona.iconUrl, size: 'Small', style: 'Person', altText: persona.displayName }
+    : { type: 'TextBlock', text: emoji(persona.iconEmoji ?? ':robot_face:'), size: 'Large' };
+  return {
+    type: 'ColumnSet',
+    columns: [
+      { type: 'Column', width: 'auto', verticalContentAlignment: 'Center', items: [avatar] },
+      { type: 'Column', width: 'stretch', verticalContentAlignment: 'Center', items: [{ type: 'TextBlock', text: persona.displayName, weight: 'Bolder', wrap: true }] },
+    ],
+  };
+}
+
+function cardAction(a: ViewAction): Record<string, unknown> {
+  const data = { rolecall: { action: a.id, value: a.value } };
+  const style = a.style === 'primary' ? { style: 'positive' } : a.style === 'danger' ? { style: 'destructive' } : {};
+  return { type: 'Action.Execute', title: a.label, verb: a.id, data, ...style, fallback: { type: 'Action.Submit', title: a.label, data, ...style } };
+}
+
+function mentionEntity(id: string, name: string) {
+  return { type: 'mention', text: `<at>${name}</at>`, mentioned: { id, name } };
+}
+
+/** Replaces <at>userId</at> with <at>Name</at> and records the mention entity Teams needs to render it. */
+function withMentions(text: string, names: Map<string, string>, used: Map<string, string>): string {
+  return text.replace(/<at>([^<]+)<\/at>/g, (_m, id: string) => {
+    const name = names.get(id);
+    if (!name) return 'someone';
+    used.set(id, name);
+    return `<at>${name}</at>`;
+  });
+}
+
+/** Slack-style mrkdwn from the views (single-asterisk bold, :emoji:) to the Markdown subset Adaptive Cards render. */
+export function toCardMarkdown(text: string): string {
+  return text
+    .replace(/(^|[^*\w])\*(?=\S)([^*\n]*?\S)\*(?!\*)/g, '$1**$2**')
+    .replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m);
+}
+
+const emoji = (code: string) => code.replace(/^:|:$/g, '').replace(/^(.*)$/, (n) => EMOJI[n] ?? '🤖');
+
+const EMOJI: Record<string, string> = {
+  robot_face: '🤖', clipboard: '📋', vertical_traffic_light: '🚦', hourglass_flowing_sand: '⏳', warning: '⚠️',
+  white_check_mark: '✅', x: '❌', pencil2: '✏️', no_entry: '⛔', repeat: '🔁', memo: '📝', computer: '💻', mag: '🔍',
+  building_construction: '🏗️', thumbsup: '👍', thumbsdown: '👎', '+1': '👍', '-1': '👎', tada: '🎉',
+};
+
+const truncate = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);

@@ -1,0 +1,27 @@
+// Everything the composition root needs from the Teams edge.
+import type { Hono } from 'hono';
+import type { Orchestrator } from '../../orchestrator/api';
+import type { ChatPort } from '../../orchestrator/chat';
+import type { Db } from '../../orchestrator/db';
+import type { Logger } from '../../orchestrator/log';
+import type { TeamsConfig } from '../../orchestrator/teams-config';
+import { createTeamsAdapter } from './adapter';
+import { mountTeams } from './app';
+import { teamsChat } from './chat';
+import { teamsStore } from './store';
+
+export interface TeamsEdge {
+  chat: ChatPort;
+  mount(hono: Hono, orchestrator: Orchestrator): void;
+  describe: string;
+}
+
+export function createTeams(cfg: TeamsConfig, prisma: Db, log: Logger): TeamsEdge {
+  const teams = createTeamsAdapter(cfg);
+  const store = teamsStore(prisma);
+  return {
+    chat: teamsChat(teams, store),
+    mount: (hono, orchestrator) => mountTeams(hono, teams, orchestrator, store, log),
+    describe: cfg.mode === 'anonymous' ? 'anonymous (local development only: requests are not authenticated)' : `app ${cfg.appId} (${cfg.appType}, tenant ${cfg.tenantId})`,
+  };
+}
