@@ -1,0 +1,169 @@
+// Local stand-ins for Microsoft's side of Teams, speaking the real wire formats:
+// - the Bot Connector ({serviceUrl}v3/conversations/{id}/activities[/{id}]), recording every call;
+// - Entra ID: signing keys ({login}/{tenant}/discovery/v2.0/keys), OpenID metadata and the client-credentials token
+//   endpoint ({login}/{tenant}/oauth2/v2.0/token);
+// and a client that posts activities to /api/messages with tokens signed by the local key (as Teams would).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+
+export const TEAMS_APP_ID = '11111111-2222-3333-4444-555555555555';
+export const TEAMS_TENANT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+export const TEAMS_PASSWORD = 'app-password-test';
+export const BOT_ID = `28:${TEAMS_APP_ID}`;
+
+export interface ConnectorCall {
+  verb: 'POST' | 'PUT';
+  conversationId: string;
+  activityId?: string;
+  auth?: string;
+  body: Record<string, any>;
+  response: { id: string };
+}
+
+export interface FakeMicrosoft {
+  connectorUrl: string;
+  loginUrl: string;
+  calls: ConnectorCall[];
+  tokenRequests: URLSearchParams[];
+  key: KeyObject;
+  /** Env for Rolecall pointing at these stand-ins (authenticated mode). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+async function listen(handler: http.RequestListener): Promise<{ url: string; server: http.Server }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const readBody = (req: http.IncomingMessage) =>
+  new Promise<string>((resolve) => { let raw = ''; req.on('data', (c) => (raw += c)); req.on('end', () => resolve(raw)); });
+
+export async function startFakeMicrosoft(): Promise<FakeMicrosoft> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const calls: ConnectorCall[] = [];
+  const tokenRequests: URLSearchParams[] = [];
+  let seq = 1;
+  const connector = await listen(async (req, res) => {
+    const raw = await readBody(req);
+    const m = decodeURIComponent(req.url ?? '').match(/^\/v3\/conversations\/(.+?)\/activities(?:\/(.+))?$/);
+    if (!m || (req.method !== 'POST' && req.method !== 'PUT')) return void res.writeHead(404).end();
+    const response = { id: req.method === 'PUT' ? m[2]! : `17000000000${String(seq++).padStart(2, '0')}` };
+    calls.push({ verb: req.method, conversationId: m[1]!, activityId: m[2], auth: req.headers.authorization, body: raw ? JSON.parse(raw) : {}, response });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(response));
+  });
+  const login = await listen(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const json = (code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (url.pathname === `/${TEAMS_TENANT}/discovery/v2.0/keys`) {
+      return json(200, { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'local-1', use: 'sig', alg: 'RS256' }] });
+    }
+    if (url.pathname === `/${TEAMS_TENANT}/v2.0/.well-known/openid-configuration`) {
+      return json(200, { issuer: `${loginBase}/${TEAMS_TENANT}/v2.0`, jwks_uri: `${loginBase}/${TEAMS_TENANT}/discovery/v2.0/keys`, token_endpoint: `${loginBase}/${TEAMS_TENANT}/oauth2/v2.0/token`, id_token_signing_alg_values_supported: ['RS256'] });
+    }
+    if (req.method === 'POST' && url.pathname === `/${TEAMS_TENANT}/oauth2/v2.0/token`) {
+      const form = new URLSearchParams(await readBody(req));
+      tokenRequests.push(form);
+      if (form.get('client_id') !== TEAMS_APP_ID || form.get('client_secret') !== TEAMS_PASSWORD) return json(401, { error: 'invalid_client' });
+      return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: `outbound-${tokenRequests.length}` });
+    }
+    json(404, { error: 'not_found' });
+  });
+  const loginBase = login.url;
+  return {
+    connectorUrl: `${connector.url}/`,
+    loginUrl: login.url,
+    calls,
+    tokenRequests,
+    key: privateKey,
+    env: { TEAMS_APP_ID, TEAMS_APP_PASSWORD: TEAMS_PASSWORD, TEAMS_TENANT_ID: TEAMS_TENANT, TEAMS_APP_TYPE: 'SingleTenant', TEAMS_LOGIN_URL: login.url },
+    close: async () => {
+      await Promise.all([connector, login].map(({ server }) => new Promise((r) => server.close(r))));
+    },
+  };
+}
+
+export interface TokenOptions {
+  key?: KeyObject;
+  aud?: string;
+  iss?: string;
+  serviceUrl?: string;
+  expiresIn?: number;
+}
+
+/** A token as the Bot Connector service sends it to the bot (RS256, kid of the local key). */
+export function channelToken(ms: FakeMicrosoft, o: TokenOptions = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const head = b64({ alg: 'RS256', typ: 'JWT', kid: 'local-1' });
+  const claims = b64({
+    aud: o.aud ?? TEAMS_APP_ID, iss: o.iss ?? `${ms.loginUrl}/${TEAMS_TENANT}/v2.0`, tid: TEAMS_TENANT, serviceurl: o.serviceUrl ?? ms.connectorUrl,
+    iat: now - 10, nbf: now - 10, exp: now + (o.expiresIn ?? 3600), jti: randomUUID(),
+  });
+  return `${head}.${claims}.${sign('RSA-SHA256', Buffer.from(`${head}.${claims}`), o.key ?? ms.key).toString('base64url')}`;
+}
+
+export const foreignKey = () => createPrivateKey(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+
+// ---- activities as Teams sends them ----
+
+export const CHANNEL_CONV = '19:a1b2c3@thread.tacv2';
+export const ALICE = { id: '29:alice', name: 'Alice Adams', aadObjectId: 'aad-alice' };
+export const BOB = { id: '29:bob', name: 'Bob Brown', aadObjectId: 'aad-bob' };
+export const CAROL = { id: '29:carol', name: 'Carol Chen', aadObjectId: 'aad-carol' };
+
+export type Person = typeof ALICE;
+
+let activitySeq = 1;
+const base = (ms: FakeMicrosoft, conversationId: string, from: Person, conversationType = 'channel') => ({
+  channelId: 'msteams', serviceUrl: ms.connectorUrl, timestamp: new Date().toISOString(), locale: 'en-US',
+  conversation: { id: conversationId, conversationType, tenantId: TEAMS_TENANT, isGroup: conversationType !== 'personal' },
+  from, recipient: { id: BOT_ID, name: 'Rolecall' },
+  channelData: { tenant: { id: TEAMS_TENANT }, team: { id: '19:team@thread.tacv2' }, channel: { id: CHANNEL_CONV } },
+});
+
+/** A new channel post that @mentions Rolecall: it starts a reply chain whose root is this message. */
+export function channelMention(ms: FakeMicrosoft, text: string, from: Person = ALICE) {
+  const id = `16${Date.now()}${activitySeq++}`;
+  return {
+    ...base(ms, `${CHANNEL_CONV};messageid=${id}`, from), type: 'message', id, text: `<at>Rolecall</at> ${text}`, textFormat: 'plain',
+    entities: [{ type: 'mention', text: '<at>Rolecall</at>', mentioned: { id: BOT_ID, name: 'Rolecall' } }],
+  };
+}
+
+export function executeInvoke(ms: FakeMicrosoft, conversationId: string, cardActivityId: string, data: Record<string, unknown>, from: Person = BOB) {
+  return {
+    ...base(ms, conversationId, from), type: 'invoke', name: 'adaptiveCard/action', id: `inv-${activitySeq++}`, replyToId: cardActivityId,
+    value: { action: { type: 'Action.Execute', verb: (data.rolecall as { action: string }).action, data }, trigger: 'manual' },
+  };
+}
+
+export function submitMessage(ms: FakeMicrosoft, conversationId: string, cardActivityId: string, data: Record<string, unknown>, from: Person = BOB) {
+  return { ...base(ms, conversationId, from), type: 'message', id: `sub-${activitySeq++}`, replyToId: cardActivityId, value: data };
+}
+
+export interface TeamsPoster {
+  send(activity: object, headers?: Record<string, string>): Promise<Response>;
+}
+
+/** Posts to /api/messages with a valid channel token unless headers say otherwise. */
+export function teamsPoster(appUrl: string, ms: FakeMicrosoft): TeamsPoster {
+  return {
+    send: (activity, headers) =>
+      fetch(`${appUrl}/api/messages`, {
+        method: 'POST',
+        body: JSON.stringify(activity),
+        headers: { 'content-type': 'application/json', ...(headers ?? { authorization: `Bearer ${channelToken(ms)}` }) },
+      }),
+  };
+}
+
+// ---- reading what Rolecall posted ----
+
+export const cardOf = (c: ConnectorCall) => c.body.attachments?.[0]?.content as Record<string, any> | undefined;
+export const headerName = (c: ConnectorCall): string | undefined => cardOf(c)?.body?.[0]?.columns?.[1]?.items?.[0]?.text;
+export const cardText = (c: ConnectorCall): string => JSON.stringify(cardOf(c)?.body ?? []);
+export const actionsOf = (c: ConnectorCall): Record<string, any>[] => cardOf(c)?.actions ?? [];
+export const executeData = (c: ConnectorCall, verb: string) => actionsOf(c).find((a) => a.verb === verb)?.data as Record<string, unknown>;

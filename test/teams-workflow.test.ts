@@ -1,0 +1,90 @@
+// The whole user story in a Teams channel, over the real Agents SDK and HTTP, with JWT-authenticated requests,
+// a local Bot Connector and a local Entra ID: mention -> plan -> persona cards -> gates (Action.Execute) -> summary.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness, waitFor, type Harness } from './support/harness';
+import {
+  BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName, startFakeMicrosoft, teamsPoster,
+  type ConnectorCall, type FakeMicrosoft, type TeamsPoster,
+} from './support/fake-teams';
+
+let h: Harness;
+let ms: FakeMicrosoft;
+let teams: TeamsPoster;
+beforeEach(async () => {
+  ms = await startFakeMicrosoft();
+  h = await startHarness({ env: ms.env });
+  teams = teamsPoster(h.url, ms);
+});
+afterEach(async () => {
+  await h.close();
+  await ms.close();
+});
+
+const posts = (conv: string) => ms.calls.filter((c) => c.verb === 'POST' && c.conversationId === conv && c.body.type === 'message');
+const gates = (conv: string) => posts(conv).filter((c) => actionsOf(c).some((a) => a.verb === 'approve'));
+
+describe('a Teams channel reply chain runs the default workflow end to end', () => {
+  it('posts persona cards, gates with Universal Actions, refreshes decided cards and finishes with a summary', async () => {
+    const mention = channelMention(ms, 'we need a login page with SSO for our customer portal');
+    const res = await teams.send(mention);
+    expect(res.status).toBe(200);
+    const conv = mention.conversation.id; // posts go into the reply chain of the mention
+
+    const plan = await waitFor(() => posts(conv)[0], 'the plan');
+    expect(headerName(plan)).toBe('Rolecall');
+    expect(cardOf(plan)).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
+    expect(cardText(plan)).toContain('**Business Analyst**');
+    expect(plan.auth).toMatch(/^Bearer outbound-\d+$/);
+    expect(ms.tokenRequests[0]!.get('grant_type')).toBe('client_credentials');
+    expect(ms.tokenRequests[0]!.get('scope')).toBe('https://api.botframework.com/.default');
+
+    const gate1 = await waitFor(() => gates(conv)[0], 'the first gate');
+    expect(headerName(gate1)).toBe('Business Analyst');
+    const output = posts(conv).find((c) => cardText(c).includes('Business Analyst says: done'))!;
+    expect(headerName(output)).toBe('Business Analyst');
+    expect(output.body.entities).toEqual([expect.objectContaining({ additionalType: ['AIGeneratedContent'] })]);
+    const approve = actionsOf(gate1).find((a) => a.verb === 'approve')!;
+    expect(approve).toMatchObject({ type: 'Action.Execute', fallback: { type: 'Action.Submit', data: approve.data } });
+    expect(cardOf(gate1)!.body.some((b: any) => b.type === 'Input.Text' && b.id === 'feedback')).toBe(true);
+    // status kept current with updateActivity, and a typing indicator while a role works
+    expect(ms.calls.some((c) => c.verb === 'PUT' && cardText(c).includes('Business Analyst** finished'))).toBe(true);
+    expect(ms.calls.some((c) => c.body.type === 'typing')).toBe(true);
+    expect(h.openai.requests).toHaveLength(1);
+
+    const click = await teams.send(executeInvoke(ms, conv, gate1.response.id, executeData(gate1, 'approve'), BOB));
+    expect(click.status).toBe(200);
+    const answer = await click.json();
+    expect(answer).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect(JSON.stringify(answer.value)).toContain('Approved');
+
+    const decided = await waitFor(() => ms.calls.find((c) => c.verb === 'PUT' && c.activityId === gate1.response.id), 'gate 1 refreshed');
+    expect(cardText(decided)).toContain('Approved by <at>Bob Brown</at>');
+    expect(cardText(decided)).toMatch(/decided \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
+    expect(actionsOf(decided)).toEqual([]);
+    expect(cardOf(decided)!.msteams.entities).toEqual([{ type: 'mention', text: '<at>Bob Brown</at>', mentioned: { id: 'aad-bob', name: 'Bob Brown' } }]);
+
+    const gate2 = await waitFor(() => gates(conv)[1], 'the second gate');
+    expect(headerName(gate2)).toBe('Technical Architect');
+    await teams.send(executeInvoke(ms, conv, gate2.response.id, executeData(gate2, 'approve'), CAROL));
+
+    const wf = await waitFor(() => h.prisma.workflow.findFirst({ where: { platform: 'teams', status: 'completed' }, include: { steps: true, approvals: true } }), 'completion');
+    expect(wf.channelId).toBe(encodeURIComponent('19:a1b2c3@thread.tacv2'));
+    expect(wf.threadTs).toBe(mention.id);
+    expect(wf.approvals.map((a) => a.decidedBy).sort()).toEqual(['aad-bob', 'aad-carol']);
+    const names = posts(conv).map(headerName);
+    expect(names.at(-1)).toBe('Project Manager');
+    expect(new Set(names)).toEqual(new Set(['Rolecall', 'Business Analyst', 'Technical Architect', 'Developer', 'QA Tester', 'Project Manager']));
+    expect(ms.calls.every((c: ConnectorCall) => c.auth?.startsWith('Bearer outbound-'))).toBe(true);
+  });
+
+  it('treats a later reply in the chain as context, not as a new workflow', async () => {
+    const mention = channelMention(ms, 'build a status page');
+    await teams.send(mention);
+    const conv = mention.conversation.id;
+    await waitFor(() => gates(conv)[0], 'the first gate');
+    const reply = { ...channelMention(ms, 'x', CAROL), conversation: mention.conversation, text: 'please keep it simple', entities: [] };
+    expect((await teams.send(reply)).status).toBe(200);
+    await waitFor(() => h.prisma.threadReply.findFirst({ where: { text: 'please keep it simple' } }), 'the reply stored');
+    expect(await h.prisma.workflow.count()).toBe(1);
+  });
+});
