@@ -1,0 +1,103 @@
+// Teams approval gates: request changes (feedback in the card), reject, one decision wins, Action.Submit fallback.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness, waitFor, type Harness } from './support/harness';
+import {
+  ALICE, BOB, CAROL, actionsOf, cardText, channelMention, executeData, executeInvoke, headerName, startFakeMicrosoft, submitMessage, teamsPoster,
+  type FakeMicrosoft, type TeamsPoster,
+} from './support/fake-teams';
+
+let h: Harness;
+let ms: FakeMicrosoft;
+let teams: TeamsPoster;
+beforeEach(async () => {
+  ms = await startFakeMicrosoft();
+  h = await startHarness({ env: ms.env });
+  teams = teamsPoster(h.url, ms);
+});
+afterEach(async () => {
+  await h.close();
+  await ms.close();
+});
+
+const posts = (conv: string) => ms.calls.filter((c) => c.verb === 'POST' && c.conversationId === conv && c.body.type === 'message');
+const gates = (conv: string) => posts(conv).filter((c) => actionsOf(c).some((a) => a.verb === 'approve'));
+
+async function start() {
+  const mention = channelMention(ms, 'we need a login page with SSO');
+  expect((await teams.send(mention)).status).toBe(200);
+  const conv = mention.conversation.id;
+  return { conv, gate: await waitFor(() => gates(conv)[0], 'the first gate') };
+}
+
+const press = async (conv: string, gate: (typeof ms.calls)[number], verb: string, who = BOB, extra: Record<string, unknown> = {}) =>
+  (await teams.send(executeInvoke(ms, conv, gate.response.id, { ...executeData(gate, verb), ...extra }, who))).json();
+
+describe('Request changes', () => {
+  it('takes the feedback typed into the card and re-runs the step with it', async () => {
+    const { conv, gate } = await start();
+    const answer = await press(conv, gate, 'request_changes', CAROL, { feedback: 'Add SAML as well as OIDC' });
+    expect(answer.type).toBe('application/vnd.microsoft.card.adaptive');
+    const gate2 = await waitFor(() => gates(conv)[1], 'the gate of revision 2');
+    expect(headerName(gate2)).toBe('Business Analyst');
+    expect(h.openai.requests[1]!.messages[1]!.content).toContain('Add SAML as well as OIDC');
+    const refreshed = ms.calls.find((c) => c.verb === 'PUT' && c.activityId === gate.response.id)!;
+    expect(cardText(refreshed)).toContain('Changes requested by <at>Carol Chen</at>');
+    expect(cardText(refreshed)).toContain('Add SAML as well as OIDC');
+  });
+
+  it('asks for feedback when the box is empty and keeps the gate open', async () => {
+    const { conv, gate } = await start();
+    const answer = await press(conv, gate, 'request_changes', CAROL, { feedback: '  ' });
+    expect(answer).toEqual({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'Please write what should change in the box above, then press Request changes.' });
+    expect((await h.prisma.approval.findFirstOrThrow()).status).toBe('pending');
+  });
+});
+
+describe('Reject', () => {
+  it('stops the workflow and the Project Manager posts what was and was not done', async () => {
+    const { conv, gate } = await start();
+    await press(conv, gate, 'reject', CAROL);
+    const summary = await waitFor(() => posts(conv).find((c) => cardText(c).includes('Workflow stopped')), 'rejection summary');
+    expect(headerName(summary)).toBe('Project Manager');
+    expect(cardText(summary)).toContain('<at>Carol Chen</at> rejected the **Business Analyst** output');
+    expect((await h.prisma.workflow.findFirstOrThrow()).status).toBe('rejected');
+  });
+});
+
+describe('one decision wins', () => {
+  it('tells the second person who decided and when, and changes nothing', async () => {
+    const { conv, gate } = await start();
+    await press(conv, gate, 'approve', BOB);
+    const loser = await press(conv, gate, 'reject', CAROL);
+    expect(loser.type).toBe('application/vnd.microsoft.activity.message');
+    expect(loser.value).toMatch(/^Already decided: approved by Bob Brown at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\.$/);
+    await waitFor(() => gates(conv)[1], 'the second gate');
+    const approval = await h.prisma.approval.findFirstOrThrow({ where: { revision: 1 }, orderBy: { createdAt: 'asc' } });
+    expect(approval).toMatchObject({ status: 'approved', decidedBy: 'aad-bob' });
+  });
+
+  it('lets exactly one of two simultaneous presses win', async () => {
+    const { conv, gate } = await start();
+    const [a, b] = await Promise.all([press(conv, gate, 'approve', BOB), press(conv, gate, 'reject', CAROL)]);
+    const notes = [a, b].filter((x) => x.type === 'application/vnd.microsoft.activity.message');
+    expect(notes).toHaveLength(1);
+    const approval = await h.prisma.approval.findFirstOrThrow();
+    expect(['aad-bob', 'aad-carol']).toContain(approval.decidedBy);
+    const refreshed = await waitFor(() => ms.calls.find((c) => c.verb === 'PUT' && c.activityId === gate.response.id), 'gate refreshed');
+    expect(cardText(refreshed)).toContain(approval.decidedBy === 'aad-bob' ? 'Bob Brown' : 'Carol Chen');
+  });
+});
+
+describe('Action.Submit fallback (clients without Universal Actions)', () => {
+  it('decides through the submitted card data and answers a losing press with a mention in the thread', async () => {
+    const { conv, gate } = await start();
+    const data = actionsOf(gate).find((a) => a.verb === 'approve')!.fallback.data;
+    expect((await teams.send(submitMessage(ms, conv, gate.response.id, data, BOB))).status).toBe(200);
+    await waitFor(() => gates(conv)[1], 'the second gate');
+    expect((await teams.send(submitMessage(ms, conv, gate.response.id, { ...data, rolecall: { action: 'reject', value: data.rolecall.value } }, ALICE))).status).toBe(200);
+    const note = await waitFor(() => posts(conv).find((c) => String(c.body.text ?? '').includes('Already decided')), 'the note');
+    expect(note.body.text).toMatch(/^<at>Alice Adams<\/at> Already decided: approved by Bob Brown at /);
+    expect(note.body.entities).toEqual([{ type: 'mention', text: '<at>Alice Adams</at>', mentioned: { id: '29:alice', name: 'Alice Adams' } }]);
+    expect((await h.prisma.approval.findFirstOrThrow({ where: { status: { not: 'pending' } } })).decidedBy).toBe('aad-bob');
+  });
+});
