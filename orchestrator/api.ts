@@ -1,13 +1,17 @@
 // What the chat platform edges (bot/) may ask of the orchestrator.
 import type { InboundMessage } from './chat';
 import type { EngineDeps } from './deps';
-import { decide, retryStep, type DecideResult, type Decision } from './gates';
+import { cancelWorkflow, decide, retryStep, type DecideResult, type Decision } from './gates';
+import { recordSatisfaction, type Vote } from './satisfaction';
 
 export interface Orchestrator {
   receive(message: InboundMessage): Promise<void>;
   decide(approvalId: string, decision: Decision, userId: string, feedback?: string): Promise<DecideResult>;
   gateIsOpen(approvalId: string): Promise<boolean>;
   retry(stepId: string, userId: string): Promise<boolean>;
+  /** A thumbs up/down on a completed workflow; false when the workflow is unknown. */
+  rate(workflowId: string, userId: string, vote: Vote): Promise<boolean>;
+  cancel(workflowId: string): Promise<boolean>;
 }
 
 export function createOrchestrator(deps: EngineDeps): Orchestrator {
@@ -16,7 +20,9 @@ export function createOrchestrator(deps: EngineDeps): Orchestrator {
     decide: (approvalId, decision, userId, feedback) => decide(deps, approvalId, decision, userId, feedback),
     gateIsOpen: async (approvalId) => (await deps.prisma.approval.findUnique({ where: { id: approvalId } }))?.status === 'pending',
     retry: (stepId, userId) => retryStep(deps, stepId, userId),
+    rate: (workflowId, userId, vote) => recordSatisfaction(deps.prisma, workflowId, userId, vote),
+    cancel: (workflowId) => cancelWorkflow(deps, workflowId),
   };
 }
 
-export type { DecideResult, Decision };
+export type { DecideResult, Decision, Vote };

@@ -14,7 +14,7 @@ export interface Persona {
   iconUrl?: string;
 }
 
-export type ActionId = 'approve' | 'request_changes' | 'reject' | 'retry_step';
+export type ActionId = 'approve' | 'request_changes' | 'reject' | 'retry_step' | 'satisfaction_up' | 'satisfaction_down';
 
 export interface ViewAction {
   id: ActionId;

@@ -30,6 +30,10 @@ const envSchema = z
     WORKER_LOCK_MS: int(30_000, 1_000),
     WORKER_STALLED_INTERVAL_MS: int(10_000, 500),
     ...TEAMS_ENV,
+    ADMIN_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    ADMIN_SESSION_TTL_MINUTES: int(720, 5),
+    ADMIN_LOGIN_MAX_FAILURES: int(5, 1),
+    ADMIN_LOGIN_WINDOW_MINUTES: int(15, 1),
   })
   .superRefine((env, ctx) => {
     teamsIssues(env, ctx);
@@ -62,6 +66,16 @@ export interface Config {
   };
   steps: { attempts: number; backoffMs: number };
   worker: { concurrency: number; lockDurationMs: number; stalledIntervalMs: number };
+  admin: AdminConfig;
+}
+
+export interface AdminConfig {
+  /** HS256 key for console session JWTs; unset: generated once and kept in DATA_DIR/admin-session-secret. */
+  sessionSecret?: string;
+  sessionTtlSeconds: number;
+  /** Secure flag on the session cookie (production only: plain-HTTP local runs must still sign in). */
+  secureCookies: boolean;
+  login: { maxFailures: number; windowMs: number };
 }
 
 /** Thrown when configuration is invalid: the operator's fault. The message names every bad variable. */
@@ -97,6 +111,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     },
     steps: { attempts: e.STEP_ATTEMPTS, backoffMs: e.STEP_BACKOFF_MS },
     worker: { concurrency: e.WORKER_CONCURRENCY, lockDurationMs: e.WORKER_LOCK_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
+    admin: {
+      sessionSecret: e.ADMIN_SESSION_SECRET,
+      sessionTtlSeconds: e.ADMIN_SESSION_TTL_MINUTES * 60,
+      secureCookies: e.NODE_ENV === 'production',
+      login: { maxFailures: e.ADMIN_LOGIN_MAX_FAILURES, windowMs: e.ADMIN_LOGIN_WINDOW_MINUTES * 60_000 },
+    },
   };
 }
 

@@ -1,8 +1,10 @@
 // Approval gates and the Retry button: one decision wins, durably; the workflow then moves on in a job.
+import { audit } from './audit';
 import { chatFor, roleOf, type EngineDeps } from './deps';
+import { mayDecide } from './permissions';
 import { postOnce, updatePost } from './posts';
 import { continueAfter } from './steps';
-import { threadOf } from './threads';
+import { ACTIVE_STATUSES, threadOf } from './threads';
 import { decidedGateView, personaOf, rejectionSummaryView, retriedView } from './views';
 
 export type Decision = 'approved' | 'changes_requested' | 'rejected';
@@ -10,20 +12,44 @@ export type Decision = 'approved' | 'changes_requested' | 'rejected';
 export type DecideResult =
   | { won: true }
   | { won: false; reason: 'unknown' }
+  | { won: false; reason: 'not_allowed'; message: string }
   | { won: false; reason: 'already_decided'; status: string; decidedBy: string | null; decidedAt: Date | null };
 
-/** Records a person's decision on a gate. Exactly one decision per gate wins, even when clicks race. */
+/** Records a person's decision on a gate. Exactly one decision per gate wins, even when clicks race.
+ * A person whose RBAC role is below the gate's GatePolicy is refused; the refusal is audited, not recorded. */
 export async function decide(deps: EngineDeps, approvalId: string, decision: Decision, userId: string, feedback?: string): Promise<DecideResult> {
+  const gate = await deps.prisma.approval.findUnique({ where: { id: approvalId }, include: { step: true, workflow: true } });
+  if (!gate) return { won: false, reason: 'unknown' };
+  const actor = `${gate.workflow.platform}:${userId}`;
+  if (gate.status === 'pending') {
+    const allowed = await mayDecide(deps.prisma, gate.workflow.platform, userId, gate.step.roleId);
+    if (!allowed.ok) {
+      await audit(deps.prisma, { actor, action: 'gate.refused', target: approvalId, detail: { decision, gateRole: gate.step.roleId, workflowId: gate.workflowId, reason: allowed.reason } });
+      return { won: false, reason: 'not_allowed', message: `You may not decide this gate: ${allowed.reason}.` };
+    }
+  }
   const { count } = await deps.prisma.approval.updateMany({
     where: { id: approvalId, status: 'pending' },
     data: { status: decision, decidedBy: userId, decidedAt: new Date(), feedback: feedback ?? null },
   });
+  if (count === 1) {
+    await audit(deps.prisma, { actor, action: `gate.${decision}`, target: approvalId, detail: { gateRole: gate.step.roleId, workflowId: gate.workflowId, revision: gate.revision, ...(feedback ? { feedback } : {}) } });
+  }
   // Enqueued in both cases: the job id is fixed, so this only re-delivers a decision whose job was lost.
   const approval = await deps.prisma.approval.findUnique({ where: { id: approvalId } });
   if (!approval) return { won: false, reason: 'unknown' };
   if (approval.status !== 'pending') await deps.queue.enqueue({ kind: 'decision', approvalId });
   if (count === 1) return { won: true };
   return { won: false, reason: 'already_decided', status: approval.status, decidedBy: approval.decidedBy, decidedAt: approval.decidedAt };
+}
+
+/** Cancels a workflow that has not finished (from the admin console). Later jobs of it then do nothing. */
+export async function cancelWorkflow(deps: EngineDeps, workflowId: string): Promise<boolean> {
+  const { count } = await deps.prisma.workflow.updateMany({
+    where: { id: workflowId, status: { in: [...ACTIVE_STATUSES] } },
+    data: { status: 'cancelled', finishedAt: new Date() },
+  });
+  return count === 1;
 }
 
 /** Job: shows the decision on the gate message and acts on it. Safe to repeat. */

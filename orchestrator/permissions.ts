@@ -1,0 +1,24 @@
+// RBAC for chat users at approval gates. A GatePolicy row names the lowest RBAC role that may decide the gate after a
+// workflow role's output; without a row anyone may decide. Chat users get their RBAC role from ChatUserRole.
+import type { RbacRole } from '../generated/prisma/client';
+import type { PlatformName } from './chat';
+import type { Db } from './db';
+
+export const RBAC_ROLES = ['viewer', 'approver', 'admin', 'owner'] as const satisfies readonly RbacRole[];
+export type { RbacRole };
+
+/** True when `role` is `min` or above it (viewer < approver < admin < owner). */
+export const atLeast = (role: RbacRole, min: RbacRole): boolean => RBAC_ROLES.indexOf(role) >= RBAC_ROLES.indexOf(min);
+
+export type MayDecide = { ok: true } | { ok: false; reason: string };
+
+export async function mayDecide(prisma: Db, platform: PlatformName, userId: string, gateRoleId: string): Promise<MayDecide> {
+  const policy = await prisma.gatePolicy.findUnique({ where: { roleId: gateRoleId } });
+  if (!policy) return { ok: true };
+  const mapping = await prisma.chatUserRole.findUnique({ where: { platform_userId: { platform, userId } } });
+  if (!mapping) return { ok: false, reason: `this gate needs the ${policy.minRole} role or above, and you have no Rolecall role` };
+  if (!atLeast(mapping.role, policy.minRole)) {
+    return { ok: false, reason: `this gate needs the ${policy.minRole} role or above, and you are ${mapping.role}` };
+  }
+  return { ok: true };
+}
