@@ -1,5 +1,6 @@
 // Composition root: builds every component from the parsed config and starts the HTTP server and/or the workers.
 import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createLlmRouter } from '../../agents/llm/router';
@@ -11,6 +12,7 @@ import { slackChat, slackWebClient } from '../../bot/slack/chat';
 import { createTeams, type TeamsEdge } from '../../bot/teams';
 import { createHttpApp } from '../../web-admin/server';
 import { createOrchestrator } from '../api';
+import { startAdminConsole, type AdminExtras } from './admin';
 import type { ChatPorts } from '../chat';
 import type { Config } from '../config';
 import { openDatabase, type Database } from '../db';
@@ -30,6 +32,8 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   url?: string;
+  /** The HTTP app (server processes only): tests call app.request() on it. */
+  app?: Hono;
   deps: EngineDeps;
   /** Jobs on the queue by state (waiting, active, delayed, completed, failed, ...). */
   queueCounts(): Promise<Record<string, number>>;
@@ -61,8 +65,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, llm, log };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
     if (opts.worker) startWorker(config, deps, redisUrl, log, cleanup);
-    const url = opts.server ? await startServer(config, deps, producer, log, cleanup, teams) : undefined;
-    return { url, deps, close, queueCounts: () => queue.queue.getJobCounts() };
+    const queueCounts = () => queue.queue.getJobCounts();
+    const admin = { roleFiles, queueCounts };
+    const server = opts.server ? await startServer(config, deps, producer, log, cleanup, admin, teams) : undefined;
+    return { url: server?.url, app: server?.app, deps, close, queueCounts };
   } catch (e) {
     await close();
     throw e;
@@ -98,7 +104,9 @@ function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Lo
   return worker;
 }
 
-async function startServer(config: Config, deps: EngineDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], teams?: TeamsEdge): Promise<string> {
+async function startServer(
+  config: Config, deps: EngineDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], admin: AdminExtras, teams?: TeamsEdge,
+): Promise<{ url: string; app: Hono }> {
   const http = createHttpApp([
     { name: 'postgres', check: async () => void (await deps.prisma.$queryRaw`SELECT 1`) },
     { name: 'redis', check: async () => void (await redis.ping()) },
@@ -106,11 +114,12 @@ async function startServer(config: Config, deps: EngineDeps, redis: Redis, log: 
   if (config.slack) mountSlack(http, config.slack, createOrchestrator(deps), log);
   if (teams) teams.mount(http, createOrchestrator(deps));
   mountMcp(http, deps.roles, { llm: deps.llm, artifacts: artifactStore(deps.prisma), violations: violationLog(deps.prisma) });
+  await startAdminConsole(http, config, deps, admin, log);
   const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   cleanup.push(() => new Promise((r) => server.close(() => r(undefined))));
   const { port } = server.address() as { port: number };
   const url = `http://${config.http.host}:${port}`;
-  log.info(`HTTP: listening on ${url} (Slack events at ${url}/slack/events)`);
-  return url;
+  log.info(`HTTP: listening on ${url} (Slack events at ${url}/slack/events, admin console at ${url}/admin, metrics at ${url}/metrics)`);
+  return { url, app: http };
 }

@@ -1,0 +1,34 @@
+// Builds the admin console's dependencies from the runtime's and mounts the console (server processes only).
+import type { Hono } from 'hono';
+import type { Role } from '../../agents/roles';
+import { ensureFirstAdmin } from '../../web-admin/auth/bootstrap';
+import { createLoginLimiter } from '../../web-admin/auth/rate-limit';
+import { resolveSessionSecret } from '../../web-admin/auth/secret';
+import { mountAdminConsole } from '../../web-admin/console';
+import { createOrchestrator } from '../api';
+import type { Config } from '../config';
+import type { EngineDeps } from '../deps';
+import type { Logger } from '../log';
+
+export interface AdminExtras {
+  /** The loaded role files behind deps.roles: a saved edit replaces its entry here. */
+  roleFiles: Map<string, Role>;
+  queueCounts(): Promise<Record<string, number>>;
+}
+
+export async function startAdminConsole(http: Hono, config: Config, deps: EngineDeps, extras: AdminExtras, log: Logger): Promise<void> {
+  const orchestrator = createOrchestrator(deps);
+  const secret = resolveSessionSecret(config.admin.sessionSecret, config.dataDir, log);
+  await ensureFirstAdmin(deps.prisma, log);
+  mountAdminConsole(http, {
+    prisma: deps.prisma,
+    roles: extras.roleFiles,
+    registry: deps.roles,
+    rolesDir: config.rolesDir,
+    workflows: { retry: (stepId, userId) => orchestrator.retry(stepId, userId), cancel: (id) => orchestrator.cancel(id) },
+    queueCounts: extras.queueCounts,
+    session: { secret, ttlSeconds: config.admin.sessionTtlSeconds, secure: config.admin.secureCookies },
+    limiter: createLoginLimiter(config.admin.login),
+    log,
+  });
+}

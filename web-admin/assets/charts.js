@@ -1,0 +1,18 @@
+// Draws every <canvas data-chart="/admin/api/..."> with Chart.js from the JSON API behind it.
+// The API answers { type, labels, datasets: [{ label, data }] }.
+(function () {
+  const palette = ['#3b6fd8', '#d8603b', '#2e9d6a', '#a04fc4', '#c9a227', '#5c6b7a'];
+  async function draw(canvas) {
+    const res = await fetch(canvas.dataset.chart, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+    if (!res.ok) { canvas.replaceWith(Object.assign(document.createElement('p'), { textContent: 'Chart unavailable (' + res.status + ')' })); return; }
+    const spec = await res.json();
+    const datasets = spec.datasets.map((d, i) => ({ ...d, backgroundColor: palette[i % palette.length], borderColor: palette[i % palette.length] }));
+    new window.Chart(canvas, {
+      type: spec.type || 'bar',
+      data: { labels: spec.labels, datasets },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: datasets.length > 1 } } },
+    });
+    canvas.dataset.drawn = 'true';
+  }
+  Promise.all([...document.querySelectorAll('canvas[data-chart]')].map(draw)).then(() => { document.body.dataset.chartsReady = 'true'; });
+})();

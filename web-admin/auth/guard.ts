@@ -1,0 +1,47 @@
+// Request guards: who is signed in, what their role allows, and the per-session CSRF token on every form.
+import type { MiddlewareHandler } from 'hono';
+import type { RbacRole } from '../../generated/prisma/client';
+import { atLeast } from '../../orchestrator/permissions';
+import type { ConsoleDeps, ConsoleEnv } from '../context';
+import { readSession } from './session';
+
+const isApi = (path: string) => path.startsWith('/admin/api/');
+
+/** Sets `user` and `session` when the cookie is valid; otherwise HTML is redirected to sign-in and the API answers 401. */
+export function requireUser(deps: ConsoleDeps): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    const session = await readSession(c, deps.session);
+    const user = session ? await deps.prisma.adminUser.findUnique({ where: { id: session.userId } }) : null;
+    if (!session || !user) {
+      if (isApi(c.req.path)) return c.json({ error: 'unauthenticated', message: 'Sign in at /admin/login' }, 401);
+      const next_ = c.req.method === 'GET' ? `?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search))}` : '';
+      return c.redirect(`/admin/login${next_}`, 303);
+    }
+    c.set('user', user);
+    c.set('session', session);
+    await next();
+  };
+}
+
+export function requireRole(min: RbacRole): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    const user = c.get('user');
+    if (!atLeast(user.role, min)) {
+      const message = `This needs the ${min} role or above; you are ${user.role}.`;
+      return isApi(c.req.path) ? c.json({ error: 'forbidden', message }, 403) : c.html(`<!doctype html><title>Forbidden</title><p>${message}</p><p><a href="/admin">Back</a></p>`, 403);
+    }
+    await next();
+  };
+}
+
+/** Every state-changing request must carry the session's CSRF token (form field `_csrf` or header `x-csrf-token`). */
+export function requireCsrfToken(): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) return next();
+    const type = c.req.header('content-type') ?? '';
+    const form = /form/.test(type) ? await c.req.parseBody() : {};
+    const token = c.req.header('x-csrf-token') ?? (typeof form._csrf === 'string' ? form._csrf : undefined);
+    if (token !== c.get('session').csrf) return c.text('Forbidden: missing or wrong CSRF token. Reload the page and try again.', 403);
+    await next();
+  };
+}

@@ -1,0 +1,34 @@
+// The admin console at /admin and /metrics, mounted on the shared Hono app.
+import type { Hono } from 'hono';
+import { csrf } from 'hono/csrf';
+import { secureHeaders } from 'hono/secure-headers';
+import { requireUser } from './auth/guard';
+import type { ConsoleDeps, ConsoleEnv } from './context';
+import { mountAnalytics } from './routes/analytics';
+import { mountAssets } from './routes/assets';
+import { mountAudit } from './routes/audit';
+import { mountLogin } from './routes/login';
+import { mountMetrics } from './routes/metrics';
+import { mountRbac } from './routes/rbac';
+import { mountRoles } from './routes/roles';
+import { mountWorkflows } from './routes/workflows';
+
+export function mountAdminConsole(app: Hono, deps: ConsoleDeps): void {
+  const admin = app as unknown as Hono<ConsoleEnv>;
+  admin.use('/admin/*', secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], frameAncestors: ["'none'"], formAction: ["'self'"] },
+  }));
+  admin.use('/admin', secureHeaders());
+  // Origin check on every form post; the per-session token is checked by the routes that change things.
+  admin.use('/admin/*', csrf());
+  mountAssets(app);
+  mountLogin(admin, deps);
+  mountMetrics(app, deps);
+  admin.use('/admin', requireUser(deps));
+  admin.use('/admin/*', requireUser(deps));
+  mountAnalytics(admin, deps);
+  mountWorkflows(admin, deps);
+  mountRoles(admin, deps);
+  mountRbac(admin, deps);
+  mountAudit(admin, deps);
+}

@@ -1,0 +1,31 @@
+// What the admin console needs from the rest of Rolecall, and the per-request values its middleware sets.
+import type { RoleRegistry } from '../agents/mcp/registry';
+import type { Role } from '../agents/roles';
+import type { AdminUser } from '../generated/prisma/client';
+import type { Db } from '../orchestrator/db';
+import type { Logger } from '../orchestrator/log';
+import type { LoginLimiter } from './auth/rate-limit';
+import type { Session, SessionSettings } from './auth/session';
+
+export interface WorkflowActions {
+  retry(stepId: string, userId: string): Promise<boolean>;
+  cancel(workflowId: string): Promise<boolean>;
+}
+
+export interface ConsoleDeps {
+  prisma: Db;
+  /** The live role definitions (edits replace entries here and in rolesDir). */
+  roles: Map<string, Role>;
+  /** Role health as the MCP registry reports it (provider configured, endpoint). */
+  registry: RoleRegistry;
+  rolesDir: string;
+  workflows: WorkflowActions;
+  queueCounts(): Promise<Record<string, number>>;
+  session: SessionSettings;
+  limiter: LoginLimiter;
+  log: Logger;
+}
+
+export type ConsoleEnv = { Variables: { user: AdminUser; session: Session } };
+
+export const consoleActor = (user: AdminUser) => `console:${user.email}`;

@@ -1,0 +1,98 @@
+// Roles: the YAML definitions, their health (last 7 days) and MCP endpoints; admins edit a role's YAML here.
+// A valid edit is written to ROLES_DIR, replaces the live definition in this process and is audited.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import { parseRoleFile, RoleDefinitionError } from '../../agents/roles';
+import { audit } from '../../orchestrator/audit';
+import { requireCsrfToken, requireRole } from '../auth/guard';
+import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
+import { CsrfField, Notice, Page } from '../views/layout';
+
+const editSchema = z.object({ yaml: z.string().min(1).max(100_000) });
+
+interface RoleHealth { roleId: string; steps: number; failed: number; violations: number; p50: number | null }
+
+async function roleHealth(deps: ConsoleDeps): Promise<Map<string, RoleHealth>> {
+  const since = new Date(Date.now() - 7 * 86_400_000);
+  const rows = await deps.prisma.$queryRaw<RoleHealth[]>`
+    SELECT s."roleId", count(*)::int AS steps, (count(*) FILTER (WHERE s.status = 'failed'))::int AS failed,
+      (SELECT count(*)::int FROM "ConstraintViolation" v WHERE v."roleId" = s."roleId" AND v."createdAt" >= ${since}) AS violations,
+      (percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (s."finishedAt" - s."startedAt"))))::float8 AS p50
+    FROM "Step" s WHERE s."startedAt" >= ${since} GROUP BY 1`;
+  return new Map(rows.map((r) => [r.roleId, r]));
+}
+
+const fileOf = (deps: ConsoleDeps, roleId: string) => path.join(deps.rolesDir, `${roleId}.yaml`);
+
+export function mountRoles(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
+  app.get('/admin/roles', async (c) => {
+    const health = await roleHealth(deps);
+    const canEdit = ['owner', 'admin'].includes(c.get('user').role);
+    return c.html(
+      <Page title="Roles" user={c.get('user')} csrf={c.get('session').csrf} active="roles">
+        <table id="roles">
+          <thead><tr><th>Role</th><th>Persona</th><th>Model</th><th>Steps (7 d)</th><th>Failed</th><th>Violations</th><th>p50 (s)</th><th>MCP</th><th></th></tr></thead>
+          <tbody>{[...deps.roles.values()].map((r) => {
+            const h = health.get(r.role_id);
+            const info = deps.registry.health(r.role_id);
+            const state = info && !info.healthy ? `unhealthy: ${info.problem}` : !h ? 'idle' : h.failed > 0 ? 'failing steps' : 'healthy';
+            return (
+              <tr data-role={r.role_id}>
+                <td>{r.role_id}</td><td>{r.persona.icon_emoji ?? ''} {r.persona.display_name}</td><td>{r.llm_config.provider} / {r.llm_config.model}</td>
+                <td>{h?.steps ?? 0} <span class="status">{state}</span></td><td>{h?.failed ?? 0}</td><td>{h?.violations ?? 0}</td><td>{h?.p50 == null ? '—' : h.p50.toFixed(1)}</td>
+                <td><a href={`/mcp/${r.role_id}`}>/mcp/{r.role_id}</a></td>
+                <td><a href={`/admin/roles/${r.role_id}`}>{canEdit ? 'View / edit' : 'View'}</a></td>
+              </tr>
+            );
+          })}</tbody>
+        </table>
+      </Page>,
+    );
+  });
+
+  app.get('/admin/api/roles', (c) => c.json([...deps.roles.values()]));
+
+  app.get('/admin/roles/:id', (c) => {
+    const roleId = c.req.param('id');
+    if (!deps.roles.has(roleId)) return c.html(<Page title="Unknown role" user={c.get('user')} csrf={c.get('session').csrf} />, 404);
+    return c.html(rolePage(c, deps, roleId, readFileSync(fileOf(deps, roleId), 'utf8'), c.req.query('saved') ? { kind: 'ok', text: 'Saved.' } : undefined));
+  });
+
+  app.post('/admin/roles/:id', requireRole('admin'), requireCsrfToken(), async (c) => {
+    const roleId = c.req.param('id');
+    if (!deps.roles.has(roleId)) return c.text('Unknown role', 404);
+    const body = editSchema.safeParse(await c.req.parseBody());
+    if (!body.success) return c.html(rolePage(c, deps, roleId, '', { kind: 'error', text: 'The YAML is empty or too long.' }), 400);
+    const yaml = body.data.yaml.replace(/\r\n/g, '\n');
+    const file = fileOf(deps, roleId);
+    let role;
+    try {
+      role = parseRoleFile(file, yaml);
+    } catch (e) {
+      if (!(e instanceof RoleDefinitionError)) throw e;
+      return c.html(rolePage(c, deps, roleId, yaml, { kind: 'error', text: e.message.replace(`${file}: `, '') }), 422);
+    }
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, yaml);
+    deps.roles.set(roleId, role);
+    await audit(deps.prisma, { actor: consoleActor(c.get('user')), action: 'config.role', target: roleId, detail: { file, before, after: yaml } });
+    return c.redirect(`/admin/roles/${roleId}?saved=1`, 303);
+  });
+}
+
+function rolePage(c: Context<ConsoleEnv>, deps: ConsoleDeps, roleId: string, yaml: string, notice?: { kind: 'ok' | 'error'; text: string }) {
+  const canEdit = ['owner', 'admin'].includes(c.get('user').role);
+  return (
+    <Page title={`Role ${roleId}`} user={c.get('user')} csrf={c.get('session').csrf} active="roles">
+      <p>File <code>{fileOf(deps, roleId)}</code> · MCP endpoint <a href={`/mcp/${roleId}`}>/mcp/{roleId}</a> · Worker processes pick up edits when they restart.</p>
+      {notice && <Notice kind={notice.kind} text={notice.text} />}
+      <form method="post" action={`/admin/roles/${roleId}`}>
+        <CsrfField token={c.get('session').csrf} />
+        <textarea name="yaml" id="yaml" readonly={!canEdit} spellcheck={false}>{yaml}</textarea>
+        {canEdit && <p><button type="submit">Validate and save</button></p>}
+      </form>
+    </Page>
+  );
+}

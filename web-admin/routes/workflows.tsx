@@ -1,0 +1,192 @@
+// Workflows: a filtered list, a detail page (steps, posts, LLM calls, approvals, violations), retry and cancel.
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { Prisma } from '../../generated/prisma/client';
+import { audit } from '../../orchestrator/audit';
+import { requireCsrfToken, requireRole } from '../auth/guard';
+import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
+import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+
+const STATUSES = ['running', 'awaiting_approval', 'step_failed', 'completed', 'rejected', 'cancelled'] as const;
+const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
+const filterSchema = z.object({
+  status: z.preprocess(blankToUndefined, z.enum(STATUSES).optional()),
+  platform: z.preprocess(blankToUndefined, z.enum(['slack', 'teams']).optional()),
+  channel: z.preprocess(blankToUndefined, z.string().trim().max(100).optional()),
+  role: z.preprocess(blankToUndefined, z.string().regex(/^[a-z][a-z0-9_]*$/).optional()),
+});
+type Filters = z.infer<typeof filterSchema>;
+const idParam = z.object({ id: z.string().uuid() });
+const retrySchema = z.object({ stepId: z.string().uuid() });
+
+const whereOf = (f: Filters): Prisma.WorkflowWhereInput => ({
+  status: f.status, platform: f.platform, channelId: f.channel, ...(f.role ? { steps: { some: { roleId: f.role } } } : {}),
+});
+
+const listWorkflows = (deps: ConsoleDeps, f: Filters) =>
+  deps.prisma.workflow.findMany({ where: whereOf(f), orderBy: { createdAt: 'desc' }, take: 200, include: { _count: { select: { steps: true } } } });
+
+const loadWorkflow = (deps: ConsoleDeps, id: string) =>
+  deps.prisma.workflow.findUnique({
+    where: { id },
+    include: {
+      steps: { orderBy: { position: 'asc' } },
+      messages: { orderBy: { createdAt: 'asc' } },
+      llmCalls: { orderBy: { createdAt: 'asc' } },
+      approvals: { orderBy: { createdAt: 'asc' } },
+    },
+  });
+
+export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
+  app.get('/admin/workflows', async (c) => {
+    const f = filterSchema.safeParse(c.req.query());
+    const filters = f.success ? f.data : {};
+    const rows = await listWorkflows(deps, filters);
+    return c.html(
+      <Page title="Workflows" user={c.get('user')} csrf={c.get('session').csrf} active="workflows">
+        {!f.success && <Notice kind="error" text="Some filters were invalid and were ignored." />}
+        <WorkflowFilters f={filters} roles={[...deps.roles.keys()]} />
+        <table id="workflows">
+          <thead><tr><th>Created</th><th>Status</th><th>Platform</th><th>Channel</th><th>Request</th><th>Steps</th></tr></thead>
+          <tbody>
+            {rows.map((w) => (
+              <tr>
+                <td>{fmtDate(w.createdAt)}</td><td class="status">{w.status}</td><td>{w.platform}</td><td>{w.channelId}</td>
+                <td><a href={`/admin/workflows/${w.id}`}>{w.requestText.slice(0, 100)}</a></td><td>{w._count.steps}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Page>,
+    );
+  });
+
+  app.get('/admin/api/workflows', async (c) => {
+    const f = filterSchema.safeParse(c.req.query());
+    if (!f.success) return c.json({ error: 'bad_request', issues: f.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 400);
+    const rows = await listWorkflows(deps, f.data);
+    return c.json(rows.map(({ _count, ...w }) => ({ ...w, steps: _count.steps })));
+  });
+
+  app.get('/admin/api/workflows/:id', async (c) => {
+    const p = idParam.safeParse(c.req.param());
+    const wf = p.success ? await loadWorkflow(deps, p.data.id) : null;
+    if (!wf) return c.json({ error: 'not_found' }, 404);
+    const violations = await deps.prisma.constraintViolation.findMany({ where: { workflowId: wf.id }, orderBy: { createdAt: 'asc' } });
+    return c.json({ ...wf, llmCalls: wf.llmCalls.map((l) => ({ ...l, costUsd: Number(l.costUsd) })), violations });
+  });
+
+  app.get('/admin/workflows/:id', async (c) => {
+    const p = idParam.safeParse(c.req.param());
+    const wf = p.success ? await loadWorkflow(deps, p.data.id) : null;
+    if (!wf) return c.html(<Page title="Workflow not found" user={c.get('user')} csrf={c.get('session').csrf}><p><a href="/admin/workflows">All workflows</a></p></Page>, 404);
+    const violations = await deps.prisma.constraintViolation.findMany({ where: { workflowId: wf.id }, orderBy: { createdAt: 'asc' } });
+    return c.html(<WorkflowDetail wf={wf} violations={violations} csrf={c.get('session').csrf} user={c.get('user')} notice={c.req.query('done')} />);
+  });
+
+  app.post('/admin/workflows/:id/retry', requireRole('approver'), requireCsrfToken(), async (c) => {
+    const p = idParam.safeParse(c.req.param());
+    const body = retrySchema.safeParse(await c.req.parseBody());
+    if (!p.success || !body.success) return c.text('Bad request: a step id is required', 400);
+    const step = await deps.prisma.step.findFirst({ where: { id: body.data.stepId, workflowId: p.data.id } });
+    if (!step) return c.text('No such step in this workflow', 404);
+    const user = c.get('user');
+    const ok = await deps.workflows.retry(step.id, consoleActor(user));
+    await audit(deps.prisma, { actor: consoleActor(user), action: ok ? 'workflow.retried' : 'workflow.retry_refused', target: p.data.id, detail: { stepId: step.id, roleId: step.roleId } });
+    return c.redirect(`/admin/workflows/${p.data.id}?done=${ok ? 'retried' : 'not-failed'}`, 303);
+  });
+
+  app.post('/admin/workflows/:id/cancel', requireRole('approver'), requireCsrfToken(), async (c) => {
+    const p = idParam.safeParse(c.req.param());
+    if (!p.success) return c.text('Bad request', 400);
+    const user = c.get('user');
+    const ok = await deps.workflows.cancel(p.data.id);
+    await audit(deps.prisma, { actor: consoleActor(user), action: ok ? 'workflow.cancelled' : 'workflow.cancel_refused', target: p.data.id });
+    return c.redirect(`/admin/workflows/${p.data.id}?done=${ok ? 'cancelled' : 'not-active'}`, 303);
+  });
+}
+
+function WorkflowFilters({ f, roles }: { f: Filters; roles: string[] }) {
+  const select = (name: string, values: readonly string[], current?: string) => (
+    <div>
+      <label for={name}>{name}</label>
+      <select id={name} name={name}>
+        <option value="">any</option>
+        {values.map((v) => <option value={v} selected={v === current}>{v}</option>)}
+      </select>
+    </div>
+  );
+  return (
+    <form method="get" action="/admin/workflows" class="filters">
+      {select('status', STATUSES, f.status)}
+      {select('platform', ['slack', 'teams'], f.platform)}
+      <div><label for="channel">channel</label><input id="channel" name="channel" value={f.channel ?? ''} /></div>
+      {select('role', roles, f.role)}
+      <button type="submit">Filter</button>
+    </form>
+  );
+}
+
+type LoadedWorkflow = NonNullable<Awaited<ReturnType<typeof loadWorkflow>>>;
+type Violation = Awaited<ReturnType<ConsoleDeps['prisma']['constraintViolation']['findMany']>>[number];
+
+const NOTICES: Record<string, [kind: 'ok' | 'error', text: string]> = {
+  retried: ['ok', 'The step was queued to run again.'],
+  'not-failed': ['error', 'That step is not failed (someone may have retried it already).'],
+  cancelled: ['ok', 'The workflow was cancelled.'],
+  'not-active': ['error', 'The workflow has already finished.'],
+};
+
+function WorkflowDetail({ wf, violations, csrf, user, notice }: { wf: LoadedWorkflow; violations: Violation[]; csrf: string; user: ConsoleEnv['Variables']['user']; notice?: string }) {
+  const n = notice ? NOTICES[notice] : undefined;
+  const active = ['running', 'awaiting_approval', 'step_failed'].includes(wf.status);
+  return (
+    <Page title={`Workflow ${wf.id.slice(0, 8)}`} user={user} csrf={csrf} active="workflows">
+      {n && <Notice kind={n[0]} text={n[1]} />}
+      <p><b>Request:</b> {wf.requestText}</p>
+      <p>Status <span class="status" id="wf-status">{wf.status}</span> · {wf.platform} channel {wf.channelId} thread {wf.threadTs} · by {wf.requestedBy} · created {fmtDate(wf.createdAt)} · finished {fmtDate(wf.finishedAt)}</p>
+      {active && (
+        <form method="post" action={`/admin/workflows/${wf.id}/cancel`} class="inline"><CsrfField token={csrf} /><button class="danger" type="submit">Cancel workflow</button></form>
+      )}
+      <h2>Steps</h2>
+      <table id="steps">
+        <thead><tr><th>#</th><th>Role</th><th>Status</th><th>Revision / runs</th><th>Started</th><th>Finished</th><th>Error</th><th></th></tr></thead>
+        <tbody>
+          {wf.steps.map((s) => (
+            <tr>
+              <td>{s.position + 1}</td><td>{s.roleId}{s.gateAfter ? ' 🚦' : ''}</td><td class="status">{s.status}</td><td>{s.revision} / {s.runCount + 1}</td>
+              <td>{fmtDate(s.startedAt)}</td><td>{fmtDate(s.finishedAt)}</td><td>{s.error ?? ''}</td>
+              <td>{s.status === 'failed' && (
+                <form method="post" action={`/admin/workflows/${wf.id}/retry`} class="inline"><CsrfField token={csrf} /><input type="hidden" name="stepId" value={s.id} /><button type="submit">Retry</button></form>
+              )}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Posts</h2>
+      <table id="posts">
+        <thead><tr><th>At</th><th>Role</th><th>Kind</th><th>Text</th></tr></thead>
+        <tbody>{wf.messages.map((m) => <tr><td>{fmtDate(m.postedAt ?? m.createdAt)}</td><td>{m.roleId}</td><td>{m.kind}</td><td><pre class="output">{m.text}</pre></td></tr>)}</tbody>
+      </table>
+      <h2>LLM calls</h2>
+      <table id="llm-calls">
+        <thead><tr><th>At</th><th>Provider / model</th><th>Tokens (prompt + completion)</th><th>Cost (USD)</th><th>Latency (ms)</th><th>Result</th></tr></thead>
+        <tbody>{wf.llmCalls.map((l) => (
+          <tr><td>{fmtDate(l.createdAt)}</td><td>{l.provider} / {l.model}</td><td>{l.promptTokens} + {l.completionTokens}</td><td>{Number(l.costUsd).toFixed(6)}</td><td>{l.latencyMs}</td><td>{l.ok ? 'ok' : l.error}</td></tr>
+        ))}</tbody>
+      </table>
+      <h2>Approvals</h2>
+      <table id="approvals">
+        <thead><tr><th>Step</th><th>Revision</th><th>Status</th><th>By</th><th>Asked</th><th>Decided</th><th>Feedback</th></tr></thead>
+        <tbody>{wf.approvals.map((a) => (
+          <tr><td>{wf.steps.find((s) => s.id === a.stepId)?.roleId}</td><td>{a.revision}</td><td>{a.status}</td><td>{a.decidedBy ?? ''}</td><td>{fmtDate(a.createdAt)}</td><td>{fmtDate(a.decidedAt)}</td><td>{a.feedback ?? ''}</td></tr>
+        ))}</tbody>
+      </table>
+      <h2>Constraint violations</h2>
+      <table id="violations">
+        <thead><tr><th>At</th><th>Role</th><th>Kind</th><th>Action</th><th>Detail</th></tr></thead>
+        <tbody>{violations.map((v) => <tr><td>{fmtDate(v.createdAt)}</td><td>{v.roleId}</td><td>{v.kind}</td><td>{v.action}</td><td>{v.detail}</td></tr>)}</tbody>
+      </table>
+    </Page>
+  );
+}

@@ -1,0 +1,63 @@
+// The console's page frame: navigation, the signed-in user and the sign-out form.
+import type { Child } from 'hono/jsx';
+import type { AdminUser } from '../../generated/prisma/client';
+
+export interface PageProps {
+  title: string;
+  user?: AdminUser;
+  csrf?: string;
+  active?: string;
+  children?: Child;
+  scripts?: string[];
+}
+
+const NAV = [
+  ['analytics', '/admin', 'Analytics'],
+  ['workflows', '/admin/workflows', 'Workflows'],
+  ['roles', '/admin/roles', 'Roles'],
+  ['rbac', '/admin/rbac', 'Access'],
+  ['audit', '/admin/audit', 'Audit log'],
+] as const;
+
+export function Page({ title, user, csrf, active, children, scripts = [] }: PageProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · Rolecall admin`}</title>
+        <link rel="stylesheet" href="/admin/assets/admin.css" />
+      </head>
+      <body>
+        <header>
+          <strong class="brand">Rolecall</strong>
+          {user && (
+            <nav>
+              {NAV.map(([id, href, label]) => <a href={href} class={active === id ? 'active' : ''}>{label}</a>)}
+            </nav>
+          )}
+          {user && (
+            <form method="post" action="/admin/logout" class="signout">
+              <span>{user.email} ({user.role})</span>
+              <input type="hidden" name="_csrf" value={csrf} />
+              <button type="submit">Sign out</button>
+            </form>
+          )}
+        </header>
+        <main>
+          <h1>{title}</h1>
+          {children}
+        </main>
+        {scripts.map((s) => <script src={s}></script>)}
+      </body>
+    </html>
+  );
+}
+
+export const CsrfField = ({ token }: { token: string }) => <input type="hidden" name="_csrf" value={token} />;
+
+export function Notice({ kind, text }: { kind: 'ok' | 'error'; text?: string }) {
+  return text ? <p class={`notice ${kind}`} role={kind === 'error' ? 'alert' : 'status'}>{text}</p> : null;
+}
+
+export const fmtDate = (d: Date | null | undefined) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '—');
