@@ -48,6 +48,15 @@ export function registerInteractions(app: App, orchestrator: Orchestrator): void
     const retried = await orchestrator.retry(b.actions[0]?.value ?? '', b.user.id);
     if (!retried) await tellUser(client, b, 'This step is not waiting for a retry any more (someone already retried it).');
   });
+
+  for (const [actionId, vote] of [['satisfaction_up', 'up'], ['satisfaction_down', 'down']] as const) {
+    app.action(actionId, async ({ ack, body, client }) => {
+      await ack();
+      const b = body as unknown as ButtonBody;
+      const recorded = await orchestrator.rate(b.actions[0]?.value ?? '', b.user.id, vote);
+      await tellUser(client, b, recorded ? `Thanks for the feedback (${vote === 'up' ? '👍' : '👎'}).` : 'This workflow no longer exists.');
+    });
+  }
 }
 
 function feedbackModal(approvalId: string, b: ButtonBody) {
@@ -73,6 +82,7 @@ const STATUS_WORDS: Record<string, string> = { approved: 'approved', changes_req
 
 export function explain(result: Exclude<DecideResult, { won: true }>): string {
   if (result.reason === 'unknown') return 'This approval request no longer exists.';
+  if (result.reason === 'not_allowed') return result.message;
   const when = result.decidedAt ? ` at ${result.decidedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC` : '';
   return `Already decided: ${STATUS_WORDS[result.status] ?? result.status} by <@${result.decidedBy}>${when}.`;
 }
