@@ -1,0 +1,357 @@
+// Local intent classifier: picks the workflow template a chat message asks for, with no model call.
+//
+// Trained at start-up from the templates' `examples:` utterances (orchestrator/templates/*.yaml). Two TF-IDF views of
+// each message are compared (cosine) with every template's centroid:
+//   - words: normalised, lightly stemmed unigrams (stop words dropped) and bigrams (only the weakest words dropped, so
+//     "where are we" or "how should we test" survive as phrases);
+//   - characters: 3- to 5-grams inside words, which keep typos ("implemnt", "storys") and compounds ("testcases") close.
+// The score of a template is a weighted sum of the two cosines.
+//
+// Confidence scale (0..1), from the best score s1, the runner-up s2 and the message's vocabulary:
+//   confidence = strength × separation × familiarity, where
+//     strength    = min(1, s1 / typical)   typical = median best score of the training examples, each left out of its
+//                                          template's centroid, so an ordinary in-domain message reaches ~1;
+//     separation  = 0.5 + 0.5 × (s1 - s2) / s1   an even split between two templates halves the confidence;
+//     familiarity = min(1, seen / 0.5)     seen = idf-weighted share of the message's content words (question words
+//                                          like "what"/"how" excluded) that occur in any example: "what's for lunch" → 0.
+//   Bands:  >= 0.6   clear match, use the template;
+//           0.3..0.6 plausible (on the benchmark ~4% of these are wrong);
+//           < 0.3    weak: ask the LLM (RECOMMENDED_LLM_THRESHOLD; ~30% of these are wrong on the benchmark);
+//           < 0.05   no template fits: intent NO_INTENT ('none'), nothing in the message resembles the examples.
+// Deterministic: the same templates and text always give the same result (ties break by template order).
+
+export interface IntentResult {
+  intent: string;
+  /** 0..1, see the scale above. */
+  confidence: number;
+  /** Human readable, e.g. 'matched "login page", "sso" (feature_delivery examples)'. */
+  reason: string;
+  source: 'local' | 'llm';
+}
+
+export interface IntentClassifier {
+  classify(text: string): IntentResult;
+}
+
+/** The intent returned when no template fits (the caller asks the LLM or assembles a flow from role capabilities). */
+export const NO_INTENT = 'none';
+/** Below this confidence the local answer should be checked by the LLM stage (classifyWithLlm). */
+export const RECOMMENDED_LLM_THRESHOLD = 0.3;
+/** Below this confidence the local classifier itself answers NO_INTENT. */
+export const NO_INTENT_BELOW = 0.05;
+
+const WORD_WEIGHT = 0.75;
+const CHAR_WEIGHT = 1 - WORD_WEIGHT;
+/** Messages whose content words are at least this share familiar (idf-weighted) keep their full confidence. */
+const FAMILIAR_SHARE = 0.5;
+const CLASS_SPREAD = 2;
+
+// Dropped from unigrams. Question words and negations are kept: they carry intent ("where are we", "not working").
+const STOP = new Set(
+  `a an the and or but if then so to of for on in at by with from into onto about as is are was were be been being am do does did
+  i me my we us our you your he she it its they them their this that these those there here some any all each every
+  can could would will shall may might must please pls plz thanks thank hi hey hello team folks guys ok okay just also
+  get got let lets us up out over very really too etc eg ie like via per one two new rolecall`.split(/\s+/),
+);
+// Kept as features, but they do not make a message familiar on their own ("what's for lunch").
+const QUESTION = new Set(`what where when how why which who whose not cannot should`.split(' '));
+// Dropped before building bigrams: only the weakest words.
+const LIGHT_STOP = new Set(`a an the to of for on in at by with and or my our your their this that these those please pls plz hi hey rolecall`.split(/\s+/));
+
+// A few spellings and shorthands people use in chat, mapped to one form (applied after lower-casing, before stemming).
+const CANON: Record<string, string> = {
+  summarise: 'summarize', summarised: 'summarize', summarising: 'summarize', summary: 'summarize', summaries: 'summarize',
+  prioritise: 'prioritize', centre: 'center', cancelled: 'canceled', u: 'you', ur: 'your', r: 'are', wont: 'not', cant: 'cannot',
+  doesnt: 'not', dont: 'not', isnt: 'not', arent: 'not', didnt: 'not', never: 'not', testcases: 'test cases', testcase: 'test case',
+  tests: 'test', testing: 'test', tested: 'test', testers: 'tester', e2e: 'end to end', uat: 'user acceptance test', ac: 'acceptance criteria',
+  reqs: 'requirements', req: 'requirement', specs: 'spec', prd: 'requirements document', qa: 'qa', whats: 'what is', hows: 'how is',
+  wheres: 'where is', thats: 'that is', its: 'it is', im: 'i am', weve: 'we have', theyre: 'they are', were: 'were',
+};
+
+/** Light suffix stripping; the same on both sides (examples and messages), so it only has to be consistent. */
+export function stem(w: string): string {
+  if (w.length <= 3 || /\d/.test(w)) return w;
+  let s = w;
+  if (s.endsWith('ies') && s.length > 4) s = s.slice(0, -3) + 'y';
+  else if (s.endsWith('sses')) s = s.slice(0, -2);
+  else if (s.endsWith('s') && !/(ss|us|is)$/.test(s)) s = s.slice(0, -1);
+  for (const [suf, rep] of [['ational', 'ate'], ['ization', 'ize'], ['ation', 'ate'], ['ments', 'ment'], ['ness', ''], ['ingly', ''], ['edly', ''], ['ly', '']] as const) {
+    if (s.endsWith(suf) && s.length - suf.length >= 4) {
+      s = s.slice(0, -suf.length) + rep;
+      break;
+    }
+  }
+  for (const suf of ['ing', 'ed']) {
+    if (s.endsWith(suf) && s.length - suf.length >= 3 && /[aeiouy]/.test(s.slice(0, -suf.length))) {
+      s = s.slice(0, -suf.length);
+      if (/([^aeiouylsz])\1$/.test(s)) s = s.slice(0, -1); // shipping -> shipp -> ship
+      else if (/[^aeiou][aeiou][^aeiouwxy]$/.test(s) && s.length <= 4) s += 'e'; // saving -> sav -> save
+      break;
+    }
+  }
+  if (s.endsWith('e') && s.length > 4) s = s.slice(0, -1); // release/releas, update/updat: one form with or without -e
+  return s;
+}
+
+interface Token {
+  stem: string;
+  surface: string;
+}
+
+/** Chat clean-up: mentions, links, emoji, channel refs; lower case; canonical spellings; HTTP error codes as one token. */
+export function tokenize(text: string): Token[] {
+  const cleaned = text
+    .replace(/<[@#!][^>]*>/g, ' ') // Slack <@U123>, <#C123|chan>, <!here>
+    .replace(/<https?:[^>]*>|https?:\/\/\S+/g, ' ')
+    .replace(/:[a-z0-9_+-]+:/gi, ' ') // :emoji:
+    .replace(/@[\w.-]+/g, ' ') // @mentions (Teams / plain text)
+    .replace(/\p{Extended_Pictographic}/gu, ' ')
+    .toLowerCase()
+    .replace(/[’‘`]/g, "'")
+    .replace(/(\w)'(\w)/g, '$1$2') // don't -> dont, what's -> whats
+    .replace(/\b[45]\d\d(s)?\b/g, ' httperror ');
+  const out: Token[] = [];
+  for (const raw of cleaned.split(/[^\p{L}\p{N}]+/u)) {
+    if (!raw) continue;
+    const mapped = CANON[raw] ?? raw;
+    for (const w of mapped.split(' ')) out.push({ stem: stem(w), surface: raw });
+  }
+  return out;
+}
+
+type Vec = Map<string, number>;
+
+interface Features {
+  word: Vec;
+  char: Vec;
+  /** feature -> the words of the message it came from, for the reason. */
+  surface: Map<string, string>;
+}
+
+function extract(text: string): Features {
+  const tokens = tokenize(text);
+  const word: Vec = new Map();
+  const char: Vec = new Map();
+  const surface = new Map<string, string>();
+  const add = (v: Vec, k: string, n = 1) => v.set(k, (v.get(k) ?? 0) + n);
+  for (const t of tokens) {
+    if (STOP.has(t.surface) || STOP.has(t.stem) || t.stem.length < 2) continue;
+    add(word, t.stem);
+    surface.set(t.stem, t.surface);
+    const padded = ` ${t.surface} `;
+    for (let n = 3; n <= 5; n++) for (let i = 0; i + n <= padded.length; i++) add(char, padded.slice(i, i + n));
+  }
+  const light = tokens.filter((t) => !LIGHT_STOP.has(t.surface));
+  for (let i = 0; i + 1 < light.length; i++) {
+    const k = `${light[i]!.stem} ${light[i + 1]!.stem}`;
+    add(word, k);
+    const [a, b] = [light[i]!.surface, light[i + 1]!.surface];
+    surface.set(k, a === b ? a : `${a} ${b}`);
+  }
+  return { word, char, surface };
+}
+
+/**
+ * Sublinear tf × idf, L2-normalised. Features never seen in training keep the highest idf in the norm (they cannot
+ * match anything, so they are not stored): a message that is mostly unfamiliar words stays far from every template.
+ */
+function weigh(tf: Vec, idf: Map<string, number>, unseenIdf: number): Vec {
+  const v: Vec = new Map();
+  let norm = 0;
+  for (const [k, n] of tf) {
+    const w = idf.get(k);
+    const x = (1 + Math.log(n)) * (w ?? unseenIdf);
+    if (w !== undefined) v.set(k, x);
+    norm += x * x;
+  }
+  norm = Math.sqrt(norm);
+  if (norm > 0) for (const [k, x] of v) v.set(k, x / norm);
+  return v;
+}
+
+function dot(a: Vec, b: Vec): number {
+  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  let s = 0;
+  for (const [k, x] of small) {
+    const y = big.get(k);
+    if (y !== undefined) s += x * y;
+  }
+  return s;
+}
+
+/** idf over documents (examples) times a class-spread factor: words spread over many templates ("customers") say little. */
+function idfOf(docsByClass: Vec[][]): Map<string, number> {
+  const df = new Map<string, number>();
+  const cf = new Map<string, number>();
+  let n = 0;
+  for (const docs of docsByClass) {
+    const seen = new Set<string>();
+    for (const d of docs) {
+      n++;
+      for (const k of d.keys()) {
+        df.set(k, (df.get(k) ?? 0) + 1);
+        seen.add(k);
+      }
+    }
+    for (const k of seen) cf.set(k, (cf.get(k) ?? 0) + 1);
+  }
+  const classes = docsByClass.length;
+  const idf = new Map<string, number>();
+  for (const [k, d] of df) idf.set(k, (Math.log((1 + n) / (1 + d)) + 1) * Math.pow(Math.log(1 + classes / cf.get(k)!) / Math.log(1 + classes), CLASS_SPREAD));
+  return idf;
+}
+
+interface Model {
+  ids: string[];
+  wordIdf: Map<string, number>;
+  charIdf: Map<string, number>;
+  unseenIdf: number;
+  /** Per template: the examples' weighted vectors and their (unnormalised) sums; centroids are the normalised sums. */
+  wordVecs: Vec[][];
+  charVecs: Vec[][];
+  wordSum: Vec[];
+  charSum: Vec[];
+  wordNorm2: number[];
+  charNorm2: number[];
+}
+
+function sumOf(vs: Vec[]): Vec {
+  const c: Vec = new Map();
+  for (const v of vs) for (const [k, x] of v) c.set(k, (c.get(k) ?? 0) + x);
+  return c;
+}
+const norm2 = (v: Vec) => {
+  let s = 0;
+  for (const x of v.values()) s += x * x;
+  return s;
+};
+
+function fit(templates: { id: string; examples: string[] }[]): Model {
+  const feats = templates.map((t) => t.examples.map(extract));
+  const wordIdf = idfOf(feats.map((fs) => fs.map((f) => f.word)));
+  const charIdf = idfOf(feats.map((fs) => fs.map((f) => f.char)));
+  const unseenIdf = Math.log(1 + feats.flat().length) + 1;
+  const wordVecs = feats.map((fs) => fs.map((f) => weigh(f.word, wordIdf, unseenIdf)));
+  const charVecs = feats.map((fs) => fs.map((f) => weigh(f.char, charIdf, unseenIdf)));
+  const wordSum = wordVecs.map(sumOf);
+  const charSum = charVecs.map(sumOf);
+  return { ids: templates.map((t) => t.id), wordIdf, charIdf, unseenIdf, wordVecs, charVecs, wordSum, charSum, wordNorm2: wordSum.map(norm2), charNorm2: charSum.map(norm2) };
+}
+
+interface Scored {
+  scores: number[];
+  order: number[];
+  word: Vec;
+  surface: Map<string, string>;
+  /** Share (idf-weighted) of the message's content words that occur in some template's examples. */
+  coverage: number;
+}
+
+/** Cosine of the message with each centroid; `without` leaves one training example out of its centroid (cheap LOO). */
+function scoreVecs(m: Model, word: Vec, char: Vec, without?: { cls: number; ex: number }): number[] {
+  return m.ids.map((_, i) => {
+    let wd = dot(word, m.wordSum[i]!);
+    let wn = m.wordNorm2[i]!;
+    let cd = dot(char, m.charSum[i]!);
+    let cn = m.charNorm2[i]!;
+    if (without && without.cls === i) {
+      const wv = m.wordVecs[i]![without.ex]!;
+      const cv = m.charVecs[i]![without.ex]!;
+      const wvs = dot(wv, m.wordSum[i]!);
+      const cvs = dot(cv, m.charSum[i]!);
+      wn = wn - 2 * wvs + norm2(wv);
+      cn = cn - 2 * cvs + norm2(cv);
+      wd -= dot(word, wv);
+      cd -= dot(char, cv);
+    }
+    const w = wn > 1e-12 ? wd / Math.sqrt(wn) : 0;
+    const c = cn > 1e-12 ? cd / Math.sqrt(cn) : 0;
+    return WORD_WEIGHT * w + CHAR_WEIGHT * c;
+  });
+}
+
+const rank = (scores: number[]) => scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
+
+function score(m: Model, text: string): Scored {
+  const f = extract(text);
+  const word = weigh(f.word, m.wordIdf, m.unseenIdf);
+  const char = weigh(f.char, m.charIdf, m.unseenIdf);
+  const scores = scoreVecs(m, word, char);
+  let seen = 0;
+  let all = 0;
+  for (const k of f.word.keys()) {
+    if (k.includes(' ') || QUESTION.has(k)) continue;
+    const w = m.wordIdf.get(k);
+    all += w ?? m.unseenIdf;
+    seen += w ?? 0;
+  }
+  return { scores, order: rank(scores), word, surface: f.surface, coverage: all > 0 ? seen / all : 0 };
+}
+
+/** Each training example scored against the model with itself left out of its template's centroid (idf kept). */
+function leaveOneOut(m: Model): { cls: number; predicted: number; best: number }[] {
+  const out: { cls: number; predicted: number; best: number }[] = [];
+  m.ids.forEach((_, ci) => {
+    m.wordVecs[ci]!.forEach((wv, ei) => {
+      const scores = scoreVecs(m, wv, m.charVecs[ci]![ei]!, { cls: ci, ex: ei });
+      const order = rank(scores);
+      out.push({ cls: ci, predicted: order[0]!, best: Math.max(0, scores[order[0]!]!) });
+    });
+  });
+  return out;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Trains the local classifier. Needs at least one template with examples; ids must be unique. */
+export function trainClassifier(templates: { id: string; examples: string[] }[]): IntentClassifier {
+  const usable = templates.filter((t) => t.examples.length > 0);
+  if (!usable.length) throw new Error('trainClassifier: no template has examples');
+  if (new Set(usable.map((t) => t.id)).size !== usable.length) throw new Error('trainClassifier: duplicate template ids');
+  const model = fit(usable);
+  const typical = typicalScore(model);
+
+  return {
+    classify(text: string): IntentResult {
+      const s = score(model, text);
+      const best = s.order[0]!;
+      const s1 = Math.max(0, s.scores[best]!);
+      const s2 = s.order.length > 1 ? Math.max(0, s.scores[s.order[1]!]!) : 0;
+      const strength = Math.min(1, s1 / typical);
+      const separation = s1 > 0 ? 0.5 + 0.5 * ((s1 - s2) / s1) : 0;
+      const familiar = Math.min(1, s.coverage / FAMILIAR_SHARE);
+      const confidence = round(strength * separation * familiar);
+      const id = model.ids[best]!;
+      const matched = [...s.word]
+        .map(([k, x]) => [k, x * (model.wordSum[best]!.get(k) ?? 0)] as const)
+        .filter(([, c]) => c > 0)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, 3)
+        .map(([k]) => `"${s.surface.get(k) ?? k}"`);
+      const runnerUp = s.order.length > 1 && s2 > 0.6 * s1 ? `; close to ${model.ids[s.order[1]!]}` : '';
+      if (confidence < NO_INTENT_BELOW) {
+        return {
+          intent: NO_INTENT,
+          confidence,
+          reason: s1 > 0 ? `no template fits (nearest: ${id}, score ${round(s1)})` : 'no template fits (nothing resembles any example)',
+          source: 'local',
+        };
+      }
+      const what = matched.length ? `matched ${matched.join(', ')}` : 'similar wording';
+      return { intent: id, confidence, reason: `${what} (${id} examples${runnerUp})`, source: 'local' };
+    },
+  };
+}
+
+/** Median best score of the training examples, each left out of its centroid: what "in domain" looks like. */
+function typicalScore(m: Model): number {
+  const best = leaveOneOut(m).map((r) => r.best).sort((a, b) => a - b);
+  const median = best[Math.floor(best.length / 2)] ?? 0;
+  return median > 0 ? median : 1;
+}
+
+/** Leave-one-out accuracy over the training examples (a development figure that never looks at a test set). */
+export function leaveOneOutAccuracy(templates: { id: string; examples: string[] }[]): number {
+  const rows = leaveOneOut(fit(templates.filter((t) => t.examples.length > 0)));
+  return rows.length ? rows.filter((r) => r.cls === r.predicted).length / rows.length : 0;
+}
