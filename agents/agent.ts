@@ -5,7 +5,7 @@ import { checkOutput, feedbackFor, type Violation } from './constraints';
 import { LlmError, type ChatRequest, type ChatResult, type LlmProvider } from './llm/provider';
 import { costUsd } from './llm/pricing';
 import type { LlmRouter } from './llm/router';
-import { responseSchema } from './output-schema';
+import { QUESTION_FIELD, responseSchema } from './output-schema';
 import { systemPrompt, userPrompt, type StepContext } from './prompt';
 import type { Role } from './roles';
 
@@ -33,6 +33,7 @@ export type AgentResult = Trace &
   (
     | { kind: 'ok'; data: Record<string, unknown>; text: string; model: string }
     | { kind: 'escalate'; text: string; reasons: Violation[]; model: string }
+    | { kind: 'question'; question: string }
     | { kind: 'llm_error'; error: LlmError }
   );
 
@@ -53,7 +54,11 @@ export async function runAgent(role: Role, router: LlmRouter, ctx: StepContext):
     if (answer instanceof LlmError) return { ...trace, kind: 'llm_error', error: answer };
     const checked = checkOutput(role, answer.text);
     const violations = checked.ok ? await judge(role, route.provider, route.model, checked.text, trace) : checked.violations;
-    if (violations.length === 0 && checked.ok) return { ...trace, kind: 'ok', data: checked.data, text: checked.text, model: answer.model };
+    if (violations.length === 0 && checked.ok) {
+      const { [QUESTION_FIELD]: question, ...data } = checked.data;
+      if (ctx.mayAsk && typeof question === 'string' && question.trim()) return { ...trace, kind: 'question', question: question.trim() };
+      return { ...trace, kind: 'ok', data, text: checked.text, model: answer.model };
+    }
     const last = attempt >= role.constraints.max_retries;
     trace.violations.push(...violations.map((v) => ({ ...v, action: last ? ('escalated' as const) : ('retried' as const) })));
     if (last) return { ...trace, kind: 'escalate', text: checked.text, reasons: violations, model: answer.model };

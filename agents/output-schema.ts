@@ -2,6 +2,8 @@
 // and to validate what it answers.
 import { Ajv, type ValidateFunction } from 'ajv';
 
+export const QUESTION_FIELD = 'question_for_requester';
+
 const ajv = new Ajv({ allErrors: true, strict: false });
 
 export interface RequiredOutput {
@@ -14,7 +16,10 @@ export interface RequiredOutput {
 export function responseSchema(outputs: RequiredOutput[]): Record<string, unknown> {
   return {
     type: 'object',
-    properties: Object.fromEntries(outputs.map((o) => [o.name, { ...o.schema, description: o.description }])),
+    properties: {
+      ...Object.fromEntries(outputs.map((o) => [o.name, { ...o.schema, description: o.description }])),
+      [QUESTION_FIELD]: { type: 'string', description: 'Optional: one short question for the requester, only when you cannot go on without the answer' },
+    },
     required: outputs.map((o) => o.name),
     additionalProperties: false,
   };

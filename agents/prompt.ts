@@ -1,11 +1,17 @@
 // Builds what a role agent sends to its model: the role's instructions, and the work so far as context.
 import type { Role } from './roles';
 
+import { QUESTION_FIELD } from './output-schema';
+
 export interface StepContext {
   request: string;
   previous: { roleName: string; output: string }[];
   threadNotes: { userId: string; text: string }[];
   revision?: { previousOutput: string; feedback: string };
+  /** The role asked the people in the thread a question, and this is the answer. */
+  question?: { question: string; answer: string };
+  /** Whether the role may ask the people in the thread one question instead of answering. */
+  mayAsk?: boolean;
 }
 
 export function systemPrompt(role: Role): string {
@@ -20,5 +26,7 @@ export function userPrompt(ctx: StepContext): string {
     parts.push(`## Your previous draft\n${ctx.revision.previousOutput}`);
     parts.push(`## Changes requested by the reviewer\n${ctx.revision.feedback}\nRevise your draft to address them.`);
   }
+  if (ctx.question) parts.push(`## You asked the people in the thread\n${ctx.question.question}\n## Their answer\n${ctx.question.answer}`);
+  if (ctx.mayAsk) parts.push(`If you cannot do this well without information only the requester has, you may instead set "${QUESTION_FIELD}" to one short question (and still fill the other fields as best you can).`);
   return parts.join('\n\n');
 }

@@ -43,6 +43,8 @@ export const roleSchema = z
       .strict()
       .refine((p) => p.icon_emoji || p.icon_url, { message: 'needs icon_emoji or icon_url', path: ['icon_emoji'] }),
     capabilities: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case')).min(1),
+    /** Names of other roles' required outputs this role works from (orders assembled flows). */
+    inputs: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)).default([]),
     instructions: z.string().min(20),
     constraints: z
       .object({

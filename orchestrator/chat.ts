@@ -14,7 +14,9 @@ export interface Persona {
   iconUrl?: string;
 }
 
-export type ActionId = 'approve' | 'request_changes' | 'reject' | 'retry_step' | 'satisfaction_up' | 'satisfaction_down';
+export type ActionId =
+  | 'approve' | 'request_changes' | 'reject' | 'retry_step' | 'skip_step' | 'cancel_workflow'
+  | 'plan_drop' | 'plan_gate' | 'plan_confirm' | 'satisfaction_up' | 'satisfaction_down';
 
 export interface ViewAction {
   id: ActionId;

@@ -17,6 +17,8 @@ const envSchema = z
     REDIS_SERVER_BIN: z.string().default('redis-server'),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('rolecall'),
     ROLES_DIR: z.string().default('roles'),
+    TEMPLATES_DIR: z.string().default('orchestrator/templates'),
+    INTENT_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.3),
     SLACK_SIGNING_SECRET: optionalString,
     SLACK_BOT_TOKEN: optionalString,
     SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
@@ -57,6 +59,8 @@ export interface Config {
   redis: { kind: 'url'; url: string } | { kind: 'embedded'; bin: string; dir: string };
   queuePrefix: string;
   rolesDir: string;
+  templatesDir: string;
+  intentMinConfidence: number;
   slack?: { signingSecret: string; botToken: string; apiUrl: string };
   teams?: TeamsConfig;
   llm: {
@@ -100,6 +104,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     redis: e.REDIS_URL ? { kind: 'url', url: e.REDIS_URL } : { kind: 'embedded', bin: e.REDIS_SERVER_BIN, dir: `${e.DATA_DIR}/redis` },
     queuePrefix: e.QUEUE_PREFIX,
     rolesDir: e.ROLES_DIR,
+    templatesDir: e.TEMPLATES_DIR,
+    intentMinConfidence: e.INTENT_MIN_CONFIDENCE,
     slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
       ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: withSlash(e.SLACK_API_URL) }
       : undefined,

@@ -5,12 +5,14 @@ import type { ChatPort, ChatPorts, PlatformName } from './chat';
 import type { Db } from './db';
 import type { JobQueue } from './jobs';
 import type { Logger } from './log';
+import type { Planner } from './planning';
 
 export interface EngineDeps {
   prisma: Db;
   chat: ChatPorts;
   queue: JobQueue;
   roles: RoleRegistry;
+  planner: Planner;
   llm: LlmRouter;
   log: Logger;
 }

@@ -3,9 +3,9 @@ import { audit } from './audit';
 import { chatFor, roleOf, type EngineDeps } from './deps';
 import { mayDecide } from './permissions';
 import { postOnce, updatePost } from './posts';
-import { continueAfter } from './steps';
+import { advanceWorkflow, continueAfter } from './steps';
 import { ACTIVE_STATUSES, threadOf } from './threads';
-import { decidedGateView, personaOf, rejectionSummaryView, retriedView } from './views';
+import { cancelledView, decidedGateView, personaOf, rejectionSummaryView, retriedView, ROLECALL_PERSONA, skippedView } from './views';
 
 export type Decision = 'approved' | 'changes_requested' | 'rejected';
 
@@ -111,6 +111,36 @@ export async function retryStep(deps: EngineDeps, stepId: string, userId: string
   await updatePost(deps, {
     key: `failure:${stepId}:r${before.revision}:n${before.runCount}`, workflowId: before.workflowId, stepId, roleId: before.roleId, kind: 'failure',
     thread: threadOf(before.workflow), persona: personaOf(role), view: retriedView(role, chatFor(deps, before.workflow.platform).mention(userId)),
+  });
+  return true;
+}
+
+/** The Skip button on a failed step: the workflow goes on without it. Only the first press counts. */
+export async function skipStep(deps: EngineDeps, stepId: string, userId: string): Promise<boolean> {
+  const before = await deps.prisma.step.findUnique({ where: { id: stepId }, include: { workflow: true } });
+  if (!before || before.status !== 'failed') return false;
+  const { count } = await deps.prisma.step.updateMany({ where: { id: stepId, status: 'failed', runCount: before.runCount }, data: { status: 'skipped' } });
+  if (count !== 1) return false;
+  await deps.prisma.workflow.updateMany({ where: { id: before.workflowId, status: 'step_failed' }, data: { status: 'running' } });
+  const role = roleOf(deps, before.roleId);
+  const who = chatFor(deps, before.workflow.platform).mention(userId);
+  await audit(deps.prisma, { actor: `${before.workflow.platform}:${userId}`, action: 'step.skipped', target: stepId, detail: { workflowId: before.workflowId, roleId: before.roleId } });
+  await updatePost(deps, {
+    key: `failure:${stepId}:r${before.revision}:n${before.runCount}`, workflowId: before.workflowId, stepId, roleId: before.roleId, kind: 'failure',
+    thread: threadOf(before.workflow), persona: personaOf(role), view: skippedView(role, who),
+  });
+  await advanceWorkflow(deps, before.workflowId);
+  return true;
+}
+
+/** The Cancel button in a thread: stops the workflow and says who stopped it. */
+export async function cancelFromThread(deps: EngineDeps, workflowId: string, userId: string): Promise<boolean> {
+  if (!(await cancelWorkflow(deps, workflowId))) return false;
+  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId } });
+  await audit(deps.prisma, { actor: `${wf.platform}:${userId}`, action: 'workflow.cancelled', target: workflowId });
+  await postOnce(deps, {
+    key: `cancelled:${wf.id}`, workflowId: wf.id, roleId: 'rolecall', kind: 'summary', thread: threadOf(wf), persona: ROLECALL_PERSONA,
+    view: cancelledView(chatFor(deps, wf.platform).mention(userId)),
   });
   return true;
 }

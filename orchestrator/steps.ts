@@ -2,12 +2,12 @@
 import { runAgent, type AgentResult } from '../agents/agent';
 import type { StepContext } from '../agents/prompt';
 import { LlmError } from '../agents/llm/provider';
-import type { Step, Workflow } from '../generated/prisma/client';
+import type { Prisma, Step, Workflow } from '../generated/prisma/client';
 import { roleOf, type EngineDeps } from './deps';
 import type { JobContext } from './queue';
 import { postOnce, updatePost, type PostSpec } from './posts';
 import { ACTIVE_STATUSES, threadOf } from './threads';
-import { doneView, failedView, stoppedView, gateView, outputView, personaOf, retryingView, satisfactionView, workingView } from './views';
+import { doneView, failedView, handoverView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, workingView } from './views';
 
 type StepWithWorkflow = Step & { workflow: Workflow };
 
@@ -21,7 +21,7 @@ export async function runStep(deps: EngineDeps, data: { stepId: string; revision
   if (!step || step.revision !== data.revision || step.runCount !== data.run) return; // superseded by a newer run
   if (!(ACTIVE_STATUSES as readonly string[]).includes(step.workflow.status)) return;
   if (step.status === 'completed' || step.status === 'awaiting_approval') return continueAfter(deps, step.id);
-  if (step.status === 'failed' || step.status === 'skipped') return;
+  if (step.status !== 'pending' && step.status !== 'running') return; // failed, skipped or waiting for a person
 
   const role = roleOf(deps, step.roleId);
   const started = Date.now();
@@ -29,29 +29,43 @@ export async function runStep(deps: EngineDeps, data: { stepId: string; revision
   await deps.prisma.workflow.update({ where: { id: step.workflowId }, data: { status: 'running' } });
   await updatePost(deps, statusPost(deps, step, workingView(role, ctx.attempt, ctx.maxAttempts, step.revision)));
 
-  const { output, escalation } = await producedOutput(deps, step);
+  const produced = await producedOutput(deps, step);
+  if ('question' in produced) return askPerson(deps, step, produced.question);
+  const { output, outputData, escalation } = produced;
   const gate = escalation !== null || (step.gateAfter && role.approval.policy !== 'none');
   await deps.prisma.step.update({
     where: { id: step.id },
-    data: { status: gate ? 'awaiting_approval' : 'completed', output, finishedAt: new Date() },
+    data: { status: gate ? 'awaiting_approval' : 'completed', output, outputData: (outputData ?? undefined) as Prisma.InputJsonValue | undefined, finishedAt: new Date() },
   });
   await updatePost(deps, statusPost(deps, step, doneView(role, (Date.now() - started) / 1000)));
   await continueAfter(deps, step.id);
 }
 
 /** The step's output: the one already posted for this revision (after a crash), or a new one from the role agent. */
-async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise<{ output: string; escalation: string | null }> {
-  const key = `output:${step.id}:r${step.revision}`;
+type Produced = { output: string; outputData: Record<string, unknown> | null; escalation: string | null } | { question: string };
+
+async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise<Produced> {
+  const key = `output:${step.id}:r${step.revision}:${step.roleId}`;
   const posted = await deps.prisma.agentMessage.findUnique({ where: { idempotencyKey: key } });
-  if (posted?.messageTs) return { output: posted.text, escalation: step.escalation };
+  if (posted?.messageTs) return { output: posted.text, outputData: (step.outputData as Record<string, unknown> | null) ?? null, escalation: step.escalation };
   const role = roleOf(deps, step.roleId);
   const result = await runAgent(role, deps.llm, await stepContext(deps, step));
   await recordTrace(deps, step, result);
   if (result.kind === 'llm_error') throw result.error.retryable ? result.error : new PermanentStepError(result.error.message);
+  if (result.kind === 'question') return { question: result.question };
   const escalation = result.kind === 'escalate' ? result.reasons.map((r) => `${r.kind}: ${r.detail}`).join('\n') : null;
-  await deps.prisma.step.update({ where: { id: step.id }, data: { escalation } });
+  const outputData = result.kind === 'ok' ? result.data : null;
+  await deps.prisma.step.update({ where: { id: step.id }, data: { escalation, outputData: (outputData ?? undefined) as Prisma.InputJsonValue | undefined } });
   await postOnce(deps, { ...basePost(deps, step), key, kind: 'output', view: outputView(result.text, result.model, escalation) });
-  return { output: result.text, escalation };
+  return { output: result.text, outputData, escalation };
+}
+
+/** The role cannot go on without an answer: it asks in the thread and the step waits, durably, for a reply. */
+async function askPerson(deps: EngineDeps, step: StepWithWorkflow, question: string): Promise<void> {
+  await deps.prisma.step.update({ where: { id: step.id }, data: { status: 'waiting_input', question } });
+  const role = roleOf(deps, step.roleId);
+  await updatePost(deps, statusPost(deps, step, waitingView(role)));
+  await postOnce(deps, { ...basePost(deps, step), key: `question:${step.id}`, kind: 'question', view: questionView(role, question) });
 }
 
 async function recordTrace(deps: EngineDeps, step: StepWithWorkflow, result: AgentResult): Promise<void> {
@@ -62,17 +76,30 @@ async function recordTrace(deps: EngineDeps, step: StepWithWorkflow, result: Age
   }
 }
 
+/** What a step works from: the outputs of the steps it depends on (transitively), as structured data. */
 async function stepContext(deps: EngineDeps, step: StepWithWorkflow): Promise<StepContext> {
-  const [previous, replies] = await Promise.all([
-    deps.prisma.step.findMany({ where: { workflowId: step.workflowId, position: { lt: step.position }, output: { not: null } }, orderBy: { position: 'asc' } }),
+  const [all, replies] = await Promise.all([
+    deps.prisma.step.findMany({ where: { workflowId: step.workflowId }, orderBy: { position: 'asc' } }),
     deps.prisma.threadReply.findMany({ where: { workflowId: step.workflowId }, orderBy: { createdAt: 'asc' } }),
   ]);
+  const upstream = ancestors(all, step);
+  const previous = all.filter((p) => upstream.has(p.key) && p.output !== null && p.status === 'completed');
   return {
     request: step.workflow.requestText,
-    previous: previous.map((p) => ({ roleName: roleOf(deps, p.roleId).persona.display_name, output: p.output! })),
+    previous: previous.map((p) => ({ roleName: roleOf(deps, p.roleId).persona.display_name, output: p.outputData ? JSON.stringify(p.outputData, null, 1) : p.output! })),
     threadNotes: replies.map((r) => ({ userId: r.userId, text: r.text })),
     revision: step.revision > 1 && step.feedback && step.output ? { previousOutput: step.output, feedback: step.feedback } : undefined,
+    question: step.question && step.answer ? { question: step.question, answer: step.answer } : undefined,
+    mayAsk: !step.question,
   };
+}
+
+function ancestors(all: Step[], step: Step): Set<string> {
+  const byKey = new Map(all.map((s) => [s.key, s]));
+  const seen = new Set<string>();
+  const visit = (keys: string[]) => keys.forEach((k) => { if (!seen.has(k)) { seen.add(k); visit(byKey.get(k)?.dependsOn ?? []); } });
+  visit(step.dependsOn);
+  return seen;
 }
 
 /** Moves the workflow on from a finished step: opens its gate, enqueues the next step or completes. Safe to repeat. */
@@ -80,20 +107,28 @@ export async function continueAfter(deps: EngineDeps, stepId: string): Promise<v
   const step = await deps.prisma.step.findUniqueOrThrow({ where: { id: stepId }, include: { workflow: true } });
   if (step.status === 'awaiting_approval') return openGate(deps, step);
   if (step.status !== 'completed' && step.status !== 'skipped') return;
-  const next = await deps.prisma.step.findUnique({ where: { workflowId_position: { workflowId: step.workflowId, position: step.position + 1 } } });
-  if (next) {
-    if (next.status === 'pending') await deps.queue.enqueue({ kind: 'step', stepId: next.id, revision: next.revision, run: next.runCount });
-    return;
-  }
+  return advanceWorkflow(deps, step.workflowId);
+}
+
+/** Starts every step whose inputs exist (parallel where the DAG allows) and completes the workflow when all are done. */
+export async function advanceWorkflow(deps: EngineDeps, workflowId: string): Promise<void> {
+  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: { orderBy: { position: 'asc' } } } });
+  if (!(ACTIVE_STATUSES as readonly string[]).includes(wf.status)) return;
+  const done = new Set(wf.steps.filter((s) => s.status === 'completed' || s.status === 'skipped').map((s) => s.key));
+  const ready = wf.steps.filter((s) => s.status === 'pending' && s.dependsOn.every((d) => done.has(d)));
+  for (const s of ready) await deps.queue.enqueue({ kind: 'step', stepId: s.id, revision: s.revision, run: s.runCount });
+  if (done.size < wf.steps.length) return;
+  const last = wf.steps.at(-1)!;
+  const step = { ...last, workflow: wf };
   await deps.prisma.workflow.updateMany({
-    where: { id: step.workflowId, status: { in: ['running', 'awaiting_approval'] } },
+    where: { id: workflowId, status: { in: ['running', 'awaiting_approval'] } },
     data: { status: 'completed', finishedAt: new Date() },
   });
-  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: step.workflowId } });
-  if (wf.status !== 'completed') return;
+  const finished = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: step.workflowId } });
+  if (finished.status !== 'completed') return;
   await postOnce(deps, {
-    key: `satisfaction:${wf.id}`, workflowId: wf.id, roleId: step.roleId, kind: 'satisfaction', thread: threadOf(wf),
-    persona: personaOf(roleOf(deps, step.roleId)), view: satisfactionView(wf.id),
+    key: `satisfaction:${finished.id}`, workflowId: finished.id, roleId: step.roleId, kind: 'satisfaction', thread: threadOf(finished),
+    persona: personaOf(roleOf(deps, step.roleId)), view: satisfactionView(finished.id),
   });
   deps.log.info('workflow completed', { workflowId: step.workflowId });
 }
@@ -112,11 +147,27 @@ async function openGate(deps: EngineDeps, step: StepWithWorkflow): Promise<void>
 export async function failStep(deps: EngineDeps, stepId: string, error: string, attempts: number): Promise<void> {
   const step = await deps.prisma.step.findUniqueOrThrow({ where: { id: stepId }, include: { workflow: true } });
   const role = roleOf(deps, step.roleId);
+  const next = step.fallbackRoles.find((r) => r !== step.roleId && !step.attemptedRoles.includes(r));
+  if (next) return handOver(deps, step, next, error);
   await deps.prisma.step.update({ where: { id: step.id }, data: { status: 'failed', error, finishedAt: new Date() } });
   await deps.prisma.workflow.updateMany({ where: { id: step.workflowId, status: { in: [...ACTIVE_STATUSES] } }, data: { status: 'step_failed' } });
   await updatePost(deps, statusPost(deps, step, stoppedView(role)));
-  await postOnce(deps, { ...basePost(deps, step), key: `failure:${step.id}:r${step.revision}:n${step.runCount}`, kind: 'failure', view: failedView(role, error, step.id, attempts) });
+  await postOnce(deps, { ...basePost(deps, step), key: `failure:${step.id}:r${step.revision}:n${step.runCount}`, kind: 'failure', view: failedView(role, error, step.id, attempts, step.workflowId) });
   deps.log.warn('step failed', { stepId, workflowId: step.workflowId, error });
+}
+
+/** The step's role keeps failing: the next role of its fallback chain takes the step over. */
+async function handOver(deps: EngineDeps, step: StepWithWorkflow, nextRoleId: string, error: string): Promise<void> {
+  const from = roleOf(deps, step.roleId);
+  const { count } = await deps.prisma.step.updateMany({
+    where: { id: step.id, roleId: step.roleId, runCount: step.runCount },
+    data: { roleId: nextRoleId, attemptedRoles: [...step.attemptedRoles, step.roleId], status: 'pending', runCount: step.runCount + 1, error: null },
+  });
+  if (count !== 1) return;
+  await updatePost(deps, statusPost(deps, step, stoppedView(from)));
+  const to = roleOf(deps, nextRoleId);
+  await postOnce(deps, { ...basePost(deps, step), key: `handover:${step.id}:${nextRoleId}`, kind: 'handover', view: handoverView(from, to, error) });
+  await deps.queue.enqueue({ kind: 'step', stepId: step.id, revision: step.revision, run: step.runCount + 1 });
 }
 
 export async function noteRetry(deps: EngineDeps, stepId: string, error: string, ctx: JobContext): Promise<void> {

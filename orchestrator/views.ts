@@ -12,15 +12,47 @@ export const personaOf = (role: Role): Persona => ({
 });
 
 export interface PlanStep {
+  key: string;
   displayName: string;
   gateAfter: boolean;
+  after: string[];
 }
 
-export function planView(request: string, steps: PlanStep[]): MessageView {
-  const lines = steps.map((s, i) => `${i + 1}. *${s.displayName}*${s.gateAfter ? '  →  :vertical_traffic_light: approval gate' : ''}`);
+export interface PlanInfo {
+  request: string;
+  templateName: string;
+  intent: { intent: string; confidence: number; reason: string; source: string } | null;
+  steps: PlanStep[];
+  /** Set while the plan waits for a person to confirm it: the plan gets edit buttons. */
+  editable?: { workflowId: string };
+}
+
+export function planView(plan: PlanInfo): MessageView {
+  const lines = plan.steps.map((s, i) => {
+    const after = s.after.length ? `  _(after ${s.after.join(' and ')})_` : '';
+    return `${i + 1}. *${s.displayName}*${after}${s.gateAfter ? '  →  :vertical_traffic_light: approval gate' : ''}`;
+  });
+  const why = plan.intent ? `\n_Intent: ${plan.intent.intent} (${Math.round(plan.intent.confidence * 100)}% ${plan.intent.source}): ${truncate(plan.intent.reason, 300)}_` : '';
+  const view: MessageView = {
+    text: `:clipboard: *Plan: ${plan.templateName}* for _${truncate(plan.request, 300)}_${why}\n${lines.join('\n')}`,
+    context: plan.editable
+      ? 'No template fits exactly, so this plan was assembled from the roles\' capabilities. Edit it, then press Run this plan.'
+      : 'Each role posts here as itself. At a gate, approve, request changes or reject with the buttons.',
+  };
+  if (plan.editable) {
+    const id = plan.editable.workflowId;
+    view.actions = [
+      ...plan.steps.map((s) => ({ id: 'plan_drop' as const, label: `Drop ${s.displayName}`, value: `${id}|${s.key}` })),
+      ...plan.steps.map((s) => ({ id: 'plan_gate' as const, label: `${s.gateAfter ? 'No gate' : 'Gate'} after ${s.displayName}`, value: `${id}|${s.key}` })),
+      { id: 'plan_confirm', label: 'Run this plan', value: id, style: 'primary' },
+    ];
+  }
+  return view;
+}
+
+export function noPlanView(templates: { name: string; description: string }[]): MessageView {
   return {
-    text: `:clipboard: *Plan* for: _${truncate(request, 300)}_\n${lines.join('\n')}`,
-    context: 'Each role posts here as itself. At a gate, approve, request changes or reject with the buttons.',
+    text: `:thinking_face: I could not tell which kind of work you need, and no role's capabilities match. I can run:\n${templates.map((t) => `• *${t.name}*: ${t.description}`).join('\n')}\nMention me again with a little more detail.`,
   };
 }
 
@@ -68,11 +100,35 @@ export function decidedGateView(role: Role, decision: keyof typeof DECISION_WORD
   };
 }
 
-export function failedView(role: Role, error: string, stepId: string, attempts: number): MessageView {
+export function failedView(role: Role, error: string, stepId: string, attempts: number, workflowId: string): MessageView {
   return {
-    text: `:x: *${role.persona.display_name}* could not finish after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${truncate(error, 500)}\nThe workflow is paused; nothing is lost. Press Retry to run this step again.`,
-    actions: [{ id: 'retry_step', label: 'Retry', value: stepId, style: 'primary' }],
+    text: `:x: *${role.persona.display_name}* could not finish after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${truncate(error, 500)}\nThe workflow is paused; nothing is lost. Retry this step, skip it, or cancel the workflow.`,
+    actions: [
+      { id: 'retry_step', label: 'Retry', value: stepId, style: 'primary' },
+      { id: 'skip_step', label: 'Skip', value: stepId },
+      { id: 'cancel_workflow', label: 'Cancel workflow', value: workflowId, style: 'danger' },
+    ],
   };
+}
+
+export function skippedView(role: Role, who: string): MessageView {
+  return { text: `:fast_forward: *${role.persona.display_name}* step skipped by ${who}.` };
+}
+
+export function cancelledView(who: string): MessageView {
+  return { text: `:octagonal_sign: Workflow cancelled by ${who}.` };
+}
+
+export function handoverView(from: Role, to: Role, error: string): MessageView {
+  return { text: `:arrow_right_hook: *${from.persona.display_name}* could not finish (${truncate(error, 200)}); *${to.persona.display_name}* takes this step over.` };
+}
+
+export function waitingView(role: Role): MessageView {
+  return { text: `:raised_hand: *${role.persona.display_name}* is waiting for an answer in this thread.` };
+}
+
+export function questionView(role: Role, question: string): MessageView {
+  return { text: `:question: ${truncate(question, 2000)}`, context: `${role.persona.display_name} needs this to go on: reply in this thread.` };
 }
 
 export function retriedView(role: Role, who: string): MessageView {

@@ -103,7 +103,7 @@ describe('a role as an MCP server', () => {
   });
 
   it('serves workflow artifacts as resources', async () => {
-    const ev = await startThread(h, 'artifact please');
+    const ev = await startThread(h, 'build a feature that lets customers download their invoices');
     await waitForGate(h, ev.ts, 1);
     const step = await waitFor(() => h.prisma.step.findFirst({ where: { roleId: 'business_analyst', workflow: { threadTs: ev.ts }, output: { not: null } } }), 'BA output');
     const c = await client('business_analyst');

@@ -46,7 +46,7 @@ describe('Slack request verification', () => {
 
 describe('repeated and self-made events', () => {
   it("runs exactly one workflow for Slack's retries of the same event", async () => {
-    const ev = mention('retry me please');
+    const ev = mention('we need a signup page with email verification');
     const first = await h.post.event(ev, { eventId: 'EvRetry1' });
     const retries = await Promise.all([1, 2, 3].map((n) => h.post.event(ev, { eventId: 'EvRetry1', headers: { 'x-slack-retry-num': String(n), 'x-slack-retry-reason': 'http_timeout' } })));
     expect([first, ...retries].map((r) => r.status)).toEqual([200, 200, 200, 200]);
@@ -56,7 +56,7 @@ describe('repeated and self-made events', () => {
   });
 
   it("ignores the bot's own persona posts and other bot messages", async () => {
-    const ev = await startThread(h, 'a thread for bot echo checks');
+    const ev = await startThread(h, 'add a dark mode toggle to the mobile app');
     await waitFor(() => h.threadPosts(ev.ts).length > 0, 'plan');
     const own = { ...threadReply('Business Analyst says: hello', ev.ts), bot_id: 'B_SELF', user: undefined, subtype: 'bot_message', username: 'Business Analyst' };
     const mentionByBot = { ...mention('start something', { user: 'U_BOT' }), bot_id: 'B_SELF' };
@@ -68,7 +68,7 @@ describe('repeated and self-made events', () => {
 
   it('routes a thread reply during a workflow to that workflow as context, never a second workflow', async () => {
     h.openai.script = (req) => ({ content: `${/You are the ([A-Za-z ]+?)[.,]/.exec(req.messages[0]!.content)![1]} says: done` });
-    const ev = await startThread(h, 'a thread with a follow-up');
+    const ev = await startThread(h, 'we need a login page with SSO for the partner portal');
     await waitFor(() => h.threadPosts(ev.ts).some((c) => c.params.username === 'Business Analyst' && c.params.blocks?.some((b: any) => b.type === 'actions')), 'gate');
     const reply = threadReply('Please also support Okta', ev.ts, { user: 'U_CAROL' });
     const mentionInThread = mention('and keep it accessible', { thread_ts: ev.ts });

@@ -34,7 +34,8 @@ export function instanceOf(schema: Record<string, any>, seed: Seed, name: string
   switch (type) {
     case 'object': {
       const props = (schema.properties ?? {}) as Record<string, Record<string, any>>;
-      return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, instanceOf(v, seed, k)]));
+      const wanted = Array.isArray(schema.required) ? Object.entries(props).filter(([k]) => schema.required.includes(k)) : Object.entries(props);
+      return Object.fromEntries(wanted.map(([k, v]) => [k, instanceOf(v, seed, k)]));
     }
     case 'array': {
       const n = Math.max(schema.minItems ?? 1, Math.min(2, schema.maxItems ?? 2));

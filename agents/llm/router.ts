@@ -11,6 +11,8 @@ import type { LlmProvider } from './provider';
 export interface LlmRouter {
   readonly describe: string;
   forRole(role: Role): { provider: LlmProvider; model: string; temperature: number };
+  /** A real model for orchestration questions (intent classification); undefined with only the demo model. */
+  orchestration?: { provider: LlmProvider; model: string };
 }
 
 export function createLlmRouter(cfg: Config['llm'], roles: Iterable<Role>): LlmRouter {
@@ -28,7 +30,9 @@ export function createLlmRouter(cfg: Config['llm'], roles: Iterable<Role>): LlmR
       throw new ConfigError(`role ${role.role_id} uses provider ${role.llm_config.provider}, but ${variable} is not set`);
     }
   }
+  const first = [...roles][0];
   return {
+    orchestration: first ? { provider: providers[first.llm_config.provider]!, model: first.llm_config.model } : undefined,
     describe: configured.join(' + '),
     forRole: (role) => ({ provider: providers[role.llm_config.provider]!, model: role.llm_config.model, temperature: role.llm_config.temperature }),
   };

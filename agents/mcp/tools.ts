@@ -34,6 +34,7 @@ const BUILTINS: Record<string, BuiltinTool> = {
       const result = await runAgent(role, deps.llm, { request: args.task, previous: args.context ? [{ roleName: 'requester', output: args.context }] : [], threadNotes: [] });
       for (const v of result.violations) await deps.violations.record({ roleId: role.role_id, kind: v.kind, detail: v.detail, action: v.action });
       if (result.kind === 'llm_error') return text(`The model call failed: ${result.error.message}`, true);
+      if (result.kind === 'question') return text(`The role needs more information: ${result.question}`, true);
       if (result.kind === 'escalate') return { ...text(`Escalated: the output broke the role's constraints:\n${result.reasons.map((r) => `- ${r.kind}: ${r.detail}`).join('\n')}\n\n${result.text}`, true), structuredContent: { escalated: true } };
       return { content: [{ type: 'text', text: result.text }], structuredContent: result.data };
     },

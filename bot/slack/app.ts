@@ -6,6 +6,7 @@ import type { InboundMessage } from '../../orchestrator/chat';
 import type { Logger } from '../../orchestrator/log';
 import { HonoSlackReceiver } from './receiver';
 import { registerInteractions } from './interactions';
+import { registerWorkflowActions } from './workflow-actions';
 
 export interface SlackEdgeConfig {
   signingSecret: string;
@@ -39,6 +40,7 @@ export function mountSlack(hono: Hono, cfg: SlackEdgeConfig, orchestrator: Orche
   });
 
   registerInteractions(app, orchestrator);
+  registerWorkflowActions(app, orchestrator);
   return app;
 }
 

@@ -22,7 +22,8 @@ import { createJobHandler } from '../handler';
 import type { Logger } from '../log';
 import { createJobQueue, createJobWorker, redisConnection } from '../queue';
 import { artifactStore, violationLog } from '../stores';
-import { checkTemplate, DEFAULT_TEMPLATE } from '../template';
+import { buildPlanner } from './planner';
+import { resumeWorkflows } from '../resume';
 
 export interface RuntimeOptions {
   server: boolean;
@@ -44,7 +45,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   const roleFiles = loadRoles(config.rolesDir);
   const llm = createLlmRouter(config.llm, roleFiles.values());
   const roles = createRoleRegistry(roleFiles, llm);
-  checkTemplate(DEFAULT_TEMPLATE, new Set(roles.ids()));
+  const planner = buildPlanner(config, roles, llm);
   const cleanup: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const fn of cleanup.reverse()) await fn().catch((e) => log.warn('shutdown step failed', { error: String(e) }));
@@ -62,9 +63,12 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const teams = config.teams ? createTeams(config.teams, db.prisma, log) : undefined;
     if (teams) chat.teams = teams.chat;
     log.info(`Teams: ${teams ? teams.describe : 'not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)'}`);
-    const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, llm, log };
+    const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
-    if (opts.worker) startWorker(config, deps, redisUrl, log, cleanup);
+    if (opts.worker) {
+      startWorker(config, deps, redisUrl, log, cleanup);
+      await resumeWorkflows(deps);
+    }
     const queueCounts = () => queue.queue.getJobCounts();
     const admin = { roleFiles, queueCounts };
     const server = opts.server ? await startServer(config, deps, producer, log, cleanup, admin, teams) : undefined;

@@ -32,10 +32,13 @@ export const defaultScript: Script = (req) => {
   return { content: schema ? JSON.stringify(fill(schema, line)) : line };
 };
 
-/** A value that fits a JSON schema (objects, arrays, strings, numbers, booleans, enums). */
+/** A value that fits a JSON schema (required properties only; arrays, strings, numbers, booleans, enums). */
 export function fill(schema: Record<string, any>, text: string): unknown {
   if (Array.isArray(schema.enum)) return schema.enum[0];
-  if (schema.type === 'object') return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, fill(v as Record<string, any>, text)]));
+  if (schema.type === 'object') {
+    const keys = Object.keys(schema.properties ?? {}).filter((k) => !Array.isArray(schema.required) || schema.required.includes(k));
+    return Object.fromEntries(keys.map((k) => [k, fill(schema.properties[k], text)]));
+  }
   if (schema.type === 'array') return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () => fill(schema.items ?? { type: 'string' }, text));
   if (schema.type === 'number' || schema.type === 'integer') return 1;
   if (schema.type === 'boolean') return true;

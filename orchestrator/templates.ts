@@ -1,0 +1,99 @@
+// Workflow templates: orchestrator/templates/*.yaml, validated at start-up. Each lists its steps (a DAG through
+// depends_on), its approval gates, and example utterances the intent classifier learns from.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const id = z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case');
+
+export const templateSchema = z
+  .object({
+    id,
+    name: z.string().min(3),
+    description: z.string().min(10),
+    examples: z.array(z.string().min(8)).min(5),
+    steps: z
+      .array(
+        z
+          .object({
+            id,
+            role: id,
+            depends_on: z.array(id).default([]),
+            gate: z.boolean().default(false),
+            fallback_roles: z.array(id).default([]),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+export type WorkflowTemplate = z.infer<typeof templateSchema>;
+export type TemplateStep = WorkflowTemplate['steps'][number];
+
+export class TemplateDefinitionError extends Error {
+  override name = 'TemplateDefinitionError';
+}
+
+export const TEMPLATES_DIR = path.resolve(import.meta.dirname, 'templates');
+
+export function loadTemplates(dir: string, roleIds: Set<string>): WorkflowTemplate[] {
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const templates = files.map((f) => parseTemplateFile(path.join(dir, f), readFileSync(path.join(dir, f), 'utf8'), roleIds));
+  const seen = new Set<string>();
+  for (const t of templates) {
+    if (seen.has(t.id)) throw new TemplateDefinitionError(`${dir}: template id "${t.id}" is defined twice`);
+    seen.add(t.id);
+  }
+  if (!templates.length) throw new TemplateDefinitionError(`${dir}: no workflow templates (*.yaml) found`);
+  return templates;
+}
+
+export function parseTemplateFile(file: string, text: string, roleIds: Set<string>): WorkflowTemplate {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (e) {
+    throw new TemplateDefinitionError(`${file}: invalid YAML: ${(e as Error).message}`);
+  }
+  const parsed = templateSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new TemplateDefinitionError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  const problem = dagProblem(parsed.data.steps, roleIds);
+  if (problem) throw new TemplateDefinitionError(`${file}: ${problem}`);
+  return parsed.data;
+}
+
+/** Unknown roles, unknown or duplicate step ids, and cycles make a template unusable. */
+export function dagProblem(steps: TemplateStep[], roleIds: Set<string>): string | undefined {
+  const ids = new Set<string>();
+  for (const [i, s] of steps.entries()) {
+    if (ids.has(s.id)) return `steps.${i}.id: "${s.id}" is used twice`;
+    ids.add(s.id);
+    for (const r of [s.role, ...s.fallback_roles]) if (!roleIds.has(r)) return `steps.${i}: role "${r}" is not defined in roles/`;
+  }
+  for (const [i, s] of steps.entries()) {
+    for (const d of s.depends_on) if (!ids.has(d)) return `steps.${i}.depends_on: unknown step "${d}"`;
+  }
+  return topoOrder(steps) ? undefined : 'steps: depends_on forms a cycle';
+}
+
+/** Step ids in an order where every step comes after its dependencies; undefined when there is a cycle. */
+export function topoOrder(steps: { id: string; depends_on: string[] }[]): string[] | undefined {
+  const order: string[] = [];
+  const done = new Set<string>();
+  let progress = true;
+  while (order.length < steps.length && progress) {
+    progress = false;
+    for (const s of steps) {
+      if (!done.has(s.id) && s.depends_on.every((d) => done.has(d))) {
+        order.push(s.id);
+        done.add(s.id);
+        progress = true;
+      }
+    }
+  }
+  return order.length === steps.length ? order : undefined;
+}
