@@ -144,7 +144,7 @@ describe('analytics', () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toMatch(/data-kpi="completion-rate">Completion rate<b>100%<\/b>/);
-    expect(html).toContain('1 👍 / 0 👎');
+    expect(html).toContain('1 up / 0 down');
     for (const chart of ['completion', 'step-latency', 'cost-role', 'cost-workflow', 'cost-day', 'intervention', 'approval-wait', 'satisfaction', 'violations']) {
       expect(html).toContain(`data-chart="/admin/api/analytics/${chart}?days=7"`);
       const res = await as.viewer.get(`/admin/api/analytics/${chart}?days=7`);

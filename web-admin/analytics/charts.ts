@@ -33,7 +33,7 @@ const CHARTS = {
   },
   satisfaction: async (db, since) => {
     const s = await q.satisfaction(db, since);
-    return { type: 'doughnut', title: 'Satisfaction', labels: ['👍', '👎'], datasets: [{ label: 'votes', data: [s.up, s.down] }] };
+    return { type: 'doughnut', title: 'Satisfaction', labels: ['thumbs up', 'thumbs down'], datasets: [{ label: 'votes', data: [s.up, s.down] }] };
   },
   violations: async (db, since) => {
     const rows = await q.violations(db, since);

@@ -6,11 +6,14 @@
     const res = await fetch(canvas.dataset.chart, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
     if (!res.ok) { canvas.replaceWith(Object.assign(document.createElement('p'), { textContent: 'Chart unavailable (' + res.status + ')' })); return; }
     const spec = await res.json();
-    const datasets = spec.datasets.map((d, i) => ({ ...d, backgroundColor: palette[i % palette.length], borderColor: palette[i % palette.length] }));
+    const slices = spec.type === 'doughnut';
+    const datasets = spec.datasets.map((d, i) => slices
+      ? { ...d, backgroundColor: d.data.map((_, j) => palette[j % palette.length]) }
+      : { ...d, backgroundColor: palette[i % palette.length], borderColor: palette[i % palette.length] });
     new window.Chart(canvas, {
       type: spec.type || 'bar',
       data: { labels: spec.labels, datasets },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: datasets.length > 1 } } },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: slices || datasets.length > 1 } } },
     });
     canvas.dataset.drawn = 'true';
   }

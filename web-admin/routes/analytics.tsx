@@ -32,7 +32,7 @@ export function mountAnalytics(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
         <div class="kpis">
           <div class="kpi" data-kpi="workflows">Workflows<b>{comp.total}</b></div>
           <div class="kpi" data-kpi="completion-rate">Completion rate<b>{comp.rate === null ? '—' : `${Math.round(comp.rate * 100)}%`}</b></div>
-          <div class="kpi" data-kpi="satisfaction">Satisfaction<b>{sat.up + sat.down ? `${sat.up} 👍 / ${sat.down} 👎` : '—'}</b></div>
+          <div class="kpi" data-kpi="satisfaction">Satisfaction<b>{sat.up + sat.down ? `${sat.up} up / ${sat.down} down` : '—'}</b></div>
         </div>
         <div class="grid">
           {CHART_NAMES.map((name) => (

@@ -96,8 +96,8 @@ async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: strin
   const { users, chatUsers, gates } = await loadRbac(deps);
   const csrf = c.get('session').csrf;
   const canEdit = ['owner', 'admin'].includes(c.get('user').role);
-  const roleSelect = (name: string, current?: string, extra?: string) => (
-    <select name={name} aria-label={name} disabled={!canEdit}>
+  const roleSelect = (name: string, current?: string, extra?: string, id?: string) => (
+    <select name={name} id={id} aria-label={name} disabled={!canEdit}>
       {extra !== undefined && <option value="" selected={!current}>{extra}</option>}
       {RBAC_ROLES.map((r) => <option value={r} selected={r === current}>{r}</option>)}
     </select>
@@ -134,7 +134,7 @@ async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: strin
           <CsrfField token={csrf} />
           <div><label for="cu-platform">Platform</label><select id="cu-platform" name="platform"><option value="slack">slack</option><option value="teams">teams</option></select></div>
           <div><label for="cu-user">User id</label><input id="cu-user" name="userId" placeholder="U0123ABCD" required /></div>
-          <div><label for="cu-role">Role</label>{roleSelect('role', 'approver')}</div>
+          <div><label for="cu-role">Role</label>{roleSelect('role', 'approver', undefined, 'cu-role')}</div>
           <button type="submit">Add or change</button>
         </form>
       )}
@@ -152,7 +152,7 @@ async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: strin
           <CsrfField token={csrf} />
           <div><label for="nu-email">Email</label><input id="nu-email" name="email" type="email" required /></div>
           <div><label for="nu-password">Password (12+ characters)</label><input id="nu-password" name="password" type="password" minlength={12} required /></div>
-          <div><label for="nu-role">Role</label>{roleSelect('role', 'viewer')}</div>
+          <div><label for="nu-role">Role</label>{roleSelect('role', 'viewer', undefined, 'nu-role')}</div>
           <button type="submit">Create user</button>
         </form>
       )}
