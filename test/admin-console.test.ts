@@ -296,6 +296,15 @@ describe('roles', () => {
 });
 
 describe('audit log', () => {
+  it('is for admins and owners only', async () => {
+    for (const who of ['viewer', 'approver'] as const) {
+      expect((await as[who].get('/admin/audit')).status).toBe(403);
+      expect((await as[who].get('/admin/audit.csv')).status).toBe(403);
+      expect((await as[who].get('/admin/api/audit')).status).toBe(403);
+    }
+    expect((await as.owner.get('/admin/audit')).status).toBe(200);
+  });
+
   it('is filterable and exports CSV', async () => {
     const html = await (await as.admin.get('/admin/audit?action=gate.')).text();
     expect(html).toContain('gate.approved');

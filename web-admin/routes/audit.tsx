@@ -2,6 +2,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { Prisma } from '../../generated/prisma/client';
+import { requireRole } from '../auth/guard';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
 import { fmtDate, Page } from '../views/layout';
 
@@ -30,6 +31,8 @@ const csvCell = (v: unknown) => {
 
 export function mountAudit(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   const load = (f: Filters, take: number) => deps.prisma.auditLog.findMany({ where: whereOf(f), orderBy: { at: 'desc' }, take });
+
+  for (const p of ['/admin/audit', '/admin/audit.csv', '/admin/api/audit']) app.use(p, requireRole('admin'));
 
   app.get('/admin/audit', async (c) => {
     const f = filterSchema.safeParse(c.req.query());
