@@ -6,11 +6,15 @@ import type { TeamsStore } from './store';
 
 export type ActionOutcome = { ok: true; text: string } | { ok: false; note: string };
 
-const DONE_WORDS = { approve: 'Approved', request_changes: 'Changes requested', reject: 'Rejected', retry_step: 'Retrying' } as const;
+const DONE_WORDS = { approve: 'Approved', request_changes: 'Changes requested', reject: 'Rejected', retry_step: 'Retrying', satisfaction_up: 'Thanks', satisfaction_down: 'Thanks' } as const;
 
 export async function runCardAction(orchestrator: Orchestrator, store: TeamsStore, data: CardActionData, userId: string): Promise<ActionOutcome> {
   const { action, value } = data.rolecall;
   const done: ActionOutcome = { ok: true, text: `${DONE_WORDS[action]}: your decision is recorded. This card will show it for everyone in a moment.` };
+  if (action === 'satisfaction_up' || action === 'satisfaction_down') {
+    const vote = action === 'satisfaction_up' ? 'up' : 'down';
+    return (await orchestrator.rate(value, userId, vote)) ? { ok: true, text: `Thanks for the feedback (${vote === 'up' ? '👍' : '👎'}).` } : { ok: false, note: 'This workflow no longer exists.' };
+  }
   if (action === 'retry_step') {
     return (await orchestrator.retry(value, userId)) ? { ok: true, text: 'Retrying the step.' } : { ok: false, note: 'This step is not waiting for a retry any more (someone already retried it).' };
   }

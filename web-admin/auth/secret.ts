@@ -13,7 +13,12 @@ export function resolveSessionSecret(configured: string | undefined, dataDir: st
   }
   const secret = randomBytes(48).toString('base64url');
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return readFileSync(file, 'utf8').trim(); // another process started at the same moment and wrote it first
+  }
   log.warn(`Admin console: ADMIN_SESSION_SECRET is not set; generated one and saved it in ${file}. Every server must share it: set ADMIN_SESSION_SECRET when you run more than one.`);
   return secret;
 }
