@@ -32,6 +32,8 @@ export interface PlannerOptions {
   /** The model as second stage for low-confidence messages; absent when only the demo model is configured. */
   classifyWithModel?: (text: string) => Promise<IntentResult>;
   minConfidence: number;
+  /** Told when the model stage fails; the local answer is then used, and the plan says why. */
+  onModelError?: (e: Error) => void;
 }
 
 export function createPlanner(opts: PlannerOptions): Planner {
@@ -41,7 +43,11 @@ export function createPlanner(opts: PlannerOptions): Planner {
     async plan(text) {
       let intent = opts.classifyLocal(text);
       if (intent.confidence < opts.minConfidence && opts.classifyWithModel) {
-        intent = await opts.classifyWithModel(text).catch(() => intent);
+        const local = intent;
+        intent = await opts.classifyWithModel(text).catch((e: Error) => {
+          opts.onModelError?.(e);
+          return { ...local, reason: `${local.reason}; the model could not classify it (${e.message})` };
+        });
       }
       const template = byId.get(intent.intent);
       if (template && intent.confidence >= opts.minConfidence) {

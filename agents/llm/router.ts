@@ -15,7 +15,8 @@ export interface LlmRouter {
   orchestration?: { provider: LlmProvider; model: string };
 }
 
-export function createLlmRouter(cfg: Config['llm'], roles: Iterable<Role>): LlmRouter {
+export function createLlmRouter(cfg: Config['llm'], roleList: Iterable<Role>): LlmRouter {
+  const roles = [...roleList];
   const providers: Partial<Record<'openai' | 'ollama', LlmProvider>> = {};
   if (cfg.openai) providers.openai = openAiProvider({ ...cfg.openai, timeoutMs: cfg.timeoutMs });
   if (cfg.ollama) providers.ollama = ollamaProvider({ host: cfg.ollama.host, timeoutMs: cfg.timeoutMs });
@@ -30,7 +31,7 @@ export function createLlmRouter(cfg: Config['llm'], roles: Iterable<Role>): LlmR
       throw new ConfigError(`role ${role.role_id} uses provider ${role.llm_config.provider}, but ${variable} is not set`);
     }
   }
-  const first = [...roles][0];
+  const first = roles[0];
   return {
     orchestration: first ? { provider: providers[first.llm_config.provider]!, model: first.llm_config.model } : undefined,
     describe: configured.join(' + '),

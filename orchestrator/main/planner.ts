@@ -4,12 +4,13 @@ import type { LlmRouter } from '../../agents/llm/router';
 import type { RoleRegistry } from '../../agents/mcp/registry';
 import type { Role } from '../../agents/roles';
 import type { Config } from '../config';
+import type { Logger } from '../log';
 import { trainClassifier } from '../intent/classifier';
 import { classifyWithLlm } from '../intent/llm';
 import { createPlanner, type Planner } from '../planning';
 import { loadTemplates } from '../templates';
 
-export function buildPlanner(config: Config, roles: RoleRegistry, llm: LlmRouter): Planner {
+export function buildPlanner(config: Config, roles: RoleRegistry, llm: LlmRouter, log: Logger): Planner {
   const templates = loadTemplates(config.templatesDir, new Set(roles.ids()));
   const classifier = trainClassifier(templates);
   const model = llm.orchestration;
@@ -19,5 +20,6 @@ export function buildPlanner(config: Config, roles: RoleRegistry, llm: LlmRouter
     classifyLocal: (text) => classifier.classify(text),
     classifyWithModel: model ? (text) => classifyWithLlm(model.provider, model.model, text, templates) : undefined,
     minConfidence: config.intentMinConfidence,
+    onModelError: (e) => log.warn('intent model failed; using the local classification', { error: e.message }),
   });
 }

@@ -45,7 +45,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   const roleFiles = loadRoles(config.rolesDir);
   const llm = createLlmRouter(config.llm, roleFiles.values());
   const roles = createRoleRegistry(roleFiles, llm);
-  const planner = buildPlanner(config, roles, llm);
+  const planner = buildPlanner(config, roles, llm, log);
   const cleanup: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const fn of cleanup.reverse()) await fn().catch((e) => log.warn('shutdown step failed', { error: String(e) }));
