@@ -2,13 +2,13 @@
 // to another worker process, which runs it again; idempotency keys keep every post in the thread single.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, baseEnv, killAllApps, type AppProcess } from './support/app-process';
-import { defaultScript } from './support/fake-openai';
+import { defaultScript, roleOf } from './support/fake-openai';
 import { buttonsOf, startHarness, waitFor, type Harness } from './support/harness';
 import { buttonClick, mention } from './support/slack-requests';
 
-const REQUEST = 'we need a login page with SSO for our customer portal';
 const ROLES = ['Business Analyst', 'Technical Architect', 'Developer', 'QA Tester', 'Project Manager'];
-const outputOf = (role: string) => `${role} says: done for "${REQUEST}"`;
+// The fake model answers every role with text containing this marker (rendered from structured output or not).
+const marker = (role: string) => `${role} says: done`;
 
 let h: Harness;
 let releaseHungCall: (() => void) | undefined;
@@ -37,7 +37,7 @@ describe('a worker killed mid-step', () => {
     const worker1 = startWorker();
     await worker1.waitForOutput(/Workers: concurrency/, 20_000);
 
-    const ev = mention(REQUEST);
+    const ev = mention('we need a login page with SSO for our customer portal');
     expect((await h.post.event(ev)).status).toBe(200);
 
     // The Business Analyst step is in its model call in worker 1: kill the process without warning.
@@ -51,7 +51,7 @@ describe('a worker killed mid-step', () => {
     const worker2 = startWorker();
     await h.openai.waitForRequest(2);
     const recoveredAfterMs = performance.now() - killedAt;
-    expect(h.openai.requests[1]!.messages[0]!.content).toContain('You are the Business Analyst');
+    expect(roleOf(h.openai.requests[1]!)).toBe('Business Analyst');
     expect(recoveredAfterMs).toBeLessThan(15_000);
 
     const gate1 = await waitFor(() => gatePost(ev.ts, 1), 'the first gate', 30_000);
@@ -59,18 +59,19 @@ describe('a worker killed mid-step', () => {
 
     // The output was posted exactly once; the status message was posted once and then updated.
     const ba = postsBy(ev.ts, 'Business Analyst');
-    expect(ba.filter((c) => c.params.text === outputOf('Business Analyst'))).toHaveLength(1);
-    expect(ba.filter((c) => /Business Analyst\*/.test(c.params.text) && /is working|finished in/.test(c.params.text))).toEqual([statusBeforeCrash]);
+    const baOutputs = ba.filter((c) => c.params.text.includes(marker('Business Analyst')));
+    expect(baOutputs).toHaveLength(1);
+    expect(ba.filter((c) => /Business Analyst\* (is working|finished in)/.test(c.params.text))).toEqual([statusBeforeCrash]);
     const statusUpdates = h.slack.callsTo('chat.update').filter((c) => c.params.ts === tsOf(statusBeforeCrash));
     expect(statusUpdates.at(-1)!.params.text).toMatch(/Business Analyst\* finished in/);
-    expect(ba.map((c) => c.params.text)).toEqual([statusBeforeCrash.params.text, outputOf('Business Analyst'), gate1.params.text]);
+    expect(ba).toEqual([statusBeforeCrash, baOutputs[0], gate1]);
 
     const baStep = await h.prisma.step.findFirstOrThrow({ where: { roleId: 'business_analyst', workflow: { threadTs: ev.ts } } });
     expect(baStep.status).toBe('awaiting_approval');
-    expect(baStep.output).toBe(outputOf('Business Analyst'));
+    expect(baStep.output).toContain(marker('Business Analyst'));
     const outputs = await h.prisma.agentMessage.findMany({ where: { stepId: baStep.id, kind: 'output' } });
     expect(outputs).toHaveLength(1);
-    expect(outputs[0]!.messageTs).toBe(tsOf(ba.find((c) => c.params.text === outputOf('Business Analyst'))!));
+    expect(outputs[0]!.messageTs).toBe(tsOf(baOutputs[0]!));
     expect(await h.prisma.agentMessage.count({ where: { stepId: baStep.id, kind: 'status' } })).toBe(1);
 
     // The rest of the workflow runs on worker 2.
@@ -85,15 +86,18 @@ describe('a worker killed mid-step', () => {
     );
     expect(wf.steps.every((s) => s.status === 'completed')).toBe(true);
     for (const role of ROLES) {
-      expect(h.threadPosts(ev.ts).filter((c) => c.params.username === role && c.params.text === outputOf(role)), role).toHaveLength(1);
+      expect(postsBy(ev.ts, role).filter((c) => c.params.text.includes(marker(role))), role).toHaveLength(1);
       // one status message per step, never re-posted
       expect(postsBy(ev.ts, role).filter((c) => /is working/.test(c.params.text)), role).toHaveLength(1);
     }
+    // nothing in the thread was posted twice
+    const posted = h.threadPosts(ev.ts).map((c) => `${c.params.username}: ${c.params.text}`);
+    expect(posted.length).toBe(new Set(posted).size);
     expect(wf.messages.filter((m) => m.kind === 'output')).toHaveLength(5);
     expect(new Set(wf.messages.filter((m) => m.kind === 'output').map((m) => m.stepId)).size).toBe(5);
     // 1 lost call (worker 1) + 5 answered ones; only the answered ones are recorded
     expect(h.openai.requests).toHaveLength(6);
     expect(wf.llmCalls).toHaveLength(5);
     expect(worker2.proc.exitCode).toBeNull();
-  });
+  }, 120_000); // two child processes compile the app with tsx: slow on a loaded machine
 });
