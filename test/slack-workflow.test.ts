@@ -49,7 +49,11 @@ describe('a Slack thread runs the default workflow end to end', () => {
     expect(h.openai.requests[1]!.messages[1]!.content).toContain('## Output of the Business Analyst');
     await h.post.interaction(buttonClick('approve', buttonsOf(gate2).approve!, { messageTs: tsOf(gate2), threadTs: ev.ts }));
 
-    const wf = await waitFor(async () => (await h.prisma.workflow.findFirst({ where: { threadTs: ev.ts, status: 'completed' }, include: { steps: true, approvals: true, llmCalls: true, messages: true } })), 'completion');
+    // completed, and its last post (the satisfaction buttons) has gone out
+    const wf = await waitFor(async () => {
+      const w = await h.prisma.workflow.findFirst({ where: { threadTs: ev.ts, status: 'completed' }, include: { steps: true, approvals: true, llmCalls: true, messages: true } });
+      return w && w.messages.some((m) => m.kind === 'satisfaction' && m.messageTs) ? w : undefined;
+    }, 'completion');
     // the Project Manager posts the summary, then asks for a thumbs up or down
     const rating = await waitFor(() => h.threadPosts(ev.ts).find((c) => 'satisfaction_up' in buttonsOf(c)), 'the satisfaction buttons');
     expect(rating.params.username).toBe('Project Manager');

@@ -54,7 +54,7 @@ describe('proactive posting from a worker-only process', () => {
     const worker = await startRuntime(config, { server: false, worker: true, migrate: false }, createLogger(config.logLevel));
     try {
       expect(worker.url).toBeUndefined();
-      const mention = channelMention(ms, 'design a billing export');
+      const mention = channelMention(ms, 'we need a billing export feature for our customer portal');
       expect((await teamsPoster(h.url, ms).send(mention)).status).toBe(200);
       const output = await waitFor(() => ms.calls.find((c) => headerName(c) === 'Business Analyst' && c.verb === 'POST' && JSON.stringify(c.body).includes('says: done')), 'the analyst output');
       expect(output.conversationId).toBe(mention.conversation.id);

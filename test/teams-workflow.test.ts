@@ -78,7 +78,7 @@ describe('a Teams channel reply chain runs the default workflow end to end', () 
   });
 
   it('treats a later reply in the chain as context, not as a new workflow', async () => {
-    const mention = channelMention(ms, 'build a status page');
+    const mention = channelMention(ms, 'build a feature that lets customers export invoices as PDF');
     await teams.send(mention);
     const conv = mention.conversation.id;
     await waitFor(() => gates(conv)[0], 'the first gate');
