@@ -46,7 +46,7 @@ const envSchema = z
     if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when OPENAI_BASE_URL is set (use any non-empty value for servers without keys)' });
     }
-  });
+  }, { when: () => true }); // also when a field failed to parse, so one run names every bad variable
 
 export type Env = z.infer<typeof envSchema>;
 

@@ -15,14 +15,14 @@ export async function startEmbeddedRedis(bin: string, dir: string): Promise<Embe
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', path.resolve(dir), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitReady(child, bin);
   return {
     url: `redis://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
   };
 }
 
@@ -37,12 +37,13 @@ function waitReady(child: ChildProcess, bin: string): Promise<void> {
         ? new ConfigError(`REDIS_URL is not set and the Redis server binary "${bin}" was not found. Install Redis (e.g. apt-get install redis-server), set REDIS_SERVER_BIN to its path, or set REDIS_URL.`)
         : e);
     });
-    child.once('exit', (code) => fail(new Error(`redis-server exited with code ${code}: ${out.slice(-500)}`)));
+    const onExit = (code: number | null) => fail(new Error(`redis-server exited with code ${code}: ${out.slice(-500)}`));
+    child.once('exit', onExit);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('Ready to accept connections')) {
         clearTimeout(timer);
-        child.removeAllListeners('exit');
+        child.off('exit', onExit);
         resolve();
       }
     });

@@ -8,9 +8,25 @@ export type ActionOutcome = { ok: true; text: string } | { ok: false; note: stri
 
 const DONE_WORDS = { approve: 'Approved', request_changes: 'Changes requested', reject: 'Rejected', retry_step: 'Retrying', satisfaction_up: 'Thanks', satisfaction_down: 'Thanks' } as const;
 
+/** Skip / Cancel on a failed step and the edit buttons of a plan waiting for confirmation. */
+const WORKFLOW_ACTIONS: Record<string, { run: (o: Orchestrator, value: string, userId: string) => Promise<boolean>; done: string; refused: string }> = {
+  skip_step: { run: (o, v, u) => o.skip(v, u), done: 'Step skipped.', refused: 'This step is not waiting for a decision any more.' },
+  cancel_workflow: { run: (o, v, u) => o.cancelFromThread(v, u), done: 'Workflow cancelled.', refused: 'This workflow is not running any more.' },
+  plan_drop: { run: (o, v, u) => planEdit(o, v, u, 'drop'), done: 'Role dropped from the plan.', refused: 'This plan cannot be changed any more (it runs, or that was its last step).' },
+  plan_gate: { run: (o, v, u) => planEdit(o, v, u, 'gate'), done: 'Gate changed.', refused: 'This plan cannot be changed any more.' },
+  plan_confirm: { run: (o, v, u) => o.editPlan(v, { op: 'confirm' }, u), done: 'Plan confirmed: the roles start now.', refused: 'This plan already runs.' },
+};
+
+function planEdit(o: Orchestrator, value: string, userId: string, op: 'drop' | 'gate'): Promise<boolean> {
+  const [workflowId = '', stepKey = ''] = value.split('|');
+  return o.editPlan(workflowId, { op, stepKey }, userId);
+}
+
 export async function runCardAction(orchestrator: Orchestrator, store: TeamsStore, data: CardActionData, userId: string): Promise<ActionOutcome> {
   const { action, value } = data.rolecall;
-  const done: ActionOutcome = { ok: true, text: `${DONE_WORDS[action]}: your decision is recorded. This card will show it for everyone in a moment.` };
+  const steer = WORKFLOW_ACTIONS[action];
+  if (steer) return (await steer.run(orchestrator, value, userId)) ? { ok: true, text: steer.done } : { ok: false, note: steer.refused };
+  const done: ActionOutcome = { ok: true, text: `${DONE_WORDS[action as keyof typeof DONE_WORDS]}: your decision is recorded. This card will show it for everyone in a moment.` };
   if (action === 'satisfaction_up' || action === 'satisfaction_down') {
     const vote = action === 'satisfaction_up' ? 'up' : 'down';
     return (await orchestrator.rate(value, userId, vote)) ? { ok: true, text: `Thanks for the feedback (${vote === 'up' ? '👍' : '👎'}).` } : { ok: false, note: 'This workflow no longer exists.' };

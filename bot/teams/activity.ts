@@ -22,7 +22,7 @@ export type IncomingActivity = z.infer<typeof IncomingActivity>;
 
 /** What our card buttons carry (Action.Execute data, or the Action.Submit value), plus the feedback input. */
 export const CardActionData = z.object({
-  rolecall: z.object({ action: z.enum(['approve', 'request_changes', 'reject', 'retry_step', 'satisfaction_up', 'satisfaction_down']), value: z.string().min(1).max(200) }),
+  rolecall: z.object({ action: z.enum(['approve', 'request_changes', 'reject', 'retry_step', 'skip_step', 'cancel_workflow', 'plan_drop', 'plan_gate', 'plan_confirm', 'satisfaction_up', 'satisfaction_down']), value: z.string().min(1).max(200) }),
   feedback: z.string().max(4000).optional(),
 });
 export type CardActionData = z.infer<typeof CardActionData>;
