@@ -13,6 +13,7 @@ const envSchema = z
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     DATA_DIR: z.string().default('.data'),
     DATABASE_URL: z.string().url().optional(),
+    DATABASE_POOL_MAX: int(20, 2),
     REDIS_URL: z.string().url().optional(),
     REDIS_SERVER_BIN: z.string().default('redis-server'),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('rolecall'),
@@ -55,7 +56,7 @@ export interface Config {
   http: { host: string; port: number };
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
-  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string };
+  database: { kind: 'postgres'; url: string; poolMax: number } | { kind: 'pglite'; dir: string };
   redis: { kind: 'url'; url: string } | { kind: 'embedded'; bin: string; dir: string };
   queuePrefix: string;
   rolesDir: string;
@@ -100,7 +101,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     http: { host: e.HOST, port: e.PORT },
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
-    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dir: `${e.DATA_DIR}/pglite` },
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX } : { kind: 'pglite', dir: `${e.DATA_DIR}/pglite` },
     redis: e.REDIS_URL ? { kind: 'url', url: e.REDIS_URL } : { kind: 'embedded', bin: e.REDIS_SERVER_BIN, dir: `${e.DATA_DIR}/redis` },
     queuePrefix: e.QUEUE_PREFIX,
     rolesDir: e.ROLES_DIR,

@@ -18,11 +18,11 @@ export interface Database {
 }
 
 export async function openDatabase(cfg: Config['database']): Promise<Database> {
-  return cfg.kind === 'postgres' ? openPostgres(cfg.url) : openPglite(cfg.dir);
+  return cfg.kind === 'postgres' ? openPostgres(cfg.url, cfg.poolMax) : openPglite(cfg.dir);
 }
 
-function openPostgres(url: string): Database {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+function openPostgres(url: string, max: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const runner: SqlRunner = {
     exec: (sql) => pool.query(sql),

@@ -13,6 +13,7 @@ export type DecideResult =
   | { won: true }
   | { won: false; reason: 'unknown' }
   | { won: false; reason: 'not_allowed'; message: string }
+  | { won: false; reason: 'vote_recorded'; votes: number; needed: number }
   | { won: false; reason: 'already_decided'; status: string; decidedBy: string | null; decidedAt: Date | null };
 
 /** Records a person's decision on a gate. Exactly one decision per gate wins, even when clicks race.
@@ -22,10 +23,16 @@ export async function decide(deps: EngineDeps, approvalId: string, decision: Dec
   if (!gate) return { won: false, reason: 'unknown' };
   const actor = `${gate.workflow.platform}:${userId}`;
   if (gate.status === 'pending') {
-    const allowed = await mayDecide(deps.prisma, gate.workflow.platform, userId, gate.step.roleId);
+    const policy = deps.roles.get(gate.step.roleId)?.approval;
+    const allowed = await mayDecide(deps.prisma, gate.workflow.platform, userId, gate.step.roleId, policy?.policy === 'rbac_role' ? policy.rbac_role : undefined);
     if (!allowed.ok) {
       await audit(deps.prisma, { actor, action: 'gate.refused', target: approvalId, detail: { decision, gateRole: gate.step.roleId, workflowId: gate.workflowId, reason: allowed.reason } });
       return { won: false, reason: 'not_allowed', message: `You may not decide this gate: ${allowed.reason}.` };
+    }
+    if (decision === 'approved' && policy?.policy === 'quorum') {
+      const votes = await voteFor(deps, approvalId, userId);
+      await audit(deps.prisma, { actor, action: 'gate.vote', target: approvalId, detail: { votes, needed: policy.quorum, workflowId: gate.workflowId } });
+      if (votes < policy.quorum) return { won: false, reason: 'vote_recorded', votes, needed: policy.quorum };
     }
   }
   const { count } = await deps.prisma.approval.updateMany({
@@ -41,6 +48,12 @@ export async function decide(deps: EngineDeps, approvalId: string, decision: Dec
   if (approval.status !== 'pending') await deps.queue.enqueue({ kind: 'decision', approvalId });
   if (count === 1) return { won: true };
   return { won: false, reason: 'already_decided', status: approval.status, decidedBy: approval.decidedBy, decidedAt: approval.decidedAt };
+}
+
+/** One approval vote per person on a quorum gate; returns how many distinct people have approved. */
+async function voteFor(deps: EngineDeps, approvalId: string, userId: string): Promise<number> {
+  await deps.prisma.approvalVote.createMany({ data: [{ approvalId, userId }], skipDuplicates: true });
+  return deps.prisma.approvalVote.count({ where: { approvalId } });
 }
 
 /** Cancels a workflow that has not finished (from the admin console). Later jobs of it then do nothing. */

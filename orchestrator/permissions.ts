@@ -12,8 +12,10 @@ export const atLeast = (role: RbacRole, min: RbacRole): boolean => RBAC_ROLES.in
 
 export type MayDecide = { ok: true } | { ok: false; reason: string };
 
-export async function mayDecide(prisma: Db, platform: PlatformName, userId: string, gateRoleId: string): Promise<MayDecide> {
-  const policy = await prisma.gatePolicy.findUnique({ where: { roleId: gateRoleId } });
+/** `roleFileMin` is the role file's own `approval: { policy: rbac_role }`; a GatePolicy row from the console overrides it. */
+export async function mayDecide(prisma: Db, platform: PlatformName, userId: string, gateRoleId: string, roleFileMin?: RbacRole): Promise<MayDecide> {
+  const row = await prisma.gatePolicy.findUnique({ where: { roleId: gateRoleId } });
+  const policy = row ?? (roleFileMin ? { minRole: roleFileMin } : null);
   if (!policy) return { ok: true };
   const mapping = await prisma.chatUserRole.findUnique({ where: { platform_userId: { platform, userId } } });
   if (!mapping) return { ok: false, reason: `this gate needs the ${policy.minRole} role or above, and you have no Rolecall role` };

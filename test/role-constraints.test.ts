@@ -130,3 +130,43 @@ describe('the offline demo model', () => {
     expect(calls.every((c) => c.provider === 'demo' && Number(c.costUsd) === 0)).toBe(true);
   });
 });
+
+describe('approval policies from the role file', () => {
+  it('a quorum gate needs that many different approvers; one person approving twice counts once', async () => {
+    const roles = copyRoles();
+    roles.edit('business_analyst.yaml', (t) => t.replace('approval:\n  policy: any', 'approval:\n  policy: quorum\n  quorum: 2'));
+    h = await startHarness({ env: { ROLES_DIR: roles.dir } });
+    const ev = await startThread(h);
+    const gate = await waitForGate(h, ev.ts, 1);
+    const approveAs = (user: string) => h.post.interaction(buttonClick('approve', buttonsOf(gate).approve!, { messageTs: tsOf(gate), threadTs: ev.ts, user }));
+    await approveAs('U_ANN');
+    await approveAs('U_ANN');
+    await waitFor(() => h.slack.callsTo('chat.postEphemeral').length === 2, 'two notes');
+    expect(h.slack.callsTo('chat.postEphemeral').map((c) => [c.params.user, c.params.text])).toEqual([
+      ['U_ANN', 'Your approval is recorded: 1 of 2 approvals needed.'],
+      ['U_ANN', 'Your approval is recorded: 1 of 2 approvals needed.'],
+    ]);
+    expect((await workflowOf(h, ev.ts))!.approvals[0]!.status).toBe('pending');
+    await approveAs('U_BEN');
+    await waitForGate(h, ev.ts, 2);
+    const approval = (await workflowOf(h, ev.ts))!.approvals.find((a) => a.status === 'approved')!;
+    expect(approval.decidedBy).toBe('U_BEN');
+    expect(await h.prisma.approvalVote.count({ where: { approvalId: approval.id } })).toBe(2);
+  });
+
+  it('an rbac_role gate refuses people without that Rolecall role', async () => {
+    const roles = copyRoles();
+    roles.edit('business_analyst.yaml', (t) => t.replace('approval:\n  policy: any', 'approval:\n  policy: rbac_role\n  rbac_role: approver'));
+    h = await startHarness({ env: { ROLES_DIR: roles.dir } });
+    const ev = await startThread(h);
+    const gate = await waitForGate(h, ev.ts, 1);
+    const approveAs = (user: string) => h.post.interaction(buttonClick('approve', buttonsOf(gate).approve!, { messageTs: tsOf(gate), threadTs: ev.ts, user }));
+    await approveAs('U_GUEST');
+    const note = await waitFor(() => h.slack.callsTo('chat.postEphemeral')[0], 'refusal');
+    expect(note.params.text).toBe('You may not decide this gate: this gate needs the approver role or above, and you have no Rolecall role.');
+    await h.prisma.chatUserRole.create({ data: { platform: 'slack', userId: 'U_GUEST', role: 'approver' } });
+    await approveAs('U_GUEST');
+    await waitForGate(h, ev.ts, 2);
+    expect(await h.prisma.auditLog.count({ where: { action: 'gate.refused', actor: 'slack:U_GUEST' } })).toBe(1);
+  });
+});

@@ -83,6 +83,7 @@ const STATUS_WORDS: Record<string, string> = { approved: 'approved', changes_req
 export function explain(result: Exclude<DecideResult, { won: true }>): string {
   if (result.reason === 'unknown') return 'This approval request no longer exists.';
   if (result.reason === 'not_allowed') return result.message;
+  if (result.reason === 'vote_recorded') return `Your approval is recorded: ${result.votes} of ${result.needed} approvals needed.`;
   const when = result.decidedAt ? ` at ${result.decidedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC` : '';
   return `Already decided: ${STATUS_WORDS[result.status] ?? result.status} by <@${result.decidedBy}>${when}.`;
 }

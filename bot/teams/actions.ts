@@ -53,6 +53,10 @@ async function explainLoss(store: TeamsStore, result: DecideResult): Promise<Act
   if (result.won) return { ok: true, text: 'Recorded.' };
   const r = result as { reason: string; status?: string; decidedBy?: string | null; decidedAt?: Date | null; message?: string };
   if (r.reason === 'unknown') return { ok: false, note: 'This approval request no longer exists.' };
+  if (r.reason === 'vote_recorded') {
+    const v = result as { votes: number; needed: number };
+    return { ok: true, text: `Your approval is recorded: ${v.votes} of ${v.needed} approvals needed.` };
+  }
   if (r.reason !== 'already_decided') return { ok: false, note: r.message ?? 'You cannot decide this gate.' };
   const who = r.decidedBy ? ((await store.names([r.decidedBy])).get(r.decidedBy) ?? 'someone') : 'someone';
   const when = r.decidedAt ? ` at ${r.decidedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC` : '';

@@ -13,7 +13,7 @@ describe('loadConfig', () => {
 
   it('uses the given services and treats empty strings as unset', () => {
     const c = loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/x', REDIS_URL: 'redis://r:6379', SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'xoxb', SLACK_API_URL: 'http://127.0.0.1:9/api', OLLAMA_HOST: '' });
-    expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db:5432/x' });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db:5432/x', poolMax: 20 });
     expect(c.redis).toEqual({ kind: 'url', url: 'redis://r:6379' });
     expect(c.slack).toEqual({ signingSecret: 's', botToken: 'xoxb', apiUrl: 'http://127.0.0.1:9/api/' });
     expect(c.llm.ollama).toBeUndefined();
