@@ -1,9 +1,9 @@
 // Role definitions: roles/*.yaml, validated with zod at start-up. A bad file stops start-up with its path and field.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { schemaProblem } from './output-schema';
+import { parseYamlFile } from './yaml-file';
 
 const jsonSchemaObject = z.record(z.string(), z.unknown()).refine((s) => typeof s.type === 'string' || Array.isArray(s.anyOf) || Array.isArray(s.oneOf), {
   message: 'must be a JSON schema with a type',
@@ -109,24 +109,14 @@ export function loadRoles(dir: string): Map<string, Role> {
 }
 
 export function parseRoleFile(file: string, text: string): Role {
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (e) {
-    throw new RoleDefinitionError(`${file}: invalid YAML: ${(e as Error).message}`);
-  }
-  const parsed = roleSchema.safeParse(data);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new RoleDefinitionError(`${file}: ${issues.join('; ')}`);
-  }
-  for (const out of parsed.data.constraints.required_outputs) {
+  const role = parseYamlFile(file, text, roleSchema, (m) => new RoleDefinitionError(m));
+  for (const out of role.constraints.required_outputs) {
     const problem = schemaProblem(out.schema);
     if (problem) throw new RoleDefinitionError(`${file}: constraints.required_outputs.${out.name}.schema: ${problem}`);
   }
   const expected = path.basename(file).replace(/\.ya?ml$/, '');
-  if (parsed.data.role_id !== expected) {
-    throw new RoleDefinitionError(`${file}: role_id "${parsed.data.role_id}" must match the file name "${expected}"`);
+  if (role.role_id !== expected) {
+    throw new RoleDefinitionError(`${file}: role_id "${role.role_id}" must match the file name "${expected}"`);
   }
-  return parsed.data;
+  return role;
 }

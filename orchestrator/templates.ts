@@ -2,8 +2,8 @@
 // depends_on), its approval gates, and example utterances the intent classifier learns from.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseYamlFile } from '../agents/yaml-file';
 
 const id = z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case');
 
@@ -51,19 +51,10 @@ export function loadTemplates(dir: string, roleIds: Set<string>): WorkflowTempla
 }
 
 export function parseTemplateFile(file: string, text: string, roleIds: Set<string>): WorkflowTemplate {
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (e) {
-    throw new TemplateDefinitionError(`${file}: invalid YAML: ${(e as Error).message}`);
-  }
-  const parsed = templateSchema.safeParse(data);
-  if (!parsed.success) {
-    throw new TemplateDefinitionError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  }
-  const problem = dagProblem(parsed.data.steps, roleIds);
+  const template = parseYamlFile(file, text, templateSchema, (m) => new TemplateDefinitionError(m));
+  const problem = dagProblem(template.steps, roleIds);
   if (problem) throw new TemplateDefinitionError(`${file}: ${problem}`);
-  return parsed.data;
+  return template;
 }
 
 /** Unknown roles, unknown or duplicate step ids, and cycles make a template unusable. */

@@ -1,26 +1,19 @@
 // Teams approval gates: request changes (feedback in the card), reject, one decision wins, Action.Submit fallback.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startHarness, waitFor, type Harness } from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { waitFor, type Harness } from './support/harness';
+import { gatesIn, postsIn, useTeamsHarness } from './support/teams-harness';
 import {
-  ALICE, BOB, CAROL, actionsOf, cardText, channelMention, executeData, executeInvoke, headerName, startFakeMicrosoft, submitMessage, teamsPoster,
+  ALICE, BOB, CAROL, actionsOf, cardText, channelMention, executeData, executeInvoke, headerName, submitMessage,
   type FakeMicrosoft, type TeamsPoster,
 } from './support/fake-teams';
 
 let h: Harness;
 let ms: FakeMicrosoft;
 let teams: TeamsPoster;
-beforeEach(async () => {
-  ms = await startFakeMicrosoft();
-  h = await startHarness({ env: ms.env });
-  teams = teamsPoster(h.url, ms);
-});
-afterEach(async () => {
-  await h.close();
-  await ms.close();
-});
+useTeamsHarness((...a) => ([h, ms, teams] = a));
 
-const posts = (conv: string) => ms.calls.filter((c) => c.verb === 'POST' && c.conversationId === conv && c.body.type === 'message');
-const gates = (conv: string) => posts(conv).filter((c) => actionsOf(c).some((a) => a.verb === 'approve'));
+const posts = (conv: string) => postsIn(ms, conv);
+const gates = (conv: string) => gatesIn(ms, conv);
 
 async function start() {
   const mention = channelMention(ms, 'we need a login page with SSO');

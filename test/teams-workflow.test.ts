@@ -1,27 +1,20 @@
 // The whole user story in a Teams channel, over the real Agents SDK and HTTP, with JWT-authenticated requests,
 // a local Bot Connector and a local Entra ID: mention -> plan -> persona cards -> gates (Action.Execute) -> summary.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startHarness, waitFor, type Harness } from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { waitFor, type Harness } from './support/harness';
+import { gatesIn, postsIn, useTeamsHarness } from './support/teams-harness';
 import {
-  BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName, startFakeMicrosoft, teamsPoster,
+  BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName,
   type ConnectorCall, type FakeMicrosoft, type TeamsPoster,
 } from './support/fake-teams';
 
 let h: Harness;
 let ms: FakeMicrosoft;
 let teams: TeamsPoster;
-beforeEach(async () => {
-  ms = await startFakeMicrosoft();
-  h = await startHarness({ env: ms.env });
-  teams = teamsPoster(h.url, ms);
-});
-afterEach(async () => {
-  await h.close();
-  await ms.close();
-});
+useTeamsHarness((...a) => ([h, ms, teams] = a));
 
-const posts = (conv: string) => ms.calls.filter((c) => c.verb === 'POST' && c.conversationId === conv && c.body.type === 'message');
-const gates = (conv: string) => posts(conv).filter((c) => actionsOf(c).some((a) => a.verb === 'approve'));
+const posts = (conv: string) => postsIn(ms, conv);
+const gates = (conv: string) => gatesIn(ms, conv);
 
 describe('a Teams channel reply chain runs the default workflow end to end', () => {
   it('posts persona cards, gates with Universal Actions, refreshes decided cards and finishes with a summary', async () => {
