@@ -1,5 +1,6 @@
 // Teams approval gates: request changes (feedback in the card), reject, one decision wins, Action.Submit fallback.
 import { describe, expect, it } from 'vitest';
+import { defaultScript } from './support/fake-openai';
 import { waitFor, type Harness } from './support/harness';
 import { gatesIn, postsIn, useTeamsHarness } from './support/teams-harness';
 import {
@@ -92,5 +93,22 @@ describe('Action.Submit fallback (clients without Universal Actions)', () => {
     expect(note.body.text).toMatch(/^<at>Alice Adams<\/at> Already decided: approved by Bob Brown at /);
     expect(note.body.entities).toEqual([{ type: 'mention', text: '<at>Alice Adams</at>', mentioned: { id: '29:alice', name: 'Alice Adams' } }]);
     expect((await h.prisma.approval.findFirstOrThrow({ where: { status: { not: 'pending' } } })).decidedBy).toBe('aad-bob');
+  });
+});
+
+describe('a failed step in Teams', () => {
+  it('shows Retry, Skip and Cancel on the failure card; Retry runs the step again', async () => {
+    h.openai.script = () => ({ status: 500, error: 'model down' });
+    const mention = channelMention(ms, 'we need a login page with SSO');
+    await teams.send(mention);
+    const conv = mention.conversation.id;
+    const failure = await waitFor(() => posts(conv).find((c) => actionsOf(c).some((a) => a.verb === 'retry_step')), 'failure card');
+    expect(actionsOf(failure).map((a) => a.verb)).toEqual(['retry_step', 'skip_step', 'cancel_workflow']);
+    h.openai.script = defaultScript;
+    const answer = await press(conv, failure, 'retry_step', CAROL);
+    expect(JSON.stringify(answer)).toContain('Retrying the step.');
+    await waitFor(() => gates(conv)[0], 'the gate after the retry');
+    const again = await press(conv, failure, 'skip_step', CAROL);
+    expect(again.value).toBe('This step is not waiting for a decision any more.');
   });
 });
