@@ -41,9 +41,9 @@ export async function runStep(deps: EngineDeps, data: { stepId: string; revision
   await continueAfter(deps, step.id);
 }
 
-/** The step's output: the one already posted for this revision (after a crash), or a new one from the role agent. */
 type Produced = { output: string; outputData: Record<string, unknown> | null; escalation: string | null } | { question: string };
 
+/** The step's output: the one already posted for this revision (after a crash), or a new one from the role agent. */
 async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise<Produced> {
   const key = `output:${step.id}:r${step.revision}:${step.roleId}`;
   const posted = await deps.prisma.agentMessage.findUnique({ where: { idempotencyKey: key } });
