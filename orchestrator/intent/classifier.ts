@@ -8,12 +8,15 @@
 // The score of a template is a weighted sum of the two cosines.
 //
 // Confidence scale (0..1), from the best score s1, the runner-up s2 and the message's vocabulary:
-//   confidence = strength × separation × familiarity, where
+//   confidence = strength × separation × familiarity × evidence, where
 //     strength    = min(1, s1 / typical)   typical = median best score of the training examples, each left out of its
 //                                          template's centroid, so an ordinary in-domain message reaches ~1;
 //     separation  = 0.5 + 0.5 × (s1 - s2) / s1   an even split between two templates halves the confidence;
 //     familiarity = min(1, seen / 0.5)     seen = idf-weighted share of the message's content words (question words
-//                                          like "what"/"how" excluded) that occur in any example: "what's for lunch" → 0.
+//                                          like "what"/"how" and generic verbs excluded) that occur in any example:
+//                                          "what's for lunch" → 0;
+//     evidence    = min(1, n / 2)          n = distinct content words shared with the chosen template's examples, so a
+//                                          one-word match ("good morning team") cannot reach a clear match.
 //   Bands:  >= 0.6   clear match, use the template;
 //           0.3..0.6 plausible (on the benchmark ~4% of these are wrong);
 //           < 0.3    weak: ask the LLM (RECOMMENDED_LLM_THRESHOLD; ~30% of these are wrong on the benchmark);
@@ -45,6 +48,8 @@ const CHAR_WEIGHT = 1 - WORD_WEIGHT;
 /** Messages whose content words are at least this share familiar (idf-weighted) keep their full confidence. */
 const FAMILIAR_SHARE = 0.5;
 const CLASS_SPREAD = 2;
+/** A message needs this many distinct content words in common with a template to reach full confidence. */
+const EVIDENCE_WORDS = 2;
 
 // Dropped from unigrams. Question words and negations are kept: they carry intent ("where are we", "not working").
 const STOP = new Set(
@@ -53,8 +58,9 @@ const STOP = new Set(
   can could would will shall may might must please pls plz thanks thank hi hey hello team folks guys ok okay just also
   get got let lets us up out over very really too etc eg ie like via per one two new rolecall`.split(/\s+/),
 );
-// Kept as features, but they do not make a message familiar on their own ("what's for lunch").
-const QUESTION = new Set(`what where when how why which who whose not cannot should`.split(' '));
+// Kept as features, but they do not make a message familiar on their own ("what's for lunch", "can you help me"):
+// question words, negations and the generic verbs of a request.
+const QUESTION = new Set(`what where when how why which who whose not cannot should help need want good`.split(' '));
 // Dropped before building bigrams: only the weakest words.
 const LIGHT_STOP = new Set(`a an the to of for on in at by with and or my our your their this that these those please pls plz hi hey rolecall`.split(/\s+/));
 
@@ -303,6 +309,11 @@ function leaveOneOut(m: Model): { cls: number; predicted: number; best: number }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
+/** Distinct content words of the message that the chosen template's examples use ("can you help me" has one). */
+function evidenceWords(m: Model, s: Scored, cls: number): number {
+  return [...s.word.keys()].filter((k) => !k.includes(' ') && !QUESTION.has(k) && (m.wordSum[cls]!.get(k) ?? 0) > 0).length;
+}
+
 /** Trains the local classifier. Needs at least one template with examples; ids must be unique. */
 export function trainClassifier(templates: { id: string; examples: string[] }[]): IntentClassifier {
   const usable = templates.filter((t) => t.examples.length > 0);
@@ -320,7 +331,8 @@ export function trainClassifier(templates: { id: string; examples: string[] }[])
       const strength = Math.min(1, s1 / typical);
       const separation = s1 > 0 ? 0.5 + 0.5 * ((s1 - s2) / s1) : 0;
       const familiar = Math.min(1, s.coverage / FAMILIAR_SHARE);
-      const confidence = round(strength * separation * familiar);
+      const evidence = Math.min(1, evidenceWords(model, s, best) / EVIDENCE_WORDS);
+      const confidence = round(strength * separation * familiar * evidence);
       const id = model.ids[best]!;
       const matched = [...s.word]
         .map(([k, x]) => [k, x * (model.wordSum[best]!.get(k) ?? 0)] as const)

@@ -100,3 +100,10 @@ describe('classifyWithLlm', () => {
     expect((err as IntentLlmError).answer).toContain('"confidence":7');
   });
 });
+
+describe('small talk does not start work', () => {
+  it.each(['good morning team', "what's for lunch today", 'can you help me', 'hello, anyone there?'])('"%s" stays below the threshold for asking the model', (text) => {
+    const c = trainClassifier(loadTemplates(TEMPLATES_DIR, new Set(['business_analyst', 'technical_architect', 'developer', 'qa_tester', 'project_manager'])));
+    expect(c.classify(text).confidence).toBeLessThan(RECOMMENDED_LLM_THRESHOLD);
+  });
+});
