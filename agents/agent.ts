@@ -2,23 +2,14 @@
 // topics (lexically, then with the model as a second judge when the role asks for it), retries with the
 // problems as feedback, and escalates to a person when it still fails.
 import { checkOutput, feedbackFor, type Violation } from './constraints';
+import { measuredCall, type LlmCallRecord } from './llm/measure';
 import { LlmError, type ChatRequest, type ChatResult, type LlmProvider } from './llm/provider';
-import { costUsd } from './llm/pricing';
 import type { LlmRouter } from './llm/router';
 import { QUESTION_FIELD, responseSchema } from './output-schema';
 import { systemPrompt, userPrompt, type StepContext } from './prompt';
 import type { Role } from './roles';
 
-export interface LlmCallRecord {
-  provider: string;
-  model: string;
-  promptTokens: number;
-  completionTokens: number;
-  latencyMs: number;
-  costUsd: number;
-  ok: boolean;
-  error?: string;
-}
+export type { LlmCallRecord };
 
 export interface RecordedViolation extends Violation {
   action: 'retried' | 'escalated';
@@ -73,17 +64,9 @@ async function callWithFallback(provider: LlmProvider, req: ChatRequest, fallbac
 }
 
 async function timedCall(provider: LlmProvider, req: ChatRequest, trace: Trace): Promise<ChatResult | LlmError> {
-  const started = performance.now();
-  try {
-    const r = await provider.complete(req);
-    const latencyMs = Math.round(performance.now() - started);
-    trace.calls.push({ provider: provider.name, model: r.model, promptTokens: r.promptTokens, completionTokens: r.completionTokens, latencyMs, costUsd: costUsd(provider.name, r.model, r.promptTokens, r.completionTokens), ok: true });
-    return r;
-  } catch (e) {
-    const error = e instanceof LlmError ? e : new LlmError((e as Error).message, true);
-    trace.calls.push({ provider: provider.name, model: req.model, promptTokens: 0, completionTokens: 0, latencyMs: Math.round(performance.now() - started), costUsd: 0, ok: false, error: error.message });
-    return error;
-  }
+  const m = await measuredCall(provider, req);
+  trace.calls.push(m.record);
+  return m.ok ? m.result : m.error;
 }
 
 const JUDGE_SCHEMA = {

@@ -70,7 +70,7 @@ async function askPerson(deps: EngineDeps, step: StepWithWorkflow, question: str
 
 async function recordTrace(deps: EngineDeps, step: StepWithWorkflow, result: AgentResult): Promise<void> {
   const ids = { workflowId: step.workflowId, stepId: step.id };
-  if (result.calls.length) await deps.prisma.llmCall.createMany({ data: result.calls.map((c) => ({ ...c, ...ids })) });
+  if (result.calls.length) await deps.prisma.llmCall.createMany({ data: result.calls.map((c) => ({ ...c, ...ids, roleId: step.roleId, purpose: 'step' })) });
   if (result.violations.length) {
     await deps.prisma.constraintViolation.createMany({ data: result.violations.map((v) => ({ ...ids, roleId: step.roleId, kind: v.kind, detail: v.detail, action: v.action })) });
   }

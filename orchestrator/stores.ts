@@ -1,5 +1,5 @@
 // Prisma-backed implementations of the small storage ports the role MCP servers use.
-import type { ArtifactStore, ViolationLog } from '../agents/mcp/ports';
+import type { ArtifactStore, UsageLog, ViolationLog } from '../agents/mcp/ports';
 import type { Db } from './db';
 
 export function artifactStore(prisma: Db): ArtifactStore {
@@ -14,6 +14,10 @@ export function artifactStore(prisma: Db): ArtifactStore {
       return s ? toArtifact(s) : undefined;
     },
   };
+}
+
+export function usageLog(prisma: Db): UsageLog {
+  return { record: async (call) => void (await prisma.llmCall.create({ data: call })) };
 }
 
 export function violationLog(prisma: Db): ViolationLog {

@@ -66,6 +66,8 @@ describe('a role as an MCP server', () => {
     expect(design.components[0]).toEqual({ name: expect.any(String), responsibility: expect.any(String) });
     const check = await c.callTool({ name: 'validate_output', arguments: { output: res.structuredContent as Record<string, unknown> } });
     expect(check.content).toEqual([{ type: 'text', text: 'valid' }]);
+    const calls = await h.prisma.llmCall.findMany({ where: { purpose: 'mcp' } });
+    expect(calls).toEqual([expect.objectContaining({ roleId: 'technical_architect', workflowId: null, stepId: null, provider: 'openai', model: 'gpt-4o-mini', promptTokens: 100, ok: true })]);
     await c.close();
   });
 

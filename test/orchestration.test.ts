@@ -48,6 +48,7 @@ describe('intent classification picks the template', () => {
     const asked = h.openai.requests[0]!;
     expect(asked.response_format!.json_schema!.name).toBe('intent');
     expect(asked.messages[1]!.content).toContain('we need wireframes and user flows for the onboarding screens');
+    expect(await h.prisma.llmCall.findMany({ where: { purpose: 'intent' } })).toEqual([expect.objectContaining({ workflowId: null, provider: 'openai', ok: true })]);
     await approve(await waitForGate(h, ev.ts, 1), ev.ts);
     await completed(ev.ts);
     expect(rolesAsked()).toEqual(['Business Analyst', 'Project Manager']);

@@ -76,7 +76,8 @@ describe('a Slack thread runs the default workflow end to end', () => {
     expect(wf.approvals.map((a) => [a.status, a.decidedBy])).toEqual(expect.arrayContaining([['approved', 'U_BOB'], ['approved', 'U_ALICE']]));
     expect(wf.llmCalls).toHaveLength(5);
     for (const c of wf.llmCalls) {
-      expect(c).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', promptTokens: 100, completionTokens: 50, ok: true });
+      expect(c).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', promptTokens: 100, completionTokens: 50, ok: true, purpose: 'step' });
+      expect(c.roleId).toBe(wf.steps.find((s) => s.id === c.stepId)!.roleId);
       expect(Number(c.costUsd)).toBeCloseTo((100 * 0.15 + 50 * 0.6) / 1e6, 9);
       expect(c.latencyMs).toBeGreaterThanOrEqual(0);
     }

@@ -1,4 +1,5 @@
-// What the role MCP servers need from storage: artifacts to read and a place to record refused calls.
+// What the role MCP servers need from storage: artifacts to read, and places to record refused and model calls.
+import type { LlmCallRecord } from '../llm/measure';
 export interface Artifact {
   stepId: string;
   workflowId: string;
@@ -11,6 +12,11 @@ export interface Artifact {
 export interface ArtifactStore {
   list(roleId: string, limit: number): Promise<Artifact[]>;
   get(roleId: string, stepId: string): Promise<Artifact | undefined>;
+}
+
+/** Model calls made outside a workflow step (MCP run_task, intent classification). */
+export interface UsageLog {
+  record(call: LlmCallRecord & { roleId?: string; purpose: 'mcp' | 'intent' }): Promise<void>;
 }
 
 export interface ViolationLog {

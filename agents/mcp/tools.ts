@@ -6,12 +6,13 @@ import { checkOutput } from '../constraints';
 import type { LlmRouter } from '../llm/router';
 import type { Role } from '../roles';
 import { callExternalTool, listExternalTools } from './external';
-import type { ArtifactStore, ViolationLog } from './ports';
+import type { ArtifactStore, UsageLog, ViolationLog } from './ports';
 
 export interface ToolDeps {
   llm: LlmRouter;
   artifacts: ArtifactStore;
   violations: ViolationLog;
+  usage: UsageLog;
 }
 
 interface BuiltinTool {
@@ -32,6 +33,7 @@ const BUILTINS: Record<string, BuiltinTool> = {
     input: z.object({ task: z.string().min(3), context: z.string().optional() }),
     async run(role, args: { task: string; context?: string }, deps) {
       const result = await runAgent(role, deps.llm, { request: args.task, previous: args.context ? [{ roleName: 'requester', output: args.context }] : [], threadNotes: [] });
+      for (const c of result.calls) await deps.usage.record({ ...c, roleId: role.role_id, purpose: 'mcp' });
       for (const v of result.violations) await deps.violations.record({ roleId: role.role_id, kind: v.kind, detail: v.detail, action: v.action });
       if (result.kind === 'llm_error') return text(`The model call failed: ${result.error.message}`, true);
       if (result.kind === 'question') return text(`The role needs more information: ${result.question}`, true);

@@ -21,8 +21,9 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../embedded-redis';
 import { createJobHandler } from '../handler';
 import type { Logger } from '../log';
 import { createJobQueue, createJobWorker, redisConnection } from '../queue';
-import { artifactStore, violationLog } from '../stores';
+import { artifactStore, usageLog, violationLog } from '../stores';
 import { buildPlanner } from './planner';
+import { loadTemplates } from '../templates';
 import { resumeWorkflows } from '../resume';
 
 export interface RuntimeOptions {
@@ -45,7 +46,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   const roleFiles = loadRoles(config.rolesDir);
   const llm = createLlmRouter(config.llm, roleFiles.values());
   const roles = createRoleRegistry(roleFiles, llm);
-  const planner = buildPlanner(config, roles, llm, log);
+  const templates = loadTemplates(config.templatesDir, new Set(roles.ids()));
   const cleanup: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const fn of cleanup.reverse()) await fn().catch((e) => log.warn('shutdown step failed', { error: String(e) }));
@@ -63,6 +64,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const teams = config.teams ? createTeams(config.teams, db.prisma, log) : undefined;
     if (teams) chat.teams = teams.chat;
     log.info(`Teams: ${teams ? teams.describe : 'not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)'}`);
+    const planner = buildPlanner(config, templates, roles, llm, log, usageLog(db.prisma));
     const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
     if (opts.worker) {
@@ -117,7 +119,7 @@ async function startServer(
   ]);
   if (config.slack) mountSlack(http, config.slack, createOrchestrator(deps), log);
   if (teams) teams.mount(http, createOrchestrator(deps));
-  mountMcp(http, deps.roles, { llm: deps.llm, artifacts: artifactStore(deps.prisma), violations: violationLog(deps.prisma) });
+  mountMcp(http, deps.roles, { llm: deps.llm, artifacts: artifactStore(deps.prisma), violations: violationLog(deps.prisma), usage: usageLog(deps.prisma) });
   await startAdminConsole(http, config, deps, admin, log);
   const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

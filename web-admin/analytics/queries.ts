@@ -33,14 +33,14 @@ export function approvalWait(prisma: Db, since: Date): Promise<RoleLatency[]> {
 
 export async function costBy(prisma: Db, since: Date, by: 'role' | 'workflow' | 'day'): Promise<Labeled[]> {
   const key = {
-    role: Prisma.sql`s."roleId"`,
-    workflow: Prisma.sql`left(w."requestText", 40) || ' (' || left(w.id, 8) || ')'`,
+    role: Prisma.sql`COALESCE(l."roleId", s."roleId", '(' || l.purpose || ')')`,
+    workflow: Prisma.sql`COALESCE(left(w."requestText", 40) || ' (' || left(w.id, 8) || ')', '(' || l.purpose || ', no workflow)')`,
     day: Prisma.sql`to_char(date_trunc('day', l."createdAt"), 'YYYY-MM-DD')`,
   }[by];
   const order = by === 'day' ? Prisma.sql`ORDER BY 1` : Prisma.sql`ORDER BY 2 DESC LIMIT 20`;
   const rows = await prisma.$queryRaw<{ label: string; value: number }[]>`
     SELECT ${key} AS label, sum(l."costUsd")::float8 AS value
-    FROM "LlmCall" l JOIN "Step" s ON s.id = l."stepId" JOIN "Workflow" w ON w.id = l."workflowId"
+    FROM "LlmCall" l LEFT JOIN "Step" s ON s.id = l."stepId" LEFT JOIN "Workflow" w ON w.id = l."workflowId"
     WHERE l."createdAt" >= ${since} GROUP BY 1 ${order}`;
   return rows;
 }

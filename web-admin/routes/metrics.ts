@@ -43,9 +43,9 @@ const COLLECTORS: Collector[] = [
 ];
 
 const llmTotals = (deps: ConsoleDeps) => deps.prisma.$queryRaw<{ roleId: string; model: string; prompt: number; completion: number; cost: number; errors: number }[]>`
-  SELECT s."roleId", l.model, sum(l."promptTokens")::float8 AS prompt, sum(l."completionTokens")::float8 AS completion,
+  SELECT COALESCE(l."roleId", s."roleId", '(' || l.purpose || ')') AS "roleId", l.model, sum(l."promptTokens")::float8 AS prompt, sum(l."completionTokens")::float8 AS completion,
     sum(l."costUsd")::float8 AS cost, (count(*) FILTER (WHERE NOT l.ok))::float8 AS errors
-  FROM "LlmCall" l JOIN "Step" s ON s.id = l."stepId" GROUP BY 1, 2`;
+  FROM "LlmCall" l LEFT JOIN "Step" s ON s.id = l."stepId" GROUP BY 1, 2`;
 
 export function mountMetrics(app: Hono, deps: ConsoleDeps): void {
   const registry = new Registry();
