@@ -3,7 +3,7 @@
 // problems as feedback, and escalates to a person when it still fails.
 import { checkOutput, feedbackFor, type Violation } from './constraints';
 import { measuredCall, type LlmCallRecord } from './llm/measure';
-import { LlmError, type ChatRequest, type ChatResult, type LlmProvider } from './llm/provider';
+import { LlmError, type ChatRequest, type ChatResult, type ChatTurn, type LlmProvider, type ToolSpec } from './llm/provider';
 import type { LlmRouter } from './llm/router';
 import { QUESTION_FIELD, responseSchema } from './output-schema';
 import { systemPrompt, userPrompt, type StepContext } from './prompt';
@@ -28,7 +28,15 @@ export type AgentResult = Trace &
     | { kind: 'llm_error'; error: LlmError }
   );
 
-export async function runAgent(role: Role, router: LlmRouter, ctx: StepContext): Promise<AgentResult> {
+/** The tools a role may call while it works; calls outside its allow-list are refused (and recorded) by the runner. */
+export interface ToolRunner {
+  specs(role: Role): Promise<ToolSpec[]>;
+  call(role: Role, name: string, args: Record<string, unknown>): Promise<string>;
+}
+
+const MAX_TOOL_ROUNDS = 3;
+
+export async function runAgent(role: Role, router: LlmRouter, ctx: StepContext, tools?: ToolRunner): Promise<AgentResult> {
   const route = router.forRole(role);
   const trace: Trace = { calls: [], violations: [] };
   const base: ChatRequest = {
@@ -41,7 +49,7 @@ export async function runAgent(role: Role, router: LlmRouter, ctx: StepContext):
   let feedback = '';
   for (let attempt = 0; ; attempt++) {
     const req = feedback ? { ...base, user: `${base.user}\n\n## Problems with your last answer\n${feedback}` } : base;
-    const answer = await callWithFallback(route.provider, req, role.llm_config.fallback_model, trace);
+    const answer = await converse(route.provider, req, role, trace, tools);
     if (answer instanceof LlmError) return { ...trace, kind: 'llm_error', error: answer };
     const checked = checkOutput(role, answer.text);
     const violations = checked.ok ? await judge(role, route.provider, route.model, checked.text, trace) : checked.violations;
@@ -54,6 +62,28 @@ export async function runAgent(role: Role, router: LlmRouter, ctx: StepContext):
     trace.violations.push(...violations.map((v) => ({ ...v, action: last ? ('escalated' as const) : ('retried' as const) })));
     if (last) return { ...trace, kind: 'escalate', text: checked.text, reasons: violations, model: answer.model };
     feedback = feedbackFor(violations);
+  }
+}
+
+/** One answer from the model, after up to MAX_TOOL_ROUNDS rounds of tool calls. */
+async function converse(provider: LlmProvider, req: ChatRequest, role: Role, trace: Trace, tools?: ToolRunner): Promise<ChatResult | LlmError> {
+  const specs = tools && provider.name !== 'demo' ? await tools.specs(role) : [];
+  const turns: ChatTurn[] = [];
+  for (let round = 0; ; round++) {
+    const offer = specs.length && round < MAX_TOOL_ROUNDS ? specs : undefined;
+    const answer = await callWithFallback(provider, { ...req, tools: offer, turns: turns.length ? turns : undefined }, role.llm_config.fallback_model, trace);
+    if (answer instanceof LlmError || !answer.toolCalls?.length || !tools) return answer;
+    turns.push({ role: 'assistant', toolCalls: answer.toolCalls });
+    for (const call of answer.toolCalls) turns.push({ role: 'tool', toolCallId: call.id, content: await tools.call(role, call.name, parseArgs(call.arguments)) });
+  }
+}
+
+function parseArgs(json: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(json || '{}');
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+  } catch {
+    return {};
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ToolRunner } from '../agents/agent';
 import type { RoleRegistry } from '../agents/mcp/registry';
 import type { Role } from '../agents/roles';
 import type { LlmRouter } from '../agents/llm/router';
@@ -13,6 +14,8 @@ export interface EngineDeps {
   queue: JobQueue;
   roles: RoleRegistry;
   planner: Planner;
+  /** The tools a role may call while it works on a step (absent: roles answer without tools). */
+  tools?: (where: { workflowId: string; stepId: string }) => ToolRunner;
   llm: LlmRouter;
   log: Logger;
 }

@@ -49,7 +49,7 @@ async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise
   const posted = await deps.prisma.agentMessage.findUnique({ where: { idempotencyKey: key } });
   if (posted?.messageTs) return { output: posted.text, outputData: (step.outputData as Record<string, unknown> | null) ?? null, escalation: step.escalation };
   const role = roleOf(deps, step.roleId);
-  const result = await runAgent(role, deps.llm, await stepContext(deps, step));
+  const result = await runAgent(role, deps.llm, await stepContext(deps, step), deps.tools?.({ workflowId: step.workflowId, stepId: step.id }));
   await recordTrace(deps, step, result);
   if (result.kind === 'llm_error') throw result.error.retryable ? result.error : new PermanentStepError(result.error.message);
   if (result.kind === 'question') return { question: result.question };

@@ -170,3 +170,34 @@ describe('approval policies from the role file', () => {
     expect(await h.prisma.auditLog.count({ where: { action: 'gate.refused', actor: 'slack:U_GUEST' } })).toBe(1);
   });
 });
+
+describe('tools while a role works on a step', () => {
+  it('offers only allow-listed tools, runs them, refuses and records any other, and feeds the results back', async () => {
+    h = await startHarness();
+    let round = 0;
+    h.openai.script = (req, n) => {
+      if (roleOf(req) !== 'Business Analyst' || !req.tools) return defaultScript(req, n);
+      round++;
+      if (round === 1) {
+        return { toolCalls: [
+          { id: 'call_1', name: 'list_artifacts', arguments: '{"limit": 3}' },
+          { id: 'call_2', name: 'drop_database', arguments: '{}' },
+        ] };
+      }
+      return defaultScript(req, n);
+    };
+    const ev = await startThread(h);
+    await waitForGate(h, ev.ts, 1);
+    const ba = h.openai.requests.filter((r) => roleOf(r) === 'Business Analyst');
+    expect(ba[0]!.tools!.map((t) => t.function.name).sort()).toEqual(['get_artifact', 'list_artifacts', 'validate_output']);
+    const results = ba[1]!.messages.filter((m) => m.role === 'tool');
+    expect(results.map((m) => m.tool_call_id)).toEqual(['call_1', 'call_2']);
+    expect(results[0]!.content).toBe('[]');
+    expect(results[1]!.content).toMatch(/^ERROR: Refused: Business Analyst \(business_analyst\) may not call the tool "drop_database"/);
+    expect(ba[1]!.messages.find((m) => m.role === 'assistant')!.tool_calls!.map((c) => c.function.name)).toEqual(['list_artifacts', 'drop_database']);
+    const wf = (await workflowOf(h, ev.ts))!;
+    const refused = await h.prisma.constraintViolation.findMany({ where: { kind: 'tool' } });
+    expect(refused).toEqual([expect.objectContaining({ roleId: 'business_analyst', action: 'refused', workflowId: wf.id, stepId: wf.steps[0]!.id, detail: 'call to drop_database refused: not on the allow-list' })]);
+    expect(await h.prisma.llmCall.count({ where: { stepId: wf.steps[0]!.id } })).toBe(2);
+  });
+});

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { isRetryableStatus, LlmError, type ChatRequest, type ChatResult, type LlmProvider } from './provider';
+import { isRetryableStatus, LlmError, type ChatRequest, type ChatResult, type ChatTurn, type LlmProvider } from './provider';
 
 export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeoutMs: number }): LlmProvider {
   // Retries are the queue's job (backoff across attempts, visible in the thread), so the SDK does none.
@@ -12,15 +12,22 @@ export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeout
           model: req.model,
           temperature: req.temperature,
           ...(req.responseSchema ? { response_format: { type: 'json_schema' as const, json_schema: { name: req.responseSchema.name, schema: req.responseSchema.schema, strict: false } } } : {}),
+          ...(req.tools?.length ? { tools: req.tools.map((t) => ({ type: 'function' as const, function: t })) } : {}),
           messages: [
             { role: 'system', content: req.system },
             { role: 'user', content: req.user },
+            ...(req.turns ?? []).map(toMessage),
           ],
         });
-        const text = res.choices[0]?.message?.content;
-        if (!text) throw new LlmError(`model ${req.model} returned no content`, true);
+        const message = res.choices[0]?.message;
+        const toolCalls = (message?.tool_calls ?? [])
+          .filter((c) => c.type === 'function')
+          .map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+        const text = message?.content ?? '';
+        if (!text && !toolCalls.length) throw new LlmError(`model ${req.model} returned no content`, true);
         return {
           text,
+          ...(toolCalls.length ? { toolCalls } : {}),
           model: res.model || req.model,
           promptTokens: res.usage?.prompt_tokens ?? 0,
           completionTokens: res.usage?.completion_tokens ?? 0,
@@ -30,6 +37,11 @@ export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeout
       }
     },
   };
+}
+
+function toMessage(turn: ChatTurn): OpenAI.Chat.ChatCompletionMessageParam {
+  if (turn.role === 'tool') return { role: 'tool', tool_call_id: turn.toolCallId, content: turn.content };
+  return { role: 'assistant', content: null, tool_calls: turn.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) };
 }
 
 function toLlmError(e: unknown): LlmError {

@@ -6,10 +6,31 @@ export interface ChatRequest {
   user: string;
   /** Ask for JSON that matches this schema (structured output). */
   responseSchema?: { name: string; schema: Record<string, unknown> };
+  /** Tools the model may call; their calls come back in `toolCalls` instead of text. */
+  tools?: ToolSpec[];
+  /** Earlier turns of a tool-using exchange, after the user message. */
+  turns?: ChatTurn[];
 }
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** JSON text, as the model wrote it. */
+  arguments: string;
+}
+
+export type ChatTurn = { role: 'assistant'; toolCalls: ToolCall[] } | { role: 'tool'; toolCallId: string; content: string };
 
 export interface ChatResult {
   text: string;
+  /** Set when the model asks to call tools rather than answer. */
+  toolCalls?: ToolCall[];
   model: string;
   promptTokens: number;
   completionTokens: number;

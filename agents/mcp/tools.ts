@@ -1,7 +1,7 @@
 // The role tools Rolecall itself provides, and the allow-list gate every tool call goes through.
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { runAgent } from '../agent';
+import { runAgent, type ToolRunner } from '../agent';
 import { checkOutput } from '../constraints';
 import type { LlmRouter } from '../llm/router';
 import type { Role } from '../roles';
@@ -95,9 +95,9 @@ export async function allowedTools(role: Role): Promise<Tool[]> {
 }
 
 /** Every tool call goes through here: a tool that is not on the role's allow-list is refused and recorded. */
-export async function callTool(role: Role, name: string, args: Record<string, unknown>, deps: ToolDeps): Promise<CallToolResult> {
+export async function callTool(role: Role, name: string, args: Record<string, unknown>, deps: ToolDeps, where: { workflowId?: string; stepId?: string } = {}): Promise<CallToolResult> {
   if (!role.tools.allow.includes(name)) {
-    await deps.violations.record({ roleId: role.role_id, kind: 'tool', detail: `call to ${name} refused: not on the allow-list`, action: 'refused' });
+    await deps.violations.record({ roleId: role.role_id, kind: 'tool', detail: `call to ${name} refused: not on the allow-list`, action: 'refused', ...where });
     return text(`Refused: ${role.persona.display_name} (${role.role_id}) may not call the tool "${name}". Allowed: ${role.tools.allow.join(', ') || 'none'}.`, true);
   }
   const builtin = BUILTINS[name];
@@ -110,4 +110,24 @@ export async function callTool(role: Role, name: string, args: Record<string, un
   const server = role.tools.mcp_servers.find((s) => s.name === serverName);
   if (!server || !rest.length) return text(`Unknown tool ${name}`, true);
   return (await callExternalTool(server, rest.join('.'), args ?? {})) as CallToolResult;
+}
+
+/** Model-facing names cannot contain dots: `server.tool` is offered as `server__tool`. */
+const toModelName = (name: string) => name.replace(/\./g, '__');
+const fromModelName = (name: string) => name.replace(/__/g, '.');
+
+/** The allow-listed tools (except run_task, which would recurse) for a role working on a workflow step. */
+export function stepToolRunner(deps: ToolDeps, where: { workflowId: string; stepId: string }): ToolRunner {
+  return {
+    specs: async (role) =>
+      (await allowedTools(role))
+        .filter((t) => t.name !== 'run_task')
+        .map((t) => ({ name: toModelName(t.name), description: t.description ?? t.name, parameters: t.inputSchema as Record<string, unknown> })),
+    call: async (role, name, args) => {
+      if (fromModelName(name) === 'run_task') return 'ERROR: run_task is not available while the role works on a step.';
+      const result = await callTool(role, fromModelName(name), args, deps, where);
+      const text = (result.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
+      return result.isError ? `ERROR: ${text}` : text;
+    },
+  };
 }

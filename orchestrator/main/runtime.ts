@@ -5,6 +5,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createLlmRouter } from '../../agents/llm/router';
 import { mountMcp } from '../../agents/mcp/http';
+import { stepToolRunner } from '../../agents/mcp/tools';
 import { createRoleRegistry } from '../../agents/mcp/registry';
 import { loadRoles } from '../../agents/roles';
 import { mountSlack } from '../../bot/slack/app';
@@ -65,7 +66,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     if (teams) chat.teams = teams.chat;
     log.info(`Teams: ${teams ? teams.describe : 'not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)'}`);
     const planner = buildPlanner(config, templates, roles, llm, log, usageLog(db.prisma));
-    const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log };
+    const toolDeps = { llm, artifacts: artifactStore(db.prisma), violations: violationLog(db.prisma), usage: usageLog(db.prisma) };
+    const tools = (where: { workflowId: string; stepId: string }) => stepToolRunner(toolDeps, where);
+    const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log, tools };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
     if (opts.worker) {
       startWorker(config, deps, redisUrl, log, cleanup);

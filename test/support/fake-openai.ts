@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 export interface ChatRequestBody {
   model: string;
   temperature?: number;
-  messages: { role: string; content: string }[];
+  messages: { role: string; content: string; tool_call_id?: string; tool_calls?: { id: string; function: { name: string; arguments: string } }[] }[];
+  tools?: { type: 'function'; function: { name: string; description: string; parameters: Record<string, unknown> } }[];
   response_format?: { type: string; json_schema?: { name: string; schema: Record<string, any> } };
 }
 
-export type Reply = { status?: number; delayMs?: number; content?: string; error?: string };
+export type Reply = { status?: number; delayMs?: number; content?: string; error?: string; toolCalls?: { id: string; name: string; arguments: string }[] };
 export type Script = (req: ChatRequestBody, n: number) => Reply | Promise<Reply>;
 
 export interface FakeOpenAI {
@@ -68,9 +69,12 @@ export async function startFakeOpenAI(script: Script = defaultScript): Promise<F
       if (res.destroyed) return;
       if (reply.status && reply.status >= 400) return json(res, reply.status, { error: { message: reply.error ?? `status ${reply.status}`, type: 'server_error' } });
       const content = reply.content ?? 'ok';
+      const message = reply.toolCalls
+        ? { role: 'assistant', content: null, tool_calls: reply.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+        : { role: 'assistant', content };
       json(res, 200, {
         id: `chatcmpl-${requests.length}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model,
-        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
+        choices: [{ index: 0, finish_reason: reply.toolCalls ? 'tool_calls' : 'stop', message }],
         usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
       });
     });
