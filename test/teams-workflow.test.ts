@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { waitFor, type Harness } from './support/harness';
 import { gatesIn, postsIn, useTeamsHarness } from './support/teams-harness';
 import {
-  BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName,
+  BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName, personalMessage,
   type ConnectorCall, type FakeMicrosoft, type TeamsPoster,
 } from './support/fake-teams';
 
@@ -78,6 +78,22 @@ describe('a Teams channel reply chain runs the default workflow end to end', () 
     const reply = { ...channelMention(ms, 'x', CAROL), conversation: mention.conversation, text: 'please keep it simple', entities: [] };
     expect((await teams.send(reply)).status).toBe(200);
     await waitFor(() => h.prisma.threadReply.findFirst({ where: { text: 'please keep it simple' } }), 'the reply stored');
+    expect(await h.prisma.workflow.count()).toBe(1);
+  });
+});
+
+describe('a 1:1 chat with Rolecall', () => {
+  it('starts a workflow without a mention, and later messages in the chat are context, not new workflows', async () => {
+    const first = personalMessage(ms, 'the checkout page crashes when the cart is empty');
+    expect((await teams.send(first)).status).toBe(200);
+    const conv = first.conversation.id;
+    const gate = await waitFor(() => gates(conv)[0], 'the first gate');
+    expect(headerName(gate)).toBe('QA Tester');
+    await teams.send(personalMessage(ms, 'it only happens on Safari'));
+    await waitFor(async () => (await h.prisma.threadReply.count()) === 1, 'the follow-up stored as context');
+    const wf = await h.prisma.workflow.findFirstOrThrow({ include: { replies: true } });
+    expect(wf).toMatchObject({ platform: 'teams', template: 'bug_triage', channelId: encodeURIComponent(conv) }); // ids are URI-encoded: job ids cannot hold ':'
+    expect(wf.replies[0]!.text).toBe('it only happens on Safari');
     expect(await h.prisma.workflow.count()).toBe(1);
   });
 });

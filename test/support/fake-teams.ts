@@ -133,6 +133,13 @@ export function channelMention(ms: FakeMicrosoft, text: string, from: Person = A
   };
 }
 
+/** A message in a 1:1 chat with Rolecall: no @mention is needed, and the whole chat is one thread. */
+export function personalMessage(ms: FakeMicrosoft, text: string, from: Person = ALICE) {
+  const id = `18${Date.now()}${activitySeq++}`;
+  const { channelData: _channel, ...rest } = base(ms, `a:personal-${from.aadObjectId}`, from, 'personal');
+  return { ...rest, channelData: { tenant: { id: TEAMS_TENANT } }, type: 'message', id, text, textFormat: 'plain' };
+}
+
 export function executeInvoke(ms: FakeMicrosoft, conversationId: string, cardActivityId: string, data: Record<string, unknown>, from: Person = BOB) {
   return {
     ...base(ms, conversationId, from), type: 'invoke', name: 'adaptiveCard/action', id: `inv-${activitySeq++}`, replyToId: cardActivityId,
