@@ -38,6 +38,14 @@ describe('Slack request verification', () => {
     expect(await res.json()).toEqual({ challenge: 'c1' });
   });
 
+  it('answers 413 to a body over 1 MiB, before reading it as an event', async () => {
+    const b = JSON.stringify({ type: 'event_callback', team_id: 'T1', event_id: 'EvBig', event: mention('x'.repeat(1_100_000)) });
+    const before = await jobCount();
+    const res = await h.post.raw(b, 'application/json', sign(b));
+    expect(res.status).toBe(413);
+    expect(await jobCount()).toBe(before);
+  });
+
   it('answers 400 to a signed body that is not JSON', async () => {
     const res = await h.post.raw('{not json', 'application/json', sign('{not json'));
     expect(res.status).toBe(400);

@@ -1,5 +1,9 @@
 // The HTTP app: health endpoints now; the admin console and platform endpoints are mounted on it.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+
+/** No request we serve (chat events, card actions, MCP calls, console forms) comes near this; larger ones are refused. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ReadinessProbe {
   name: string;
@@ -8,6 +12,7 @@ export interface ReadinessProbe {
 
 export function createHttpApp(probes: ReadinessProbe[]): Hono {
   const app = new Hono();
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('request body too large', 413, { connection: 'close' }) }));
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.get('/ready', async (c) => {
     const results = await Promise.all(probes.map(async (p) => {
