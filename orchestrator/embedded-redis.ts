@@ -51,7 +51,8 @@ function waitReady(child: ChildProcess, bin: string): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
