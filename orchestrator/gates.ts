@@ -92,15 +92,16 @@ export async function applyDecision(deps: EngineDeps, approvalId: string): Promi
     if (current.status === 'pending') await deps.queue.enqueue({ kind: 'step', stepId: current.id, revision: current.revision, run: current.runCount });
     return;
   }
-  await rejectWorkflow(deps, workflow.id, step.position, role.persona.display_name, who);
+  await rejectWorkflow(deps, workflow.id, step.id, role.persona.display_name, who);
 }
 
-async function rejectWorkflow(deps: EngineDeps, workflowId: string, position: number, rejectedRole: string, who: string): Promise<void> {
+async function rejectWorkflow(deps: EngineDeps, workflowId: string, rejectedStepId: string, rejectedRole: string, who: string): Promise<void> {
   await deps.prisma.workflow.updateMany({ where: { id: workflowId, status: { in: ['running', 'awaiting_approval', 'step_failed'] } }, data: { status: 'rejected', finishedAt: new Date() } });
   const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: { orderBy: { position: 'asc' } } } });
   const name = (roleId: string) => roleOf(deps, roleId).persona.display_name;
-  const done = wf.steps.filter((s) => s.position < position && s.status === 'completed').map((s) => name(s.roleId));
-  const notRun = wf.steps.filter((s) => s.position > position).map((s) => name(s.roleId));
+  const others = wf.steps.filter((s) => s.id !== rejectedStepId);
+  const done = others.filter((s) => s.status === 'completed').map((s) => name(s.roleId));
+  const notRun = others.filter((s) => s.status !== 'completed').map((s) => name(s.roleId));
   const summarizer = roleOf(deps, wf.steps.at(-1)!.roleId);
   await postOnce(deps, {
     key: `rejected:${wf.id}`, workflowId: wf.id, roleId: summarizer.role_id, kind: 'summary', thread: threadOf(wf), persona: personaOf(summarizer),
