@@ -2,6 +2,8 @@
 import { DEMO_NOTICE } from '../agents/llm/demo';
 import type { Role } from '../agents/roles';
 import type { MessageView, Persona } from './chat';
+import type { DecideResult } from './gates';
+import { planButtonValue } from './steering';
 
 export const ROLECALL_PERSONA: Persona = { displayName: 'Rolecall', iconEmoji: ':robot_face:' };
 
@@ -42,8 +44,8 @@ export function planView(plan: PlanInfo): MessageView {
   if (plan.editable) {
     const id = plan.editable.workflowId;
     view.actions = [
-      ...plan.steps.map((s) => ({ id: 'plan_drop' as const, label: `Drop ${s.displayName}`, value: `${id}|${s.key}` })),
-      ...plan.steps.map((s) => ({ id: 'plan_gate' as const, label: `${s.gateAfter ? 'No gate' : 'Gate'} after ${s.displayName}`, value: `${id}|${s.key}` })),
+      ...plan.steps.map((s) => ({ id: 'plan_drop' as const, label: `Drop ${s.displayName}`, value: planButtonValue(id, s.key) })),
+      ...plan.steps.map((s) => ({ id: 'plan_gate' as const, label: `${s.gateAfter ? 'No gate' : 'Gate'} after ${s.displayName}`, value: planButtonValue(id, s.key) })),
       { id: 'plan_confirm', label: 'Run this plan', value: id, style: 'primary' },
     ];
   }
@@ -96,7 +98,7 @@ export function decidedGateView(role: Role, decision: keyof typeof DECISION_WORD
   const fb = feedback ? `\n> ${truncate(feedback, 500).replace(/\n/g, '\n> ')}` : '';
   return {
     text: `${DECISION_WORDS[decision]} by ${who}: *${role.persona.display_name}* output.${fb}`,
-    context: `decided ${at.toISOString().replace('T', ' ').slice(0, 19)} UTC`,
+    context: `decided ${utcStamp(at)}`,
   };
 }
 
@@ -152,6 +154,19 @@ export function satisfactionView(workflowId: string): MessageView {
       { id: 'satisfaction_down', label: '👎 Not helpful', value: workflowId },
     ],
   };
+}
+
+export const utcStamp = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+
+const DECIDED_WORDS: Record<string, string> = { approved: 'approved', changes_requested: 'sent back for changes', rejected: 'rejected' };
+
+/** What to tell someone whose click did not decide a gate; `decidedBy` is how the platform names who did decide. */
+export function notDecidedText(result: Exclude<DecideResult, { won: true }>, decidedBy: string): string {
+  if (result.reason === 'unknown') return 'This approval request no longer exists.';
+  if (result.reason === 'not_allowed') return result.message;
+  if (result.reason === 'vote_recorded') return `Your approval is recorded: ${result.votes} of ${result.needed} approvals needed.`;
+  const when = result.decidedAt ? ` at ${utcStamp(result.decidedAt)}` : '';
+  return `Already decided: ${DECIDED_WORDS[result.status] ?? result.status} by ${decidedBy}${when}.`;
 }
 
 export function truncate(s: string, max: number): string {

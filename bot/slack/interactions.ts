@@ -1,10 +1,11 @@
 // Buttons and the "Request changes" modal.
 import type { App } from '@slack/bolt';
 import type { DecideResult, Orchestrator } from '../../orchestrator/api';
+import { notDecidedText } from '../../orchestrator/views';
 
 const MODAL_ID = 'request_changes_modal';
 
-interface ButtonBody {
+export interface ButtonBody {
   user: { id: string };
   channel?: { id: string };
   message?: { ts: string; thread_ts?: string };
@@ -78,17 +79,12 @@ function feedbackModal(approvalId: string, b: ButtonBody) {
   };
 }
 
-const STATUS_WORDS: Record<string, string> = { approved: 'approved', changes_requested: 'sent back for changes', rejected: 'rejected' };
-
 export function explain(result: Exclude<DecideResult, { won: true }>): string {
-  if (result.reason === 'unknown') return 'This approval request no longer exists.';
-  if (result.reason === 'not_allowed') return result.message;
-  if (result.reason === 'vote_recorded') return `Your approval is recorded: ${result.votes} of ${result.needed} approvals needed.`;
-  const when = result.decidedAt ? ` at ${result.decidedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC` : '';
-  return `Already decided: ${STATUS_WORDS[result.status] ?? result.status} by <@${result.decidedBy}>${when}.`;
+  return notDecidedText(result, result.reason === 'already_decided' ? `<@${result.decidedBy}>` : '');
 }
 
-async function tellUser(client: App['client'], b: ButtonBody, text: string): Promise<void> {
+/** An ephemeral note to the person who pressed a button, in the button's thread. */
+export async function tellUser(client: App['client'], b: ButtonBody, text: string): Promise<void> {
   if (!b.channel?.id) return;
   await client.chat.postEphemeral({ channel: b.channel.id, user: b.user.id, text, thread_ts: b.message?.thread_ts ?? b.message?.ts });
 }
