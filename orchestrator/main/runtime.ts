@@ -5,7 +5,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createLlmRouter } from '../../agents/llm/router';
 import { mountMcp } from '../../agents/mcp/http';
-import { stepToolRunner } from '../../agents/mcp/tools';
+import { stepToolRunner, type ToolDeps } from '../../agents/mcp/tools';
 import { createRoleRegistry } from '../../agents/mcp/registry';
 import { loadRoles } from '../../agents/roles';
 import { mountSlack } from '../../bot/slack/app';
@@ -65,8 +65,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const teams = config.teams ? createTeams(config.teams, db.prisma, log) : undefined;
     if (teams) chat.teams = teams.chat;
     log.info(`Teams: ${teams ? teams.describe : 'not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)'}`);
-    const planner = buildPlanner(config, templates, roles, llm, log, usageLog(db.prisma));
-    const toolDeps = { llm, artifacts: artifactStore(db.prisma), violations: violationLog(db.prisma), usage: usageLog(db.prisma) };
+    const toolDeps: ToolDeps = { llm, artifacts: artifactStore(db.prisma), violations: violationLog(db.prisma), usage: usageLog(db.prisma) };
+    const planner = buildPlanner(config, templates, roles, llm, log, toolDeps.usage);
     const tools = (where: { workflowId: string; stepId: string }) => stepToolRunner(toolDeps, where);
     const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log, tools };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
@@ -76,7 +76,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     }
     const queueCounts = () => queue.queue.getJobCounts();
     const admin = { roleFiles, queueCounts };
-    const server = opts.server ? await startServer(config, deps, producer, log, cleanup, admin, teams) : undefined;
+    const server = opts.server ? await startServer(config, deps, toolDeps, producer, log, cleanup, admin, teams) : undefined;
     return { url: server?.url, app: server?.app, deps, close, queueCounts };
   } catch (e) {
     await close();
@@ -114,15 +114,16 @@ function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Lo
 }
 
 async function startServer(
-  config: Config, deps: EngineDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], admin: AdminExtras, teams?: TeamsEdge,
+  config: Config, deps: EngineDeps, toolDeps: ToolDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], admin: AdminExtras, teams?: TeamsEdge,
 ): Promise<{ url: string; app: Hono }> {
   const http = createHttpApp([
     { name: 'postgres', check: async () => void (await deps.prisma.$queryRaw`SELECT 1`) },
     { name: 'redis', check: async () => void (await redis.ping()) },
   ]);
-  if (config.slack) mountSlack(http, config.slack, createOrchestrator(deps), log);
-  if (teams) teams.mount(http, createOrchestrator(deps));
-  mountMcp(http, deps.roles, { llm: deps.llm, artifacts: artifactStore(deps.prisma), violations: violationLog(deps.prisma), usage: usageLog(deps.prisma) });
+  const orchestrator = createOrchestrator(deps);
+  if (config.slack) mountSlack(http, config.slack, orchestrator, log);
+  if (teams) teams.mount(http, orchestrator);
+  mountMcp(http, deps.roles, toolDeps);
   await startAdminConsole(http, config, deps, admin, log);
   const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
