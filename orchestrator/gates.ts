@@ -3,7 +3,10 @@ import { audit } from './audit';
 import { chatFor, roleOf, type EngineDeps } from './deps';
 import { mayDecide } from './permissions';
 import { postOnce, updatePost } from './posts';
-import { advanceWorkflow, continueAfter } from './steps';
+import type { Prisma } from '../generated/prisma/client';
+import type { Role } from '../agents/roles';
+import type { MessageView } from './chat';
+import { advanceWorkflow, continueAfter, failurePostKey } from './steps';
 import { ACTIVE_STATUSES, threadOf } from './threads';
 import { cancelledView, decidedGateView, personaOf, rejectionSummaryView, retriedView, ROLECALL_PERSONA, skippedView } from './views';
 
@@ -110,39 +113,42 @@ async function rejectWorkflow(deps: EngineDeps, workflowId: string, rejectedStep
   deps.log.info('workflow rejected', { workflowId });
 }
 
+type FailedStep = NonNullable<Awaited<ReturnType<typeof claimFailedStep>>>;
+
+/** A button on a failed step's card: only the first press moves the step on (to `data`); later ones get nothing. */
+async function claimFailedStep(deps: EngineDeps, stepId: string, data: (s: { runCount: number }) => Prisma.StepUpdateManyMutationInput) {
+  const before = await deps.prisma.step.findUnique({ where: { id: stepId }, include: { workflow: true } });
+  if (!before || before.status !== 'failed') return undefined;
+  const { count } = await deps.prisma.step.updateMany({ where: { id: stepId, status: 'failed', runCount: before.runCount }, data: data(before) });
+  if (count !== 1) return undefined;
+  await deps.prisma.workflow.updateMany({ where: { id: before.workflowId, status: 'step_failed' }, data: { status: 'running' } });
+  return before;
+}
+
+/** Replaces the failure card's buttons with what happened to the step. */
+async function settleFailureCard(deps: EngineDeps, step: FailedStep, view: (role: Role, who: string) => MessageView, userId: string): Promise<void> {
+  const role = roleOf(deps, step.roleId);
+  await updatePost(deps, {
+    key: failurePostKey(step), workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, kind: 'failure',
+    thread: threadOf(step.workflow), persona: personaOf(role), view: view(role, chatFor(deps, step.workflow.platform).mention(userId)),
+  });
+}
+
 /** The Retry button on a failed step. Only the first press re-runs it. */
 export async function retryStep(deps: EngineDeps, stepId: string, userId: string): Promise<boolean> {
-  const before = await deps.prisma.step.findUnique({ where: { id: stepId }, include: { workflow: true } });
-  if (!before || before.status !== 'failed') return false;
-  const { count } = await deps.prisma.step.updateMany({
-    where: { id: stepId, status: 'failed', runCount: before.runCount },
-    data: { status: 'pending', runCount: before.runCount + 1, error: null },
-  });
-  if (count !== 1) return false;
-  await deps.prisma.workflow.updateMany({ where: { id: before.workflowId, status: 'step_failed' }, data: { status: 'running' } });
+  const before = await claimFailedStep(deps, stepId, (s) => ({ status: 'pending', runCount: s.runCount + 1, error: null }));
+  if (!before) return false;
   await deps.queue.enqueue({ kind: 'step', stepId, revision: before.revision, run: before.runCount + 1 });
-  const role = roleOf(deps, before.roleId);
-  await updatePost(deps, {
-    key: `failure:${stepId}:r${before.revision}:n${before.runCount}`, workflowId: before.workflowId, stepId, roleId: before.roleId, kind: 'failure',
-    thread: threadOf(before.workflow), persona: personaOf(role), view: retriedView(role, chatFor(deps, before.workflow.platform).mention(userId)),
-  });
+  await settleFailureCard(deps, before, retriedView, userId);
   return true;
 }
 
 /** The Skip button on a failed step: the workflow goes on without it. Only the first press counts. */
 export async function skipStep(deps: EngineDeps, stepId: string, userId: string): Promise<boolean> {
-  const before = await deps.prisma.step.findUnique({ where: { id: stepId }, include: { workflow: true } });
-  if (!before || before.status !== 'failed') return false;
-  const { count } = await deps.prisma.step.updateMany({ where: { id: stepId, status: 'failed', runCount: before.runCount }, data: { status: 'skipped' } });
-  if (count !== 1) return false;
-  await deps.prisma.workflow.updateMany({ where: { id: before.workflowId, status: 'step_failed' }, data: { status: 'running' } });
-  const role = roleOf(deps, before.roleId);
-  const who = chatFor(deps, before.workflow.platform).mention(userId);
+  const before = await claimFailedStep(deps, stepId, () => ({ status: 'skipped' }));
+  if (!before) return false;
   await audit(deps.prisma, { actor: `${before.workflow.platform}:${userId}`, action: 'step.skipped', target: stepId, detail: { workflowId: before.workflowId, roleId: before.roleId } });
-  await updatePost(deps, {
-    key: `failure:${stepId}:r${before.revision}:n${before.runCount}`, workflowId: before.workflowId, stepId, roleId: before.roleId, kind: 'failure',
-    thread: threadOf(before.workflow), persona: personaOf(role), view: skippedView(role, who),
-  });
+  await settleFailureCard(deps, before, skippedView, userId);
   await advanceWorkflow(deps, before.workflowId);
   return true;
 }

@@ -152,7 +152,7 @@ export async function failStep(deps: EngineDeps, stepId: string, error: string, 
   await deps.prisma.step.update({ where: { id: step.id }, data: { status: 'failed', error, finishedAt: new Date() } });
   await deps.prisma.workflow.updateMany({ where: { id: step.workflowId, status: { in: [...ACTIVE_STATUSES] } }, data: { status: 'step_failed' } });
   await updatePost(deps, statusPost(deps, step, stoppedView(role)));
-  await postOnce(deps, { ...basePost(deps, step), key: `failure:${step.id}:r${step.revision}:n${step.runCount}`, kind: 'failure', view: failedView(role, error, step.id, attempts, step.workflowId) });
+  await postOnce(deps, { ...basePost(deps, step), key: failurePostKey(step), kind: 'failure', view: failedView(role, error, step.id, attempts, step.workflowId) });
   deps.log.warn('step failed', { stepId, workflowId: step.workflowId, error });
 }
 
@@ -169,6 +169,9 @@ async function handOver(deps: EngineDeps, step: StepWithWorkflow, nextRoleId: st
   await postOnce(deps, { ...basePost(deps, step), key: `handover:${step.id}:${nextRoleId}`, kind: 'handover', view: handoverView(from, to, error) });
   await deps.queue.enqueue({ kind: 'step', stepId: step.id, revision: step.revision, run: step.runCount + 1 });
 }
+
+/** The failure card of a step's current run (its Retry / Skip / Cancel buttons are settled on it later). */
+export const failurePostKey = (step: { id: string; revision: number; runCount: number }) => `failure:${step.id}:r${step.revision}:n${step.runCount}`;
 
 export async function noteRetry(deps: EngineDeps, stepId: string, error: string, ctx: JobContext): Promise<void> {
   const step = await deps.prisma.step.findUniqueOrThrow({ where: { id: stepId }, include: { workflow: true } });
