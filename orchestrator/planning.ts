@@ -11,10 +11,13 @@ export interface StepSpec {
   fallbackRoles: string[];
 }
 
+/** How the plan was chosen: by the local classifier, the model, or (no template fitting) by role capabilities. */
+export type PlanIntent = Omit<IntentResult, 'source'> & { source: IntentResult['source'] | 'capabilities' };
+
 export interface Plan {
   templateId: string;
   templateName: string;
-  intent: IntentResult;
+  intent: PlanIntent;
   steps: StepSpec[];
   /** An assembled plan waits for a person to confirm it; a template plan runs at once. */
   needsConfirmation: boolean;
@@ -57,7 +60,7 @@ export function createPlanner(opts: PlannerOptions): Planner {
       if (!assembled) return undefined;
       return {
         templateId: 'assembled', templateName: 'Assembled from role capabilities', needsConfirmation: true, steps: assembled.steps,
-        intent: { intent: 'assembled', confidence: assembled.confidence, reason: `no template fits (best: ${intent.intent}, ${intent.confidence.toFixed(2)}); roles chosen by capability: ${assembled.reason}`, source: 'capabilities' as IntentResult['source'] },
+        intent: { intent: 'assembled', confidence: assembled.confidence, reason: `no template fits (best: ${intent.intent}, ${intent.confidence.toFixed(2)}); roles chosen by capability: ${assembled.reason}`, source: 'capabilities' },
       };
     },
   };

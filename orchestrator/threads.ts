@@ -10,4 +10,3 @@ export interface ThreadRow {
 export const threadOf = (w: ThreadRow): ThreadRef => ({ platform: w.platform, teamId: w.teamId, channelId: w.channelId, threadTs: w.threadTs });
 
 export const ACTIVE_STATUSES = ['running', 'awaiting_approval', 'step_failed'] as const;
-export const FINAL_STATUSES = ['completed', 'rejected', 'cancelled'] as const;
