@@ -1,5 +1,5 @@
 # Rolecall: one image for the HTTP server (default CMD) and the BullMQ workers
-# (override the command with `npx tsx orchestrator/main/worker.ts`).
+# (override the command with `npx tsx app/worker.ts`).
 FROM node:20-bookworm-slim
 
 WORKDIR /app
@@ -14,6 +14,7 @@ COPY --chown=node:node prisma ./prisma
 RUN npm ci --no-audit --no-fund && npm cache clean --force
 
 # Source, copied per directory so the host's node_modules/, generated/ and .data/ never enter the image.
+COPY --chown=node:node app ./app
 COPY --chown=node:node agents ./agents
 COPY --chown=node:node bot ./bot
 COPY --chown=node:node orchestrator ./orchestrator
@@ -30,4 +31,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
-CMD ["npx", "tsx", "orchestrator/main/server.ts"]
+CMD ["npx", "tsx", "app/server.ts"]

@@ -3,7 +3,7 @@
 // problems as feedback, and escalates to a person when it still fails.
 import { checkOutput, feedbackFor, type Violation } from './constraints';
 import { measuredCall, type LlmCallRecord } from './llm/measure';
-import { LlmError, type ChatRequest, type ChatResult, type ChatTurn, type LlmProvider, type ToolSpec } from './llm/provider';
+import { LlmError, type ChatRequest, type ChatResult, type ChatTurn, type LlmProvider, type ToolSpec, parseToolArguments } from './llm/provider';
 import type { LlmRouter } from './llm/router';
 import { QUESTION_FIELD, responseSchema } from './output-schema';
 import { systemPrompt, userPrompt, type StepContext } from './prompt';
@@ -67,29 +67,20 @@ export async function runAgent(role: Role, router: LlmRouter, ctx: StepContext, 
 
 /** One answer from the model, after up to MAX_TOOL_ROUNDS rounds of tool calls. */
 async function converse(provider: LlmProvider, req: ChatRequest, role: Role, trace: Trace, tools?: ToolRunner): Promise<ChatResult | LlmError> {
-  const specs = tools && provider.name !== 'demo' ? await tools.specs(role) : [];
+  const specs = tools && provider.capabilities.tools ? await tools.specs(role) : [];
   const turns: ChatTurn[] = [];
   for (let round = 0; ; round++) {
     const offer = specs.length && round < MAX_TOOL_ROUNDS ? specs : undefined;
     const answer = await callWithFallback(provider, { ...req, tools: offer, turns: turns.length ? turns : undefined }, role.llm_config.fallback_model, trace);
     if (answer instanceof LlmError || !answer.toolCalls?.length || !tools) return answer;
     turns.push({ role: 'assistant', toolCalls: answer.toolCalls });
-    for (const call of answer.toolCalls) turns.push({ role: 'tool', toolCallId: call.id, content: await tools.call(role, call.name, parseArgs(call.arguments)) });
-  }
-}
-
-function parseArgs(json: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(json || '{}');
-    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
-  } catch {
-    return {};
+    for (const call of answer.toolCalls) turns.push({ role: 'tool', toolCallId: call.id, content: await tools.call(role, call.name, parseToolArguments(call.arguments)) });
   }
 }
 
 async function callWithFallback(provider: LlmProvider, req: ChatRequest, fallbackModel: string | undefined, trace: Trace): Promise<ChatResult | LlmError> {
   const first = await timedCall(provider, req, trace);
-  if (!(first instanceof LlmError) || !first.retryable || !fallbackModel || provider.name === 'demo') return first;
+  if (!(first instanceof LlmError) || !first.retryable || !fallbackModel || !provider.capabilities.reasoning) return first;
   return timedCall(provider, { ...req, model: fallbackModel }, trace);
 }
 
@@ -105,10 +96,10 @@ const JUDGE_SCHEMA = {
   required: ['violations'],
 };
 
-/** The model as a second judge of forbidden topics, for roles that ask for it (never the demo model). */
+/** The model as a second judge of forbidden topics, for roles that ask for it (never the offline demo model). */
 async function judge(role: Role, provider: LlmProvider, model: string, text: string, trace: Trace): Promise<Violation[]> {
   const topics = role.constraints.forbidden_topics;
-  if (!role.constraints.model_judge || provider.name === 'demo' || topics.length === 0) return [];
+  if (!role.constraints.model_judge || !provider.capabilities.reasoning || topics.length === 0) return [];
   const answer = await timedCall(provider, {
     model,
     temperature: 0,

@@ -2,6 +2,7 @@
 import { renderOutput } from './render';
 import { validatorFor } from './output-schema';
 import type { Role } from './roles';
+import { errorMessage } from './errors';
 
 export type ViolationKind = 'schema' | 'forbidden_topic' | 'max_output' | 'tool';
 
@@ -21,7 +22,7 @@ export function checkOutput(role: Role, raw: string): CheckedOutput {
   try {
     data = JSON.parse(stripFences(raw));
   } catch (e) {
-    return { ok: false, text: raw, violations: [{ kind: 'schema', detail: `the answer is not valid JSON (${(e as Error).message})` }] };
+    return { ok: false, text: raw, violations: [{ kind: 'schema', detail: `the answer is not valid JSON (${errorMessage(e)})` }] };
   }
   const errors = validatorFor(outputs)(data);
   if (errors.length) return { ok: false, text: raw, violations: errors.slice(0, 10).map((detail) => ({ kind: 'schema' as const, detail })) };

@@ -1,6 +1,7 @@
 // JSON schemas of a role's required outputs: compiled once with ajv, used to ask the model for structured output
 // and to validate what it answers.
 import { Ajv, type ValidateFunction } from 'ajv';
+import { errorMessage } from './errors';
 
 export const QUESTION_FIELD = 'question_for_requester';
 
@@ -43,6 +44,6 @@ export function schemaProblem(schema: Record<string, unknown>): string | undefin
     ajv.compile(schema);
     return undefined;
   } catch (e) {
-    return (e as Error).message;
+    return errorMessage(e);
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { schemaProblem } from './output-schema';
 import { parseYamlFile } from './yaml-file';
+import { OperatorError, errorMessage } from './errors';
 
 const jsonSchemaObject = z.record(z.string(), z.unknown()).refine((s) => typeof s.type === 'string' || Array.isArray(s.anyOf) || Array.isArray(s.oneOf), {
   message: 'must be a JSON schema with a type',
@@ -18,7 +19,7 @@ const forbiddenTopicSchema = z
         try {
           new RegExp(p, 'im');
         } catch (e) {
-          ctx.addIssue({ code: 'custom', path: [i], message: `invalid regular expression: ${(e as Error).message}` });
+          ctx.addIssue({ code: 'custom', path: [i], message: `invalid regular expression: ${errorMessage(e)}` });
         }
       });
     }),
@@ -91,8 +92,7 @@ export const roleSchema = z
 export type Role = z.infer<typeof roleSchema>;
 
 /** A role file that cannot be used: the operator's fault. The message names the file and the field. */
-export class RoleDefinitionError extends Error {
-  override name = 'RoleDefinitionError';
+export class RoleDefinitionError extends OperatorError {
 }
 
 export function loadRoles(dir: string): Map<string, Role> {

@@ -5,7 +5,6 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
-import type { Config } from './config';
 import { applyMigrations, type SqlRunner } from './migrate';
 
 export type Db = PrismaClient;
@@ -17,7 +16,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(cfg: Config['database']): Promise<Database> {
+/** Which database: a PostgreSQL URL with a pool size, or an embedded PGlite directory. */
+export type DatabaseOptions = { kind: 'postgres'; url: string; poolMax: number } | { kind: 'pglite'; dir: string };
+
+export async function openDatabase(cfg: DatabaseOptions): Promise<Database> {
   return cfg.kind === 'postgres' ? openPostgres(cfg.url, cfg.poolMax) : openPglite(cfg.dir);
 }
 

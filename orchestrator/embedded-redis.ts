@@ -4,7 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ConfigError } from './config';
+import { OperatorError } from '../agents/errors';
+
+/** The redis-server binary to start is missing: the operator must install it or point at a Redis. */
+export class RedisBinaryMissingError extends OperatorError {}
 
 export interface EmbeddedRedis {
   url: string;
@@ -34,7 +37,7 @@ function waitReady(child: ChildProcess, bin: string): Promise<void> {
     child.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(e.code === 'ENOENT'
-        ? new ConfigError(`REDIS_URL is not set and the Redis server binary "${bin}" was not found. Install Redis (e.g. apt-get install redis-server), set REDIS_SERVER_BIN to its path, or set REDIS_URL.`)
+        ? new RedisBinaryMissingError(`REDIS_URL is not set and the Redis server binary "${bin}" was not found. Install Redis (e.g. apt-get install redis-server), set REDIS_SERVER_BIN to its path, or set REDIS_URL.`)
         : e);
     });
     const onExit = (code: number | null) => fail(new Error(`redis-server exited with code ${code}: ${out.slice(-500)}`));

@@ -5,6 +5,7 @@ import { handleInbound } from './intake';
 import type { JobData } from './jobs';
 import type { JobContext, JobHandler } from './queue';
 import { failStep, isPermanent, noteRetry, runStep } from './steps';
+import { errorMessage } from '../agents/errors';
 
 export function createJobHandler(deps: EngineDeps): JobHandler {
   return async (data: JobData, ctx: JobContext) => {
@@ -23,7 +24,7 @@ async function runStepWithFailure(deps: EngineDeps, data: Extract<JobData, { kin
   try {
     await runStep(deps, data, ctx);
   } catch (e) {
-    const message = (e as Error)?.message ?? String(e);
+    const message = errorMessage(e);
     if (isPermanent(e) || ctx.attempt >= ctx.maxAttempts) return failStep(deps, data.stepId, message, ctx.attempt);
     await noteRetry(deps, data.stepId, message, ctx).catch((err) => deps.log.warn('could not update status message', { error: String(err) }));
     throw e;

@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { errorMessage } from '../agents/errors';
 
 export interface SqlRunner {
   exec(sql: string): Promise<unknown>;
@@ -52,7 +53,7 @@ async function applyOne(db: SqlRunner, dir: string, name: string): Promise<void>
   } catch (e) {
     await db.exec('ROLLBACK').catch(() => undefined);
     await db.query(`DELETE FROM "_prisma_migrations" WHERE id = $1`, [id]);
-    throw new Error(`migration ${name} failed: ${(e as Error).message}`);
+    throw new Error(`migration ${name} failed: ${errorMessage(e)}`);
   }
   await db.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [id]);
 }

@@ -1,7 +1,6 @@
 // BullMQ on Redis: one queue of orchestration jobs, retried with exponential backoff, recovered when stalled.
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Config } from './config';
 import { jobId, type JobData, type JobQueue } from './jobs';
 
 export const QUEUE_NAME = 'rolecall';
@@ -17,7 +16,20 @@ export function redisConnection(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null });
 }
 
-export function createJobQueue(connection: Redis, prefix: string, steps: Config['steps']): JobQueue & { queue: Queue; close(): Promise<void> } {
+/** Tries per step and the exponential backoff base between them. */
+export interface StepRetryOptions {
+  attempts: number;
+  backoffMs: number;
+}
+
+/** Jobs per worker process and BullMQ's stalled-job recovery timings. */
+export interface WorkerOptions {
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+}
+
+export function createJobQueue(connection: Redis, prefix: string, steps: StepRetryOptions): JobQueue & { queue: Queue; close(): Promise<void> } {
   const queue = new Queue<JobData>(QUEUE_NAME, {
     connection,
     prefix,
@@ -37,7 +49,7 @@ export function createJobQueue(connection: Redis, prefix: string, steps: Config[
   };
 }
 
-export function createJobWorker(connection: Redis, prefix: string, cfg: Config['worker'], handle: JobHandler, onError: (e: unknown, job?: Job) => void): Worker<JobData> {
+export function createJobWorker(connection: Redis, prefix: string, cfg: WorkerOptions, handle: JobHandler, onError: (e: unknown, job?: Job) => void): Worker<JobData> {
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job) => handle(job.data, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 }),

@@ -8,12 +8,12 @@ import type { JobContext } from './queue';
 import { postOnce, updatePost, type PostSpec } from './posts';
 import { ACTIVE_STATUSES, threadOf } from './threads';
 import { doneView, failedView, handoverView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, workingView } from './views';
+import { RolecallError } from '../agents/errors';
 
 type StepWithWorkflow = Step & { workflow: Workflow };
 
 /** A step failure that retrying will not fix (e.g. the model rejected the request). */
-export class PermanentStepError extends Error {
-  override name = 'PermanentStepError';
+export class PermanentStepError extends RolecallError {
 }
 
 export async function runStep(deps: EngineDeps, data: { stepId: string; revision: number; run: number }, ctx: JobContext): Promise<void> {

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseYamlFile } from '../agents/yaml-file';
+import { OperatorError } from '../agents/errors';
 
 const id = z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case');
 
@@ -32,8 +33,7 @@ export const templateSchema = z
 export type WorkflowTemplate = z.infer<typeof templateSchema>;
 export type TemplateStep = WorkflowTemplate['steps'][number];
 
-export class TemplateDefinitionError extends Error {
-  override name = 'TemplateDefinitionError';
+export class TemplateDefinitionError extends OperatorError {
 }
 
 export const TEMPLATES_DIR = path.resolve(import.meta.dirname, 'templates');

@@ -9,7 +9,7 @@ import { startFakeSlack, type FakeSlack, type SlackCall } from './support/fake-s
 import { buttonsOf, waitFor } from './support/harness';
 import { mention, SIGNING_SECRET, slackPoster } from './support/slack-requests';
 
-const ALL = 'orchestrator/main/all.ts';
+const ALL = 'app/all.ts';
 const cleanups: (() => unknown)[] = [];
 const tempDir = (name: string) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), `rolecall-${name}-`));
@@ -81,7 +81,7 @@ describe('npm start on embedded defaults', () => {
     expect(app.stdout()).toBe('');
   });
 
-  // Known bug: with PORT=abc the cross-field checks (superRefine in orchestrator/config.ts) are skipped, so only PORT
+  // Known bug: with PORT=abc the cross-field checks (superRefine in app/config.ts) are skipped, so only PORT
   // is named although ConfigError promises to name every bad variable. Fix: pass `{ when: () => true }` to superRefine.
   // Drop `.fails` once fixed.
   it('names every bad variable at once (PORT=abc and SLACK_BOT_TOKEN missing)', async () => {

@@ -1,9 +1,9 @@
 // Dynamic orchestration on real Redis, Postgres and Bolt: intent -> template or assembled plan, DAG steps in
 // parallel, handoffs, questions back to people, recovery and restart.
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../orchestrator/config';
+import { loadConfig } from '../app/config';
 import { createLogger } from '../orchestrator/log';
-import { startRuntime } from '../orchestrator/main/runtime';
+import { startRuntime } from '../app/runtime';
 import { defaultScript, fill, roleOf, type Script } from './support/fake-openai';
 import { buttonsOf, startHarness, waitFor, type Harness } from './support/harness';
 import { gatePosts, startThread, tsOf, waitForGate, workflowOf } from './support/flow';

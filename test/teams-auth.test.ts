@@ -1,9 +1,9 @@
 // Request authentication on /api/messages (the SDK's JWT validation against a local key set, plus our serviceurl
 // claim check), proactive posting from a worker-only process, and Teams configuration rules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../orchestrator/config';
+import { loadConfig } from '../app/config';
 import { createLogger } from '../orchestrator/log';
-import { startRuntime } from '../orchestrator/main/runtime';
+import { startRuntime } from '../app/runtime';
 import { startHarness, waitFor, type Harness } from './support/harness';
 import { TEAMS_APP_ID, channelMention, channelToken, foreignKey, headerName, startFakeMicrosoft, teamsPoster, type FakeMicrosoft } from './support/fake-teams';
 

@@ -27,7 +27,7 @@ afterEach(async () => {
   await h.close();
 });
 
-const startWorker = (): AppProcess => startApp('orchestrator/main/worker.ts', { ...baseEnv(), ...h.env, LOG_LEVEL: 'info' });
+const startWorker = (): AppProcess => startApp('app/worker.ts', { ...baseEnv(), ...h.env, LOG_LEVEL: 'info' });
 const tsOf = (call: { response?: Record<string, any> }): string => call.response!.ts;
 const gatePost = (threadTs: string, n: number) => h.threadPosts(threadTs).filter((c) => 'approve' in buttonsOf(c))[n - 1];
 const postsBy = (threadTs: string, role: string) => h.threadPosts(threadTs).filter((c) => c.params.username === role);

@@ -1,5 +1,5 @@
 // The admin console at /admin and /metrics, mounted on the shared Hono app.
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
 import { requireUser } from './auth/guard';
@@ -13,8 +13,10 @@ import { mountRbac } from './routes/rbac';
 import { mountRoles } from './routes/roles';
 import { mountWorkflows } from './routes/workflows';
 
-export function mountAdminConsole(app: Hono, deps: ConsoleDeps): void {
-  const admin = app as unknown as Hono<ConsoleEnv>;
+/** The console's routes (/admin/*) and /metrics. */
+export function adminConsoleRoutes(deps: ConsoleDeps): Hono {
+  const admin = new Hono<ConsoleEnv>();
+  const app = admin as unknown as Hono;
   admin.use('/admin/*', secureHeaders({
     contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], frameAncestors: ["'none'"], formAction: ["'self'"] },
   }));
@@ -31,4 +33,5 @@ export function mountAdminConsole(app: Hono, deps: ConsoleDeps): void {
   mountRoles(admin, deps);
   mountRbac(admin, deps);
   mountAudit(admin, deps);
+  return app;
 }

@@ -7,6 +7,7 @@ export const DEMO_NOTICE = 'Offline demo model: deterministic placeholder text, 
 export function demoProvider(): LlmProvider {
   return {
     name: 'demo',
+    capabilities: { tools: false, images: false, structuredOutput: true, reasoning: false },
     async complete(req: ChatRequest): Promise<ChatResult> {
       const role = /You are the ([A-Za-z ]+?)[.,]/.exec(req.system)?.[1] ?? 'assistant';
       const request = /^Request: (.*)$/m.exec(req.user)?.[1] ?? req.user.split('\n')[0] ?? '';

@@ -1,6 +1,7 @@
 // One model call, timed and priced: what every LlmCall row is made of.
 import { costUsd } from './pricing';
 import { LlmError, type ChatRequest, type ChatResult, type LlmProvider } from './provider';
+import { errorMessage } from '../errors';
 
 export interface LlmCallRecord {
   provider: string;
@@ -23,7 +24,7 @@ export async function measuredCall(provider: LlmProvider, req: ChatRequest): Pro
     const cost = costUsd(provider.name, r.model, r.promptTokens, r.completionTokens);
     return { ok: true, result: r, record: { provider: provider.name, model: r.model, promptTokens: r.promptTokens, completionTokens: r.completionTokens, latencyMs: latency(), costUsd: cost, ok: true } };
   } catch (e) {
-    const error = e instanceof LlmError ? e : new LlmError((e as Error).message, true);
+    const error = e instanceof LlmError ? e : new LlmError(errorMessage(e), true);
     return { ok: false, error, record: { provider: provider.name, model: req.model, promptTokens: 0, completionTokens: 0, latencyMs: latency(), costUsd: 0, ok: false, error: error.message } };
   }
 }
@@ -32,6 +33,7 @@ export async function measuredCall(provider: LlmProvider, req: ChatRequest): Pro
 export function recordingProvider(inner: LlmProvider, record: (call: LlmCallRecord) => Promise<void>): LlmProvider {
   return {
     name: inner.name,
+    capabilities: inner.capabilities,
     async complete(req) {
       const m = await measuredCall(inner, req);
       await record(m.record);

@@ -1,11 +1,13 @@
 import OpenAI from 'openai';
 import { isRetryableStatus, LlmError, type ChatRequest, type ChatResult, type ChatTurn, type LlmProvider } from './provider';
+import { errorMessage } from '../errors';
 
 export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeoutMs: number }): LlmProvider {
   // Retries are the queue's job (backoff across attempts, visible in the thread), so the SDK does none.
   const client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL, timeout: opts.timeoutMs, maxRetries: 0 });
   return {
     name: 'openai',
+    capabilities: { tools: true, images: true, structuredOutput: true, reasoning: true },
     async complete(req: ChatRequest): Promise<ChatResult> {
       try {
         const res = await client.chat.completions.create({
@@ -51,5 +53,5 @@ function toLlmError(e: unknown): LlmError {
   if (e instanceof OpenAI.APIError) {
     return new LlmError(`model server answered ${e.status ?? '?'}: ${e.message}`, isRetryableStatus(e.status), e.status);
   }
-  return new LlmError(`model call failed: ${(e as Error)?.message ?? String(e)}`, true);
+  return new LlmError(`model call failed: ${errorMessage(e)}`, true);
 }

@@ -1,3 +1,4 @@
+import { RolecallError } from '../errors';
 // The one interface the agents use to talk to a language model.
 export interface ChatRequest {
   model: string;
@@ -36,14 +37,26 @@ export interface ChatResult {
   completionTokens: number;
 }
 
+/** What a provider can do; callers decide by these, never by the provider's name. */
+export interface ProviderCapabilities {
+  /** Offers function tools and returns tool calls. */
+  tools: boolean;
+  /** Accepts images in the user message. */
+  images: boolean;
+  /** Answers with JSON that matches a given schema. */
+  structuredOutput: boolean;
+  /** A real model: worth a fallback model or a second opinion (the offline demo model is not). */
+  reasoning: boolean;
+}
+
 export interface LlmProvider {
   readonly name: 'openai' | 'ollama' | 'demo';
+  readonly capabilities: ProviderCapabilities;
   complete(req: ChatRequest): Promise<ChatResult>;
 }
 
 /** A model call that failed. `retryable` says whether trying again may help (429, 5xx, timeouts, network). */
-export class LlmError extends Error {
-  override name = 'LlmError';
+export class LlmError extends RolecallError {
   constructor(message: string, readonly retryable: boolean, readonly status?: number) {
     super(message);
   }
@@ -51,3 +64,13 @@ export class LlmError extends Error {
 
 export const isRetryableStatus = (status: number | undefined): boolean =>
   status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+
+/** A tool call's JSON arguments as an object ({} when the model wrote something else). */
+export function parseToolArguments(json: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(json || '{}');
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+  } catch {
+    return {};
+  }
+}

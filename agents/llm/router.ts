@@ -1,7 +1,6 @@
 // Chooses the provider for a role. With no provider configured, every role uses the offline demo model;
 // a role that names a provider that is not configured (while another one is) is a configuration error.
-import type { Config } from '../../orchestrator/config';
-import { ConfigError } from '../../orchestrator/config';
+import { OperatorError } from '../errors';
 import type { Role } from '../roles';
 import { demoProvider } from './demo';
 import { ollamaProvider } from './ollama';
@@ -15,7 +14,17 @@ export interface LlmRouter {
   orchestration?: { provider: LlmProvider; model: string };
 }
 
-export function createLlmRouter(cfg: Config['llm'], roleList: Iterable<Role>): LlmRouter {
+/** The model providers the operator configured (absent: not configured). */
+export interface LlmRouterOptions {
+  openai?: { apiKey: string; baseURL?: string };
+  ollama?: { host: string };
+  timeoutMs: number;
+}
+
+/** A role names a provider that is not configured while another one is. */
+export class ProviderNotConfiguredError extends OperatorError {}
+
+export function createLlmRouter(cfg: LlmRouterOptions, roleList: Iterable<Role>): LlmRouter {
   const roles = [...roleList];
   const providers: Partial<Record<'openai' | 'ollama', LlmProvider>> = {};
   if (cfg.openai) providers.openai = openAiProvider({ ...cfg.openai, timeoutMs: cfg.timeoutMs });
@@ -28,7 +37,7 @@ export function createLlmRouter(cfg: Config['llm'], roleList: Iterable<Role>): L
   for (const role of roles) {
     if (!providers[role.llm_config.provider]) {
       const variable = role.llm_config.provider === 'openai' ? 'OPENAI_API_KEY' : 'OLLAMA_HOST';
-      throw new ConfigError(`role ${role.role_id} uses provider ${role.llm_config.provider}, but ${variable} is not set`);
+      throw new ProviderNotConfiguredError(`role ${role.role_id} uses provider ${role.llm_config.provider}, but ${variable} is not set`);
     }
   }
   const first = roles[0];

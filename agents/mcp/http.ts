@@ -1,11 +1,12 @@
 // MCP over streamable HTTP on the Hono server: GET /mcp (registry), GET /mcp/:role/health, and /mcp/:role itself.
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import type { RoleRegistry } from './registry';
 import { createRoleMcpServer } from './server';
 import type { ToolDeps } from './tools';
 
-export function mountMcp(app: Hono, registry: RoleRegistry, deps: ToolDeps): void {
+export function mcpRoutes(registry: RoleRegistry, deps: ToolDeps): Hono {
+  const app = new Hono();
   app.get('/mcp', (c) => c.json({ roles: registry.list() }));
   app.get('/mcp/:roleId/health', (c) => {
     const info = registry.health(c.req.param('roleId'));
@@ -23,4 +24,5 @@ export function mountMcp(app: Hono, registry: RoleRegistry, deps: ToolDeps): voi
     void Promise.resolve().then(() => server.close());
     return res;
   });
+  return app;
 }

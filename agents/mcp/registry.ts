@@ -1,6 +1,7 @@
 // The registry of roles: what the orchestrator and MCP clients discover, with each role's health.
 import type { LlmRouter } from '../llm/router';
 import type { Role } from '../roles';
+import { errorMessage } from '../errors';
 
 export interface RoleInfo {
   role_id: string;
@@ -24,7 +25,7 @@ export function createRoleRegistry(roles: Map<string, Role>, llm: LlmRouter): Ro
     try {
       llm.forRole(role);
     } catch (e) {
-      problem = (e as Error).message;
+      problem = errorMessage(e);
     }
     return { role_id: role.role_id, display_name: role.persona.display_name, capabilities: role.capabilities, mcp_endpoint: `/mcp/${role.role_id}`, healthy: !problem, ...(problem ? { problem } : {}) };
   };

@@ -14,8 +14,9 @@ export interface SlackEdgeConfig {
   apiUrl: string;
 }
 
-export function mountSlack(hono: Hono, cfg: SlackEdgeConfig, orchestrator: Orchestrator, log: Logger): App {
-  const receiver = new HonoSlackReceiver(hono, cfg.signingSecret, log);
+/** The Slack edge's routes (POST /slack/events), with Bolt listening behind them. */
+export function slackRoutes(cfg: SlackEdgeConfig, orchestrator: Orchestrator, log: Logger): Hono {
+  const receiver = new HonoSlackReceiver(cfg.signingSecret, log);
   const app = new App({
     receiver,
     token: cfg.botToken,
@@ -41,7 +42,7 @@ export function mountSlack(hono: Hono, cfg: SlackEdgeConfig, orchestrator: Orche
 
   registerInteractions(app, orchestrator);
   registerWorkflowActions(app, orchestrator);
-  return app;
+  return receiver.routes;
 }
 
 interface SlackMessageEvent {

@@ -3,8 +3,9 @@
 // have run, so an event is acknowledged once it is safely on the queue, and Slack retries it otherwise.
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { verifySlackRequest } from '@slack/bolt';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import type { Logger } from '../../orchestrator/log';
+import { errorStack } from '../../agents/errors';
 
 const MAX_SKEW_S = 300;
 const ACK_TIMEOUT_MS = 2_800;
@@ -12,8 +13,11 @@ const ACK_TIMEOUT_MS = 2_800;
 export class HonoSlackReceiver implements Receiver {
   private app?: App;
 
-  constructor(hono: Hono, private readonly signingSecret: string, private readonly log: Logger, path = '/slack/events') {
-    hono.post(path, (c) => this.handle(c.req.raw));
+  /** The route Slack posts events and interactivity to. */
+  readonly routes = new Hono();
+
+  constructor(private readonly signingSecret: string, private readonly log: Logger, path = '/slack/events') {
+    this.routes.post(path, (c) => this.handle(c.req.raw));
   }
 
   init(app: App): void {
@@ -66,7 +70,7 @@ export class HonoSlackReceiver implements Receiver {
       const done = await Promise.race([this.app!.processEvent(event).then(() => 'done' as const), timeout]);
       if (done === 'timeout' && !acked) this.log.warn('slack request not acknowledged in time', { type: body.type });
     } catch (e) {
-      this.log.error('slack listener failed', { error: String((e as Error)?.stack ?? e) });
+      this.log.error('slack listener failed', { error: errorStack(e) });
       return new Response('internal error', { status: 500 });
     }
     return ackResponse ?? new Response(null, { status: acked ? 200 : 500 });

@@ -1,7 +1,7 @@
 // Builds the Agents SDK CloudAdapter from our config. Used by the HTTP edge and by worker-only processes alike:
 // outbound calls need nothing but this adapter and a stored conversation reference.
 import { CloudAdapter, type AuthConfiguration, type AuthProvider, type Connections } from '@microsoft/agents-hosting';
-import type { TeamsConfig } from '../../orchestrator/teams-config';
+import type { TeamsConfig } from './config';
 import { clientCredentialsTokens, type TokenSource } from './tokens';
 
 export interface TeamsAdapter {

@@ -3,7 +3,7 @@
 // are queued, and everything the workflow posts later goes out proactively from the workers.
 import { Activity } from '@microsoft/agents-activity';
 import type { TurnContext } from '@microsoft/agents-hosting';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import type { Orchestrator } from '../../orchestrator/api';
 import type { Logger } from '../../orchestrator/log';
 import { CardActionData, ExecuteInvokeValue, IncomingActivity, isMentioned, plainText, teamIdOf, userIdOf } from './activity';
@@ -14,8 +14,10 @@ import { referenceOf } from './chat';
 import { recordedResponse, sdkRequest, type SdkRequest } from './http';
 import { replyConversationId, threadKeyOf } from './ids';
 import type { TeamsStore } from './store';
+import { errorStack } from '../../agents/errors';
 
-export function mountTeams(hono: Hono, teams: TeamsAdapter, orchestrator: Orchestrator, store: TeamsStore, log: Logger, path = '/api/messages'): void {
+export function teamsRoutes(teams: TeamsAdapter, orchestrator: Orchestrator, store: TeamsStore, log: Logger, path = '/api/messages'): Hono {
+  const hono = new Hono();
   teams.adapter.onTurnError = async (_ctx, error) => {
     throw error; // answered with 500: the channel retries, and intake deduplicates
   };
@@ -33,11 +35,12 @@ export function mountTeams(hono: Hono, teams: TeamsAdapter, orchestrator: Orches
     try {
       await teams.adapter.process(req as never, out.res as never, (ctx) => onActivity(ctx, parsed.data, orchestrator, store, log));
     } catch (e) {
-      log.error('teams turn failed', { error: String((e as Error)?.stack ?? e) });
+      log.error('teams turn failed', { error: errorStack(e) });
       return new Response('internal error', { status: 500 });
     }
     return out.toResponse(200);
   });
+  return hono;
 }
 
 /** Bot Framework tokens name the serviceUrl they were issued for; an activity pointing elsewhere is refused. */

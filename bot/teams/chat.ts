@@ -6,10 +6,10 @@ import type { ChatPort, MessageView, Persona, ThreadRef } from '../../orchestrat
 import type { TeamsAdapter } from './adapter';
 import { teamsMention, toTeamsMessage } from './cards';
 import type { StoredReference, TeamsStore } from './store';
+import { RolecallError } from '../../agents/errors';
 
 /** No conversation reference is stored for a thread: nobody ever wrote to Rolecall there (a bug or a wiped table). */
-export class TeamsConversationUnknownError extends Error {
-  override name = 'TeamsConversationUnknownError';
+export class TeamsConversationUnknownError extends RolecallError {
 }
 
 export function teamsChat(teams: TeamsAdapter, store: TeamsStore): ChatPort {

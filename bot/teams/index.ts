@@ -4,15 +4,16 @@ import type { Orchestrator } from '../../orchestrator/api';
 import type { ChatPort } from '../../orchestrator/chat';
 import type { Db } from '../../orchestrator/db';
 import type { Logger } from '../../orchestrator/log';
-import type { TeamsConfig } from '../../orchestrator/teams-config';
+import type { TeamsConfig } from './config';
 import { createTeamsAdapter } from './adapter';
-import { mountTeams } from './app';
+import { teamsRoutes } from './app';
 import { teamsChat } from './chat';
 import { teamsStore } from './store';
 
 export interface TeamsEdge {
   chat: ChatPort;
-  mount(hono: Hono, orchestrator: Orchestrator): void;
+  /** POST /api/messages, answering through `orchestrator`. */
+  routes(orchestrator: Orchestrator): Hono;
   describe: string;
 }
 
@@ -21,7 +22,7 @@ export function createTeams(cfg: TeamsConfig, prisma: Db, log: Logger): TeamsEdg
   const store = teamsStore(prisma);
   return {
     chat: teamsChat(teams, store),
-    mount: (hono, orchestrator) => mountTeams(hono, teams, orchestrator, store, log),
+    routes: (orchestrator) => teamsRoutes(teams, orchestrator, store, log),
     describe: cfg.mode === 'anonymous' ? 'anonymous (local development only: requests are not authenticated)' : `app ${cfg.appId} (${cfg.appType}, tenant ${cfg.tenantId})`,
   };
 }

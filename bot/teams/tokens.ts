@@ -3,7 +3,8 @@
 import { createHash, createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { TeamsCredential } from '../../orchestrator/teams-config';
+import type { TeamsCredential } from './config';
+import { RolecallError, errorMessage } from '../../agents/errors';
 
 export interface TokenSettings {
   appId: string;
@@ -13,13 +14,11 @@ export interface TokenSettings {
 }
 
 /** The token endpoint refused our credentials: the operator's fault (wrong id, password, certificate or tenant). */
-export class TeamsCredentialError extends Error {
-  override name = 'TeamsCredentialError';
+export class TeamsCredentialError extends RolecallError {
 }
 
 /** The token endpoint failed or was unreachable: Microsoft's side; retrying may help. */
-export class TeamsTokenUnavailableError extends Error {
-  override name = 'TeamsTokenUnavailableError';
+export class TeamsTokenUnavailableError extends RolecallError {
 }
 
 const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().int().positive() });
@@ -50,7 +49,7 @@ async function requestToken(endpoint: string, form: Record<string, string>): Pro
   try {
     res = await fetch(endpoint, { method: 'POST', body: new URLSearchParams(form), signal: AbortSignal.timeout(15_000) });
   } catch (e) {
-    throw new TeamsTokenUnavailableError(`token endpoint ${endpoint} unreachable: ${(e as Error).message}`);
+    throw new TeamsTokenUnavailableError(`token endpoint ${endpoint} unreachable: ${errorMessage(e)}`);
   }
   const body = await res.text();
   if (res.status >= 400 && res.status < 500) throw new TeamsCredentialError(`token endpoint refused the app credentials (${res.status}): ${body.slice(0, 300)}`);

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { LlmProvider } from '../../agents/llm/provider';
 import { NO_INTENT, type IntentResult } from './classifier';
+import { RolecallError } from '../../agents/errors';
 
 export interface IntentTemplateInfo {
   id: string;
@@ -12,8 +13,7 @@ export interface IntentTemplateInfo {
 }
 
 /** The model's answer was not valid JSON, or did not match the schema, or named an intent that does not exist. */
-export class IntentLlmError extends Error {
-  override name = 'IntentLlmError';
+export class IntentLlmError extends RolecallError {
   constructor(message: string, readonly answer: string) {
     super(message);
   }

@@ -1,4 +1,4 @@
-// Runs a Rolecall entry point (orchestrator/main/*.ts) as a real child process, in its own process group so that it
+// Runs a Rolecall entry point (app/*.ts) as a real child process, in its own process group so that it
 // and anything it starts (e.g. the embedded redis-server) can be killed together. Every process started here is
 // killed when the test process exits, so none outlives the test run.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,7 +35,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   try { process.kill(-pid, signal); } catch { /* already gone */ }
 }
 
-/** `entry` is relative to the repo root, e.g. 'orchestrator/main/worker.ts'. `env` is the complete environment. */
+/** `entry` is relative to the repo root, e.g. 'app/worker.ts'. `env` is the complete environment. */
 export function startApp(entry: string, env: Record<string, string | undefined>): AppProcess {
   const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,

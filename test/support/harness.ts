@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../../orchestrator/config';
+import { loadConfig } from '../../app/config';
 import { createLogger } from '../../orchestrator/log';
-import { startRuntime, type Runtime } from '../../orchestrator/main/runtime';
+import { startRuntime, type Runtime } from '../../app/runtime';
 import { startFakeOpenAI, type FakeOpenAI, type Script } from './fake-openai';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './fake-slack';
 import { SIGNING_SECRET, slackPoster, type SlackPoster } from './slack-requests';

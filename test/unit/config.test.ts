@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../orchestrator/config';
+import { ConfigError, loadConfig } from '../../app/config';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults with nothing set', () => {

@@ -66,7 +66,8 @@ describe('local intent classifier', () => {
 describe('classifyWithLlm', () => {
   const infos = templates.map(({ id, name, description }) => ({ id, name, description }));
   const provider = (text: string, seen: ChatRequest[] = []): LlmProvider => ({
-    name: 'demo',
+    name: 'openai',
+    capabilities: { tools: false, images: false, structuredOutput: true, reasoning: true },
     async complete(req) {
       seen.push(req);
       return { text, model: 'fake-model', promptTokens: 1, completionTokens: 1 };

@@ -1,6 +1,7 @@
 // The only place that reads the environment. Parsed once with zod; the result is passed in everywhere else.
 import { z } from 'zod';
-import { TEAMS_ENV, teamsConfig, teamsIssues, type TeamsConfig } from './teams-config';
+import { TEAMS_ENV, teamsConfig, teamsIssues, type TeamsConfig } from '../bot/teams/config';
+import { OperatorError } from '../agents/errors';
 
 const optionalString = z.string().trim().min(1).optional();
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -84,8 +85,7 @@ export interface AdminConfig {
 }
 
 /** Thrown when configuration is invalid: the operator's fault. The message names every bad variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+export class ConfigError extends OperatorError {
 }
 
 export function loadConfig(source: Record<string, string | undefined>): Config {

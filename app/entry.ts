@@ -1,11 +1,10 @@
 // Shared start-up for the entry points: parse config once, start, stop cleanly on SIGTERM/SIGINT.
-import { ConfigError, loadConfig, type Config } from '../config';
-import { createLogger, type Logger } from '../log';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger, type Logger } from '../orchestrator/log';
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime';
+import { errorMessage, OperatorError } from '../agents/errors';
 
 const STOP_DEADLINE_MS = 10_000;
-/** Errors in what the operator wrote (configuration, role or template files): exit code 2. */
-const OPERATOR_ERRORS = new Set(['ConfigError', 'RoleDefinitionError', 'TemplateDefinitionError']);
 
 export async function main(mode: Omit<RuntimeOptions, 'migrate'> & { name: string }): Promise<void> {
   const config = parseConfigOrExit();
@@ -24,8 +23,8 @@ export async function main(mode: Omit<RuntimeOptions, 'migrate'> & { name: strin
   try {
     runtime = await startRuntime(config, { ...mode, migrate: mode.server }, log);
   } catch (e) {
-    process.stderr.write(`Rolecall could not start: ${(e as Error).message}\n`);
-    process.exit(OPERATOR_ERRORS.has((e as Error).name) ? 2 : 1);
+    process.stderr.write(`Rolecall could not start: ${errorMessage(e)}\n`);
+    process.exit(e instanceof OperatorError ? 2 : 1); // what the operator wrote (config, role or template files)
   }
   if (stopRequested) await shutdown(runtime, stopRequested, log);
 }

@@ -1,14 +1,14 @@
-// Builds the admin console's dependencies from the runtime's and mounts the console (server processes only).
+// Builds the admin console's dependencies from the runtime's and returns its routes (server processes only).
 import type { Hono } from 'hono';
-import type { Role } from '../../agents/roles';
-import { ensureFirstAdmin } from '../../web-admin/auth/bootstrap';
-import { createLoginLimiter } from '../../web-admin/auth/rate-limit';
-import { resolveSessionSecret } from '../../web-admin/auth/secret';
-import { mountAdminConsole } from '../../web-admin/console';
-import { createOrchestrator } from '../api';
-import type { Config } from '../config';
-import type { EngineDeps } from '../deps';
-import type { Logger } from '../log';
+import type { Role } from '../agents/roles';
+import { ensureFirstAdmin } from '../web-admin/auth/bootstrap';
+import { createLoginLimiter } from '../web-admin/auth/rate-limit';
+import { resolveSessionSecret } from '../web-admin/auth/secret';
+import { adminConsoleRoutes } from '../web-admin/console';
+import { createOrchestrator } from '../orchestrator/api';
+import type { Config } from './config';
+import type { EngineDeps } from '../orchestrator/deps';
+import type { Logger } from '../orchestrator/log';
 
 export interface AdminExtras {
   /** The loaded role files behind deps.roles: a saved edit replaces its entry here. */
@@ -16,11 +16,11 @@ export interface AdminExtras {
   queueCounts(): Promise<Record<string, number>>;
 }
 
-export async function startAdminConsole(http: Hono, config: Config, deps: EngineDeps, extras: AdminExtras, log: Logger): Promise<void> {
+export async function adminConsole(config: Config, deps: EngineDeps, extras: AdminExtras, log: Logger): Promise<Hono> {
   const orchestrator = createOrchestrator(deps);
   const secret = resolveSessionSecret(config.admin.sessionSecret, config.dataDir, log);
   await ensureFirstAdmin(deps.prisma, log);
-  mountAdminConsole(http, {
+  return adminConsoleRoutes({
     prisma: deps.prisma,
     roles: extras.roleFiles,
     registry: deps.roles,

@@ -2,10 +2,10 @@
 // resets an existing one's password and role). Applies pending migrations first, so it works on a fresh database.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { upsertAdminUser } from '../../web-admin/auth/bootstrap';
-import { ConfigError, loadConfig } from '../config';
-import { openDatabase } from '../db';
-import { RBAC_ROLES } from '../permissions';
+import { upsertAdminUser } from '../web-admin/auth/bootstrap';
+import { ConfigError, loadConfig } from './config';
+import { openDatabase } from '../orchestrator/db';
+import { RBAC_ROLES } from '../orchestrator/permissions';
 
 const argsSchema = z.object({
   email: z.string().trim().toLowerCase().email(),

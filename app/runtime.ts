@@ -3,29 +3,30 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createLlmRouter } from '../../agents/llm/router';
-import { mountMcp } from '../../agents/mcp/http';
-import { stepToolRunner, type ToolDeps } from '../../agents/mcp/tools';
-import { createRoleRegistry } from '../../agents/mcp/registry';
-import { loadRoles } from '../../agents/roles';
-import { mountSlack } from '../../bot/slack/app';
-import { slackChat, slackWebClient } from '../../bot/slack/chat';
-import { createTeams, type TeamsEdge } from '../../bot/teams';
-import { createHttpApp } from '../../web-admin/server';
-import { createOrchestrator } from '../api';
-import { startAdminConsole, type AdminExtras } from './admin';
-import type { ChatPorts } from '../chat';
-import type { Config } from '../config';
-import { openDatabase, type Database } from '../db';
-import type { EngineDeps } from '../deps';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../embedded-redis';
-import { createJobHandler } from '../handler';
-import type { Logger } from '../log';
-import { createJobQueue, createJobWorker, redisConnection } from '../queue';
-import { artifactStore, usageLog, violationLog } from '../stores';
+import { createLlmRouter } from '../agents/llm/router';
+import { mcpRoutes } from '../agents/mcp/http';
+import { stepToolRunner, type ToolDeps } from '../agents/mcp/tools';
+import { createRoleRegistry } from '../agents/mcp/registry';
+import { loadRoles } from '../agents/roles';
+import { slackRoutes } from '../bot/slack/app';
+import { slackChat, slackWebClient } from '../bot/slack/chat';
+import { createTeams, type TeamsEdge } from '../bot/teams';
+import { createHttpRoot } from './http';
+import { createOrchestrator } from '../orchestrator/api';
+import { adminConsole, type AdminExtras } from './admin';
+import type { ChatPorts } from '../orchestrator/chat';
+import type { Config } from './config';
+import { openDatabase, type Database } from '../orchestrator/db';
+import type { EngineDeps } from '../orchestrator/deps';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../orchestrator/embedded-redis';
+import { createJobHandler } from '../orchestrator/handler';
+import type { Logger } from '../orchestrator/log';
+import { createJobQueue, createJobWorker, redisConnection } from '../orchestrator/queue';
+import { artifactStore, usageLog, violationLog } from '../orchestrator/stores';
 import { buildPlanner } from './planner';
-import { loadTemplates } from '../templates';
-import { resumeWorkflows } from '../resume';
+import { loadTemplates } from '../orchestrator/templates';
+import { resumeWorkflows } from '../orchestrator/resume';
+import { errorMessage } from '../agents/errors';
 
 export interface RuntimeOptions {
   server: boolean;
@@ -105,7 +106,7 @@ async function migrateIfAsked(db: Database, migrate: boolean, log: Logger): Prom
 function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Logger, cleanup: (() => Promise<unknown>)[]): Worker {
   const connection = redisConnection(redisUrl);
   const worker = createJobWorker(connection, config.queuePrefix, config.worker, createJobHandler(deps), (e, job) =>
-    log.warn('job failed', { job: job?.id, attempt: job?.attemptsMade, error: (e as Error)?.message ?? String(e) }),
+    log.warn('job failed', { job: job?.id, attempt: job?.attemptsMade, error: errorMessage(e) }),
   );
   cleanup.push(() => connection.quit());
   cleanup.push(() => worker.close());
@@ -116,15 +117,17 @@ function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Lo
 async function startServer(
   config: Config, deps: EngineDeps, toolDeps: ToolDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], admin: AdminExtras, teams?: TeamsEdge,
 ): Promise<{ url: string; app: Hono }> {
-  const http = createHttpApp([
+  const orchestrator = createOrchestrator(deps);
+  const edges = [
+    ...(config.slack ? [slackRoutes(config.slack, orchestrator, log)] : []),
+    ...(teams ? [teams.routes(orchestrator)] : []),
+    mcpRoutes(deps.roles, toolDeps),
+    await adminConsole(config, deps, admin, log),
+  ];
+  const http = createHttpRoot([
     { name: 'postgres', check: async () => void (await deps.prisma.$queryRaw`SELECT 1`) },
     { name: 'redis', check: async () => void (await redis.ping()) },
-  ]);
-  const orchestrator = createOrchestrator(deps);
-  if (config.slack) mountSlack(http, config.slack, orchestrator, log);
-  if (teams) teams.mount(http, orchestrator);
-  mountMcp(http, deps.roles, toolDeps);
-  await startAdminConsole(http, config, deps, admin, log);
+  ], edges, log);
   const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   cleanup.push(() => new Promise((r) => server.close(() => r(undefined))));
