@@ -2,9 +2,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { patternProblem } from './constraints';
+import { NO_EXTERNAL_MCP, serverProblem, type ExternalMcpPolicy } from './mcp/external';
 import { schemaProblem } from './output-schema';
 import { parseYamlFile } from './yaml-file';
-import { OperatorError, errorMessage } from './errors';
+import { OperatorError } from './errors';
 
 const jsonSchemaObject = z.record(z.string(), z.unknown()).refine((s) => typeof s.type === 'string' || Array.isArray(s.anyOf) || Array.isArray(s.oneOf), {
   message: 'must be a JSON schema with a type',
@@ -15,12 +17,10 @@ const forbiddenTopicSchema = z
     id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case'),
     description: z.string().min(3),
     patterns: z.array(z.string().min(1)).min(1).superRefine((patterns, ctx) => {
+      // RE2 syntax (linear-time matching): a pattern it cannot compile (backreferences, lookaround) is refused here.
       patterns.forEach((p, i) => {
-        try {
-          new RegExp(p, 'im');
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', path: [i], message: `invalid regular expression: ${errorMessage(e)}` });
-        }
+        const problem = patternProblem(p);
+        if (problem) ctx.addIssue({ code: 'custom', path: [i], message: `invalid pattern ${JSON.stringify(p)}: ${problem}` });
       });
     }),
   })
@@ -95,12 +95,29 @@ export type Role = z.infer<typeof roleSchema>;
 export class RoleDefinitionError extends OperatorError {
 }
 
-export function loadRoles(dir: string): Map<string, Role> {
+/** What role files may name beyond Rolecall itself: the operator's allow-lists of external MCP servers. */
+export interface RolePolicy {
+  externalMcp: ExternalMcpPolicy;
+}
+
+export const DEFAULT_ROLE_POLICY: RolePolicy = { externalMcp: NO_EXTERNAL_MCP };
+
+/** The loaded roles, with the policy they were checked against (the role editor checks edits against the same one). */
+export class RoleFiles extends Map<string, Role> {
+  constructor(readonly policy: RolePolicy) {
+    super();
+  }
+}
+
+/** The policy a set of roles was loaded under; the strictest one for a map that did not come from loadRoles. */
+export const policyOf = (roles: Map<string, Role>): RolePolicy => (roles instanceof RoleFiles ? roles.policy : DEFAULT_ROLE_POLICY);
+
+export function loadRoles(dir: string, policy: RolePolicy = DEFAULT_ROLE_POLICY): RoleFiles {
   const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
-  const roles = new Map<string, Role>();
+  const roles = new RoleFiles(policy);
   for (const file of files) {
     const full = path.join(dir, file);
-    const role = parseRoleFile(full, readFileSync(full, 'utf8'));
+    const role = parseRoleFile(full, readFileSync(full, 'utf8'), policy);
     if (roles.has(role.role_id)) throw new RoleDefinitionError(`${full}: role_id "${role.role_id}" is defined twice`);
     roles.set(role.role_id, role);
   }
@@ -108,15 +125,44 @@ export function loadRoles(dir: string): Map<string, Role> {
   return roles;
 }
 
-export function parseRoleFile(file: string, text: string): Role {
+export function parseRoleFile(file: string, text: string, policy: RolePolicy = DEFAULT_ROLE_POLICY): Role {
   const role = parseYamlFile(file, text, roleSchema, (m) => new RoleDefinitionError(m));
   for (const out of role.constraints.required_outputs) {
-    const problem = schemaProblem(out.schema);
+    const problem = schemaProblem(out.schema) ?? backtrackingKeyword(out.schema);
     if (problem) throw new RoleDefinitionError(`${file}: constraints.required_outputs.${out.name}.schema: ${problem}`);
   }
   const expected = path.basename(file).replace(/\.ya?ml$/, '');
   if (role.role_id !== expected) {
     throw new RoleDefinitionError(`${file}: role_id "${role.role_id}" must match the file name "${expected}"`);
   }
+  const refused = role.tools.mcp_servers
+    .map((s, i) => ({ i, problem: serverProblem(s, policy.externalMcp) }))
+    .filter((x) => x.problem)
+    .map(({ i, problem }) => `tools.mcp_servers.${i}.${problem!.field}: ${problem!.message}`);
+  if (refused.length) throw new RoleDefinitionError(`${file}: ${refused.join('; ')}`);
   return role;
+}
+
+/**
+ * JSON-schema keywords that would run a role-supplied regular expression on the model's output in a backtracking
+ * engine (ajv compiles `pattern` with RegExp): refused, like forbidden-topic patterns RE2 cannot run.
+ */
+function backtrackingKeyword(schema: unknown, at = ''): string | undefined {
+  if (Array.isArray(schema)) {
+    for (const [i, s] of schema.entries()) {
+      const p = backtrackingKeyword(s, `${at}/${i}`);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (!schema || typeof schema !== 'object') return undefined;
+  for (const [k, v] of Object.entries(schema)) {
+    if ((k === 'pattern' && typeof v === 'string') || (k === 'patternProperties' && v && typeof v === 'object')) {
+      return `${at}/${k}: regular expressions are not allowed in output schemas (they would not run in linear time); use a forbidden topic instead`;
+    }
+    if (k === 'format' && v === 'regex') return `${at}/format: "regex" is not allowed in output schemas`;
+    const p = backtrackingKeyword(v, `${at}/${k}`);
+    if (p) return p;
+  }
+  return undefined;
 }

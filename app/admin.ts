@@ -25,10 +25,11 @@ export async function adminConsole(config: Config, deps: EngineDeps, extras: Adm
     roles: extras.roleFiles,
     registry: deps.roles,
     rolesDir: config.rolesDir,
-    workflows: { retry: (stepId, userId) => orchestrator.retry(stepId, userId), cancel: (id) => orchestrator.cancel(id) },
+    workflows: orchestrator,
     queueCounts: extras.queueCounts,
-    session: { secret, ttlSeconds: config.admin.sessionTtlSeconds, secure: config.admin.secureCookies },
-    limiter: createLoginLimiter(config.admin.login),
+    session: { secret, ttlSeconds: config.admin.sessionTtlSeconds, maxAgeSeconds: config.admin.sessionMaxAgeSeconds, secure: config.admin.secureCookies },
+    metricsToken: config.metricsToken,
+    limiter: createLoginLimiter(deps.prisma, config.admin.login),
     log,
   });
 }

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { TEAMS_ENV, teamsConfig, teamsIssues, type TeamsConfig } from '../bot/teams/config';
 import { OperatorError } from '../agents/errors';
+import { parseHostEntry } from '../agents/mcp/hosts';
+import { parseAllowEntry, parseHttpAllow, parseStdioCommands } from '../agents/mcp/external';
 
 const optionalString = z.string().trim().min(1).optional();
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -36,14 +38,33 @@ const envSchema = z
     ...TEAMS_ENV,
     ADMIN_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     ADMIN_SESSION_TTL_MINUTES: int(720, 5),
+    ADMIN_SESSION_MAX_HOURS: z.coerce.number().positive().max(8760).default(24),
     ADMIN_LOGIN_MAX_FAILURES: int(5, 1),
+    ADMIN_LOGIN_MAX_PER_IP: int(20, 1),
+    ADMIN_LOGIN_MAX_PER_ACCOUNT: int(50, 1),
     ADMIN_LOGIN_WINDOW_MINUTES: int(15, 1),
+    PUBLIC_HOSTS: optionalString,
+    MCP_ALLOWED_ORIGINS: optionalString,
+    METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+    ADMIN_LOGIN_MAX_CONCURRENT_HASHES: int(4, 1),
+    MCP_STDIO_COMMANDS: optionalString,
+    MCP_HTTP_ALLOW: optionalString,
   })
   .superRefine((env, ctx) => {
     teamsIssues(env, ctx);
     if (!!env.SLACK_SIGNING_SECRET !== !!env.SLACK_BOT_TOKEN) {
       const missing = env.SLACK_SIGNING_SECRET ? 'SLACK_BOT_TOKEN' : 'SLACK_SIGNING_SECRET';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when Slack is configured (set both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)' });
+    }
+    for (const entry of parseHttpAllow(env.MCP_HTTP_ALLOW)) {
+      const parsed = parseAllowEntry(entry);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', path: ['MCP_HTTP_ALLOW'], message: parsed });
+    }
+    for (const h of list(env.PUBLIC_HOSTS)) {
+      if (!parseHostEntry(h)) ctx.addIssue({ code: 'custom', path: ['PUBLIC_HOSTS'], message: `"${h}" is not a host or host:port` });
+    }
+    for (const o of list(env.MCP_ALLOWED_ORIGINS)) {
+      if (!/^https?:\/\/[^/]+\/?$/i.test(o) || !URL.canParse(o)) ctx.addIssue({ code: 'custom', path: ['MCP_ALLOWED_ORIGINS'], message: `"${o}" is not an origin (scheme://host[:port])` });
     }
     if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when OPENAI_BASE_URL is set (use any non-empty value for servers without keys)' });
@@ -73,15 +94,24 @@ export interface Config {
   steps: { attempts: number; backoffMs: number };
   worker: { concurrency: number; lockDurationMs: number; stalledIntervalMs: number };
   admin: AdminConfig;
+  /** External MCP servers role files may name: exact stdio command lines, and HTTP hosts/addresses/networks. */
+  externalMcp: { stdioCommands: string[][]; httpAllow: string[] };
+  /** Who may reach /mcp: PUBLIC_HOSTS (unset: the listen host and loopback names on the port) and further origins. */
+  mcp: { publicHosts?: string[]; allowedOrigins: string[] };
+  /** METRICS_TOKEN: /metrics then needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 }
 
 export interface AdminConfig {
   /** HS256 key for console session JWTs; unset: generated once and kept in DATA_DIR/admin-session-secret. */
   sessionSecret?: string;
   sessionTtlSeconds: number;
+  /** Absolute session lifetime from sign-in; re-issuing the cookie does not extend it. */
+  sessionMaxAgeSeconds: number;
   /** Secure flag on the session cookie (production only: plain-HTTP local runs must still sign in). */
   secureCookies: boolean;
-  login: { maxFailures: number; windowMs: number };
+  /** Sign-in attempts per window, counted before the password is checked: per IP+email, per IP, per email. */
+  login: { maxFailures: number; maxPerIp: number; maxPerAccount: number; windowMs: number; maxConcurrentHashes: number };
 }
 
 /** Thrown when configuration is invalid: the operator's fault. The message names every bad variable. */
@@ -121,10 +151,21 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     admin: {
       sessionSecret: e.ADMIN_SESSION_SECRET,
       sessionTtlSeconds: e.ADMIN_SESSION_TTL_MINUTES * 60,
+      sessionMaxAgeSeconds: Math.round(e.ADMIN_SESSION_MAX_HOURS * 3600),
       secureCookies: e.NODE_ENV === 'production',
-      login: { maxFailures: e.ADMIN_LOGIN_MAX_FAILURES, windowMs: e.ADMIN_LOGIN_WINDOW_MINUTES * 60_000 },
+      login: {
+        maxFailures: e.ADMIN_LOGIN_MAX_FAILURES, maxPerIp: e.ADMIN_LOGIN_MAX_PER_IP, maxPerAccount: e.ADMIN_LOGIN_MAX_PER_ACCOUNT,
+        windowMs: e.ADMIN_LOGIN_WINDOW_MINUTES * 60_000, maxConcurrentHashes: e.ADMIN_LOGIN_MAX_CONCURRENT_HASHES,
+      },
     },
+    externalMcp: { stdioCommands: parseStdioCommands(e.MCP_STDIO_COMMANDS), httpAllow: parseHttpAllow(e.MCP_HTTP_ALLOW) },
+    mcp: { publicHosts: e.PUBLIC_HOSTS ? list(e.PUBLIC_HOSTS) : undefined, allowedOrigins: list(e.MCP_ALLOWED_ORIGINS) },
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 
 const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
+/** A comma- or space-separated list. */
+function list(v: string | undefined): string[] {
+  return (v ?? '').split(/[\s,]+/).filter(Boolean);
+}

@@ -4,6 +4,8 @@ import type { Hono } from 'hono';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createLlmRouter } from '../agents/llm/router';
+import type { ApiKeyStore } from '../agents/mcp/api-keys';
+import { createHostPolicy } from '../agents/mcp/hosts';
 import { mcpRoutes } from '../agents/mcp/http';
 import { stepToolRunner, type ToolDeps } from '../agents/mcp/tools';
 import { createRoleRegistry } from '../agents/mcp/registry';
@@ -16,7 +18,7 @@ import { createOrchestrator } from '../orchestrator/api';
 import { adminConsole, type AdminExtras } from './admin';
 import type { ChatPorts } from '../orchestrator/chat';
 import type { Config } from './config';
-import { openDatabase, type Database } from '../orchestrator/db';
+import { openDatabase, type Database, type Db } from '../orchestrator/db';
 import type { EngineDeps } from '../orchestrator/deps';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../orchestrator/embedded-redis';
 import { createJobHandler } from '../orchestrator/handler';
@@ -45,7 +47,7 @@ export interface Runtime {
 }
 
 export async function startRuntime(config: Config, opts: RuntimeOptions, log: Logger): Promise<Runtime> {
-  const roleFiles = loadRoles(config.rolesDir);
+  const roleFiles = loadRoles(config.rolesDir, { externalMcp: config.externalMcp });
   const llm = createLlmRouter(config.llm, roleFiles.values());
   const roles = createRoleRegistry(roleFiles, llm);
   const templates = loadTemplates(config.templatesDir, new Set(roles.ids()));
@@ -66,7 +68,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const teams = config.teams ? createTeams(config.teams, db.prisma, log) : undefined;
     if (teams) chat.teams = teams.chat;
     log.info(`Teams: ${teams ? teams.describe : 'not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)'}`);
-    const toolDeps: ToolDeps = { llm, artifacts: artifactStore(db.prisma), violations: violationLog(db.prisma), usage: usageLog(db.prisma) };
+    const toolDeps: ToolDeps = { llm, artifacts: artifactStore(db.prisma), violations: violationLog(db.prisma), usage: usageLog(db.prisma), externalMcp: config.externalMcp, log };
     const planner = buildPlanner(config, templates, roles, llm, log, toolDeps.usage);
     const tools = (where: { workflowId: string; stepId: string }) => stepToolRunner(toolDeps, where);
     const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log, tools };
@@ -118,10 +120,11 @@ async function startServer(
   config: Config, deps: EngineDeps, toolDeps: ToolDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], admin: AdminExtras, teams?: TeamsEdge,
 ): Promise<{ url: string; app: Hono }> {
   const orchestrator = createOrchestrator(deps);
+  const hosts = createHostPolicy({ publicHosts: config.mcp.publicHosts, allowedOrigins: config.mcp.allowedOrigins, listenHost: config.http.host });
   const edges = [
     ...(config.slack ? [slackRoutes(config.slack, orchestrator, log)] : []),
     ...(teams ? [teams.routes(orchestrator)] : []),
-    mcpRoutes(deps.roles, toolDeps),
+    mcpRoutes(deps.roles, toolDeps, { keys: mcpKeyStore(deps.prisma), hosts, log }),
     await adminConsole(config, deps, admin, log),
   ];
   const http = createHttpRoot([
@@ -132,7 +135,18 @@ async function startServer(
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   cleanup.push(() => new Promise((r) => server.close(() => r(undefined))));
   const { port } = server.address() as { port: number };
+  hosts.listening(port);
   const url = `http://${config.http.host}:${port}`;
   log.info(`HTTP: listening on ${url} (Slack events at ${url}/slack/events, admin console at ${url}/admin, metrics at ${url}/metrics)`);
+  log.info(`MCP: /mcp needs an API key (create one in the admin console); accepted Host: ${hosts.describe()}`);
   return { url, app: http };
+}
+
+/** MCP API keys in the McpApiKey table, looked up by the sha256 of the key. */
+function mcpKeyStore(prisma: Db): ApiKeyStore {
+  return {
+    findByHash: (hash) => prisma.mcpApiKey.findUnique({ where: { hash } }),
+    markUsed: async (id, at, unlessAfter) =>
+      void (await prisma.mcpApiKey.updateMany({ where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: unlessAfter } }] }, data: { lastUsedAt: at } })),
+  };
 }

@@ -1,5 +1,8 @@
-// What the orchestrator needs from a chat platform. Platform SDKs implement it in bot/.
-export type PlatformName = 'slack' | 'teams';
+// What the orchestrator needs from a chat platform (ChatPort) and what a platform hands it (InboundMessage).
+// Platform SDKs implement the port in bot/; views stay platform-neutral here.
+import type { ActionId, PlatformName } from './contract';
+
+export type { ActionId, PlatformName };
 
 export interface ThreadRef {
   platform: PlatformName;
@@ -13,10 +16,6 @@ export interface Persona {
   iconEmoji?: string;
   iconUrl?: string;
 }
-
-export type ActionId =
-  | 'approve' | 'request_changes' | 'reject' | 'retry_step' | 'skip_step' | 'cancel_workflow'
-  | 'plan_drop' | 'plan_gate' | 'plan_confirm' | 'satisfaction_up' | 'satisfaction_down';
 
 export interface ViewAction {
   id: ActionId;
@@ -35,7 +34,10 @@ export interface MessageView {
 export interface ChatPort {
   post(thread: ThreadRef, persona: Persona, view: MessageView): Promise<string>;
   update(thread: ThreadRef, messageId: string, persona: Persona, view: MessageView): Promise<void>;
+  /** A person as a mention inside a posted message (notifies them where the platform does). */
   mention(userId: string): string;
+  /** A person named in a note shown only to someone else (no notification). */
+  nameOf(userId: string): Promise<string>;
 }
 
 export type ChatPorts = Partial<Record<PlatformName, ChatPort>>;

@@ -5,7 +5,7 @@ import { chatFor, type EngineDeps } from './deps';
 import { postPlan } from './plan-edits';
 import { postOnce } from './posts';
 import { advanceWorkflow } from './steps';
-import { ACTIVE_STATUSES } from './threads';
+import { ACTIVE_STATUSES, answerStep } from './workflow/transitions';
 import { noPlanView, ROLECALL_PERSONA } from './views';
 
 export const sourceKey = (m: InboundMessage) => `${m.platform}:${m.channelId}:${m.messageTs}`;
@@ -31,14 +31,13 @@ export async function handleInbound(deps: EngineDeps, msg: InboundMessage): Prom
 /** A reply in a running workflow's thread answers the step waiting for one, or becomes context for later steps. */
 async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessage, key: string): Promise<void> {
   const waiting = await deps.prisma.step.findFirst({ where: { workflowId, status: 'waiting_input' }, orderBy: { position: 'asc' } });
-  await deps.prisma.$transaction([
-    deps.prisma.inboundEvent.createMany({ data: [{ id: key, platform: msg.platform, kind: 'reply' }], skipDuplicates: true }),
-    deps.prisma.threadReply.createMany({ data: [{ workflowId, userId: msg.userId, text: msg.text, messageTs: msg.messageTs }], skipDuplicates: true }),
-    ...(waiting
-      ? [deps.prisma.step.updateMany({ where: { id: waiting.id, status: 'waiting_input' }, data: { status: 'pending', answer: msg.text, runCount: waiting.runCount + 1 } })]
-      : []),
-  ]);
-  if (waiting) {
+  // One transaction: the event is marked seen only together with what it did, so a retry after a crash redoes it all.
+  const answered = await deps.prisma.$transaction(async (tx) => {
+    await tx.inboundEvent.createMany({ data: [{ id: key, platform: msg.platform, kind: 'reply' }], skipDuplicates: true });
+    await tx.threadReply.createMany({ data: [{ workflowId, userId: msg.userId, text: msg.text, messageTs: msg.messageTs }], skipDuplicates: true });
+    return waiting ? answerStep(tx, waiting, msg.text) : false;
+  });
+  if (waiting && answered) {
     await deps.queue.enqueue({ kind: 'step', stepId: waiting.id, revision: waiting.revision, run: waiting.runCount + 1 });
     deps.log.info('thread reply answers a waiting step', { workflowId, stepId: waiting.id, key });
     return;

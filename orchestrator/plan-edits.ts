@@ -1,6 +1,8 @@
 // The posted plan of an assembled workflow can be edited with buttons (drop a role, add or remove a gate) before a
-// person confirms it. Every edit re-renders the plan message.
+// person confirms it. Every edit re-renders the plan message. Edits are conditional writes on a plan that still waits
+// (transitions.ts): an edit that loses to Run this plan changes nothing.
 import type { Workflow, Step } from '../generated/prisma/client';
+import * as T from './workflow/transitions';
 import { roleOf, type EngineDeps } from './deps';
 import type { PostSpec } from './posts';
 import { updatePost } from './posts';
@@ -27,41 +29,27 @@ export async function postPlan(deps: EngineDeps, workflowId: string, post: (deps
     })),
     editable: wf.status === 'planned' ? { workflowId: wf.id } : undefined,
   });
-  await post(deps, { key: `plan:${wf.id}`, workflowId: wf.id, roleId: 'rolecall', kind: 'plan', thread: threadOf(wf), persona: ROLECALL_PERSONA, view });
+  await post(deps, { key: { kind: 'plan', workflowId: wf.id }, workflowId: wf.id, roleId: 'rolecall', thread: threadOf(wf), persona: ROLECALL_PERSONA, view });
   return wf;
 }
 
 export type PlanEdit = { op: 'drop' | 'gate'; stepKey: string } | { op: 'confirm' };
 
 /** Applies an edit to a plan still waiting for confirmation; false when the plan already runs or the step is gone. */
-export async function editPlan(deps: EngineDeps, workflowId: string, edit: PlanEdit, userId: string): Promise<boolean> {
-  const wf = await deps.prisma.workflow.findUnique({ where: { id: workflowId }, include: { steps: { orderBy: { position: 'asc' } } } });
-  if (!wf || wf.status !== 'planned') return false;
+export async function editPlan(deps: EngineDeps, workflowId: string, edit: PlanEdit): Promise<boolean> {
   if (edit.op === 'confirm') {
-    const { count } = await deps.prisma.workflow.updateMany({ where: { id: workflowId, status: 'planned' }, data: { status: 'running' } });
-    if (count !== 1) return false;
-    deps.log.info('plan confirmed', { workflowId, userId });
+    if (!(await T.confirmPlan(deps.prisma, workflowId))) return false;
+    deps.log.info('plan confirmed', { workflowId });
     await postPlan(deps, workflowId, updatePost);
     await advanceWorkflow(deps, workflowId);
     return true;
   }
-  const step = wf.steps.find((s) => s.key === edit.stepKey);
-  if (!step) return false;
-  if (edit.op === 'gate') await deps.prisma.step.update({ where: { id: step.id }, data: { gateAfter: !step.gateAfter } });
-  else if (!(await dropStep(deps, wf, step))) return false;
+  if (edit.op === 'drop') {
+    if (!(await T.dropPlannedStep(deps.prisma, workflowId, edit.stepKey))) return false;
+  } else {
+    const step = await deps.prisma.step.findFirst({ where: { workflowId, key: edit.stepKey } });
+    if (!step || !(await T.togglePlannedGate(deps.prisma, step.id, !step.gateAfter))) return false;
+  }
   await postPlan(deps, workflowId, updatePost);
   return true;
 }
-
-/** Removes a step; the steps that depended on it inherit its dependencies. The last step cannot be dropped. */
-async function dropStep(deps: EngineDeps, wf: WithSteps, step: Step): Promise<boolean> {
-  if (wf.steps.length === 1) return false;
-  await deps.prisma.$transaction([
-    ...wf.steps
-      .filter((s) => s.dependsOn.includes(step.key))
-      .map((s) => deps.prisma.step.update({ where: { id: s.id }, data: { dependsOn: [...new Set([...s.dependsOn.filter((d) => d !== step.key), ...step.dependsOn])] } })),
-    deps.prisma.step.delete({ where: { id: step.id } }),
-  ]);
-  return true;
-}
-

@@ -3,7 +3,7 @@
 // their post never went out, and decided gates are applied.
 import type { EngineDeps } from './deps';
 import { advanceWorkflow, continueAfter } from './steps';
-import { ACTIVE_STATUSES } from './threads';
+import { ACTIVE_STATUSES } from './workflow/transitions';
 
 export async function resumeWorkflows(deps: EngineDeps): Promise<number> {
   const workflows = await deps.prisma.workflow.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, include: { steps: true } });

@@ -1,12 +1,16 @@
 // Runs a workflow step: the role's persona works in the thread, posts its output, then the workflow moves on.
+// Invariant: every status change goes through workflow/transitions.ts, and a job for an older run of a step (or of a
+// workflow that is no longer active) changes nothing.
 import { runAgent, type AgentResult } from '../agents/agent';
 import type { StepContext } from '../agents/prompt';
 import { LlmError } from '../agents/llm/provider';
 import type { Prisma, Step, Workflow } from '../generated/prisma/client';
+import * as T from './workflow/transitions';
 import { roleOf, type EngineDeps } from './deps';
 import type { JobContext } from './queue';
 import { postOnce, updatePost, type PostSpec } from './posts';
-import { ACTIVE_STATUSES, threadOf } from './threads';
+import { postKey, type PostKey } from './jobs';
+import { threadOf } from './threads';
 import { doneView, failedView, handoverView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, workingView } from './views';
 import { RolecallError } from '../agents/errors';
 
@@ -19,24 +23,20 @@ export class PermanentStepError extends RolecallError {
 export async function runStep(deps: EngineDeps, data: { stepId: string; revision: number; run: number }, ctx: JobContext): Promise<void> {
   const step = await deps.prisma.step.findUnique({ where: { id: data.stepId }, include: { workflow: true } });
   if (!step || step.revision !== data.revision || step.runCount !== data.run) return; // superseded by a newer run
-  if (!(ACTIVE_STATUSES as readonly string[]).includes(step.workflow.status)) return;
+  if (!T.isActive(step.workflow.status)) return;
   if (step.status === 'completed' || step.status === 'awaiting_approval') return continueAfter(deps, step.id);
   if (step.status !== 'pending' && step.status !== 'running') return; // failed, skipped or waiting for a person
 
   const role = roleOf(deps, step.roleId);
   const started = Date.now();
-  await deps.prisma.step.update({ where: { id: step.id }, data: { status: 'running', startedAt: new Date(), error: null } });
-  await deps.prisma.workflow.update({ where: { id: step.workflowId }, data: { status: 'running' } });
+  if (!(await T.startStepRun(deps.prisma, step))) return;
   await updatePost(deps, statusPost(deps, step, workingView(role, ctx.attempt, ctx.maxAttempts, step.revision)));
 
   const produced = await producedOutput(deps, step);
   if ('question' in produced) return askPerson(deps, step, produced.question);
   const { output, outputData, escalation } = produced;
   const gate = escalation !== null || (step.gateAfter && role.approval.policy !== 'none');
-  await deps.prisma.step.update({
-    where: { id: step.id },
-    data: { status: gate ? 'awaiting_approval' : 'completed', output, outputData: (outputData ?? undefined) as Prisma.InputJsonValue | undefined, finishedAt: new Date() },
-  });
+  if (!(await T.finishStepRun(deps.prisma, step, gate, { output, outputData }))) return;
   await updatePost(deps, statusPost(deps, step, doneView(role, (Date.now() - started) / 1000)));
   await continueAfter(deps, step.id);
 }
@@ -45,8 +45,8 @@ type Produced = { output: string; outputData: Record<string, unknown> | null; es
 
 /** The step's output: the one already posted for this revision (after a crash), or a new one from the role agent. */
 async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise<Produced> {
-  const key = `output:${step.id}:r${step.revision}:${step.roleId}`;
-  const posted = await deps.prisma.agentMessage.findUnique({ where: { idempotencyKey: key } });
+  const key = { kind: 'output', stepId: step.id, revision: step.revision, roleId: step.roleId } as const;
+  const posted = await deps.prisma.agentMessage.findUnique({ where: { idempotencyKey: postKey(key) } });
   if (posted?.messageTs) return { output: posted.text, outputData: (step.outputData as Record<string, unknown> | null) ?? null, escalation: step.escalation };
   const role = roleOf(deps, step.roleId);
   const result = await runAgent(role, deps.llm, await stepContext(deps, step), deps.tools?.({ workflowId: step.workflowId, stepId: step.id }));
@@ -56,16 +56,16 @@ async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise
   const escalation = result.kind === 'escalate' ? result.reasons.map((r) => `${r.kind}: ${r.detail}`).join('\n') : null;
   const outputData = result.kind === 'ok' ? result.data : null;
   await deps.prisma.step.update({ where: { id: step.id }, data: { escalation, outputData: (outputData ?? undefined) as Prisma.InputJsonValue | undefined } });
-  await postOnce(deps, { ...basePost(deps, step), key, kind: 'output', view: outputView(result.text, result.model, escalation) });
+  await postOnce(deps, { ...basePost(deps, step), key, view: outputView(result.text, result.model, escalation) });
   return { output: result.text, outputData, escalation };
 }
 
 /** The role cannot go on without an answer: it asks in the thread and the step waits, durably, for a reply. */
 async function askPerson(deps: EngineDeps, step: StepWithWorkflow, question: string): Promise<void> {
-  await deps.prisma.step.update({ where: { id: step.id }, data: { status: 'waiting_input', question } });
+  if (!(await T.askForInput(deps.prisma, step, question))) return;
   const role = roleOf(deps, step.roleId);
   await updatePost(deps, statusPost(deps, step, waitingView(role)));
-  await postOnce(deps, { ...basePost(deps, step), key: `question:${step.id}`, kind: 'question', view: questionView(role, question) });
+  await postOnce(deps, { ...basePost(deps, step), key: { kind: 'question', stepId: step.id }, view: questionView(role, question) });
 }
 
 async function recordTrace(deps: EngineDeps, step: StepWithWorkflow, result: AgentResult): Promise<void> {
@@ -113,33 +113,30 @@ export async function continueAfter(deps: EngineDeps, stepId: string): Promise<v
 /** Starts every step whose inputs exist (parallel where the DAG allows) and completes the workflow when all are done. */
 export async function advanceWorkflow(deps: EngineDeps, workflowId: string): Promise<void> {
   const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: { orderBy: { position: 'asc' } } } });
-  if (!(ACTIVE_STATUSES as readonly string[]).includes(wf.status)) return;
+  if (!T.isActive(wf.status)) return;
   const done = new Set(wf.steps.filter((s) => s.status === 'completed' || s.status === 'skipped').map((s) => s.key));
   const ready = wf.steps.filter((s) => s.status === 'pending' && s.dependsOn.every((d) => done.has(d)));
   for (const s of ready) await deps.queue.enqueue({ kind: 'step', stepId: s.id, revision: s.revision, run: s.runCount });
   if (done.size < wf.steps.length) return;
-  const last = wf.steps.at(-1)!;
-  const step = { ...last, workflow: wf };
-  await deps.prisma.workflow.updateMany({
-    where: { id: workflowId, status: { in: ['running', 'awaiting_approval'] } },
-    data: { status: 'completed', finishedAt: new Date() },
-  });
-  const finished = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: step.workflowId } });
-  if (finished.status !== 'completed') return;
+  const last = wf.steps.at(-1);
+  if (!last) return;
+  // Completion is decided once (the conditional write); the satisfaction post is keyed, so a repeat posts nothing new.
+  const finished = (await T.completeWorkflow(deps.prisma, workflowId)) || (await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId } })).status === 'completed';
+  if (!finished) return;
   await postOnce(deps, {
-    key: `satisfaction:${finished.id}`, workflowId: finished.id, roleId: step.roleId, kind: 'satisfaction', thread: threadOf(finished),
-    persona: personaOf(roleOf(deps, step.roleId)), view: satisfactionView(finished.id),
+    key: { kind: 'satisfaction', workflowId }, workflowId, roleId: last.roleId, thread: threadOf(wf),
+    persona: personaOf(roleOf(deps, last.roleId)), view: satisfactionView(workflowId),
   });
-  deps.log.info('workflow completed', { workflowId: step.workflowId });
+  deps.log.info('workflow completed', { workflowId });
 }
 
 async function openGate(deps: EngineDeps, step: StepWithWorkflow): Promise<void> {
   await deps.prisma.approval.createMany({ data: [{ workflowId: step.workflowId, stepId: step.id, revision: step.revision }], skipDuplicates: true });
   const approval = await deps.prisma.approval.findUniqueOrThrow({ where: { stepId_revision: { stepId: step.id, revision: step.revision } } });
   if (approval.status !== 'pending') return deps.queue.enqueue({ kind: 'decision', approvalId: approval.id });
-  await deps.prisma.workflow.updateMany({ where: { id: step.workflowId, status: 'running' }, data: { status: 'awaiting_approval' } });
+  await T.settleWorkflow(deps.prisma, step.workflowId);
   const role = roleOf(deps, step.roleId);
-  const ts = await postOnce(deps, { ...basePost(deps, step), key: `gate:${approval.id}`, kind: 'gate', view: gateView(role, approval.id, step.escalation) });
+  const ts = await postOnce(deps, { ...basePost(deps, step), key: { kind: 'gate', approvalId: approval.id }, view: gateView(role, approval.id, step.escalation) });
   await deps.prisma.approval.update({ where: { id: approval.id }, data: { messageTs: ts } });
 }
 
@@ -149,29 +146,25 @@ export async function failStep(deps: EngineDeps, stepId: string, error: string, 
   const role = roleOf(deps, step.roleId);
   const next = step.fallbackRoles.find((r) => r !== step.roleId && !step.attemptedRoles.includes(r));
   if (next) return handOver(deps, step, next, error);
-  await deps.prisma.step.update({ where: { id: step.id }, data: { status: 'failed', error, finishedAt: new Date() } });
-  await deps.prisma.workflow.updateMany({ where: { id: step.workflowId, status: { in: [...ACTIVE_STATUSES] } }, data: { status: 'step_failed' } });
+  if (!(await T.failStepRun(deps.prisma, step, error))) return;
+  await T.settleWorkflow(deps.prisma, step.workflowId);
   await updatePost(deps, statusPost(deps, step, stoppedView(role)));
-  await postOnce(deps, { ...basePost(deps, step), key: failurePostKey(step), kind: 'failure', view: failedView(role, error, step.id, attempts, step.workflowId) });
+  await postOnce(deps, { ...basePost(deps, step), key: failurePostKey(step), view: failedView(role, error, step.id, attempts, step.workflowId) });
   deps.log.warn('step failed', { stepId, workflowId: step.workflowId, error });
 }
 
 /** The step's role keeps failing: the next role of its fallback chain takes the step over. */
 async function handOver(deps: EngineDeps, step: StepWithWorkflow, nextRoleId: string, error: string): Promise<void> {
   const from = roleOf(deps, step.roleId);
-  const { count } = await deps.prisma.step.updateMany({
-    where: { id: step.id, roleId: step.roleId, runCount: step.runCount },
-    data: { roleId: nextRoleId, attemptedRoles: [...step.attemptedRoles, step.roleId], status: 'pending', runCount: step.runCount + 1, error: null },
-  });
-  if (count !== 1) return;
+  if (!(await T.handOverStep(deps.prisma, step, nextRoleId))) return;
   await updatePost(deps, statusPost(deps, step, stoppedView(from)));
   const to = roleOf(deps, nextRoleId);
-  await postOnce(deps, { ...basePost(deps, step), key: `handover:${step.id}:${nextRoleId}`, kind: 'handover', view: handoverView(from, to, error) });
+  await postOnce(deps, { ...basePost(deps, step), key: { kind: 'handover', stepId: step.id, toRoleId: nextRoleId }, view: handoverView(from, to, error) });
   await deps.queue.enqueue({ kind: 'step', stepId: step.id, revision: step.revision, run: step.runCount + 1 });
 }
 
 /** The failure card of a step's current run (its Retry / Skip / Cancel buttons are settled on it later). */
-export const failurePostKey = (step: { id: string; revision: number; runCount: number }) => `failure:${step.id}:r${step.revision}:n${step.runCount}`;
+export const failurePostKey = (step: T.StepRun): PostKey => ({ kind: 'failure', stepId: step.id, revision: step.revision, run: step.runCount });
 
 export async function noteRetry(deps: EngineDeps, stepId: string, error: string, ctx: JobContext): Promise<void> {
   const step = await deps.prisma.step.findUniqueOrThrow({ where: { id: stepId }, include: { workflow: true } });
@@ -180,10 +173,10 @@ export async function noteRetry(deps: EngineDeps, stepId: string, error: string,
 
 export const isPermanent = (e: unknown) => e instanceof PermanentStepError || (e instanceof LlmError && !e.retryable);
 
-function basePost(deps: EngineDeps, step: StepWithWorkflow): Omit<PostSpec, 'key' | 'kind' | 'view'> {
+function basePost(deps: EngineDeps, step: StepWithWorkflow): Omit<PostSpec, 'key' | 'view'> {
   return { workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, thread: threadOf(step.workflow), persona: personaOf(roleOf(deps, step.roleId)) };
 }
 
 function statusPost(deps: EngineDeps, step: StepWithWorkflow, view: PostSpec['view']): PostSpec {
-  return { ...basePost(deps, step), key: `status:${step.id}:r${step.revision}:n${step.runCount}`, kind: 'status', view };
+  return { ...basePost(deps, step), key: { kind: 'status', stepId: step.id, revision: step.revision, run: step.runCount }, view };
 }

@@ -1,3 +1,4 @@
+// A workflow's thread as the chat ports address it.
 import type { ThreadRef } from './chat';
 
 export interface ThreadRow {
@@ -8,5 +9,3 @@ export interface ThreadRow {
 }
 
 export const threadOf = (w: ThreadRow): ThreadRef => ({ platform: w.platform, teamId: w.teamId, channelId: w.channelId, threadTs: w.threadTs });
-
-export const ACTIVE_STATUSES = ['running', 'awaiting_approval', 'step_failed'] as const;

@@ -2,8 +2,7 @@
 import { DEMO_NOTICE } from '../agents/llm/demo';
 import type { Role } from '../agents/roles';
 import type { MessageView, Persona } from './chat';
-import type { DecideResult } from './gates';
-import { planButtonValue } from './steering';
+import { buttonValue, type DecideResult } from './contract';
 
 export const ROLECALL_PERSONA: Persona = { displayName: 'Rolecall', iconEmoji: ':robot_face:' };
 
@@ -44,9 +43,9 @@ export function planView(plan: PlanInfo): MessageView {
   if (plan.editable) {
     const id = plan.editable.workflowId;
     view.actions = [
-      ...plan.steps.map((s) => ({ id: 'plan_drop' as const, label: `Drop ${s.displayName}`, value: planButtonValue(id, s.key) })),
-      ...plan.steps.map((s) => ({ id: 'plan_gate' as const, label: `${s.gateAfter ? 'No gate' : 'Gate'} after ${s.displayName}`, value: planButtonValue(id, s.key) })),
-      { id: 'plan_confirm', label: 'Run this plan', value: id, style: 'primary' },
+      ...plan.steps.map((s) => ({ id: 'plan_drop' as const, label: `Drop ${s.displayName}`, value: buttonValue({ kind: 'plan_step', workflowId: id, stepKey: s.key }) })),
+      ...plan.steps.map((s) => ({ id: 'plan_gate' as const, label: `${s.gateAfter ? 'No gate' : 'Gate'} after ${s.displayName}`, value: buttonValue({ kind: 'plan_step', workflowId: id, stepKey: s.key }) })),
+      { id: 'plan_confirm', label: 'Run this plan', value: buttonValue({ kind: 'workflow', workflowId: id }), style: 'primary' },
     ];
   }
   return view;
@@ -85,9 +84,9 @@ export function gateView(role: Role, approvalId: string, escalation: string | nu
   return {
     text: `:vertical_traffic_light: Please review the *${role.persona.display_name}* output above.${why}`,
     actions: [
-      { id: 'approve', label: 'Approve', value: approvalId, style: 'primary' },
-      { id: 'request_changes', label: 'Request changes', value: approvalId },
-      { id: 'reject', label: 'Reject', value: approvalId, style: 'danger' },
+      { id: 'approve', label: 'Approve', value: buttonValue({ kind: 'approval', approvalId }), style: 'primary' },
+      { id: 'request_changes', label: 'Request changes', value: buttonValue({ kind: 'approval', approvalId }) },
+      { id: 'reject', label: 'Reject', value: buttonValue({ kind: 'approval', approvalId }), style: 'danger' },
     ],
   };
 }
@@ -106,9 +105,9 @@ export function failedView(role: Role, error: string, stepId: string, attempts: 
   return {
     text: `:x: *${role.persona.display_name}* could not finish after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${truncate(error, 500)}\nThe workflow is paused; nothing is lost. Retry this step, skip it, or cancel the workflow.`,
     actions: [
-      { id: 'retry_step', label: 'Retry', value: stepId, style: 'primary' },
-      { id: 'skip_step', label: 'Skip', value: stepId },
-      { id: 'cancel_workflow', label: 'Cancel workflow', value: workflowId, style: 'danger' },
+      { id: 'retry_step', label: 'Retry', value: buttonValue({ kind: 'step', stepId }), style: 'primary' },
+      { id: 'skip_step', label: 'Skip', value: buttonValue({ kind: 'step', stepId }) },
+      { id: 'cancel_workflow', label: 'Cancel workflow', value: buttonValue({ kind: 'workflow', workflowId }), style: 'danger' },
     ],
   };
 }
@@ -150,8 +149,8 @@ export function satisfactionView(workflowId: string): MessageView {
   return {
     text: ':checkered_flag: *Workflow complete.* Was this helpful?',
     actions: [
-      { id: 'satisfaction_up', label: '👍 Helpful', value: workflowId },
-      { id: 'satisfaction_down', label: '👎 Not helpful', value: workflowId },
+      { id: 'satisfaction_up', label: '👍 Helpful', value: buttonValue({ kind: 'workflow', workflowId }) },
+      { id: 'satisfaction_down', label: '👎 Not helpful', value: buttonValue({ kind: 'workflow', workflowId }) },
     ],
   };
 }

@@ -104,27 +104,32 @@ describe('sign-in', () => {
     expect((await other.signIn('viewer@example.com', PASSWORD)).status).toBe(303);
   });
 
-  it('re-issues the session cookie once it is older than half its lifetime, keeping the CSRF token', async () => {
+  it('re-issues the session cookie once it is older than half its lifetime, keeping the session and CSRF token', async () => {
     const user = await h.prisma.adminUser.findUniqueOrThrow({ where: { email: 'viewer@example.com' } });
-    const iat = Math.floor(Date.now() / 1000) - 31 * 60; // lifetime 60 min
-    const old = await sign({ sub: user.id, csrf: 'c'.repeat(24), iat, exp: iat + 3600 }, SECRET, 'HS256');
     const c = adminClient(app);
+    await c.signIn('viewer@example.com', PASSWORD);
+    const { sid, csrf } = JSON.parse(Buffer.from(c.cookies.get(SESSION_COOKIE)!.split('.')[1]!, 'base64url').toString());
+    const iat = Math.floor(Date.now() / 1000) - 31 * 60; // lifetime 60 min
+    const old = await sign({ sub: user.id, sid, csrf, iat, exp: iat + 3600 }, SECRET, 'HS256');
     c.cookies.set(SESSION_COOKIE, old);
     const res = await c.get('/admin/roles');
     expect(res.status).toBe(200);
     const fresh = c.cookies.get(SESSION_COOKIE)!;
     expect(fresh).not.toBe(old);
     const payload = JSON.parse(Buffer.from(fresh.split('.')[1]!, 'base64url').toString());
-    expect(payload).toMatchObject({ sub: user.id, csrf: 'c'.repeat(24) });
+    expect(payload).toMatchObject({ sub: user.id, sid, csrf });
     expect(payload.iat).toBeGreaterThan(iat);
-    // a young token is not re-issued; a forged or expired one is refused
+    // a young token is not re-issued; a forged or expired one, or one naming no session, is refused
     expect((await c.get('/admin/roles')).headers.getSetCookie()).toEqual([]);
     const forged = adminClient(app);
-    forged.cookies.set(SESSION_COOKIE, await sign({ sub: user.id, csrf: 'c'.repeat(24), iat, exp: iat + 3600 }, 'another-secret-another-secret-another', 'HS256'));
+    forged.cookies.set(SESSION_COOKIE, await sign({ sub: user.id, sid, csrf, iat, exp: iat + 3600 }, 'another-secret-another-secret-another', 'HS256'));
     expect((await forged.get('/admin/api/rbac')).status).toBe(401);
     const expired = adminClient(app);
-    expired.cookies.set(SESSION_COOKIE, await sign({ sub: user.id, csrf: 'c'.repeat(24), iat: iat - 7200, exp: iat - 3600 }, SECRET, 'HS256'));
+    expired.cookies.set(SESSION_COOKIE, await sign({ sub: user.id, sid, csrf, iat: iat - 7200, exp: iat - 3600 }, SECRET, 'HS256'));
     expect((await expired.get('/admin/api/rbac')).status).toBe(401);
+    const sessionless = adminClient(app);
+    sessionless.cookies.set(SESSION_COOKIE, await sign({ sub: user.id, sid: 's'.repeat(43), csrf, iat, exp: iat + 3600 }, SECRET, 'HS256'));
+    expect((await sessionless.get('/admin/api/rbac')).status).toBe(401);
   });
 
   it('signs out with the CSRF token only', async () => {
@@ -261,6 +266,9 @@ describe('access (RBAC)', () => {
     expect((await as.owner.post(`/admin/rbac/users/${viewer.id}/role`, { role: 'approver' })).status).toBe(303);
     expect((await h.prisma.adminUser.findUniqueOrThrow({ where: { id: viewer.id } })).role).toBe('approver');
     expect((await as.owner.post(`/admin/rbac/users/${viewer.id}/role`, { role: 'viewer' })).status).toBe(303);
+    // a role change ends the user's sessions
+    expect((await as.viewer.get('/admin/api/rbac')).status).toBe(401);
+    expect((await as.viewer.signIn('viewer@example.com', PASSWORD)).status).toBe(303);
   });
 });
 

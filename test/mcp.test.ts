@@ -1,29 +1,35 @@
-// Each role is an MCP server: tested with the official MCP SDK client over HTTP and the MCP inspector CLI.
+// Each role is an MCP server: tested with the official MCP SDK client over HTTP and the MCP inspector CLI, with an API
+// key for every role and scope (test/security/mcp-*.test.ts covers keys, scopes, Host and Origin).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, waitFor, type Harness } from './support/harness';
+import { ALL_ROLES, newApiKey } from '../agents/mcp/api-keys';
+import { startHarness, WAIT_MS, waitFor, type Harness } from './support/harness';
+import { startLocalServer } from './support/local-server';
 import { startThread, waitForGate } from './support/flow';
 import { copyRoles, DESIGNER_ROLE } from './support/roles-dir';
 
 const run = promisify(execFile);
 let h: Harness;
 let external: { url: string; close(): Promise<void>; calls: string[] };
+let key: string;
+const auth = () => ({ Authorization: `Bearer ${key}` });
 
 beforeAll(async () => {
   external = await startExternalMcpServer();
   const roles = copyRoles();
   roles.add('ux_designer.yaml', DESIGNER_ROLE);
   roles.edit('qa_tester.yaml', (t) => t.replace('tools:\n  allow: [run_task, validate_output, list_artifacts, get_artifact]', `tools:\n  allow: [run_task, validate_output, list_artifacts, get_artifact, bugs.search_bugs]\n  mcp_servers:\n    - name: bugs\n      transport: streamable_http\n      url: ${external.url}`));
-  h = await startHarness({ env: { ROLES_DIR: roles.dir } });
+  h = await startHarness({ env: { ROLES_DIR: roles.dir, MCP_HTTP_ALLOW: '127.0.0.1' } });
+  const k = newApiKey();
+  await h.prisma.mcpApiKey.create({ data: { name: 'mcp test', prefix: k.prefix, hash: k.hash, roles: [ALL_ROLES], readArtifacts: true, runTasks: true, createdBy: 'test' } });
+  key = k.key;
 });
 afterAll(async () => {
   await h.close();
@@ -32,13 +38,13 @@ afterAll(async () => {
 
 async function client(roleId: string): Promise<Client> {
   const c = new Client({ name: 'test', version: '1.0.0' });
-  await c.connect(new StreamableHTTPClientTransport(new URL(`${h.url}/mcp/${roleId}`)));
+  await c.connect(new StreamableHTTPClientTransport(new URL(`${h.url}/mcp/${roleId}`), { requestInit: { headers: auth() } }));
   return c;
 }
 
 describe('the role registry', () => {
   it('lists every role file, including one added without code changes, with capabilities and health', async () => {
-    const res = await fetch(`${h.url}/mcp`);
+    const res = await fetch(`${h.url}/mcp`, { headers: auth() });
     const { roles } = (await res.json()) as { roles: { role_id: string; capabilities: string[]; healthy: boolean; mcp_endpoint: string }[] };
     expect(roles.map((r) => r.role_id).sort()).toEqual(['business_analyst', 'developer', 'project_manager', 'qa_tester', 'technical_architect', 'ux_designer']);
     expect(roles.find((r) => r.role_id === 'ux_designer')).toEqual({ role_id: 'ux_designer', display_name: 'UX Designer', capabilities: ['wireframes', 'user_flows'], mcp_endpoint: '/mcp/ux_designer', healthy: true });
@@ -125,9 +131,10 @@ describe('the official MCP inspector CLI', () => {
     // The CLI looks for its own package.json relative to the working directory, so it runs from its build folder.
     const cwd = path.resolve('node_modules/@modelcontextprotocol/inspector-cli/build');
     const cli = path.join(cwd, 'index.js');
-    const list = await run(process.execPath, [cli, `${h.url}/mcp/developer`, '--transport', 'http', '--method', 'tools/list'], { timeout: 30_000, cwd });
+    const header = ['--header', `Authorization: Bearer ${key}`];
+    const list = await run(process.execPath, [cli, `${h.url}/mcp/developer`, '--transport', 'http', ...header, '--method', 'tools/list'], { timeout: WAIT_MS, cwd });
     expect(JSON.parse(list.stdout).tools.map((t: { name: string }) => t.name).sort()).toEqual(['get_artifact', 'list_artifacts', 'run_task', 'validate_output']);
-    const call = await run(process.execPath, [cli, `${h.url}/mcp/ux_designer`, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'run_task', '--tool-arg', 'task=hello'], { timeout: 30_000, cwd });
+    const call = await run(process.execPath, [cli, `${h.url}/mcp/ux_designer`, '--transport', 'http', ...header, '--method', 'tools/call', '--tool-name', 'run_task', '--tool-arg', 'task=hello'], { timeout: WAIT_MS, cwd });
     const result = JSON.parse(call.stdout);
     expect(result.isError).toBe(true);
     expect(result.content[0].text).toMatch(/^Refused: UX Designer/);
@@ -136,7 +143,7 @@ describe('the official MCP inspector CLI', () => {
 
 async function startExternalMcpServer() {
   const calls: string[] = [];
-  const httpServer = http.createServer(async (req, res) => {
+  const server = await startLocalServer(async (req, res) => {
     const mcp = new McpServer({ name: 'bugs', version: '1.0.0' });
     mcp.registerTool('search_bugs', { description: 'Search bugs', inputSchema: { query: z.string() } }, async ({ query }) => {
       calls.push(query);
@@ -146,10 +153,7 @@ async function startExternalMcpServer() {
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => void transport.close());
     await mcp.connect(transport);
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
-    await transport.handleRequest(req, res, raw ? JSON.parse(raw) : undefined);
+    await transport.handleRequest(req.raw, res, req.body ? JSON.parse(req.body) : undefined);
   });
-  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/mcp`, calls, close: () => new Promise<void>((r) => httpServer.close(() => r())) };
+  return { url: `${server.url}/mcp`, calls, close: server.close };
 }

@@ -19,7 +19,7 @@ const approve = (gate: Parameters<typeof tsOf>[0], threadTs: string, user = 'U_A
 const click = (action: string, call: Parameters<typeof tsOf>[0], threadTs: string, user = 'U_ALICE') =>
   h.post.interaction(buttonClick(action, buttonsOf(call)[action]!, { messageTs: tsOf(call), threadTs, user }));
 const rolesAsked = () => h.openai.requests.filter((r) => r.response_format?.json_schema?.name !== 'intent').map(roleOf);
-const completed = (threadTs: string) => waitFor(async () => (await workflowOf(h, threadTs))?.status === 'completed', 'completion', 20_000);
+const completed = (threadTs: string) => waitFor(async () => (await workflowOf(h, threadTs))?.status === 'completed', 'completion');
 
 describe('intent classification picks the template', () => {
   it('routes a bug report to bug triage and shows intent, confidence and reason in the plan', async () => {

@@ -120,7 +120,7 @@ describe('the offline demo model', () => {
       const g = await waitForGate(h, ev.ts, n);
       await h.post.interaction(buttonClick('approve', buttonsOf(g).approve!, { messageTs: tsOf(g), threadTs: ev.ts }));
     }
-    await waitFor(async () => (await workflowOf(h, ev.ts))?.status === 'completed', 'completion', 20_000);
+    await waitFor(async () => (await workflowOf(h, ev.ts))?.status === 'completed', 'completion');
     expect(await h.prisma.constraintViolation.count()).toBe(0);
     const outputs = h.threadPosts(ev.ts).filter((c) => c.params.blocks?.some((b: any) => b.type === 'context' && /model: demo/.test(b.elements[0].text)));
     expect(outputs.map((c) => c.params.username)).toEqual(['Business Analyst', 'Technical Architect', 'Developer', 'QA Tester', 'Project Manager']);

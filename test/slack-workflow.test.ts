@@ -1,5 +1,7 @@
 // The whole user story on real Redis, Postgres and Bolt: mention -> plan -> personas -> gates -> summary.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultScript } from './support/fake-openai';
+import { gatePost, tsOf } from './support/flow';
 import { buttonsOf, startHarness, waitFor, type Harness } from './support/harness';
 import { buttonClick, mention } from './support/slack-requests';
 
@@ -7,16 +9,20 @@ let h: Harness;
 beforeEach(async () => { h = await startHarness(); });
 afterEach(async () => { await h.close(); });
 
-const gatePost = (h: Harness, threadTs: string, n: number) =>
-  h.threadPosts(threadTs).filter((c) => 'approve' in buttonsOf(c))[n - 1];
-
 describe('a Slack thread runs the default workflow end to end', () => {
   it('acks at once, posts the plan, runs each role as its persona, stops at gates and finishes with a summary', async () => {
     const ev = mention('we need a login page with SSO for our customer portal');
-    const started = performance.now();
+    // "At once": the ack does not wait for the work. The model is held until the ack has arrived, so an ack that
+    // waited for the work would only come after the model call had timed out and been retried (or not at all).
+    // How fast the ack is belongs to bench/ (Slack event ack latency).
+    let ackArrived!: () => void;
+    const acked = new Promise<void>((r) => { ackArrived = r; });
+    h.openai.script = async (req, n) => { await acked; return defaultScript(req, n); };
     const res = await h.post.event(ev);
+    ackArrived();
     expect(res.status).toBe(200);
-    expect(performance.now() - started).toBeLessThan(3000);
+    expect(h.openai.requests.length).toBeLessThanOrEqual(1);
+    expect(await h.prisma.llmCall.count()).toBe(0);
 
     const plan = await waitFor(() => h.threadPosts(ev.ts)[0], 'the plan');
     expect(plan.params).toMatchObject({ channel: 'C_TEAM', thread_ts: ev.ts, username: 'Rolecall' });
@@ -87,5 +93,3 @@ describe('a Slack thread runs the default workflow end to end', () => {
     expect(h.slack.callsTo('chat.postMessage').every((c) => c.auth === 'Bearer xoxb-test')).toBe(true);
   });
 });
-
-const tsOf = (call: { response?: Record<string, any> }): string => call.response!.ts;

@@ -3,17 +3,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentialsTokens, TeamsCredentialError } from '../bot/teams/tokens';
+import { startLocalServer, type LocalServer } from './support/local-server';
 
 const APP_ID = '11111111-2222-3333-4444-555555555555';
 const TENANT = 'tenant-1';
 let dir: string;
-let server: http.Server;
+let server: LocalServer;
 let loginUrl: string;
 const seen: Record<string, string>[] = [];
 
@@ -22,23 +21,17 @@ beforeAll(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=rolecall-test'], { stdio: 'ignore' });
   const cert = new X509Certificate(readFileSync(path.join(dir, 'cert.pem')));
   const thumbprint = createHash('sha1').update(cert.raw).digest('base64url');
-  server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      const form = Object.fromEntries(new URLSearchParams(raw));
-      seen.push(form);
-      const endpoint = `${loginUrl}/${TENANT}/oauth2/v2.0/token`;
-      const ok = form.grant_type === 'client_credentials' && form.client_id === APP_ID
-        && form.client_assertion_type === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' && validAssertion(form.client_assertion ?? '', cert, thumbprint, endpoint);
-      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(ok ? { token_type: 'Bearer', expires_in: 3599, access_token: `cert-token-${seen.length}` } : { error: 'invalid_client' }));
-    });
+  server = await startLocalServer((req) => {
+    const form = Object.fromEntries(new URLSearchParams(req.body));
+    seen.push(form);
+    const endpoint = `${loginUrl}/${TENANT}/oauth2/v2.0/token`;
+    const ok = form.grant_type === 'client_credentials' && form.client_id === APP_ID
+      && form.client_assertion_type === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' && validAssertion(form.client_assertion ?? '', cert, thumbprint, endpoint);
+    return ok ? { json: { token_type: 'Bearer', expires_in: 3599, access_token: `cert-token-${seen.length}` } } : { status: 401, json: { error: 'invalid_client' } };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  loginUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  loginUrl = server.url;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => server.close());
 
 function validAssertion(jwt: string, cert: X509Certificate, thumbprint: string, audience: string): boolean {
   const [head, claims, sig] = jwt.split('.');

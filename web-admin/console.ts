@@ -5,6 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { requireUser } from './auth/guard';
 import type { ConsoleDeps, ConsoleEnv } from './context';
 import { mountAnalytics } from './routes/analytics';
+import { mountApiKeys } from './routes/api-keys';
 import { mountAssets } from './routes/assets';
 import { mountAudit } from './routes/audit';
 import { mountLogin } from './routes/login';
@@ -32,6 +33,7 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Hono {
   mountWorkflows(admin, deps);
   mountRoles(admin, deps);
   mountRbac(admin, deps);
+  mountApiKeys(admin, deps);
   mountAudit(admin, deps);
   return app;
 }

@@ -3,14 +3,12 @@ import type { RoleRegistry } from '../agents/mcp/registry';
 import type { Role } from '../agents/roles';
 import type { AdminUser } from '../generated/prisma/client';
 import type { Db } from '../orchestrator/db';
-import type { Logger } from '../orchestrator/log';
+import type { Logger, Orchestrator } from '../orchestrator';
 import type { LoginLimiter } from './auth/rate-limit';
 import type { Session, SessionSettings } from './auth/session';
 
-export interface WorkflowActions {
-  retry(stepId: string, userId: string): Promise<boolean>;
-  cancel(workflowId: string): Promise<boolean>;
-}
+/** The console's Retry and Cancel go through the orchestrator's one command, with the console user as actor. */
+export type WorkflowActions = Pick<Orchestrator, 'act'>;
 
 export interface ConsoleDeps {
   prisma: Db;
@@ -23,6 +21,8 @@ export interface ConsoleDeps {
   queueCounts(): Promise<Record<string, number>>;
   session: SessionSettings;
   limiter: LoginLimiter;
+  /** When set, /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
   log: Logger;
 }
 

@@ -14,50 +14,61 @@ export function demoProvider(): LlmProvider {
       const subject = request.replace(/<@[A-Za-z0-9_]+>/g, '').trim().slice(0, 120) || 'the request';
       const digest = createHash('sha256').update(req.system + req.user).digest('hex').slice(0, 8);
       const text = req.responseSchema
-        ? JSON.stringify(instanceOf(req.responseSchema.schema, { role, subject, digest }, ''))
+        ? JSON.stringify(instanceOf(req.responseSchema.schema, demoText(role, subject, digest)))
         : `_${DEMO_NOTICE}_\n*${role}* on "${subject}" (demo ${digest})`;
       return { text, model: 'demo', promptTokens: countWords(req.system + req.user), completionTokens: countWords(text) };
     },
   };
 }
 
-interface Seed {
-  role: string;
-  subject: string;
-  digest: string;
+/** Supplies the strings of a schema instance: the string's schema, its property name ('' at the top or in a bare array)
+ *  and the 0-based index of each array item it is nested in, outermost first. */
+export type TextFor = (schema: Record<string, any>, name: string, at: number[]) => string;
+
+export interface InstanceOptions {
+  /** How many items an array gets (default: minItems, and at least 1, up to 2 unless maxItems allows fewer). */
+  items?: (schema: Record<string, any>) => number;
 }
 
-/** A deterministic value that satisfies the JSON schema (the subset roles use: object, array, string, enum, number, boolean). */
-export function instanceOf(schema: Record<string, any>, seed: Seed, name: string): unknown {
-  if (Array.isArray(schema.enum)) return schema.enum[0];
-  if (schema.const !== undefined) return schema.const;
-  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
-  switch (type) {
-    case 'object': {
-      const props = (schema.properties ?? {}) as Record<string, Record<string, any>>;
-      const wanted = Array.isArray(schema.required) ? Object.entries(props).filter(([k]) => schema.required.includes(k)) : Object.entries(props);
-      return Object.fromEntries(wanted.map(([k, v]) => [k, instanceOf(v, seed, k)]));
+const defaultItems = (schema: Record<string, any>) => Math.max(schema.minItems ?? 1, Math.min(2, schema.maxItems ?? 2));
+
+/** A deterministic value that satisfies the JSON schema (the subset roles use: object, array, string, enum, number,
+ *  boolean), with strings from `textFor`. Objects get their required properties (all of them if none are listed). */
+export function instanceOf(schema: Record<string, any>, textFor: TextFor, opts: InstanceOptions = {}): unknown {
+  const items = opts.items ?? defaultItems;
+  const fill = (schema: Record<string, any>, name: string, at: number[]): unknown => {
+    if (Array.isArray(schema.enum)) return schema.enum[0];
+    if (schema.const !== undefined) return schema.const;
+    const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+    switch (type) {
+      case 'object': {
+        const props = (schema.properties ?? {}) as Record<string, Record<string, any>>;
+        const wanted = Array.isArray(schema.required) ? Object.entries(props).filter(([k]) => schema.required.includes(k)) : Object.entries(props);
+        return Object.fromEntries(wanted.map(([k, v]) => [k, fill(v, k, at)]));
+      }
+      case 'array':
+        return Array.from({ length: items(schema) }, (_, i) => fill(schema.items ?? { type: 'string' }, name, [...at, i]));
+      case 'integer':
+      case 'number':
+        return Math.max(schema.minimum ?? 1, 1);
+      case 'boolean':
+        return true;
+      default:
+        return textFor(schema, name, at);
     }
-    case 'array': {
-      const n = Math.max(schema.minItems ?? 1, Math.min(2, schema.maxItems ?? 2));
-      return Array.from({ length: n }, (_, i) => instanceOf(schema.items ?? { type: 'string' }, { ...seed, digest: `${seed.digest}.${i + 1}` }, name));
-    }
-    case 'integer':
-    case 'number':
-      return Math.max(schema.minimum ?? 1, 1);
-    case 'boolean':
-      return true;
-    default:
-      return demoString(schema, seed, name);
-  }
+  };
+  return fill(schema, '', []);
 }
 
-function demoString(schema: Record<string, any>, seed: Seed, name: string): string {
-  const label = name.replace(/_/g, ' ') || 'text';
-  let s = `[demo ${seed.digest}] ${seed.role}: ${label} for "${seed.subject}"`;
-  if (schema.minLength && s.length < schema.minLength) s = s.padEnd(schema.minLength, '.');
-  if (schema.maxLength && s.length > schema.maxLength) s = s.slice(0, schema.maxLength);
-  return s;
+/** The demo model's strings: who, what and which part, marked as demo output with a digest of the prompt. */
+function demoText(role: string, subject: string, digest: string): TextFor {
+  return (schema, name, at) => {
+    const label = name.replace(/_/g, ' ') || 'text';
+    let s = `[demo ${[digest, ...at.map((i) => i + 1)].join('.')}] ${role}: ${label} for "${subject}"`;
+    if (schema.minLength && s.length < schema.minLength) s = s.padEnd(schema.minLength, '.');
+    if (schema.maxLength && s.length > schema.maxLength) s = s.slice(0, schema.maxLength);
+    return s;
+  };
 }
 
 const countWords = (s: string) => s.split(/\s+/).filter(Boolean).length;

@@ -5,15 +5,27 @@ import { runAgent, type ToolRunner } from '../agent';
 import { checkOutput } from '../constraints';
 import type { LlmRouter } from '../llm/router';
 import type { Role } from '../roles';
-import { callExternalTool, listExternalTools } from './external';
-import type { ArtifactStore, UsageLog, ViolationLog } from './ports';
+import { errorMessage } from '../errors';
+import { callExternalTool, listExternalTools, NO_EXTERNAL_MCP, type ExternalMcpPolicy } from './external';
+import type { Artifact, ArtifactStore, UsageLog, ViolationLog } from './ports';
+
+/** Where tool problems are reported (the runtime's logger). */
+export interface ToolLog {
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
 
 export interface ToolDeps {
   llm: LlmRouter;
   artifacts: ArtifactStore;
   violations: ViolationLog;
   usage: UsageLog;
+  /** The operator's allow-lists of external MCP servers (default: none may be reached). */
+  externalMcp?: ExternalMcpPolicy;
+  /** Default: console.warn. */
+  log?: ToolLog;
 }
+
+const consoleLog: ToolLog = { warn: (message, fields) => console.warn(message, fields ?? {}) };
 
 interface BuiltinTool {
   tool: Tool;
@@ -49,7 +61,7 @@ const BUILTINS: Record<string, BuiltinTool> = {
     },
     input: z.object({ output: z.record(z.string(), z.unknown()) }),
     async run(role, args: { output: Record<string, unknown> }) {
-      const checked = checkOutput(role, JSON.stringify(args.output));
+      const checked = checkOutput(role, JSON.stringify(args.output)); // bounded: see MAX_ANSWER_CHARS and forbiddenTopicHits
       return checked.ok ? text('valid') : text(`invalid:\n${checked.violations.map((v) => `- ${v.kind}: ${v.detail}`).join('\n')}`, true);
     },
   },
@@ -74,21 +86,29 @@ const BUILTINS: Record<string, BuiltinTool> = {
     input: z.object({ step_id: z.string().min(1) }),
     async run(role, args: { step_id: string }, deps) {
       const a = await deps.artifacts.get(role.role_id, args.step_id);
-      return a ? text(a.output) : text(`no artifact ${args.step_id} for role ${role.role_id}`, true);
+      return a ? text(a.output) : text(`no artifact ${args.step_id} for role ${role.role_id}`, true); // the same answer for one out of scope
     },
   },
 };
 
 export const BUILTIN_TOOL_NAMES = Object.keys(BUILTINS);
 
-/** The tools a role may call: its allowed built-ins plus the allowed tools of its external MCP servers. */
-export async function allowedTools(role: Role): Promise<Tool[]> {
+/**
+ * The tools a role may call: its allowed built-ins plus the allowed tools of its external MCP servers. A server that
+ * cannot be listed (refused by the policy, down, failing) is logged and left out; the other tools are still offered.
+ */
+export async function allowedTools(role: Role, deps: Pick<ToolDeps, 'externalMcp' | 'log'> = {}): Promise<Tool[]> {
   const allow = new Set(role.tools.allow);
   const tools = BUILTIN_TOOL_NAMES.filter((n) => allow.has(n)).map((n) => BUILTINS[n]!.tool);
   for (const server of role.tools.mcp_servers) {
     const wanted = role.tools.allow.filter((t) => t.startsWith(`${server.name}.`));
     if (!wanted.length) continue;
-    const external = await listExternalTools(server).catch(() => []);
+    let external: Tool[] = [];
+    try {
+      external = await listExternalTools(server, deps.externalMcp ?? NO_EXTERNAL_MCP);
+    } catch (e) {
+      (deps.log ?? consoleLog).warn(`MCP server "${server.name}" of role ${role.role_id}: could not list its tools; they are not offered`, { role: role.role_id, server: server.name, error: errorMessage(e) });
+    }
     for (const t of external) if (allow.has(`${server.name}.${t.name}`)) tools.push({ ...t, name: `${server.name}.${t.name}` });
   }
   return tools;
@@ -109,18 +129,37 @@ export async function callTool(role: Role, name: string, args: Record<string, un
   const [serverName, ...rest] = name.split('.');
   const server = role.tools.mcp_servers.find((s) => s.name === serverName);
   if (!server || !rest.length) return text(`Unknown tool ${name}`, true);
-  return (await callExternalTool(server, rest.join('.'), args ?? {})) as CallToolResult;
+  try {
+    return (await callExternalTool(server, deps.externalMcp ?? NO_EXTERNAL_MCP, rest.join('.'), args ?? {})) as CallToolResult;
+  } catch (e) {
+    (deps.log ?? consoleLog).warn(`MCP server "${server.name}" of role ${role.role_id}: call to ${name} failed`, { role: role.role_id, server: server.name, tool: name, error: errorMessage(e), ...where });
+    return text(`The tool ${name} failed: ${errorMessage(e)}`, true);
+  }
 }
 
 /** Model-facing names cannot contain dots: `server.tool` is offered as `server__tool`. */
 const toModelName = (name: string) => name.replace(/\./g, '__');
 const fromModelName = (name: string) => name.replace(/__/g, '.');
 
+/**
+ * The artifacts a role may read while it works on a step of one workflow: its outputs in that workflow, never another
+ * workflow's (another thread's, another channel's). Whatever the model is talked into asking for, the answer comes
+ * from this workflow only, and another workflow's step is answered exactly like one that does not exist.
+ */
+export function workflowArtifacts(store: ArtifactStore, workflowId: string): ArtifactStore {
+  const mine = (a: Artifact | undefined) => (a && a.workflowId === workflowId ? a : undefined);
+  return {
+    list: async (roleId, limit) => (await store.list(roleId, 100)).filter((a) => mine(a)).slice(0, limit),
+    get: async (roleId, stepId) => mine(await store.get(roleId, stepId)),
+  };
+}
+
 /** The allow-listed tools (except run_task, which would recurse) for a role working on a workflow step. */
-export function stepToolRunner(deps: ToolDeps, where: { workflowId: string; stepId: string }): ToolRunner {
+export function stepToolRunner(toolDeps: ToolDeps, where: { workflowId: string; stepId: string }): ToolRunner {
+  const deps: ToolDeps = { ...toolDeps, artifacts: workflowArtifacts(toolDeps.artifacts, where.workflowId) };
   return {
     specs: async (role) =>
-      (await allowedTools(role))
+      (await allowedTools(role, deps))
         .filter((t) => t.name !== 'run_task')
         .map((t) => ({ name: toModelName(t.name), description: t.description ?? t.name, parameters: t.inputSchema as Record<string, unknown> })),
     call: async (role, name, args) => {

@@ -1,12 +1,10 @@
 // The Slack edge: Bolt listeners turn Slack events and clicks into orchestrator calls.
 import { App, LogLevel } from '@slack/bolt';
 import type { Hono } from 'hono';
-import type { Orchestrator } from '../../orchestrator/api';
-import type { InboundMessage } from '../../orchestrator/chat';
-import type { Logger } from '../../orchestrator/log';
+import type { InboundMessage, Logger, Orchestrator } from '../../orchestrator';
 import { HonoSlackReceiver } from './receiver';
 import { registerInteractions } from './interactions';
-import { registerWorkflowActions } from './workflow-actions';
+import { MessageEvent } from './payloads';
 
 export interface SlackEdgeConfig {
   signingSecret: string;
@@ -29,32 +27,26 @@ export function slackRoutes(cfg: SlackEdgeConfig, orchestrator: Orchestrator, lo
   });
 
   app.event('app_mention', async ({ event, body }) => {
-    if ((event as { bot_id?: string }).bot_id) return;
-    await orchestrator.receive(inbound(body.team_id, event as SlackMessageEvent, true));
+    const e = MessageEvent.safeParse(event);
+    if (!e.success) return log.warn('ignored a malformed Slack app_mention', { issues: e.error.issues.map((i) => i.path.join('.')) });
+    if (e.data.bot_id) return;
+    await orchestrator.receive(inbound(body.team_id, e.data, true));
   });
 
   app.event('message', async ({ event, body, context }) => {
-    const e = event as SlackMessageEvent & { subtype?: string };
+    const parsed = MessageEvent.safeParse(event);
+    if (!parsed.success) return; // message subtypes Rolecall does not read (edits, deletions, joins) have other shapes
+    const e = parsed.data;
     if (e.subtype || e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return; // only people's thread replies
     if (context.botUserId && e.text?.includes(`<@${context.botUserId}>`)) return; // the app_mention event carries it
     await orchestrator.receive(inbound(body.team_id, e, false));
   });
 
-  registerInteractions(app, orchestrator);
-  registerWorkflowActions(app, orchestrator);
+  registerInteractions(app, orchestrator, log);
   return receiver.routes;
 }
 
-interface SlackMessageEvent {
-  user?: string;
-  text?: string;
-  ts: string;
-  thread_ts?: string;
-  channel: string;
-  bot_id?: string;
-}
-
-function inbound(teamId: string, e: SlackMessageEvent, mentioned: boolean): InboundMessage {
+function inbound(teamId: string, e: MessageEvent, mentioned: boolean): InboundMessage {
   return {
     platform: 'slack',
     teamId,

@@ -24,5 +24,6 @@ export function slackChat(client: WebClient): ChatPort {
       await client.chat.update({ channel: thread.channelId, ts: messageId, ...toSlack(view) });
     },
     mention: (userId) => `<@${userId}>`,
+    nameOf: async (userId) => `<@${userId}>`, // rendered as the person's name, without notifying them, in an ephemeral note
   };
 }

@@ -4,10 +4,9 @@
 import { Activity } from '@microsoft/agents-activity';
 import type { TurnContext } from '@microsoft/agents-hosting';
 import { Hono } from 'hono';
-import type { Orchestrator } from '../../orchestrator/api';
-import type { Logger } from '../../orchestrator/log';
+import type { ActOutcome, Logger, Orchestrator } from '../../orchestrator';
 import { CardActionData, ExecuteInvokeValue, IncomingActivity, isMentioned, plainText, teamIdOf, userIdOf } from './activity';
-import { runCardAction, type ActionOutcome } from './actions';
+import { runCardAction } from './actions';
 import type { TeamsAdapter } from './adapter';
 import { CARD_CONTENT_TYPE } from './cards';
 import { referenceOf } from './chat';
@@ -58,7 +57,7 @@ async function onActivity(ctx: TurnContext, a: IncomingActivity, orchestrator: O
   if (a.type === 'invoke' && a.name === 'adaptiveCard/action') return onExecute(ctx, a, orchestrator, store);
   if (a.type !== 'message' || a.from.id === a.recipient.id || !a.id) return;
   if (a.from.name) await store.saveName(userIdOf(a), a.from.name);
-  if (a.value !== undefined && !a.text) return onSubmit(ctx, a, orchestrator, store);
+  if (a.value !== undefined && !a.text) return onSubmit(ctx, a, orchestrator);
   const key = threadKeyOf(a.id, a.conversation);
   await store.saveReference(key, referenceOf(a, replyConversationId(key)));
   const mentioned = isMentioned(a);
@@ -72,12 +71,12 @@ async function onExecute(ctx: TurnContext, a: IncomingActivity, orchestrator: Or
   const data = invoke.success ? CardActionData.safeParse(invoke.data.action.data) : undefined;
   if (!data?.success) return invokeResponse(ctx, 400, { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: 'unknown card action' } });
   if (a.from.name) await store.saveName(userIdOf(a), a.from.name);
-  const outcome = await runCardAction(orchestrator, store, data.data, userIdOf(a));
+  const outcome = await runCardAction(orchestrator, data.data, a);
   return invokeResponse(ctx, 200, executeAnswer(outcome));
 }
 
-function executeAnswer(outcome: ActionOutcome): Record<string, unknown> {
-  if (!outcome.ok) return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: outcome.note };
+function executeAnswer(outcome: ActOutcome): Record<string, unknown> {
+  if (outcome.kind !== 'done') return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: outcomeNote(outcome) };
   const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: `✅ ${outcome.text}`, wrap: true }] };
   return { statusCode: 200, type: CARD_CONTENT_TYPE, value: card };
 }
@@ -86,15 +85,15 @@ const invokeResponse = async (ctx: TurnContext, status: number, body: unknown) =
   void (await ctx.sendActivity(Activity.fromObject({ type: 'invokeResponse', value: { status, body } })));
 
 /** Action.Submit (clients without Universal Actions): a losing press gets a note in the thread, naming the person. */
-async function onSubmit(ctx: TurnContext, a: IncomingActivity, orchestrator: Orchestrator, store: TeamsStore): Promise<void> {
+async function onSubmit(ctx: TurnContext, a: IncomingActivity, orchestrator: Orchestrator): Promise<void> {
   const data = CardActionData.safeParse(a.value);
   if (!data.success) return;
-  const outcome = await runCardAction(orchestrator, store, data.data, userIdOf(a));
-  if (outcome.ok) return;
+  const outcome = await runCardAction(orchestrator, data.data, a);
+  if (outcome.kind === 'done') return;
   const name = a.from.name ?? 'You';
   await ctx.sendActivity(Activity.fromObject({
     type: 'message',
-    text: `<at>${name}</at> ${outcome.note}`,
+    text: `<at>${name}</at> ${outcomeNote(outcome)}`,
     entities: [{ type: 'mention', text: `<at>${name}</at>`, mentioned: { id: a.from.id, name } }],
   }));
 }
@@ -107,3 +106,6 @@ function parseJson(raw: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** In Teams, "request changes" takes its feedback from the card's text box. */
+const outcomeNote = (o: ActOutcome) => (o.kind === 'needs_feedback' ? 'Please write what should change in the box above, then press Request changes.' : o.text);

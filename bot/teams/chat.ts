@@ -37,6 +37,7 @@ export function teamsChat(teams: TeamsAdapter, store: TeamsStore): ChatPort {
       });
     },
     mention: teamsMention,
+    nameOf: async (userId) => (await store.names([userId])).get(userId) ?? 'someone',
   };
 }
 

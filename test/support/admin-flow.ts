@@ -2,7 +2,7 @@
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { waitFor, type Harness } from './harness';
+import { WAIT_MS, waitFor, type Harness } from './harness';
 import { startThread } from './flow';
 import { buttonClick } from './slack-requests';
 
@@ -16,7 +16,7 @@ export function rolesCopy(): string {
 export async function runWorkflow(h: Harness, text = 'we need a login page with SSO for our customer portal', approver = 'U_ALICE') {
   const ev = await startThread(h, text);
   const wf = await waitFor(() => h.prisma.workflow.findFirst({ where: { threadTs: ev.ts } }), 'the workflow');
-  const deadline = Date.now() + 45_000;
+  const deadline = Date.now() + 2 * WAIT_MS; // a whole workflow: generous, a slow machine is not a failure
   for (;;) {
     const current = await h.prisma.workflow.findUniqueOrThrow({ where: { id: wf.id } });
     if (current.status === 'completed') break;

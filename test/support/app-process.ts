@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../orchestrator/embedded-redis';
+import { WAIT_MS } from './wait';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -62,7 +63,7 @@ export function startApp(entry: string, env: Record<string, string | undefined>)
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitForOutput: (pattern, timeoutMs = 30_000) =>
+    waitForOutput: (pattern, timeoutMs = WAIT_MS) =>
       new Promise((resolve, reject) => {
         const check = () => {
           const m = (out + '\n' + err).match(pattern);

@@ -1,6 +1,6 @@
 // A local OpenAI-compatible server (POST /v1/chat/completions) with scriptable answers, recording every request.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { instanceOf } from '../../agents/llm/demo';
+import { recording, startLocalServer } from './local-server';
 
 export interface ChatRequestBody {
   model: string;
@@ -33,58 +33,39 @@ export const defaultScript: Script = (req) => {
   return { content: schema ? JSON.stringify(fill(schema, line)) : line };
 };
 
-/** A value that fits a JSON schema (required properties only; arrays, strings, numbers, booleans, enums). */
+/** A value that fits a JSON schema (required properties; one item per array unless minItems asks for more), every
+ *  string being `text`. The demo model's schema filler, with the fake's strings. */
 export function fill(schema: Record<string, any>, text: string): unknown {
-  if (Array.isArray(schema.enum)) return schema.enum[0];
-  if (schema.type === 'object') {
-    const keys = Object.keys(schema.properties ?? {}).filter((k) => !Array.isArray(schema.required) || schema.required.includes(k));
-    return Object.fromEntries(keys.map((k) => [k, fill(schema.properties[k], text)]));
-  }
-  if (schema.type === 'array') return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () => fill(schema.items ?? { type: 'string' }, text));
-  if (schema.type === 'number' || schema.type === 'integer') return 1;
-  if (schema.type === 'boolean') return true;
-  return text;
+  return instanceOf(schema, () => text, { items: (s) => Math.max(1, s.minItems ?? 1) });
 }
 
 export async function startFakeOpenAI(script: Script = defaultScript): Promise<FakeOpenAI> {
-  const requests: ChatRequestBody[] = [];
-  const waiters: { n: number; resolve: (r: ChatRequestBody) => void }[] = [];
-  const fake: FakeOpenAI = {
-    baseURL: '',
-    requests,
-    script,
-    waitForRequest: (n) => (requests.length >= n ? Promise.resolve(requests[n - 1]!) : new Promise((resolve) => waiters.push({ n, resolve }))),
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', async () => {
-      if (req.url !== '/v1/chat/completions' || req.method !== 'POST') return json(res, 404, { error: { message: 'not found' } });
-      const body = JSON.parse(raw) as ChatRequestBody;
-      requests.push(body);
-      for (const w of waiters.filter((w) => w.n <= requests.length)) w.resolve(requests[w.n - 1]!);
-      const reply = await fake.script(body, requests.length);
-      if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
-      if (res.destroyed) return;
-      if (reply.status && reply.status >= 400) return json(res, reply.status, { error: { message: reply.error ?? `status ${reply.status}`, type: 'server_error' } });
-      const content = reply.content ?? 'ok';
-      const message = reply.toolCalls
-        ? { role: 'assistant', content: null, tool_calls: reply.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
-        : { role: 'assistant', content };
-      json(res, 200, {
-        id: `chatcmpl-${requests.length}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model,
+  const requests = recording<ChatRequestBody>();
+  const server = await startLocalServer(async (req, res) => {
+    if (req.path !== '/v1/chat/completions' || req.method !== 'POST') return { status: 404, json: { error: { message: 'not found' } } };
+    const body = requests.add(JSON.parse(req.body) as ChatRequestBody);
+    const n = requests.items.length;
+    const reply = await fake.script(body, n);
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if (res.destroyed) return;
+    if (reply.status && reply.status >= 400) return { status: reply.status, json: { error: { message: reply.error ?? `status ${reply.status}`, type: 'server_error' } } };
+    const message = reply.toolCalls
+      ? { role: 'assistant', content: null, tool_calls: reply.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+      : { role: 'assistant', content: reply.content ?? 'ok' };
+    return {
+      json: {
+        id: `chatcmpl-${n}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model,
         choices: [{ index: 0, finish_reason: reply.toolCalls ? 'tool_calls' : 'stop', message }],
         usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
-      });
-    });
+      },
+    };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  fake.baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const fake: FakeOpenAI = {
+    baseURL: `${server.url}/v1`,
+    requests: requests.items,
+    script,
+    waitForRequest: requests.nth,
+    close: server.close,
+  };
   return fake;
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }

@@ -1,6 +1,5 @@
 // A local stand-in for the Slack Web API (https://slack.com/api/<method>) that records every call.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startLocalServer } from './local-server';
 
 export interface SlackCall {
   method: string;
@@ -22,32 +21,26 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const failures = new Map<string, { error: string; count: number }>();
   let seq = 1_700_000_000;
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
-      const params = parseParams(req.headers['content-type'] ?? '', raw);
-      const call: SlackCall = { method, params, auth: req.headers.authorization };
-      calls.push(call);
-      const failure = failures.get(method);
-      if (failure && failure.count > 0) {
-        failure.count--;
-        call.response = { ok: false, error: failure.error };
-        return send(res, call.response);
-      }
+  const server = await startLocalServer((req) => {
+    const method = req.path.replace(/^\/api\//, '').split('?')[0]!;
+    const params = parseParams(req.headers['content-type'] ?? '', req.body);
+    const call: SlackCall = { method, params, auth: req.headers.authorization };
+    calls.push(call);
+    const failure = failures.get(method);
+    if (failure && failure.count > 0) {
+      failure.count--;
+      call.response = { ok: false, error: failure.error };
+    } else {
       call.response = answer(method, params, () => `${seq++}.000100`);
-      send(res, call.response);
-    });
+    }
+    return { json: call.response };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/api/`,
+    url: `${server.url}/api/`,
     calls,
     callsTo: (m) => calls.filter((c) => c.method === m),
     failNext: (method, error, count = 1) => void failures.set(method, { error, count }),
-    close: () => new Promise((r) => server.close(() => r())),
+    close: server.close,
   };
 }
 
@@ -76,9 +69,4 @@ function parseParams(contentType: string, raw: string): Record<string, any> {
   const params: Record<string, any> = Object.fromEntries(new URLSearchParams(raw));
   for (const k of ['blocks', 'attachments', 'metadata', 'view']) if (typeof params[k] === 'string') params[k] = JSON.parse(params[k]);
   return params;
-}
-
-function send(res: http.ServerResponse, body: unknown): void {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }

@@ -3,9 +3,8 @@
 // - Entra ID: signing keys ({login}/{tenant}/discovery/v2.0/keys), OpenID metadata and the client-credentials token
 //   endpoint ({login}/{tenant}/oauth2/v2.0/token);
 // and a client that posts activities to /api/messages with tokens signed by the local key (as Teams would).
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { startLocalServer } from './local-server';
 
 export const TEAMS_APP_ID = '11111111-2222-3333-4444-555555555555';
 export const TEAMS_TENANT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -32,46 +31,34 @@ export interface FakeMicrosoft {
   close(): Promise<void>;
 }
 
-async function listen(handler: http.RequestListener): Promise<{ url: string; server: http.Server }> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-const readBody = (req: http.IncomingMessage) =>
-  new Promise<string>((resolve) => { let raw = ''; req.on('data', (c) => (raw += c)); req.on('end', () => resolve(raw)); });
-
 export async function startFakeMicrosoft(): Promise<FakeMicrosoft> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const calls: ConnectorCall[] = [];
   const tokenRequests: URLSearchParams[] = [];
   let seq = 1;
-  const connector = await listen(async (req, res) => {
-    const raw = await readBody(req);
-    const m = decodeURIComponent(req.url ?? '').match(/^\/v3\/conversations\/(.+?)\/activities(?:\/(.+))?$/);
-    if (!m || (req.method !== 'POST' && req.method !== 'PUT')) return void res.writeHead(404).end();
+  const connector = await startLocalServer((req) => {
+    const m = decodeURIComponent(req.path).match(/^\/v3\/conversations\/(.+?)\/activities(?:\/(.+))?$/);
+    if (!m || (req.method !== 'POST' && req.method !== 'PUT')) return { status: 404 };
     const response = { id: req.method === 'PUT' ? m[2]! : `17000000000${String(seq++).padStart(2, '0')}` };
-    calls.push({ verb: req.method, conversationId: m[1]!, activityId: m[2], auth: req.headers.authorization, body: raw ? JSON.parse(raw) : {}, response });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(response));
+    calls.push({ verb: req.method, conversationId: m[1]!, activityId: m[2], auth: req.headers.authorization, body: req.body ? JSON.parse(req.body) : {}, response });
+    return { json: response };
   });
-  const login = await listen(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const json = (code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (url.pathname === `/${TEAMS_TENANT}/discovery/v2.0/keys`) {
-      return json(200, { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'local-1', use: 'sig', alg: 'RS256' }] });
+  const login = await startLocalServer((req) => {
+    const { pathname } = req.url;
+    if (pathname === `/${TEAMS_TENANT}/discovery/v2.0/keys`) {
+      return { json: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'local-1', use: 'sig', alg: 'RS256' }] } };
     }
-    if (url.pathname === `/${TEAMS_TENANT}/v2.0/.well-known/openid-configuration`) {
-      return json(200, { issuer: `${loginBase}/${TEAMS_TENANT}/v2.0`, jwks_uri: `${loginBase}/${TEAMS_TENANT}/discovery/v2.0/keys`, token_endpoint: `${loginBase}/${TEAMS_TENANT}/oauth2/v2.0/token`, id_token_signing_alg_values_supported: ['RS256'] });
+    if (pathname === `/${TEAMS_TENANT}/v2.0/.well-known/openid-configuration`) {
+      return { json: { issuer: `${login.url}/${TEAMS_TENANT}/v2.0`, jwks_uri: `${login.url}/${TEAMS_TENANT}/discovery/v2.0/keys`, token_endpoint: `${login.url}/${TEAMS_TENANT}/oauth2/v2.0/token`, id_token_signing_alg_values_supported: ['RS256'] } };
     }
-    if (req.method === 'POST' && url.pathname === `/${TEAMS_TENANT}/oauth2/v2.0/token`) {
-      const form = new URLSearchParams(await readBody(req));
+    if (req.method === 'POST' && pathname === `/${TEAMS_TENANT}/oauth2/v2.0/token`) {
+      const form = new URLSearchParams(req.body);
       tokenRequests.push(form);
-      if (form.get('client_id') !== TEAMS_APP_ID || form.get('client_secret') !== TEAMS_PASSWORD) return json(401, { error: 'invalid_client' });
-      return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: `outbound-${tokenRequests.length}` });
+      if (form.get('client_id') !== TEAMS_APP_ID || form.get('client_secret') !== TEAMS_PASSWORD) return { status: 401, json: { error: 'invalid_client' } };
+      return { json: { token_type: 'Bearer', expires_in: 3599, access_token: `outbound-${tokenRequests.length}` } };
     }
-    json(404, { error: 'not_found' });
+    return { status: 404, json: { error: 'not_found' } };
   });
-  const loginBase = login.url;
   return {
     connectorUrl: `${connector.url}/`,
     loginUrl: login.url,
@@ -80,7 +67,7 @@ export async function startFakeMicrosoft(): Promise<FakeMicrosoft> {
     key: privateKey,
     env: { TEAMS_APP_ID, TEAMS_APP_PASSWORD: TEAMS_PASSWORD, TEAMS_TENANT_ID: TEAMS_TENANT, TEAMS_APP_TYPE: 'SingleTenant', TEAMS_LOGIN_URL: login.url },
     close: async () => {
-      await Promise.all([connector, login].map(({ server }) => new Promise((r) => server.close(r))));
+      await Promise.all([connector.close(), login.close()]);
     },
   };
 }

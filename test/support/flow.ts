@@ -9,8 +9,11 @@ export function gatePosts(h: Harness, threadTs: string): SlackCall[] {
   return h.threadPosts(threadTs).filter((c) => 'approve' in buttonsOf(c));
 }
 
+/** The n-th gate (1-based) posted in the thread, if it has been posted. */
+export const gatePost = (h: Harness, threadTs: string, n: number): SlackCall | undefined => gatePosts(h, threadTs)[n - 1];
+
 export async function waitForGate(h: Harness, threadTs: string, n: number): Promise<SlackCall> {
-  return waitFor(() => gatePosts(h, threadTs)[n - 1], `gate ${n}`);
+  return waitFor(() => gatePost(h, threadTs, n), `gate ${n}`);
 }
 
 export async function startThread(h: Harness, text = 'we need a login page with SSO for our customer portal') {

@@ -1,7 +1,6 @@
-// Starts Rolecall in-process against the machine's real Postgres (a fresh database) and Redis (a fresh queue
-// prefix), with local stand-ins for Slack and the OpenAI API.
+// Starts Rolecall in-process against the machine's real Postgres (a fresh database, see test-database.ts) and Redis
+// (a fresh queue prefix), with local stand-ins for Slack and the OpenAI API.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../app/config';
 import { createLogger } from '../../orchestrator/log';
@@ -9,34 +8,11 @@ import { startRuntime, type Runtime } from '../../app/runtime';
 import { startFakeOpenAI, type FakeOpenAI, type Script } from './fake-openai';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './fake-slack';
 import { SIGNING_SECRET, slackPoster, type SlackPoster } from './slack-requests';
+import { createTestDatabase } from './test-database';
 
-export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export { createTestDatabase, PG_ADMIN_URL } from './test-database';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `rolecall_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      // Let closing pools finish their goodbyes first: forcing them off would surface as errors in the app's clients.
-      for (let i = 0; i < 40; i++) {
-        const { rows } = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
-        if (rows[0].n === 0) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+export { WAIT_MS, waitFor } from './wait';
 
 export async function deleteQueueKeys(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
@@ -74,7 +50,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const env: Record<string, string> = {
     NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'error', DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix,
     SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.url,
-    OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.baseURL, STEP_ATTEMPTS: '3', STEP_BACKOFF_MS: '50', LLM_TIMEOUT_MS: '5000',
+    OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.baseURL, STEP_ATTEMPTS: '3', STEP_BACKOFF_MS: '50',
+    LLM_TIMEOUT_MS: '30000', // the local fake answers at once: only a busy machine could make it late
     ...opts.env,
   };
   const config = loadConfig(env);
@@ -93,17 +70,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await Promise.all([slack.close(), openai.close(), db.drop(), deleteQueueKeys(prefix)]);
     },
   };
-}
-
-export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (last) return last as NonNullable<T>;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what} (last value: ${JSON.stringify(last)})`);
 }
 
 /** The buttons of a posted message, by action id. */

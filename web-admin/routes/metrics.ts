@@ -1,5 +1,7 @@
 // /metrics in the Prometheus text format. Values are read from PostgreSQL and the queue at scrape time, so every
-// server process reports the same totals (sum nothing across instances: scrape one).
+// server process reports the same totals (sum nothing across instances: scrape one). With METRICS_TOKEN set, a scrape
+// needs `Authorization: Bearer <token>` (401 otherwise).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Hono } from 'hono';
 import { Gauge, Registry } from 'prom-client';
 import type { ConsoleDeps } from '../context';
@@ -50,5 +52,17 @@ const llmTotals = (deps: ConsoleDeps) => deps.prisma.$queryRaw<{ roleId: string;
 export function mountMetrics(app: Hono, deps: ConsoleDeps): void {
   const registry = new Registry();
   for (const add of COLLECTORS) add(registry, deps);
-  app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  app.get('/metrics', async (c) => {
+    if (deps.metricsToken && !bearerMatches(c.req.header('authorization'), deps.metricsToken)) {
+      return c.text('Unauthorized: /metrics needs "Authorization: Bearer <METRICS_TOKEN>"\n', 401, { 'WWW-Authenticate': 'Bearer realm="rolecall-metrics"' });
+    }
+    return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType });
+  });
+}
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return !!m && timingSafeEqual(digest(m[1]!), digest(token));
 }

@@ -1,23 +1,30 @@
 // Access: console users and their roles, Slack/Teams user -> RBAC role mappings, and which role may decide each gate.
 // Everyone signed in may look; admins and owners may change; only owners may grant or change the owner role.
+// Changing a console user's role or password, or removing the user, ends all of that user's sessions at once.
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { RbacRole } from '../../generated/prisma/client';
 import { audit } from '../../orchestrator/audit';
 import { RBAC_ROLES } from '../../orchestrator/permissions';
+import { consoleEmail, newPassword } from '../auth/email';
 import { hashPassword } from '../auth/password';
 import { requireCsrfToken, requireRole } from '../auth/guard';
+import { revokeUserSessions } from '../auth/session';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
 import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+import { mountSessions } from './sessions';
 
 const role = z.enum(RBAC_ROLES);
-const newUserSchema = z.object({ email: z.string().trim().toLowerCase().email().max(200), password: z.string().min(12, 'must be at least 12 characters').max(500), role });
+const newUserSchema = z.object({ email: consoleEmail, password: newPassword, role });
 const userRoleSchema = z.object({ role });
+const userPasswordSchema = z.object({ password: newPassword });
+const userIdSchema = z.string().uuid();
 const chatUserSchema = z.object({ platform: z.enum(['slack', 'teams']), userId: z.string().trim().regex(/^[A-Za-z0-9_:.@-]{2,200}$/, 'must be a Slack or Teams user id'), role });
 const chatUserKeySchema = chatUserSchema.pick({ platform: true, userId: true });
 const gateSchema = z.object({ roleId: z.string().regex(/^[a-z][a-z0-9_]*$/), minRole: z.union([role, z.literal('')]) });
 
 export function mountRbac(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
+  mountSessions(app, deps);
   app.get('/admin/rbac', async (c) => c.html(await rbacPage(c, deps)));
   app.get('/admin/api/rbac', async (c) => c.json(await loadRbac(deps)));
 
@@ -34,12 +41,39 @@ export function mountRbac(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
 
   app.post('/admin/rbac/users/:id/role', ...change, async (c) => {
     const body = userRoleSchema.safeParse(await c.req.parseBody());
-    const target = await deps.prisma.adminUser.findUnique({ where: { id: c.req.param('id') } });
+    const target = await findUser(deps, c.req.param('id'));
     if (!body.success || !target) return c.html(await rbacPage(c, deps, 'Unknown user or role.'), 400);
     const refusal = await ownerRuleRefusal(deps, c.get('user').role, target.role, body.data.role);
     if (refusal) return c.html(await rbacPage(c, deps, refusal), 403);
     await deps.prisma.adminUser.update({ where: { id: target.id }, data: { role: body.data.role } });
-    await audit(deps.prisma, { actor: consoleActor(c.get('user')), action: 'rbac.user_role', target: target.email, detail: { from: target.role, to: body.data.role } });
+    const sessionsRevoked = body.data.role === target.role ? 0 : await revokeUserSessions(deps.prisma, target.id);
+    await audit(deps.prisma, { actor: consoleActor(c.get('user')), action: 'rbac.user_role', target: target.email, detail: { from: target.role, to: body.data.role, sessionsRevoked } });
+    return c.redirect('/admin/rbac?done=1', 303);
+  });
+
+  // Sets another user's password (they must choose their own at their next sign-in) and ends their sessions.
+  app.post('/admin/rbac/users/:id/password', ...change, async (c) => {
+    const body = userPasswordSchema.safeParse(await c.req.parseBody());
+    const target = await findUser(deps, c.req.param('id'));
+    if (!target) return c.html(await rbacPage(c, deps, 'Unknown user.'), 400);
+    if (!body.success) return c.html(await rbacPage(c, deps, issues(body.error)), 400);
+    if (target.id === c.get('user').id) return c.html(await rbacPage(c, deps, 'Change your own password with “Change your password”.'), 400);
+    if (target.role === 'owner' && c.get('user').role !== 'owner') return c.html(await rbacPage(c, deps, 'Only an owner may set an owner’s password.'), 403);
+    await deps.prisma.adminUser.update({ where: { id: target.id }, data: { passwordHash: await hashPassword(body.data.password), mustChangePassword: true } });
+    const sessionsRevoked = await revokeUserSessions(deps.prisma, target.id);
+    await audit(deps.prisma, { actor: consoleActor(c.get('user')), action: 'rbac.user_password', target: target.email, detail: { sessionsRevoked } });
+    return c.redirect('/admin/rbac?done=1', 303);
+  });
+
+  // Removes a console user; their sessions go with the account.
+  app.post('/admin/rbac/users/:id/delete', ...change, async (c) => {
+    const target = await findUser(deps, c.req.param('id'));
+    if (!target) return c.html(await rbacPage(c, deps, 'Unknown user.'), 400);
+    if (target.id === c.get('user').id) return c.html(await rbacPage(c, deps, 'You cannot remove your own account.'), 400);
+    if (target.role === 'owner' && c.get('user').role !== 'owner') return c.html(await rbacPage(c, deps, 'Only an owner may remove an owner.'), 403);
+    const sessionsRevoked = await revokeUserSessions(deps.prisma, target.id);
+    await deps.prisma.adminUser.deleteMany({ where: { id: target.id } });
+    await audit(deps.prisma, { actor: consoleActor(c.get('user')), action: 'rbac.user_removed', target: target.email, detail: { role: target.role, sessionsRevoked } });
     return c.redirect('/admin/rbac?done=1', 303);
   });
 
@@ -72,6 +106,8 @@ export function mountRbac(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     return c.redirect('/admin/rbac?done=1', 303);
   });
 }
+
+const findUser = (deps: ConsoleDeps, id: string) => (userIdSchema.safeParse(id).success ? deps.prisma.adminUser.findUnique({ where: { id } }) : null);
 
 const issues = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n');
 
@@ -107,6 +143,7 @@ async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: strin
       <Notice kind="error" text={error} />
       {c.req.query('done') && <Notice kind="ok" text="Saved." />}
       {!canEdit && <p>You can view access settings; changing them needs the admin role.</p>}
+      <p id="account-links"><a href="/admin/password">Change your password</a>{c.get('user').role === 'owner' && <> · <a href="/admin/sessions">Active sessions</a></>}</p>
       <h2>Gate policies</h2>
       <p>Who may approve, request changes on or reject the gate after each role's output (by the chat user's role below).</p>
       <table id="gate-policies">
@@ -140,11 +177,17 @@ async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: strin
       )}
       <h2>Console users</h2>
       <table id="console-users">
-        <thead><tr><th>Email</th><th>Role</th><th>Created</th><th>Last sign-in</th></tr></thead>
+        <thead><tr><th>Email</th><th>Role</th><th>Created</th><th>Last sign-in</th>{canEdit && <th>Set password</th>}{canEdit && <th></th>}</tr></thead>
         <tbody>{users.map((u) => (
           <tr><td>{u.email}</td><td>
             <form method="post" action={`/admin/rbac/users/${u.id}/role`} class="inline"><CsrfField token={csrf} />{roleSelect('role', u.role)} {canEdit && <button type="submit">Save</button>}</form>
-          </td><td>{fmtDate(u.createdAt)}</td><td>{fmtDate(u.lastSignInAt)}</td></tr>
+          </td><td>{fmtDate(u.createdAt)}</td><td>{fmtDate(u.lastSignInAt)}</td>
+          {canEdit && <td>{u.id !== c.get('user').id && (
+            <form method="post" action={`/admin/rbac/users/${u.id}/password`} class="inline"><CsrfField token={csrf} /><input name="password" type="password" autocomplete="new-password" minlength={12} aria-label={`new password for ${u.email}`} required /> <button type="submit">Set</button></form>
+          )}</td>}
+          {canEdit && <td>{u.id !== c.get('user').id && (
+            <form method="post" action={`/admin/rbac/users/${u.id}/delete`} class="inline"><CsrfField token={csrf} /><button type="submit">Remove</button></form>
+          )}</td>}</tr>
         ))}</tbody>
       </table>
       {canEdit && (

@@ -1,10 +1,14 @@
 // Roles: the YAML definitions, their health (last 7 days) and MCP endpoints; admins edit a role's YAML here.
-// A valid edit is written to ROLES_DIR, replaces the live definition in this process and is audited.
+// A valid edit is written to ROLES_DIR, replaces the live definition in this process and is audited. An edit is checked
+// against the same operator policy as the files at start-up (MCP_STDIO_COMMANDS, MCP_HTTP_ALLOW, with the HTTP hosts
+// resolved), and a change to a role's tools or approval needs the owner role: tools reach other systems, approval
+// decides who lets its output through.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { parseRoleFile, RoleDefinitionError } from '../../agents/roles';
+import { networkProblems } from '../../agents/mcp/external';
+import { parseRoleFile, policyOf, RoleDefinitionError, type Role } from '../../agents/roles';
 import { audit } from '../../orchestrator/audit';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
@@ -25,6 +29,15 @@ async function roleHealth(deps: ConsoleDeps): Promise<Map<string, RoleHealth>> {
 }
 
 const fileOf = (deps: ConsoleDeps, roleId: string) => path.join(deps.rolesDir, `${roleId}.yaml`);
+
+/** JSON with sorted keys: two parsed definitions compare equal however their YAML was written. */
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, val) =>
+  val && typeof val === 'object' && !Array.isArray(val) ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => a.localeCompare(b))) : val);
+
+/** The fields only an owner may change. */
+function ownerOnlyChanges(before: Role | undefined, after: Role): string[] {
+  return (['tools', 'approval'] as const).filter((f) => canonical(before?.[f]) !== canonical(after[f]));
+}
 
 export function mountRoles(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   app.get('/admin/roles', async (c) => {
@@ -67,13 +80,21 @@ export function mountRoles(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     if (!body.success) return c.html(rolePage(c, deps, roleId, '', { kind: 'error', text: 'The YAML is empty or too long.' }), 400);
     const yaml = body.data.yaml.replace(/\r\n/g, '\n');
     const file = fileOf(deps, roleId);
+    const policy = policyOf(deps.roles);
     let role;
     try {
-      role = parseRoleFile(file, yaml);
+      role = parseRoleFile(file, yaml, policy);
     } catch (e) {
       if (!(e instanceof RoleDefinitionError)) throw e;
       return c.html(rolePage(c, deps, roleId, yaml, { kind: 'error', text: e.message.replace(`${file}: `, '') }), 422);
     }
+    const changed = ownerOnlyChanges(deps.roles.get(roleId), role);
+    if (changed.length && c.get('user').role !== 'owner') {
+      const text = `Changing ${changed.join(' and ')} needs the owner role; you are ${c.get('user').role}. Nothing was saved.`;
+      return c.html(rolePage(c, deps, roleId, yaml, { kind: 'error', text }), 403);
+    }
+    const unreachable = await networkProblems(role, policy.externalMcp);
+    if (unreachable.length) return c.html(rolePage(c, deps, roleId, yaml, { kind: 'error', text: unreachable.join('; ') }), 422);
     const before = readFileSync(file, 'utf8');
     writeFileSync(file, yaml);
     deps.roles.set(roleId, role);
@@ -88,6 +109,7 @@ function rolePage(c: Context<ConsoleEnv>, deps: ConsoleDeps, roleId: string, yam
     <Page title={`Role ${roleId}`} user={c.get('user')} csrf={c.get('session').csrf} active="roles">
       <p>File <code>{fileOf(deps, roleId)}</code> · MCP endpoint <a href={`/mcp/${roleId}`}>/mcp/{roleId}</a> · Worker processes pick up edits when they restart.</p>
       {notice && <Notice kind={notice.kind} text={notice.text} />}
+      {canEdit && c.get('user').role !== 'owner' && <p class="hint">Changing <code>tools</code> or <code>approval</code> needs the owner role.</p>}
       <form method="post" action={`/admin/roles/${roleId}`}>
         <CsrfField token={c.get('session').csrf} />
         <textarea name="yaml" id="yaml" readonly={!canEdit} spellcheck={false}>{yaml}</textarea>

@@ -2,9 +2,8 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { Prisma } from '../../generated/prisma/client';
-import { audit } from '../../orchestrator/audit';
 import { requireCsrfToken, requireRole } from '../auth/guard';
-import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
+import type { ConsoleDeps, ConsoleEnv } from '../context';
 import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
 
 const STATUSES = ['running', 'awaiting_approval', 'step_failed', 'completed', 'rejected', 'cancelled'] as const;
@@ -90,19 +89,15 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     if (!p.success || !body.success) return c.text('Bad request: a step id is required', 400);
     const step = await deps.prisma.step.findFirst({ where: { id: body.data.stepId, workflowId: p.data.id } });
     if (!step) return c.text('No such step in this workflow', 404);
-    const user = c.get('user');
-    const ok = await deps.workflows.retry(step.id, consoleActor(user));
-    await audit(deps.prisma, { actor: consoleActor(user), action: ok ? 'workflow.retried' : 'workflow.retry_refused', target: p.data.id, detail: { stepId: step.id, roleId: step.roleId } });
-    return c.redirect(`/admin/workflows/${p.data.id}?done=${ok ? 'retried' : 'not-failed'}`, 303);
+    const outcome = await deps.workflows.act('retry_step', step.id, { kind: 'console', email: c.get('user').email }); // audited there
+    return c.redirect(`/admin/workflows/${p.data.id}?done=${outcome.kind === 'done' ? 'retried' : 'not-failed'}`, 303);
   });
 
   app.post('/admin/workflows/:id/cancel', requireRole('approver'), requireCsrfToken(), async (c) => {
     const p = idParam.safeParse(c.req.param());
     if (!p.success) return c.text('Bad request', 400);
-    const user = c.get('user');
-    const ok = await deps.workflows.cancel(p.data.id);
-    await audit(deps.prisma, { actor: consoleActor(user), action: ok ? 'workflow.cancelled' : 'workflow.cancel_refused', target: p.data.id });
-    return c.redirect(`/admin/workflows/${p.data.id}?done=${ok ? 'cancelled' : 'not-active'}`, 303);
+    const outcome = await deps.workflows.act('cancel_workflow', p.data.id, { kind: 'console', email: c.get('user').email }); // audited there
+    return c.redirect(`/admin/workflows/${p.data.id}?done=${outcome.kind === 'done' ? 'cancelled' : 'not-active'}`, 303);
   });
 }
 

@@ -1,0 +1,49 @@
+// Slack payloads validated at the edge with zod: events (a mention, a thread reply), button clicks (block_actions)
+// and the "Request changes" modal (view_submission). Nothing from Slack is cast: what does not parse is ignored.
+import { z } from 'zod';
+import { isActionId, type ActionId } from '../../orchestrator/contract';
+
+const MAX_TEXT = 40_000; // Slack's own limit for a message's text
+const id = z.string().min(1).max(64);
+
+export const MessageEvent = z.object({
+  user: id.optional(),
+  text: z.string().max(MAX_TEXT).optional(),
+  ts: z.string().min(1).max(32),
+  thread_ts: z.string().min(1).max(32).optional(),
+  channel: id,
+  bot_id: z.string().optional(),
+  subtype: z.string().optional(),
+});
+export type MessageEvent = z.infer<typeof MessageEvent>;
+
+const actionIdSchema = z.string().refine(isActionId, 'not a Rolecall action').transform((s) => s as ActionId);
+
+export const BlockActions = z.object({
+  user: z.object({ id }),
+  team: z.object({ id }).nullish(),
+  channel: z.object({ id }).optional(),
+  message: z.object({ ts: z.string().max(32), thread_ts: z.string().max(32).optional() }).optional(),
+  trigger_id: z.string().max(256),
+  actions: z.array(z.object({ action_id: actionIdSchema, value: z.string().max(300) })).min(1).max(1),
+});
+export type BlockActions = z.infer<typeof BlockActions>;
+
+/** What the feedback modal carries from the click that opened it. */
+export const ModalMetadata = z.object({ approvalId: id, channel: id, team: id.optional(), threadTs: z.string().max(32).optional() });
+export type ModalMetadata = z.infer<typeof ModalMetadata>;
+
+export const ViewSubmission = z.object({
+  user: z.object({ id }),
+  view: z.object({
+    private_metadata: z.string().max(3000).transform((s, ctx) => {
+      try {
+        return ModalMetadata.parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'bad private_metadata' });
+        return z.NEVER;
+      }
+    }),
+    state: z.object({ values: z.object({ feedback: z.object({ text: z.object({ value: z.string().max(3000).nullish() }) }) }) }),
+  }),
+});

@@ -1,0 +1,154 @@
+// Every chat action (the eleven buttons Rolecall posts) and the console's Retry / Cancel, through one command:
+// act(action, value, actor, feedback?). The edges parse their payloads, call it and render the outcome; the
+// decisions, the permission checks, the audit rows and the words are all here.
+// Invariants:
+// - a chat action is refused unless the workflow belongs to the conversation (platform, team, channel) the click came
+//   from, and the person passes the same RBAC rules as gate decisions (GatePolicy rows, then the role file's
+//   rbac_role policy); refusals change nothing and are audited;
+// - every action that changes something is audited by the command itself, with the actor as "slack:U1",
+//   "teams:…" or "console:alice@example.com";
+// - console actors were authorised by the console (its RBAC); they are never named as chat users in a thread.
+import { audit } from './audit';
+import { actorId, parseButtonValue, type ActionId, type ActOutcome, type Actor, type ButtonTarget, type DecideResult, type Decision } from './contract';
+import type { EngineDeps } from './deps';
+import { cancelWorkflow, decide, retryStep, skipStep } from './gates';
+import { mayDecide, type MayDecide } from './permissions';
+import { editPlan } from './plan-edits';
+import { recordSatisfaction } from './satisfaction';
+import { notDecidedText } from './views';
+
+const DECISIONS: Partial<Record<ActionId, Decision>> = { approve: 'approved', request_changes: 'changes_requested', reject: 'rejected' };
+
+/** The workflow a button belongs to, and the workflow roles whose gate policies govern it. */
+interface Scope {
+  workflow: { id: string; platform: string; teamId: string; channelId: string };
+  governingRoles: string[];
+}
+
+export async function act(deps: EngineDeps, action: ActionId, value: string, actor: Actor, feedback?: string): Promise<ActOutcome> {
+  const target = parseButtonValue(action, value);
+  const scope = target && (await scopeOf(deps, target));
+  if (!target || !scope) return refuse(deps, action, value, actor, 'unknown', gone(action));
+  if (actor.kind === 'chat') {
+    if (!sameConversation(scope.workflow, actor)) {
+      return refuse(deps, action, value, actor, 'other_conversation', 'This button belongs to a workflow in another conversation.', scope.workflow.id);
+    }
+    // Satisfaction votes are open to everyone in the conversation; every other action follows the gate policies.
+    if (action !== 'satisfaction_up' && action !== 'satisfaction_down') {
+      const allowed = await allowedFor(deps, actor, scope.governingRoles);
+      if (!allowed.ok) {
+        const text = `You may not ${VERBS[action]}: ${allowed.reason}.`;
+        return refuse(deps, action, value, actor, allowed.reason, text, scope.workflow.id, DECISIONS[action] ? 'gate.refused' : 'action.refused');
+      }
+    }
+  }
+  const by = actorId(actor);
+  const wf = scope.workflow.id;
+  switch (target.kind) {
+    case 'approval': {
+      const decision = DECISIONS[action]!;
+      const userId = actor.kind === 'chat' ? actor.userId : by;
+      const text = feedback?.trim();
+      if (decision === 'changes_requested' && !text) {
+        const open = (await deps.prisma.approval.findUnique({ where: { id: target.approvalId } }))?.status === 'pending';
+        if (open) return { kind: 'needs_feedback', text: 'Please say what should change.' };
+      }
+      const result = await decide(deps, target.approvalId, decision, userId, text || undefined);
+      if (result.won) {
+        await audit(deps.prisma, { actor: by, action: `gate.${decision}`, target: target.approvalId, detail: { workflowId: wf, gateRole: scope.governingRoles[0], ...(text ? { feedback: text } : {}) } });
+        return { kind: 'done', text: `${DECISION_WORDS[decision]}: your decision is recorded. The message will show it for everyone in a moment.`, confirm: false };
+      }
+      if (result.reason === 'vote_recorded') {
+        await audit(deps.prisma, { actor: by, action: 'gate.vote', target: target.approvalId, detail: { workflowId: wf, votes: result.votes, needed: result.needed } });
+        return { kind: 'done', text: notDecidedText(result, ''), confirm: true };
+      }
+      return { kind: 'refused', text: notDecidedText(result, await decidedByName(deps, scope.workflow.platform, result)) };
+    }
+    case 'step': {
+      const ok = action === 'retry_step' ? await retryStep(deps, target.stepId, actor) : await skipStep(deps, target.stepId, actor);
+      const verb = action === 'retry_step' ? 'retried' : 'skipped';
+      await audit(deps.prisma, { actor: by, action: ok ? `step.${verb}` : `step.${action === 'retry_step' ? 'retry' : 'skip'}_refused`, target: target.stepId, detail: { workflowId: wf } });
+      if (ok) return { kind: 'done', text: action === 'retry_step' ? 'Retrying the step.' : 'Step skipped.', confirm: false };
+      return { kind: 'refused', text: action === 'retry_step' ? 'This step is not waiting for a retry any more (someone already retried it).' : 'This step is not waiting for a decision any more.' };
+    }
+    case 'plan_step': {
+      const ok = await editPlan(deps, wf, { op: action === 'plan_drop' ? 'drop' : 'gate', stepKey: target.stepKey });
+      if (ok) await audit(deps.prisma, { actor: by, action: action === 'plan_drop' ? 'plan.role_dropped' : 'plan.gate_changed', target: wf, detail: { stepKey: target.stepKey } });
+      if (ok) return { kind: 'done', text: action === 'plan_drop' ? 'Role dropped from the plan.' : 'Gate changed.', confirm: false };
+      return { kind: 'refused', text: action === 'plan_drop' ? 'This plan cannot be changed any more (it runs, or that was its last step).' : 'This plan cannot be changed any more.' };
+    }
+    case 'workflow': {
+      if (action === 'satisfaction_up' || action === 'satisfaction_down') {
+        const vote = action === 'satisfaction_up' ? 'up' : 'down';
+        const recorded = await recordSatisfaction(deps.prisma, wf, actor.kind === 'chat' ? actor.userId : by, vote);
+        return recorded ? { kind: 'done', text: `Thanks for the feedback (${vote === 'up' ? '👍' : '👎'}).`, confirm: true } : { kind: 'refused', text: gone(action) };
+      }
+      if (action === 'plan_confirm') {
+        const ok = await editPlan(deps, wf, { op: 'confirm' });
+        if (ok) await audit(deps.prisma, { actor: by, action: 'plan.confirmed', target: wf });
+        return ok ? { kind: 'done', text: 'Plan confirmed: the roles start now.', confirm: false } : { kind: 'refused', text: 'This plan already runs.' };
+      }
+      const ok = await cancelWorkflow(deps, wf, actor);
+      await audit(deps.prisma, { actor: by, action: ok ? 'workflow.cancelled' : 'workflow.cancel_refused', target: wf });
+      return ok ? { kind: 'done', text: 'Workflow cancelled.', confirm: false } : { kind: 'refused', text: 'This workflow is not running any more.' };
+    }
+  }
+}
+
+const VERBS: Record<ActionId, string> = {
+  approve: 'decide this gate', request_changes: 'decide this gate', reject: 'decide this gate',
+  retry_step: 'retry this step', skip_step: 'skip this step', cancel_workflow: 'cancel this workflow',
+  plan_drop: 'change this plan', plan_gate: 'change this plan', plan_confirm: 'run this plan',
+  satisfaction_up: 'rate this workflow', satisfaction_down: 'rate this workflow',
+};
+
+const DECISION_WORDS: Record<Decision, string> = { approved: 'Approved', changes_requested: 'Changes requested', rejected: 'Rejected' };
+
+const gone = (action: ActionId) =>
+  DECISIONS[action] ? 'This approval request no longer exists.' : action.startsWith('satisfaction') ? 'This workflow no longer exists.' : 'This workflow or step no longer exists.';
+
+async function scopeOf(deps: EngineDeps, t: ButtonTarget): Promise<Scope | undefined> {
+  const select = { id: true, platform: true, teamId: true, channelId: true } as const;
+  switch (t.kind) {
+    case 'approval': {
+      const a = await deps.prisma.approval.findUnique({ where: { id: t.approvalId }, select: { step: { select: { roleId: true } }, workflow: { select } } });
+      return a ? { workflow: a.workflow, governingRoles: [a.step.roleId] } : undefined;
+    }
+    case 'step': {
+      const s = await deps.prisma.step.findUnique({ where: { id: t.stepId }, select: { roleId: true, workflow: { select } } });
+      return s ? { workflow: s.workflow, governingRoles: [s.roleId] } : undefined;
+    }
+    case 'workflow':
+    case 'plan_step': {
+      const w = await deps.prisma.workflow.findUnique({ where: { id: t.workflowId }, select: { ...select, steps: { select: { roleId: true } } } });
+      return w ? { workflow: w, governingRoles: [...new Set(w.steps.map((s) => s.roleId))] } : undefined;
+    }
+  }
+}
+
+function sameConversation(wf: Scope['workflow'], actor: Extract<Actor, { kind: 'chat' }>): boolean {
+  return wf.platform === actor.platform && actor.channelId === wf.channelId && (actor.teamId === undefined || actor.teamId === wf.teamId);
+}
+
+/** The person must pass the gate policy of every role that governs the action. */
+async function allowedFor(deps: EngineDeps, actor: Extract<Actor, { kind: 'chat' }>, roleIds: string[]): Promise<MayDecide> {
+  for (const roleId of roleIds) {
+    const policy = deps.roles.get(roleId)?.approval;
+    const r = await mayDecide(deps.prisma, actor.platform, actor.userId, roleId, policy?.policy === 'rbac_role' ? policy.rbac_role : undefined);
+    if (!r.ok) return r;
+  }
+  return { ok: true };
+}
+
+async function refuse(deps: EngineDeps, action: ActionId, value: string, actor: Actor, reason: string, text: string, workflowId?: string, auditAction = 'action.refused'): Promise<ActOutcome> {
+  await audit(deps.prisma, { actor: actorId(actor), action: auditAction, target: value.slice(0, 200), detail: { action, reason, ...(workflowId ? { workflowId } : {}) } });
+  return { kind: 'refused', text };
+}
+
+async function decidedByName(deps: EngineDeps, platform: string, result: Exclude<DecideResult, { won: true }>): Promise<string> {
+  if (result.reason !== 'already_decided' || !result.decidedBy) return 'someone';
+  if (result.decidedBy.startsWith('console:')) return 'an operator in the admin console';
+  const port = deps.chat[platform as 'slack' | 'teams'];
+  return port ? port.nameOf(result.decidedBy) : 'someone';
+}
+

@@ -1,0 +1,82 @@
+// The vocabulary the orchestrator and its edges share: chat actions (button ids), gate decisions, votes, how a
+// button's value is written and read, and who acts. A leaf module: it imports nothing of the project, so every
+// layer may depend on it without a cycle.
+// Invariant: a button value is produced only by `buttonValue` and read only by `parseButtonValue`, per action.
+
+/** Every button Rolecall puts in a thread. */
+export const ACTION_IDS = [
+  'approve', 'request_changes', 'reject', 'retry_step', 'skip_step', 'cancel_workflow',
+  'plan_drop', 'plan_gate', 'plan_confirm', 'satisfaction_up', 'satisfaction_down',
+] as const;
+export type ActionId = (typeof ACTION_IDS)[number];
+
+export const isActionId = (s: string): s is ActionId => (ACTION_IDS as readonly string[]).includes(s);
+
+export type Decision = 'approved' | 'changes_requested' | 'rejected';
+export type Vote = 'up' | 'down';
+export type PlatformName = 'slack' | 'teams';
+
+/** What a button points at, by action: a gate, a step, a workflow, or a step of a plan. */
+export type ButtonTarget =
+  | { kind: 'approval'; approvalId: string }
+  | { kind: 'step'; stepId: string }
+  | { kind: 'workflow'; workflowId: string }
+  | { kind: 'plan_step'; workflowId: string; stepKey: string };
+
+const TARGET_OF: Record<ActionId, ButtonTarget['kind']> = {
+  approve: 'approval', request_changes: 'approval', reject: 'approval',
+  retry_step: 'step', skip_step: 'step',
+  cancel_workflow: 'workflow', plan_confirm: 'workflow', satisfaction_up: 'workflow', satisfaction_down: 'workflow',
+  plan_drop: 'plan_step', plan_gate: 'plan_step',
+};
+
+/** The value a button of `action` carries. */
+export function buttonValue(target: ButtonTarget): string {
+  switch (target.kind) {
+    case 'approval': return target.approvalId;
+    case 'step': return target.stepId;
+    case 'workflow': return target.workflowId;
+    case 'plan_step': return `${target.workflowId}|${target.stepKey}`;
+  }
+}
+
+const ID = /^[A-Za-z0-9-]{1,64}$/;
+const STEP_KEY = /^[^|]{1,100}$/;
+
+/** Reads a button's value for `action`; undefined when it is not one Rolecall could have made. */
+export function parseButtonValue(action: ActionId, value: string): ButtonTarget | undefined {
+  switch (TARGET_OF[action]) {
+    case 'approval': return ID.test(value) ? { kind: 'approval', approvalId: value } : undefined;
+    case 'step': return ID.test(value) ? { kind: 'step', stepId: value } : undefined;
+    case 'workflow': return ID.test(value) ? { kind: 'workflow', workflowId: value } : undefined;
+    case 'plan_step': {
+      const [workflowId = '', stepKey = '', ...rest] = value.split('|');
+      return rest.length === 0 && ID.test(workflowId) && STEP_KEY.test(stepKey) ? { kind: 'plan_step', workflowId, stepKey } : undefined;
+    }
+  }
+}
+
+/** What came of a decision on a gate. */
+export type DecideResult =
+  | { won: true }
+  | { won: false; reason: 'unknown' }
+  | { won: false; reason: 'not_allowed'; message: string }
+  | { won: false; reason: 'vote_recorded'; votes: number; needed: number }
+  | { won: false; reason: 'already_decided'; status: string; decidedBy: string | null; decidedAt: Date | null };
+
+/** Who acts: a person in a chat (with where the click came from), or a console user. */
+export type Actor =
+  | { kind: 'chat'; platform: PlatformName; userId: string; teamId?: string; channelId?: string }
+  | { kind: 'console'; email: string };
+
+/** How an actor is named in the audit log: "slack:U123", "teams:…", "console:alice@example.com". */
+export const actorId = (a: Actor): string => (a.kind === 'chat' ? `${a.platform}:${a.userId}` : `console:${a.email}`);
+
+/** What came of an action, for the edge to render:
+ * - done: it took effect; `confirm` says whether to tell the presser (the thread itself shows most outcomes);
+ * - refused: nothing changed, and `text` says why (shown only to the presser);
+ * - needs_feedback: "request changes" without feedback: the edge asks for it (a modal, a text box). */
+export type ActOutcome =
+  | { kind: 'done'; text: string; confirm: boolean }
+  | { kind: 'refused'; text: string }
+  | { kind: 'needs_feedback'; text: string };
