@@ -38,7 +38,9 @@ export async function act(deps: EngineDeps, action: ActionId, value: string, act
       const allowed = await allowedFor(deps, actor, scope.governingRoles);
       if (!allowed.ok) {
         const text = `You may not ${VERBS[action]}: ${allowed.reason}.`;
-        return refuse(deps, action, value, actor, allowed.reason, text, scope.workflow.id, DECISIONS[action] ? 'gate.refused' : 'action.refused');
+        const decision = DECISIONS[action];
+        const detail = decision ? { decision, gateRole: scope.governingRoles[0] } : { roles: scope.governingRoles };
+        return refuse(deps, action, value, actor, allowed.reason, text, scope.workflow.id, decision ? 'gate.refused' : 'action.refused', detail);
       }
     }
   }
@@ -140,8 +142,11 @@ async function allowedFor(deps: EngineDeps, actor: Extract<Actor, { kind: 'chat'
   return { ok: true };
 }
 
-async function refuse(deps: EngineDeps, action: ActionId, value: string, actor: Actor, reason: string, text: string, workflowId?: string, auditAction = 'action.refused'): Promise<ActOutcome> {
-  await audit(deps.prisma, { actor: actorId(actor), action: auditAction, target: value.slice(0, 200), detail: { action, reason, ...(workflowId ? { workflowId } : {}) } });
+async function refuse(
+  deps: EngineDeps, action: ActionId, value: string, actor: Actor, reason: string, text: string,
+  workflowId?: string, auditAction = 'action.refused', extra: Record<string, unknown> = {},
+): Promise<ActOutcome> {
+  await audit(deps.prisma, { actor: actorId(actor), action: auditAction, target: value.slice(0, 200), detail: { action, reason, ...extra, ...(workflowId ? { workflowId } : {}) } });
   return { kind: 'refused', text };
 }
 

@@ -213,8 +213,8 @@ describe('workflows', () => {
     expect(cancelled.headers.get('location')).toBe(`/admin/workflows/${wf.id}?done=cancelled`);
     expect((await h.prisma.workflow.findUniqueOrThrow({ where: { id: wf.id } })).status).toBe('cancelled');
     expect((await as.approver.post(`/admin/workflows/${wf.id}/cancel`, {})).headers.get('location')).toContain('done=not-active');
-    const actions = (await h.prisma.auditLog.findMany({ where: { target: wf.id } })).map((a) => [a.actor, a.action]);
-    expect(actions).toEqual(expect.arrayContaining([['console:approver@example.com', 'workflow.retried'], ['console:approver@example.com', 'workflow.cancelled']]));
+    const actions = (await h.prisma.auditLog.findMany({ where: { target: { in: [wf.id, step.id] } } })).map((a) => [a.actor, a.action]);
+    expect(actions).toEqual(expect.arrayContaining([['console:approver@example.com', 'step.retried'], ['console:approver@example.com', 'workflow.cancelled']]));
   });
 });
 

@@ -34,7 +34,7 @@ describe('gate policies', () => {
     expect(note.params.thread_ts).toBe(ev.ts);
     expect(await h.prisma.approval.findUniqueOrThrow({ where: { id: approvalId } })).toMatchObject({ status: 'pending', decidedBy: null });
     // a refused "request changes" submission is refused in the modal too
-    const res = await h.post.interaction(modalSubmit(JSON.stringify({ approvalId }), 'please change', 'U_BOB'));
+    const res = await h.post.interaction(modalSubmit(JSON.stringify({ approvalId, channel: ev.channel, team: 'T1', threadTs: ev.ts }), 'please change', 'U_BOB'));
     expect(JSON.stringify(await res.json())).toContain('You may not decide this gate');
     expect((await h.prisma.approval.findUniqueOrThrow({ where: { id: approvalId } })).status).toBe('pending');
 
