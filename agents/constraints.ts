@@ -1,10 +1,14 @@
-// Checks a role's output against its constraints before anything is posted.
-// Forbidden-topic patterns run on RE2JS (a JavaScript port of RE2): matching takes time linear in the input for every
+// Checks a role's output (and its question_for_requester, which is posted too) against its constraints before anything
+// is posted. Forbidden topics are caught by the role's patterns and by built-in detectors (agents/checks/: secrets with
+// gitleaks' rules, effort estimates, code by its shape). Forbidden-topic patterns and secret rules run on RE2JS (a JavaScript port of RE2): matching takes time linear in the input for every
 // pattern, so no pattern and no input can make a check backtrack for seconds. Checks are bounded in input size too.
 import { RE2JS } from 're2js';
 import { renderOutput } from './render';
-import { validatorFor } from './output-schema';
-import type { Role } from './roles';
+import { QUESTION_FIELD, validatorFor } from './output-schema';
+import { codeBlocks } from './checks/code-shape';
+import { findEstimates } from './checks/effort';
+import { findSecrets, mask, redactSecrets, secretRules } from './checks/secrets';
+import type { Role } from './role-schema';
 import { errorMessage } from './errors';
 
 export type ViolationKind = 'schema' | 'forbidden_topic' | 'max_output' | 'tool';
@@ -33,8 +37,26 @@ export function checkOutput(role: Role, raw: string): CheckedOutput {
   const errors = validatorFor(outputs)(data);
   if (errors.length) return { ok: false, text: raw, violations: errors.slice(0, 10).map((detail) => ({ kind: 'schema' as const, detail })) };
   const text = renderOutput(outputs, data as Record<string, unknown>);
-  const violations = [...sizeViolations(role, text), ...forbiddenTopicHits(role, text)];
-  return violations.length ? { ok: false, text, violations } : { ok: true, data: data as Record<string, unknown>, text };
+  const asked = (data as Record<string, unknown>)[QUESTION_FIELD];
+  const question = typeof asked === 'string' ? asked.trim() : '';
+  const violations = [...sizeViolations(role, text), ...forbiddenTopicHits(role, text), ...(question ? questionViolations(role, question) : [])];
+  return violations.length ? { ok: false, text: withoutSecrets(role, text), violations } : { ok: true, data: data as Record<string, unknown>, text };
+}
+
+/** Longest question_for_requester that is posted (it is one short question). */
+export const MAX_QUESTION_CHARS = 1_000;
+
+/** The question is posted in the thread as it is: it is checked like the output. */
+function questionViolations(role: Role, question: string): Violation[] {
+  if (question.length > MAX_QUESTION_CHARS) return [{ kind: 'max_output', detail: `${QUESTION_FIELD} is ${question.length} characters; the limit is ${MAX_QUESTION_CHARS}` }];
+  return forbiddenTopicHits(role, question).map((v) => ({ ...v, detail: `${v.detail} in ${QUESTION_FIELD}` }));
+}
+
+/** An output held for review is still shown to people: without the secrets a secrets topic found in it. */
+function withoutSecrets(role: Role, text: string): string {
+  if (!role.constraints.forbidden_topics.some((t) => t.detector === 'secrets')) return text;
+  const { hits } = findSecrets(text.slice(0, role.constraints.max_output_chars), performance.now() + CHECK_BUDGET_MS, 200);
+  return hits.length ? redactSecrets(text, hits) : text;
 }
 
 /** Longest answer that is parsed at all; a longer one is refused as it is (larger than any role may post anyway). */
@@ -80,23 +102,55 @@ export function patternProblem(pattern: string): string | undefined {
  * already a max_output violation), and the check stops, failing closed, when it runs past CHECK_BUDGET_MS.
  */
 export function forbiddenTopicHits(role: Role, text: string): Violation[] {
+  if (role.constraints.forbidden_topics.some((t) => t.detector === 'secrets')) secretRules(); // compiled once, before the clock starts
   const hits: Violation[] = [];
   const scanned = text.length > role.constraints.max_output_chars ? text.slice(0, role.constraints.max_output_chars) : text;
   const deadline = performance.now() + CHECK_BUDGET_MS;
   for (const topic of role.constraints.forbidden_topics) {
-    for (const pattern of topic.patterns) {
-      if (performance.now() > deadline) {
-        hits.push({ kind: 'forbidden_topic', detail: `${topic.id}: the check took longer than ${CHECK_BUDGET_MS} ms and was stopped; a person must review the output` });
-        return hits;
-      }
-      const m = compilePattern(pattern).exec(scanned);
-      if (m) {
-        hits.push({ kind: 'forbidden_topic', detail: `${topic.id}: ${topic.description} (matched "${String(m[0]).slice(0, 60)}")` });
-        break;
-      }
+    const found = topicMatch(topic, scanned, deadline);
+    if (found === TIMED_OUT) {
+      hits.push({ kind: 'forbidden_topic', detail: `${topic.id}: the check took longer than ${CHECK_BUDGET_MS} ms and was stopped; a person must review the output` });
+      return hits;
     }
+    if (found) hits.push({ kind: 'forbidden_topic', detail: `${topic.id}: ${topic.description} (${found})` });
   }
   return hits;
+}
+
+type Topic = Role['constraints']['forbidden_topics'][number];
+export const TIMED_OUT = Symbol('timed out');
+
+/** What in `text` belongs to the topic, described for people and for the model's feedback (a secret masked). */
+export function topicMatch(topic: Topic, text: string, until?: number): string | undefined | typeof TIMED_OUT {
+  if (topic.detector === 'secrets') secretRules(); // compiled once, before the clock starts
+  const deadline = until ?? performance.now() + CHECK_BUDGET_MS;
+  for (const pattern of topic.patterns) {
+    if (performance.now() > deadline) return TIMED_OUT;
+    const m = compilePattern(pattern).exec(text);
+    if (m) return `matched "${topic.detector === 'secrets' ? mask(String(m[0])) : String(m[0]).slice(0, 60)}"`;
+  }
+  if (performance.now() > deadline) return TIMED_OUT;
+  switch (topic.detector) {
+    case 'secrets': {
+      const { hits, complete } = findSecrets(text, deadline, 1);
+      const hit = hits[0];
+      if (hit) return `found a secret: ${hit.ruleId}, ${hit.masked}`;
+      return complete ? undefined : TIMED_OUT;
+    }
+    case 'effort_estimates': {
+      const hit = findEstimates(text, 1)[0];
+      return hit ? `matched "${hit.match.slice(0, 60)}"` : undefined;
+    }
+    case 'code': {
+      const allowed = topic.allowed_code_lines ?? 0;
+      const block = codeBlocks(text).find((b) => b.lines > allowed);
+      if (!block) return undefined;
+      const size = `${block.lines} line${block.lines === 1 ? '' : 's'} of code${allowed ? ` (more than ${allowed})` : ''}`;
+      return `${size} at line ${block.line}: "${block.sample}"`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 function sizeViolations(role: Role, text: string): Violation[] {
@@ -104,14 +158,14 @@ function sizeViolations(role: Role, text: string): Violation[] {
   return text.length > max ? [{ kind: 'max_output', detail: `output is ${text.length} characters; the limit is ${max}` }] : [];
 }
 
-/** Models sometimes wrap JSON in a ```json fence even when asked not to. (String operations: linear in the input.) */
+/** Models sometimes wrap JSON in a ```json (or ```JSON) fence even when asked not to. (String operations: linear in the input.) */
 function stripFences(raw: string): string {
   const t = raw.trim();
   if (!t.startsWith('```') || !t.endsWith('```') || t.length < 6) return raw;
   const firstLine = t.indexOf('\n');
   const lastLine = t.lastIndexOf('\n');
   if (firstLine < 0 || lastLine <= firstLine) return raw;
-  if (!/^```(json)?\s*$/.test(t.slice(0, firstLine)) || t.slice(lastLine + 1) !== '```') return raw;
+  if (!/^```(json)?\s*$/i.test(t.slice(0, firstLine)) || t.slice(lastLine + 1) !== '```') return raw;
   return t.slice(firstLine + 1, lastLine);
 }
 

@@ -141,7 +141,7 @@ describe('patterns RE2 cannot run in linear time are refused when the role is lo
     ['a lookbehind', String.raw`(?<=from\s)x`, /invalid named capture|lookbehind/],
   ])('%s: start-up stops with an error naming the file and the pattern', async (_what, pattern, why) => {
     const roles = copyRoles();
-    roles.edit('business_analyst.yaml', (t) => t.replace("patterns: ['```'", `patterns: ['${pattern}', '\`\`\`'`));
+    roles.edit('business_analyst.yaml', (t) => t.replace('      detector: code\n      patterns: [', `      detector: code\n      patterns: ['${pattern}', `));
     const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ROLES_DIR: roles.dir });
     const start = startRuntime(config, { server: false, worker: false, migrate: false }, createLogger('silent'));
     await expect(start).rejects.toThrow(`${roles.dir}/business_analyst.yaml: constraints.forbidden_topics.0.patterns.0: invalid pattern`);

@@ -1,0 +1,103 @@
+// The shape of a role file (roles/*.yaml) as a zod schema, and the Role type it defines. A leaf module: it imports
+// nothing of the project, so everything that works with roles (constraints, prompts, MCP, the engine) can depend on
+// it without a cycle. Checks that need other modules (RE2 patterns, output schemas, the external-MCP policy) are run
+// by the loader, agents/roles.ts, after this schema has accepted the file.
+import { z } from 'zod';
+
+const jsonSchemaObject = z.record(z.string(), z.unknown()).refine((s) => typeof s.type === 'string' || Array.isArray(s.anyOf) || Array.isArray(s.oneOf), {
+  message: 'must be a JSON schema with a type',
+});
+
+/** Built-in detectors a forbidden topic can use instead of (or beside) its own patterns: agents/checks/. */
+export const DETECTORS = ['secrets', 'effort_estimates', 'code'] as const;
+export type Detector = (typeof DETECTORS)[number];
+
+/** Longest example, and most examples of each kind, a topic may carry (`npm run roles:check` runs them). */
+const examplesSchema = z.array(z.string().min(1).max(4_000)).max(50).default([]);
+
+const forbiddenTopicSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case'),
+    description: z.string().min(3),
+    /** RE2 syntax; a pattern RE2 cannot compile is refused by the loader (agents/roles.ts). Optional with a detector,
+     *  or for a semantic topic (no patterns, no detector), which only the model judge checks. */
+    patterns: z.array(z.string().min(1)).default([]),
+    detector: z.enum(DETECTORS).optional(),
+    /** Only with `detector: code`: a block of code up to this many lines is a sketch and allowed (default 0: none). */
+    allowed_code_lines: z.number().int().min(0).max(500).optional(),
+    /** Texts the topic must catch (`violating`) and must let through (`clean`), run by `npm run roles:check`. */
+    examples: z.object({ violating: examplesSchema, clean: examplesSchema }).strict().optional(),
+  })
+  .strict()
+  .refine((t) => t.allowed_code_lines === undefined || t.detector === 'code', { message: 'is only used with detector: code', path: ['allowed_code_lines'] });
+
+const mcpServerSchema = z.discriminatedUnion('transport', [
+  z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/), transport: z.literal('streamable_http'), url: z.string().url() }).strict(),
+  z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/), transport: z.literal('stdio'), command: z.string().min(1), args: z.array(z.string()).default([]) }).strict(),
+]);
+
+export const roleSchema = z
+  .object({
+    role_id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case'),
+    persona: z
+      .object({
+        display_name: z.string().min(1).max(80),
+        icon_emoji: z.string().regex(/^:[a-z0-9_+-]+:$/, 'must look like :emoji_name:').optional(),
+        icon_url: z.string().url().optional(),
+        style: z.string().min(1),
+      })
+      .strict()
+      .refine((p) => p.icon_emoji || p.icon_url, { message: 'needs icon_emoji or icon_url', path: ['icon_emoji'] }),
+    capabilities: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case')).min(1),
+    /** Names of other roles' required outputs this role works from (orders assembled flows). */
+    inputs: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)).default([]),
+    instructions: z.string().min(20),
+    constraints: z
+      .object({
+        forbidden_topics: z.array(forbiddenTopicSchema).default([]),
+        required_outputs: z.array(z.object({ name: z.string().regex(/^[a-z][a-z0-9_]*$/), description: z.string().min(3), schema: jsonSchemaObject }).strict()).min(1),
+        max_output_chars: z.number().int().min(200).max(40_000).default(12_000),
+        max_retries: z.number().int().min(0).max(5).default(2),
+        model_judge: z.boolean().default(false),
+      })
+      .strict(),
+    tools: z
+      .object({
+        allow: z.array(z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-zA-Z0-9_-]+)?$/, 'must be tool_name or server.tool_name')).default([]),
+        mcp_servers: z.array(mcpServerSchema).default([]),
+      })
+      .strict()
+      .default({ allow: [], mcp_servers: [] }),
+    approval: z
+      .discriminatedUnion('policy', [
+        z.object({ policy: z.literal('none') }).strict(),
+        z.object({ policy: z.literal('any') }).strict(),
+        z.object({ policy: z.literal('rbac_role'), rbac_role: z.enum(['owner', 'admin', 'approver', 'viewer']) }).strict(),
+        z.object({ policy: z.literal('quorum'), quorum: z.number().int().min(2).max(20) }).strict(),
+      ])
+      .default({ policy: 'any' }),
+    llm_config: z
+      .object({
+        provider: z.enum(['openai', 'ollama']),
+        model: z.string().min(1),
+        temperature: z.number().min(0).max(2).default(0.3),
+        fallback_model: z.string().min(1).optional(),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((role, ctx) => {
+    role.constraints.forbidden_topics.forEach((t, i) => {
+      // A topic without patterns or a detector is a semantic rule: only the model judge can check it.
+      if (!t.patterns.length && !t.detector && !role.constraints.model_judge) {
+        ctx.addIssue({ code: 'custom', path: ['constraints', 'forbidden_topics', i, 'patterns'], message: 'needs at least one pattern or a detector (or model_judge: true, to be checked by meaning only)' });
+      }
+    });
+    const servers = new Set(role.tools.mcp_servers.map((s) => s.name));
+    role.tools.allow.forEach((tool, i) => {
+      const server = tool.includes('.') ? tool.split('.')[0]! : undefined;
+      if (server && !servers.has(server)) ctx.addIssue({ code: 'custom', path: ['tools', 'allow', i], message: `names MCP server "${server}", which is not in tools.mcp_servers` });
+    });
+  });
+
+export type Role = z.infer<typeof roleSchema>;
