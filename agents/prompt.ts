@@ -12,6 +12,8 @@ export interface StepContext {
   question?: { question: string; answer: string };
   /** Whether the role may ask the people in the thread one question instead of answering. */
   mayAsk?: boolean;
+  /** The requester's language by name (e.g. "German") when it is not English: the role answers in it. */
+  language?: string;
 }
 
 export function systemPrompt(role: Role): string {
@@ -27,6 +29,7 @@ export function userPrompt(ctx: StepContext): string {
     parts.push(`## Changes requested by the reviewer\n${ctx.revision.feedback}\nRevise your draft to address them.`);
   }
   if (ctx.question) parts.push(`## You asked the people in the thread\n${ctx.question.question}\n## Their answer\n${ctx.question.answer}`);
+  if (ctx.language) parts.push(`The requester wrote in ${ctx.language}: write your answer in ${ctx.language} unless your instructions name another language. Keep JSON field names, code and identifiers as they are.`);
   if (ctx.mayAsk) parts.push(`If you cannot do this well without information only the requester has, you may instead set "${QUESTION_FIELD}" to one short question (and still fill the other fields as best you can).`);
   return parts.join('\n\n');
 }

@@ -1,6 +1,9 @@
 // Builds the admin console's dependencies from the runtime's and returns its routes (server processes only).
+import { refreshTraining } from '../orchestrator/clarify';
+import { NO_INTENT } from '../orchestrator/intent/classifier';
 import type { Hono } from 'hono';
 import type { Role } from '../agents/roles';
+import type { ConsoleDeps } from '../web-admin/context';
 import { ensureFirstAdmin } from '../web-admin/auth/bootstrap';
 import { createLoginLimiter } from '../web-admin/auth/rate-limit';
 import { resolveSessionSecret } from '../web-admin/auth/secret';
@@ -14,6 +17,8 @@ export interface AdminExtras {
   /** The loaded role files behind deps.roles: a saved edit replaces its entry here. */
   roleFiles: Map<string, Role>;
   queueCounts(): Promise<Record<string, number>>;
+  queueHealth?: ConsoleDeps['queueHealth'];
+  processRegistry?: ConsoleDeps['processRegistry'];
 }
 
 export async function adminConsole(config: Config, deps: EngineDeps, extras: AdminExtras, log: Logger): Promise<Hono> {
@@ -27,6 +32,12 @@ export async function adminConsole(config: Config, deps: EngineDeps, extras: Adm
     rolesDir: config.rolesDir,
     workflows: orchestrator,
     queueCounts: extras.queueCounts,
+    queueHealth: extras.queueHealth,
+    processRegistry: extras.processRegistry,
+    intents: {
+      labels: [...deps.planner.templates.map((t) => ({ id: t.id, name: t.name })), { id: NO_INTENT, name: 'none (small talk)' }],
+      refresh: () => refreshTraining(deps),
+    },
     session: { secret, ttlSeconds: config.admin.sessionTtlSeconds, maxAgeSeconds: config.admin.sessionMaxAgeSeconds, secure: config.admin.secureCookies },
     metricsToken: config.metricsToken,
     limiter: createLoginLimiter(deps.prisma, config.admin.login),

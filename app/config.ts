@@ -4,6 +4,7 @@ import { TEAMS_ENV, teamsConfig, teamsIssues, type TeamsConfig } from '../bot/te
 import { OperatorError } from '../agents/errors';
 import { parseHostEntry } from '../agents/mcp/hosts';
 import { parseAllowEntry, parseHttpAllow, parseStdioCommands } from '../agents/mcp/external';
+import { TEMPLATES_DIR } from '../orchestrator/templates';
 
 const optionalString = z.string().trim().min(1).optional();
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -21,7 +22,7 @@ const envSchema = z
     REDIS_SERVER_BIN: z.string().default('redis-server'),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('rolecall'),
     ROLES_DIR: z.string().default('roles'),
-    TEMPLATES_DIR: z.string().default('orchestrator/templates'),
+    TEMPLATES_DIR: z.string().optional(), // unset: the shipped templates (orchestrator/templates, copied next to the build)
     INTENT_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.3),
     SLACK_SIGNING_SECRET: optionalString,
     SLACK_BOT_TOKEN: optionalString,
@@ -32,9 +33,14 @@ const envSchema = z
     LLM_TIMEOUT_MS: int(60_000, 1),
     STEP_ATTEMPTS: int(3, 1),
     STEP_BACKOFF_MS: int(2_000, 0),
+    STEP_FALLBACK_ATTEMPTS: int(1, 0),
+    STARTUP_WAIT_S: int(30, 0),
     WORKER_CONCURRENCY: int(10, 1),
     WORKER_LOCK_MS: int(30_000, 1_000),
     WORKER_STALLED_INTERVAL_MS: int(10_000, 500),
+    WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+    INFRA_RETRY_MAX_HOURS: z.coerce.number().positive().max(168).default(6),
+    INFRA_RETRY_MAX_DELAY_MS: int(30_000, 100),
     ...TEAMS_ENV,
     ADMIN_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     ADMIN_SESSION_TTL_MINUTES: int(720, 5),
@@ -90,9 +96,16 @@ export interface Config {
     openai?: { apiKey: string; baseURL?: string };
     ollama?: { host: string };
     timeoutMs: number;
+    /** Model attempts per call: the role's model first (STEP_ATTEMPTS, backoff STEP_BACKOFF_MS), then its fallback. */
+    retry: { attempts: number; backoffMs: number; fallbackAttempts: number };
   };
   steps: { attempts: number; backoffMs: number };
-  worker: { concurrency: number; lockDurationMs: number; stalledIntervalMs: number };
+  /** How long start-up waits for Redis, PostgreSQL and (workers) the migrated schema before giving up. */
+  startupWaitMs: number;
+  /** healthPort: a worker process's /health, /ready and /metrics listener (app/worker-health.ts); unset: none. */
+  worker: { concurrency: number; lockDurationMs: number; stalledIntervalMs: number; healthPort?: number };
+  /** Jobs that fail on infrastructure (database, Redis, chat API) are retried this long, waiting at most maxDelayMs. */
+  infra: { maxHours: number; maxDelayMs: number };
   admin: AdminConfig;
   /** External MCP servers role files may name: exact stdio command lines, and HTTP hosts/addresses/networks. */
   externalMcp: { stdioCommands: string[][]; httpAllow: string[] };
@@ -135,7 +148,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     redis: e.REDIS_URL ? { kind: 'url', url: e.REDIS_URL } : { kind: 'embedded', bin: e.REDIS_SERVER_BIN, dir: `${e.DATA_DIR}/redis` },
     queuePrefix: e.QUEUE_PREFIX,
     rolesDir: e.ROLES_DIR,
-    templatesDir: e.TEMPLATES_DIR,
+    templatesDir: e.TEMPLATES_DIR ?? TEMPLATES_DIR,
     intentMinConfidence: e.INTENT_MIN_CONFIDENCE,
     slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
       ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: withSlash(e.SLACK_API_URL) }
@@ -145,9 +158,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL } : undefined,
       ollama: e.OLLAMA_HOST ? { host: e.OLLAMA_HOST } : undefined,
       timeoutMs: e.LLM_TIMEOUT_MS,
+      retry: { attempts: e.STEP_ATTEMPTS, backoffMs: e.STEP_BACKOFF_MS, fallbackAttempts: e.STEP_FALLBACK_ATTEMPTS },
     },
     steps: { attempts: e.STEP_ATTEMPTS, backoffMs: e.STEP_BACKOFF_MS },
-    worker: { concurrency: e.WORKER_CONCURRENCY, lockDurationMs: e.WORKER_LOCK_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
+    startupWaitMs: e.STARTUP_WAIT_S * 1000,
+    worker: { concurrency: e.WORKER_CONCURRENCY, lockDurationMs: e.WORKER_LOCK_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS, healthPort: e.WORKER_HEALTH_PORT },
+    infra: { maxHours: e.INFRA_RETRY_MAX_HOURS, maxDelayMs: e.INFRA_RETRY_MAX_DELAY_MS },
     admin: {
       sessionSecret: e.ADMIN_SESSION_SECRET,
       sessionTtlSeconds: e.ADMIN_SESSION_TTL_MINUTES * 60,

@@ -23,17 +23,24 @@ import type { EngineDeps } from '../orchestrator/deps';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../orchestrator/embedded-redis';
 import { createJobHandler } from '../orchestrator/handler';
 import type { Logger } from '../orchestrator/log';
-import { createJobQueue, createJobWorker, redisConnection } from '../orchestrator/queue';
+import { createJobQueue, createJobWorker, producerConnection, redisConnection } from '../orchestrator/queue';
+import { durableQueue, startInboxRelay } from '../orchestrator/inbox';
 import { artifactStore, usageLog, violationLog } from '../orchestrator/stores';
 import { buildPlanner } from './planner';
 import { loadTemplates } from '../orchestrator/templates';
 import { resumeWorkflows } from '../orchestrator/resume';
+import { createProcessMetrics, queueHealth, type ProcessMetrics } from './observability';
+import { startWorkerHealth } from './worker-health';
 import { errorMessage } from '../agents/errors';
+import { waitForDatabase, waitForRedis, waitForSchema } from './startup';
 
 export interface RuntimeOptions {
   server: boolean;
   worker: boolean;
   migrate: boolean;
+  /** Chat ports to use instead of the configured platforms' (the in-process engine harness, test/support/engine.ts,
+   * records posts with one). */
+  chat?: ChatPorts;
 }
 
 export interface Runtime {
@@ -52,6 +59,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   const roles = createRoleRegistry(roleFiles, llm);
   const templates = loadTemplates(config.templatesDir, new Set(roles.ids()));
   const cleanup: (() => Promise<unknown>)[] = [];
+  const metrics = createProcessMetrics(opts.server && opts.worker ? 'all' : opts.server ? 'server' : 'worker');
   const close = async () => {
     for (const fn of cleanup.reverse()) await fn().catch((e) => log.warn('shutdown step failed', { error: String(e) }));
   };
@@ -59,12 +67,20 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const redisUrl = await redisUrlFor(config, log, cleanup);
     const db = await openDatabase(config.database);
     cleanup.push(() => db.close());
+    // Bounded waits (STARTUP_WAIT_S) with one line each, instead of hanging on reconnects (app/startup.ts)
+    await Promise.all([waitForRedis(redisUrl, config.startupWaitMs, log), waitForDatabase(db, config.startupWaitMs, log)]);
     await migrateIfAsked(db, opts.migrate, log);
-    const producer = redisConnection(redisUrl);
+    if (!opts.migrate) await waitForSchema(db, config.startupWaitMs, log); // workers never migrate: the server does
+    // Jobs are added through a connection that fails at once while Redis is unreachable; they are then kept in the
+    // PostgreSQL inbox, which the relay moves to the queue when Redis is back (orchestrator/inbox.ts).
+    const producer = producerConnection(redisUrl);
     cleanup.push(() => producer.quit());
-    const queue = createJobQueue(producer, config.queuePrefix, config.steps);
-    cleanup.push(() => queue.close());
-    const chat: ChatPorts = config.slack ? { slack: slackChat(slackWebClient(config.slack.botToken, config.slack.apiUrl)) } : {};
+    const redisQueue = createJobQueue(producer, config.queuePrefix, config.steps);
+    cleanup.push(() => redisQueue.close());
+    const queue = durableQueue(redisQueue, db.prisma, log);
+    const relay = startInboxRelay(redisQueue, db.prisma, log);
+    cleanup.push(() => relay.stop());
+    const chat: ChatPorts = opts.chat ? { ...opts.chat } : config.slack ? { slack: slackChat(slackWebClient(config.slack.botToken, config.slack.apiUrl)) } : {};
     const teams = config.teams ? createTeams(config.teams, db.prisma, log) : undefined;
     if (teams) chat.teams = teams.chat;
     log.info(`Teams: ${teams ? teams.describe : 'not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)'}`);
@@ -74,12 +90,21 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log, tools };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
     if (opts.worker) {
-      startWorker(config, deps, redisUrl, log, cleanup);
+      const worker = startWorker(config, deps, redisUrl, log, cleanup);
+      metrics.observeWorker(worker);
+      if (config.worker.healthPort !== undefined) {
+        const health = await startWorkerHealth({
+          host: config.http.host, port: config.worker.healthPort, metricsToken: config.metricsToken, registry: metrics.registry,
+          running: () => worker.isRunning(),
+          checks: [{ name: 'postgres', check: () => db.prisma.$queryRaw`SELECT 1` }, { name: 'redis', check: () => producer.ping() }],
+        }, log);
+        cleanup.push(() => health.close());
+      }
       await resumeWorkflows(deps);
     }
-    const queueCounts = () => queue.queue.getJobCounts();
-    const admin = { roleFiles, queueCounts };
-    const server = opts.server ? await startServer(config, deps, toolDeps, producer, log, cleanup, admin, teams) : undefined;
+    const queueCounts = () => redisQueue.queue.getJobCounts();
+    const admin: AdminExtras = { roleFiles, queueCounts, queueHealth: () => queueHealth(redisQueue.queue), processRegistry: metrics.registry };
+    const server = opts.server ? await startServer(config, deps, toolDeps, producer, log, cleanup, admin, metrics, teams) : undefined;
     return { url: server?.url, app: server?.app, deps, close, queueCounts };
   } catch (e) {
     await close();
@@ -107,8 +132,10 @@ async function migrateIfAsked(db: Database, migrate: boolean, log: Logger): Prom
 
 function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Logger, cleanup: (() => Promise<unknown>)[]): Worker {
   const connection = redisConnection(redisUrl);
-  const worker = createJobWorker(connection, config.queuePrefix, config.worker, createJobHandler(deps), (e, job) =>
-    log.warn('job failed', { job: job?.id, attempt: job?.attemptsMade, error: errorMessage(e) }),
+  const worker = createJobWorker(
+    connection, config.queuePrefix, { ...config.worker, infra: config.infra }, createJobHandler(deps),
+    (e, job) => log.warn('job failed', { job: job?.id, attempt: job?.attemptsMade, error: errorMessage(e) }),
+    (job, e, delayMs) => log.warn(`${e.dependency} unavailable: job ${job.id} retried in ${Math.round(delayMs / 1000)} s (not counted as an attempt)`, { error: errorMessage(e).split('\n').at(-1) }),
   );
   cleanup.push(() => connection.quit());
   cleanup.push(() => worker.close());
@@ -117,7 +144,7 @@ function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Lo
 }
 
 async function startServer(
-  config: Config, deps: EngineDeps, toolDeps: ToolDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], admin: AdminExtras, teams?: TeamsEdge,
+  config: Config, deps: EngineDeps, toolDeps: ToolDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], admin: AdminExtras, metrics: ProcessMetrics, teams?: TeamsEdge,
 ): Promise<{ url: string; app: Hono }> {
   const orchestrator = createOrchestrator(deps);
   const hosts = createHostPolicy({ publicHosts: config.mcp.publicHosts, allowedOrigins: config.mcp.allowedOrigins, listenHost: config.http.host });
@@ -127,10 +154,10 @@ async function startServer(
     mcpRoutes(deps.roles, toolDeps, { keys: mcpKeyStore(deps.prisma), hosts, log }),
     await adminConsole(config, deps, admin, log),
   ];
-  const http = createHttpRoot([
+  const http = metrics.instrumentHttp(createHttpRoot([
     { name: 'postgres', check: async () => void (await deps.prisma.$queryRaw`SELECT 1`) },
     { name: 'redis', check: async () => void (await redis.ping()) },
-  ], edges, log);
+  ], edges, log));
   const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   cleanup.push(() => new Promise((r) => server.close(() => r(undefined))));

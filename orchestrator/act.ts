@@ -9,6 +9,7 @@
 //   "teams:…" or "console:alice@example.com";
 // - console actors were authorised by the console (its RBAC); they are never named as chat users in a thread.
 import { audit } from './audit';
+import { answerWhich } from './clarify';
 import { actorId, parseButtonValue, type ActionId, type ActOutcome, type Actor, type ButtonTarget, type DecideResult, type Decision } from './contract';
 import type { EngineDeps } from './deps';
 import { cancelWorkflow, decide, retryStep, skipStep } from './gates';
@@ -31,10 +32,13 @@ export async function act(deps: EngineDeps, action: ActionId, value: string, act
   if (!target || !scope) return refuse(deps, action, value, actor, 'unknown', gone(action));
   if (actor.kind === 'chat') {
     if (!sameConversation(scope.workflow, actor)) {
-      return refuse(deps, action, value, actor, 'other_conversation', 'This button belongs to a workflow in another conversation.', scope.workflow.id);
+      const decision = DECISIONS[action];
+      return refuse(deps, action, value, actor, 'other_conversation', 'This button belongs to a workflow in another conversation.', scope.workflow.id,
+        decision ? 'gate.refused' : 'action.refused', decision ? { decision } : {});
     }
-    // Satisfaction votes are open to everyone in the conversation; every other action follows the gate policies.
-    if (action !== 'satisfaction_up' && action !== 'satisfaction_down') {
+    // Satisfaction votes are open to everyone in the conversation, and only the requester answers a clarifying question
+    // (checked by answerWhich); every other action follows the gate policies.
+    if (action !== 'satisfaction_up' && action !== 'satisfaction_down' && target.kind !== 'intent_choice') {
       const allowed = await allowedFor(deps, actor, scope.governingRoles);
       if (!allowed.ok) {
         const text = `You may not ${VERBS[action]}: ${allowed.reason}.`;
@@ -73,6 +77,13 @@ export async function act(deps: EngineDeps, action: ActionId, value: string, act
       if (ok) return { kind: 'done', text: action === 'retry_step' ? 'Retrying the step.' : 'Step skipped.', confirm: false };
       return { kind: 'refused', text: action === 'retry_step' ? 'This step is not waiting for a retry any more (someone already retried it).' : 'This step is not waiting for a decision any more.' };
     }
+    case 'intent_choice': {
+      if (actor.kind !== 'chat') return refuse(deps, action, value, actor, 'not_in_chat', 'Only the person who asked can answer this question.');
+      const r = await answerWhich(deps, target.exampleId, target.choice, actor.userId);
+      if (!r.ok) return refuse(deps, action, value, actor, r.reason, r.text, undefined, 'intent.answer_refused', { exampleId: target.exampleId });
+      await audit(deps.prisma, { actor: by, action: 'intent.chosen', target: target.exampleId, detail: { choice: r.choice, ...(r.workflowId ? { workflowId: r.workflowId } : {}) } });
+      return { kind: 'done', text: r.workflowId ? 'Starting that workflow.' : 'Thanks: tell me a little more in a new message.', confirm: false };
+    }
     case 'plan_step': {
       const ok = await editPlan(deps, wf, { op: action === 'plan_drop' ? 'drop' : 'gate', stepKey: target.stepKey });
       if (ok) await audit(deps.prisma, { actor: by, action: action === 'plan_drop' ? 'plan.role_dropped' : 'plan.gate_changed', target: wf, detail: { stepKey: target.stepKey } });
@@ -102,12 +113,14 @@ const VERBS: Record<ActionId, string> = {
   retry_step: 'retry this step', skip_step: 'skip this step', cancel_workflow: 'cancel this workflow',
   plan_drop: 'change this plan', plan_gate: 'change this plan', plan_confirm: 'run this plan',
   satisfaction_up: 'rate this workflow', satisfaction_down: 'rate this workflow',
+  intent_pick_1: 'answer this question', intent_pick_2: 'answer this question', intent_pick_3: 'answer this question', intent_other: 'answer this question',
 };
 
 const DECISION_WORDS: Record<Decision, string> = { approved: 'Approved', changes_requested: 'Changes requested', rejected: 'Rejected' };
 
 const gone = (action: ActionId) =>
-  DECISIONS[action] ? 'This approval request no longer exists.' : action.startsWith('satisfaction') ? 'This workflow no longer exists.' : 'This workflow or step no longer exists.';
+  DECISIONS[action] ? 'This approval request no longer exists.' : action.startsWith('satisfaction') ? 'This workflow no longer exists.'
+    : action.startsWith('intent_') ? 'This question no longer exists.' : 'This workflow or step no longer exists.';
 
 async function scopeOf(deps: EngineDeps, t: ButtonTarget): Promise<Scope | undefined> {
   const select = { id: true, platform: true, teamId: true, channelId: true } as const;
@@ -120,6 +133,10 @@ async function scopeOf(deps: EngineDeps, t: ButtonTarget): Promise<Scope | undef
       const s = await deps.prisma.step.findUnique({ where: { id: t.stepId }, select: { roleId: true, workflow: { select } } });
       return s ? { workflow: s.workflow, governingRoles: [s.roleId] } : undefined;
     }
+    case 'intent_choice': {
+      const ex = await deps.prisma.intentExample.findUnique({ where: { id: t.exampleId }, select: { id: true, platform: true, teamId: true, channelId: true } });
+      return ex ? { workflow: ex, governingRoles: [] } : undefined;
+    }
     case 'workflow':
     case 'plan_step': {
       const w = await deps.prisma.workflow.findUnique({ where: { id: t.workflowId }, select: { ...select, steps: { select: { roleId: true } } } });
@@ -128,8 +145,9 @@ async function scopeOf(deps: EngineDeps, t: ButtonTarget): Promise<Scope | undef
   }
 }
 
+/** Platform, team and channel must all match: a click whose payload leaves the team out matches no workflow. */
 function sameConversation(wf: Scope['workflow'], actor: Extract<Actor, { kind: 'chat' }>): boolean {
-  return wf.platform === actor.platform && actor.channelId === wf.channelId && (actor.teamId === undefined || actor.teamId === wf.teamId);
+  return wf.platform === actor.platform && actor.channelId !== '' && actor.channelId === wf.channelId && actor.teamId !== '' && actor.teamId === wf.teamId;
 }
 
 /** The person must pass the gate policy of every role that governs the action. */

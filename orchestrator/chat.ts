@@ -1,5 +1,6 @@
 // What the orchestrator needs from a chat platform (ChatPort) and what a platform hands it (InboundMessage).
 // Platform SDKs implement the port in bot/; views stay platform-neutral here.
+import { RolecallError } from '../agents/errors';
 import type { ActionId, PlatformName } from './contract';
 
 export type { ActionId, PlatformName };
@@ -32,15 +33,41 @@ export interface MessageView {
 }
 
 export interface ChatPort {
+  /** Posts one message. Throws ChannelUnreachableError or MessageRejectedError when the platform refuses for good;
+   * anything else it throws may be passing (the queue tries again). */
   post(thread: ThreadRef, persona: Persona, view: MessageView): Promise<string>;
+  /** Cuts a view too long for one message of this platform into several, in order (orchestrator/split.ts); absent:
+   * every view fits one message. */
+  split?(view: MessageView): MessageView[];
   update(thread: ThreadRef, messageId: string, persona: Persona, view: MessageView): Promise<void>;
   /** A person as a mention inside a posted message (notifies them where the platform does). */
   mention(userId: string): string;
   /** A person named in a note shown only to someone else (no notification). */
   nameOf(userId: string): Promise<string>;
+  /** A short note to one person about their own action, in `thread`: only they see it where the platform allows
+   * (Slack), otherwise a reply that mentions them (Teams). `person.id` is their id on the platform. */
+  notify(thread: ThreadRef, person: { id: string; name?: string }, text: string): Promise<void>;
 }
 
 export type ChatPorts = Partial<Record<PlatformName, ChatPort>>;
+
+/** The platform will not take posts in this thread at all: the channel is gone or archived, the app is not in it or
+ * was removed, or its token was revoked. Retrying will not help; a person must fix it (then Retry in the console). */
+export class ChannelUnreachableError extends RolecallError {
+  constructor(readonly platform: PlatformName, readonly code: string, options?: ErrorOptions) {
+    super(`${platform === 'slack' ? 'Slack' : 'Teams'} will not take posts in this channel (${code})`, options);
+  }
+}
+
+/** The platform refused this one message (too long, malformed): the thread itself is reachable. */
+export class MessageRejectedError extends RolecallError {
+  constructor(readonly platform: PlatformName, readonly code: string, options?: ErrorOptions) {
+    super(`${platform === 'slack' ? 'Slack' : 'Teams'} refused the message (${code})`, options);
+  }
+}
+
+export const isPostRefused = (e: unknown): e is ChannelUnreachableError | MessageRejectedError =>
+  e instanceof ChannelUnreachableError || e instanceof MessageRejectedError;
 
 /** A message from a person, as the platform edge hands it to the orchestrator. */
 export interface InboundMessage {
@@ -49,6 +76,9 @@ export interface InboundMessage {
   channelId: string;
   threadTs: string;
   messageTs: string;
+  /** When the person wrote it (ISO 8601; Slack's ts, Teams' activity timestamp): thread replies are ordered by it,
+   *  since platforms do not deliver events in order. Absent in jobs queued by older versions: arrival time is used. */
+  sentAt?: string;
   userId: string;
   text: string;
   mentioned: boolean;

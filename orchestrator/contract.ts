@@ -7,6 +7,8 @@
 export const ACTION_IDS = [
   'approve', 'request_changes', 'reject', 'retry_step', 'skip_step', 'cancel_workflow',
   'plan_drop', 'plan_gate', 'plan_confirm', 'satisfaction_up', 'satisfaction_down',
+  // The answer to "which of these do you need?": one id per button (Slack wants action ids unique in a message).
+  'intent_pick_1', 'intent_pick_2', 'intent_pick_3', 'intent_other',
 ] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
 
@@ -16,18 +18,21 @@ export type Decision = 'approved' | 'changes_requested' | 'rejected';
 export type Vote = 'up' | 'down';
 export type PlatformName = 'slack' | 'teams';
 
-/** What a button points at, by action: a gate, a step, a workflow, or a step of a plan. */
+/** What a button points at, by action: a gate, a step, a workflow, a step of a plan, or an answer to a clarifying
+ * question (the question's IntentExample and the chosen template id, or "other"). */
 export type ButtonTarget =
   | { kind: 'approval'; approvalId: string }
   | { kind: 'step'; stepId: string }
   | { kind: 'workflow'; workflowId: string }
-  | { kind: 'plan_step'; workflowId: string; stepKey: string };
+  | { kind: 'plan_step'; workflowId: string; stepKey: string }
+  | { kind: 'intent_choice'; exampleId: string; choice: string };
 
 const TARGET_OF: Record<ActionId, ButtonTarget['kind']> = {
   approve: 'approval', request_changes: 'approval', reject: 'approval',
   retry_step: 'step', skip_step: 'step',
   cancel_workflow: 'workflow', plan_confirm: 'workflow', satisfaction_up: 'workflow', satisfaction_down: 'workflow',
   plan_drop: 'plan_step', plan_gate: 'plan_step',
+  intent_pick_1: 'intent_choice', intent_pick_2: 'intent_choice', intent_pick_3: 'intent_choice', intent_other: 'intent_choice',
 };
 
 /** The value a button of `action` carries. */
@@ -37,11 +42,13 @@ export function buttonValue(target: ButtonTarget): string {
     case 'step': return target.stepId;
     case 'workflow': return target.workflowId;
     case 'plan_step': return `${target.workflowId}|${target.stepKey}`;
+    case 'intent_choice': return `${target.exampleId}|${target.choice}`;
   }
 }
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 const STEP_KEY = /^[^|]{1,100}$/;
+const CHOICE = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** Reads a button's value for `action`; undefined when it is not one Rolecall could have made. */
 export function parseButtonValue(action: ActionId, value: string): ButtonTarget | undefined {
@@ -52,6 +59,10 @@ export function parseButtonValue(action: ActionId, value: string): ButtonTarget 
     case 'plan_step': {
       const [workflowId = '', stepKey = '', ...rest] = value.split('|');
       return rest.length === 0 && ID.test(workflowId) && STEP_KEY.test(stepKey) ? { kind: 'plan_step', workflowId, stepKey } : undefined;
+    }
+    case 'intent_choice': {
+      const [exampleId = '', choice = '', ...rest] = value.split('|');
+      return rest.length === 0 && ID.test(exampleId) && CHOICE.test(choice) ? { kind: 'intent_choice', exampleId, choice } : undefined;
     }
   }
 }
@@ -64,9 +75,10 @@ export type DecideResult =
   | { won: false; reason: 'vote_recorded'; votes: number; needed: number }
   | { won: false; reason: 'already_decided'; status: string; decidedBy: string | null; decidedAt: Date | null };
 
-/** Who acts: a person in a chat (with where the click came from), or a console user. */
+/** Who acts: a person in a chat (with the team and channel the click came from; empty when the platform did not say,
+ * which matches no workflow), or a console user. */
 export type Actor =
-  | { kind: 'chat'; platform: PlatformName; userId: string; teamId?: string; channelId?: string }
+  | { kind: 'chat'; platform: PlatformName; userId: string; teamId: string; channelId: string }
   | { kind: 'console'; email: string };
 
 /** How an actor is named in the audit log: "slack:U123", "teams:…", "console:alice@example.com". */

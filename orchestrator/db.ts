@@ -5,7 +5,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
-import { applyMigrations, type SqlRunner } from './migrate';
+import { applyMigrations, pendingMigrations, type SqlRunner } from './migrate';
 
 export type Db = PrismaClient;
 
@@ -13,6 +13,8 @@ export interface Database {
   prisma: Db;
   describe: string;
   migrate(): Promise<string[]>;
+  /** Migrations of this build that the database does not have yet (see migrate.ts). */
+  pendingMigrations(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ function openPostgres(url: string, max: number): Database {
     prisma,
     describe: `PostgreSQL ${redactUrl(url)}`,
     migrate: () => applyMigrations(runner),
+    pendingMigrations: () => pendingMigrations(runner),
     close: async () => {
       await prisma.$disconnect();
       await pool.end();
@@ -53,6 +56,7 @@ async function openPglite(dir: string): Promise<Database> {
     prisma,
     describe: `embedded PGlite in ${dir}`,
     migrate: () => applyMigrations(runner),
+    pendingMigrations: () => pendingMigrations(runner),
     close: async () => {
       await prisma.$disconnect();
       await db.close();
@@ -60,7 +64,7 @@ async function openPglite(dir: string): Promise<Database> {
   };
 }
 
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { OperatorError } from '../agents/errors';
 
 /** The redis-server binary to start is missing: the operator must install it or point at a Redis. */
-export class RedisBinaryMissingError extends OperatorError {}
+class RedisBinaryMissingError extends OperatorError {}
 
 export interface EmbeddedRedis {
   url: string;

@@ -1,4 +1,7 @@
 // Dispatches queue jobs to the orchestrator. The last failed attempt of a step fails it visibly in its thread.
+// Infrastructure failures (InfraError and what asInfraError recognises) are not attempts: they go back to the queue
+// untouched (queue.ts delays the job without using an attempt), so a person never sees them counted in the thread.
+import { handleClick } from './clicks';
 import type { EngineDeps } from './deps';
 import { applyDecision } from './gates';
 import { handleInbound } from './intake';
@@ -6,6 +9,7 @@ import type { JobData } from './jobs';
 import type { JobContext, JobHandler } from './queue';
 import { failStep, isPermanent, noteRetry, runStep } from './steps';
 import { errorMessage } from '../agents/errors';
+import { isInfraError } from './infra';
 
 export function createJobHandler(deps: EngineDeps): JobHandler {
   return async (data: JobData, ctx: JobContext) => {
@@ -16,6 +20,8 @@ export function createJobHandler(deps: EngineDeps): JobHandler {
         return applyDecision(deps, data.approvalId);
       case 'step':
         return runStepWithFailure(deps, data, ctx);
+      case 'click':
+        return handleClick(deps, data);
     }
   };
 }
@@ -24,8 +30,9 @@ async function runStepWithFailure(deps: EngineDeps, data: Extract<JobData, { kin
   try {
     await runStep(deps, data, ctx);
   } catch (e) {
+    if (isInfraError(e)) throw e; // the database, Redis or the chat platform: retried until it is back
     const message = errorMessage(e);
-    if (isPermanent(e) || ctx.attempt >= ctx.maxAttempts) return failStep(deps, data.stepId, message, ctx.attempt);
+    if (isPermanent(e) || ctx.attempt >= ctx.maxAttempts) return failStep(deps, data.stepId, message, ctx.attempt, e);
     await noteRetry(deps, data.stepId, message, ctx).catch((err) => deps.log.warn('could not update status message', { error: String(err) }));
     throw e;
   }

@@ -1,12 +1,12 @@
-// The engine's public API: what app/ wires and what the edges (bot/, web-admin/) may use. Named exports only.
-// Invariant: edges import the orchestrator through this file (and the leaf contract.ts, chat.ts and log.ts types).
+// The engine's public API for the edges (bot/, web-admin/): the Orchestrator (receive a message, act on a button or a
+// console action), the ChatPort they implement and the vocabulary they share. Named exports only; app/, the
+// composition root, builds the engine from its modules.
+// Invariant: edges import the orchestrator through this file, the leaf modules (contract.ts, chat.ts, log.ts) and the
+// few shared services test/unit/architecture.test.ts allows (the database client type, audit rows, the RBAC ladder).
 export { createOrchestrator, type Orchestrator } from './api';
-export type { ActionId, ActOutcome, Actor, Decision, PlatformName, Vote } from './contract';
-export { ACTION_IDS, actorId, isActionId } from './contract';
-export type { ChatPort, ChatPorts, InboundMessage, MessageView, Persona, ThreadRef, ViewAction } from './chat';
+export type { ActionId, ActOutcome, Actor } from './contract';
+export { ACTION_IDS } from './contract';
+export type { ChatPort, ChatPorts, InboundMessage, MessageView, Persona, ThreadRef } from './chat';
 export type { EngineDeps } from './deps';
-export { createJobHandler } from './handler';
-export type { JobData, JobQueue } from './jobs';
-export type { Logger, LogLevel } from './log';
+export type { Logger } from './log';
 export { createLogger } from './log';
-export { resumeWorkflows } from './resume';

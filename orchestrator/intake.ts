@@ -1,20 +1,26 @@
-// A person's message reaches the orchestrator: start a workflow, or add the reply to the thread's running workflow.
-import { Prisma } from '../generated/prisma/client';
+// A person's message reaches the orchestrator: start a workflow, ask which workflow is meant (the classifier is
+// unsure), say what Rolecall can do (small talk, nothing fits), or add the reply to the thread's running workflow.
 import type { InboundMessage } from './chat';
+import { askWhich, postQuestion, refreshTraining } from './clarify';
 import { chatFor, type EngineDeps } from './deps';
-import { postPlan } from './plan-edits';
-import { postOnce } from './posts';
-import { advanceWorkflow } from './steps';
+import { insertWorkflow, kickOff } from './start';
 import { ACTIVE_STATUSES, answerStep } from './workflow/transitions';
 import { noPlanView, ROLECALL_PERSONA } from './views';
 
 export const sourceKey = (m: InboundMessage) => `${m.platform}:${m.channelId}:${m.messageTs}`;
+
+/** When the person wrote the message (the platform's own timestamp), or, when the edge had none, now. */
+const sentAtOf = (m: InboundMessage): Date => {
+  const t = m.sentAt ? Date.parse(m.sentAt) : NaN;
+  return Number.isFinite(t) ? new Date(t) : new Date();
+};
 
 export async function handleInbound(deps: EngineDeps, msg: InboundMessage): Promise<void> {
   const key = sourceKey(msg);
   if (await deps.prisma.inboundEvent.findUnique({ where: { id: key } })) {
     const started = await deps.prisma.workflow.findUnique({ where: { sourceEventId: key } });
     if (started) await kickOff(deps, started.id); // a re-run after a crash between creating and enqueuing
+    else await postQuestion(deps, key); // a re-run after a crash between recording a question and posting it
     return;
   }
   const active = await deps.prisma.workflow.findFirst({
@@ -34,7 +40,7 @@ async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessag
   // One transaction: the event is marked seen only together with what it did, so a retry after a crash redoes it all.
   const answered = await deps.prisma.$transaction(async (tx) => {
     await tx.inboundEvent.createMany({ data: [{ id: key, platform: msg.platform, kind: 'reply' }], skipDuplicates: true });
-    await tx.threadReply.createMany({ data: [{ workflowId, userId: msg.userId, text: msg.text, messageTs: msg.messageTs }], skipDuplicates: true });
+    await tx.threadReply.createMany({ data: [{ workflowId, userId: msg.userId, text: msg.text, messageTs: msg.messageTs, sentAt: sentAtOf(msg) }], skipDuplicates: true });
     return waiting ? answerStep(tx, waiting, msg.text) : false;
   });
   if (waiting && answered) {
@@ -46,37 +52,15 @@ async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessag
 }
 
 async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string): Promise<void> {
-  const plan = await deps.planner.plan(msg.text);
-  if (!plan) return explainNoPlan(deps, msg, key);
-  let workflowId: string;
-  try {
-    workflowId = await deps.prisma.$transaction(async (tx) => {
-      await tx.inboundEvent.create({ data: { id: key, platform: msg.platform, kind: 'mention' } });
-      const wf = await tx.workflow.create({
-        data: {
-          platform: msg.platform, teamId: msg.teamId, channelId: msg.channelId, threadTs: msg.threadTs,
-          requestText: msg.text, requestedBy: msg.userId, sourceEventId: key, template: plan.templateId,
-          status: plan.needsConfirmation ? 'planned' : 'running',
-          intent: plan.intent.intent, intentConfidence: plan.intent.confidence, intentReason: plan.intent.reason, intentSource: plan.intent.source,
-          steps: {
-            create: plan.steps.map((s, position) => ({ position, key: s.key, roleId: s.roleId, dependsOn: s.dependsOn, gateAfter: s.gateAfter, fallbackRoles: s.fallbackRoles })),
-          },
-        },
-      });
-      return wf.id;
-    });
-  } catch (e) {
-    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return; // the same message, twice at once
-    throw e;
-  }
-  deps.log.info('workflow started', { workflowId, key, template: plan.templateId, intent: plan.intent.intent, confidence: plan.intent.confidence });
+  await refreshTraining(deps);
+  const d = await deps.planner.decide(msg.text);
+  if (d.kind === 'clarify') return askWhich(deps, msg, key, d);
+  if (d.kind === 'none') return explainNoPlan(deps, msg, key);
+  const plan = d.plan;
+  const workflowId = await insertWorkflow(deps, { ...msg, text: msg.text, key, language: d.language }, plan, true);
+  if (!workflowId) return;
+  deps.log.info('workflow started', { workflowId, key, template: plan.templateId, intent: plan.intent.intent, confidence: plan.intent.confidence, language: d.language });
   await kickOff(deps, workflowId);
-}
-
-/** Posts the plan and, unless it waits for confirmation, starts the steps that depend on nothing. Safe to repeat. */
-async function kickOff(deps: EngineDeps, workflowId: string): Promise<void> {
-  const wf = await postPlan(deps, workflowId, postOnce);
-  if (wf.status !== 'planned') await advanceWorkflow(deps, workflowId);
 }
 
 /** No template fits and no role's capabilities match: say so, and say what Rolecall can do. */

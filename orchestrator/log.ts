@@ -1,3 +1,11 @@
+// The one logger: pino, one JSON object per line ({"level":"info","time":"<ISO>","msg":"…", …extra}), so log
+// collectors index fields such as workflowId, stepId and errorId that callers pass in `extra`. Invariants: callers see
+// only the small Logger interface below (pino stays swappable); lines are written synchronously, so nothing logged
+// just before process.exit() is lost; human-readable output (pino-pretty, a development dependency) only when stdout
+// is a terminal and pino-pretty is installed: containers, CI and pipes always get JSON.
+import { createRequire } from 'node:module';
+import pino, { type DestinationStream } from 'pino';
+
 export interface Logger {
   debug(msg: string, extra?: Record<string, unknown>): void;
   info(msg: string, extra?: Record<string, unknown>): void;
@@ -8,11 +16,31 @@ export interface Logger {
 const LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LEVELS)[number];
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
-  const min = LEVELS.indexOf(level);
+/** `write` receives each line without its newline (tests capture lines with it); default: stdout. */
+export function createLogger(level: LogLevel, write?: (line: string) => void): Logger {
+  const destination: DestinationStream = write
+    ? { write: (line: string) => write(line.replace(/\n$/, '')) }
+    : prettyOnTerminal() ?? pino.destination({ dest: 1, sync: true });
+  const log = pino({
+    level,
+    base: undefined, // no pid/hostname on every line: the container runtime adds where a line came from
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  }, destination);
   const at = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, extra?: Record<string, unknown>) => {
-    if (LEVELS.indexOf(lvl) < min) return;
-    write(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} ${msg}${extra ? ' ' + JSON.stringify(extra) : ''}`);
+    if (extra) log[lvl](extra, msg);
+    else log[lvl](msg);
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** pino-pretty as a synchronous stream when stdout is a terminal and the package is installed (dev dependency). */
+function prettyOnTerminal(): DestinationStream | undefined {
+  if (!process.stdout.isTTY) return undefined;
+  try {
+    const pretty = createRequire(import.meta.url)('pino-pretty') as (opts: Record<string, unknown>) => DestinationStream;
+    return pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  } catch {
+    return undefined; // production install: no pino-pretty, JSON it is
+  }
 }

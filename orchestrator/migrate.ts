@@ -10,7 +10,7 @@ export interface SqlRunner {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
-export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../prisma/migrations');
+const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../prisma/migrations');
 const LOCK_ID = 72707369;
 
 export async function applyMigrations(db: SqlRunner, dir = MIGRATIONS_DIR): Promise<string[]> {
@@ -36,6 +36,19 @@ export async function applyMigrations(db: SqlRunner, dir = MIGRATIONS_DIR): Prom
   } finally {
     await db.query(`SELECT pg_advisory_unlock(${LOCK_ID})`);
   }
+}
+
+/** The migrations in `dir` that the database has not finished applying (all of them when it has no migrations table
+ *  yet). A worker waits until this is empty: the server applies migrations, workers never do. */
+export async function pendingMigrations(db: SqlRunner, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const [table] = await db.query<{ exists: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS "exists"`);
+  const expected = migrationNames(dir);
+  if (!table?.exists) return expected;
+  const rows = await db.query<{ migration_name: string }>(
+    `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+  );
+  const done = new Set(rows.map((r) => r.migration_name));
+  return expected.filter((name) => !done.has(name));
 }
 
 function migrationNames(dir: string): string[] {

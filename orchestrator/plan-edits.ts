@@ -1,6 +1,7 @@
 // The posted plan of an assembled workflow can be edited with buttons (drop a role, add or remove a gate) before a
 // person confirms it. Every edit re-renders the plan message. Edits are conditional writes on a plan that still waits
 // (transitions.ts): an edit that loses to Run this plan changes nothing.
+import { isLanguage, LANGUAGE_NAMES } from './intent/language';
 import type { Workflow, Step } from '../generated/prisma/client';
 import * as T from './workflow/transitions';
 import { roleOf, type EngineDeps } from './deps';
@@ -28,6 +29,7 @@ export async function postPlan(deps: EngineDeps, workflowId: string, post: (deps
       after: s.dependsOn.length === 1 && wf.steps[i - 1]?.key === s.dependsOn[0] ? [] : s.dependsOn.map((d) => name(byKey.get(d)?.roleId ?? d)),
     })),
     editable: wf.status === 'planned' ? { workflowId: wf.id } : undefined,
+    language: isLanguage(wf.language) && wf.language !== 'en' ? LANGUAGE_NAMES[wf.language] : undefined,
   });
   await post(deps, { key: { kind: 'plan', workflowId: wf.id }, workflowId: wf.id, roleId: 'rolecall', thread: threadOf(wf), persona: ROLECALL_PERSONA, view });
   return wf;

@@ -1,6 +1,10 @@
-// Turns a person's message into a plan: a template chosen by intent, or a flow assembled from role capabilities.
+// Turns a person's message into a decision: a template chosen by intent, a question (the likeliest workflows as
+// buttons) when the classifier is unsure, a flow assembled from role capabilities when no template is plausible but
+// the roles clearly fit, or nothing (small talk). intake.ts acts on it; `npm run intents:eval` scores the same function.
+// Invariants: below the confidence threshold nothing starts at once; an assembled plan needs two or more capability
+// hits and always waits for a person to confirm it.
 import type { Role } from '../agents/roles';
-import type { IntentResult } from './intent/classifier';
+import { NO_INTENT, type IntentResult } from './intent/classifier';
 import { topoOrder, type WorkflowTemplate } from './templates';
 
 export interface StepSpec {
@@ -11,8 +15,8 @@ export interface StepSpec {
   fallbackRoles: string[];
 }
 
-/** How the plan was chosen: by the local classifier, the model, or (no template fitting) by role capabilities. */
-export type PlanIntent = Omit<IntentResult, 'source'> & { source: IntentResult['source'] | 'capabilities' };
+/** How the plan was chosen: by the local classifier, the model, by role capabilities, or by the person (a question). */
+export type PlanIntent = Omit<IntentResult, 'source' | 'alternatives'> & { source: IntentResult['source'] | 'capabilities' | 'person' };
 
 export interface Plan {
   templateId: string;
@@ -23,10 +27,28 @@ export interface Plan {
   needsConfirmation: boolean;
 }
 
+/** What to do with a message that mentions Rolecall. `language` is the detected language (ISO 639-1), if any. */
+export type Decision =
+  | { kind: 'plan'; plan: Plan; language?: string }
+  | { kind: 'clarify'; intent: PlanIntent; candidates: string[]; language?: string }
+  | { kind: 'none'; intent: PlanIntent; language?: string };
+
 export interface Planner {
-  plan(text: string): Promise<Plan | undefined>;
+  decide(text: string): Promise<Decision>;
+  /** The plan of one template, chosen by a person (the answer to a clarifying question). */
+  planFor(templateId: string, intent: PlanIntent): Plan | undefined;
   templates: WorkflowTemplate[];
+  /** Retrains the local classifier with the labelled examples accepted in the console (absent: cannot learn). */
+  retrain?(accepted: { text: string; label: string }[]): void;
 }
+
+/** A template is offered as a button when its strength (score / typical score) reaches this and it shares a word. */
+export const CLARIFY_MIN_STRENGTH = 0.3;
+/** Buttons after the first: only templates at least this close to the first one's strength. */
+const CLARIFY_CLOSE = 0.5;
+const CLARIFY_MAX = 3;
+/** An assembled plan needs at least this many capability hits across the roles. */
+export const ASSEMBLY_MIN_HITS = 2;
 
 export interface PlannerOptions {
   templates: WorkflowTemplate[];
@@ -37,33 +59,64 @@ export interface PlannerOptions {
   minConfidence: number;
   /** Told when the model stage fails; the local answer is then used, and the plan says why. */
   onModelError?: (e: Error) => void;
+  /** The message's language (ISO 639-1), when it can be told. */
+  detectLanguage?: (text: string) => string | undefined;
 }
 
 export function createPlanner(opts: PlannerOptions): Planner {
   const byId = new Map(opts.templates.map((t) => [t.id, t]));
+  const planFor = (id: string, intent: PlanIntent): Plan | undefined => {
+    const template = byId.get(id);
+    return template && { templateId: template.id, templateName: template.name, intent, steps: stepsOf(template), needsConfirmation: false };
+  };
   return {
     templates: opts.templates,
-    async plan(text) {
-      let intent = opts.classifyLocal(text);
+    planFor,
+    async decide(text) {
+      const language = opts.detectLanguage?.(text);
+      const local = opts.classifyLocal(text);
+      let intent: IntentResult = local;
       if (intent.confidence < opts.minConfidence && opts.classifyWithModel) {
-        const local = intent;
         intent = await opts.classifyWithModel(text).catch((e: Error) => {
           opts.onModelError?.(e);
           return { ...local, reason: `${local.reason}; the model could not classify it (${e.message})` };
         });
       }
-      const template = byId.get(intent.intent);
-      if (template && intent.confidence >= opts.minConfidence) {
-        return { templateId: template.id, templateName: template.name, intent, steps: stepsOf(template), needsConfirmation: false };
+      if (intent.confidence >= opts.minConfidence) {
+        const plan = planFor(intent.intent, intent);
+        if (plan) return { kind: 'plan', plan, language };
+        if (intent.intent === NO_INTENT) return { kind: 'none', intent, language };
       }
+      const candidates = clarifyCandidates(local);
+      // Small talk the classifier is unsure about stays small talk unless a template has real evidence (two words).
+      const weakSmallTalk = local.intent === NO_INTENT && !(local.alternatives?.[0] && local.alternatives[0].evidence >= 2);
+      if (candidates.length && !weakSmallTalk) return { kind: 'clarify', intent, candidates, language };
       const assembled = assembleFromCapabilities(opts.roles(), text);
-      if (!assembled) return undefined;
-      return {
-        templateId: 'assembled', templateName: 'Assembled from role capabilities', needsConfirmation: true, steps: assembled.steps,
-        intent: { intent: 'assembled', confidence: assembled.confidence, reason: `no template fits (best: ${intent.intent}, ${intent.confidence.toFixed(2)}); roles chosen by capability: ${assembled.reason}`, source: 'capabilities' },
-      };
+      if (assembled) {
+        return {
+          kind: 'plan', language,
+          plan: {
+            templateId: 'assembled', templateName: 'Assembled from role capabilities', needsConfirmation: true, steps: assembled.steps,
+            intent: { intent: 'assembled', confidence: assembled.confidence, reason: `no template fits (best: ${intent.intent}, ${intent.confidence.toFixed(2)}); roles chosen by capability: ${assembled.reason}`, source: 'capabilities' },
+          },
+        };
+      }
+      return { kind: 'none', intent, language };
     },
   };
+}
+
+/** The two or three likeliest templates to offer as buttons, best first; empty when none is plausible. */
+export function clarifyCandidates(local: IntentResult): string[] {
+  const plausible = (local.alternatives ?? []).filter((a) => a.strength >= CLARIFY_MIN_STRENGTH && a.evidence >= 1);
+  const first = plausible[0];
+  if (!first) return [];
+  const close = plausible.filter((a) => a.strength >= CLARIFY_CLOSE * first.strength).slice(0, CLARIFY_MAX).map((a) => a.intent);
+  if (close.length === 1) {
+    const next = (local.alternatives ?? []).find((a) => a.intent !== first.intent);
+    if (next) close.push(next.intent);
+  }
+  return close;
 }
 
 export function stepsOf(template: WorkflowTemplate): StepSpec[] {
@@ -82,13 +135,14 @@ const stem = (w: string) => w.replace(/(ings|ing|ies|es|s|ed)$/, '');
 /**
  * Picks the roles whose declared capabilities (e.g. `wireframes`, `user_flows`) share words with the request, and
  * orders them by their declared inputs and outputs: a role that consumes another role's output runs after it.
+ * Undefined unless the capabilities hit at least ASSEMBLY_MIN_HITS times: one shared word is no evidence.
  */
 export function assembleFromCapabilities(roles: Role[], text: string): { steps: StepSpec[]; confidence: number; reason: string } | undefined {
   const asked = new Set(words(text));
   const matched = roles
     .map((role) => ({ role, hits: role.capabilities.filter((c) => words(c.replace(/_/g, ' ')).some((w) => asked.has(w))) }))
     .filter((m) => m.hits.length > 0);
-  if (!matched.length) return undefined;
+  if (matched.reduce((n, m) => n + m.hits.length, 0) < ASSEMBLY_MIN_HITS) return undefined;
   const outputsOf = new Map(roles.map((r) => [r.role_id, new Set(r.constraints.required_outputs.map((o) => o.name))]));
   const chosen = matched.map((m) => m.role);
   const deps = (r: Role) => chosen.filter((o) => o !== r && (r.inputs ?? []).some((i) => outputsOf.get(o.role_id)!.has(i))).map((o) => o.role_id);

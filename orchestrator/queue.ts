@@ -1,7 +1,13 @@
 // BullMQ on Redis: one queue of orchestration jobs, retried with exponential backoff, recovered when stalled.
-import { Queue, Worker, type Job } from 'bullmq';
+// Invariants: adding a job never waits for Redis to come back (the producer connection has no offline queue and a
+// short command timeout), so a caller learns at once that Redis is unreachable (InfraError) and can keep the job
+// elsewhere (orchestrator/inbox.ts); a job that fails on infrastructure is put back with a delay that does not use up
+// one of its attempts (BullMQ's moveToDelayed + DelayedError), until the infrastructure is back or the cap is reached.
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { asInfraError, infraRetryDelay, InfraError, type InfraRetryOptions } from './infra';
 import { jobId, type JobData, type JobQueue } from './jobs';
+import { errorMessage } from '../agents/errors';
 
 export const QUEUE_NAME = 'rolecall';
 
@@ -12,8 +18,21 @@ export interface JobContext {
 
 export type JobHandler = (data: JobData, ctx: JobContext) => Promise<void>;
 
+/** A connection for BullMQ workers: commands wait while Redis reconnects (BullMQ requires this for workers). */
 export function redisConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined); // reconnects by itself; BullMQ reports failures through the worker's 'error' event
+  return redis;
+}
+
+/** How long one producer command may take before Redis counts as unreachable. */
+export const PRODUCER_COMMAND_TIMEOUT_MS = 1_000;
+
+/** A connection for adding jobs: fails at once while Redis is unreachable instead of queueing the command in memory. */
+export function producerConnection(url: string): Redis {
+  const redis = new Redis(url, { enableOfflineQueue: false, commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined); // reconnects by itself; failed commands say what went wrong to their callers
+  return redis;
 }
 
 /** Tries per step and the exponential backoff base between them. */
@@ -40,19 +59,45 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
       removeOnFail: { count: 5000 },
     },
   });
+  queue.on('error', () => undefined); // every failed add is reported to its caller
   return {
     queue,
     async enqueue(data) {
-      await queue.add(data.kind, data, { jobId: jobId(data) });
+      try {
+        await queue.add(data.kind, data, { jobId: jobId(data) });
+      } catch (e) {
+        throw new InfraError('redis', `could not add a job to the queue: ${errorMessage(e)}`, { cause: e });
+      }
     },
     close: () => queue.close(),
   };
 }
 
-export function createJobWorker(connection: Redis, prefix: string, cfg: WorkerOptions, handle: JobHandler, onError: (e: unknown, job?: Job) => void): Worker<JobData> {
+/** Runs a job; an infrastructure failure puts it back, delayed, without using one of its attempts (up to the cap). */
+export async function runWithInfraRetry(job: Job<JobData>, token: string | undefined, handle: JobHandler, infra: InfraRetryOptions, onDelay: (e: InfraError, delayMs: number) => void): Promise<void> {
+  try {
+    await handle(job.data, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
+  } catch (e) {
+    const failure = asInfraError(e);
+    if (!failure) throw e;
+    if (Date.now() - job.timestamp > infra.maxHours * 3_600_000) {
+      throw new UnrecoverableError(`gave up after ${infra.maxHours} h of infrastructure failures: ${failure.message}`);
+    }
+    // attemptsStarted counts every start, attemptsMade only counted failures: the difference is this run of delays.
+    const delayMs = infraRetryDelay(Math.max(1, (job.attemptsStarted ?? 1) - job.attemptsMade), infra, failure.retryAfterMs);
+    onDelay(failure, delayMs);
+    await job.moveToDelayed(Date.now() + delayMs, token); // Redis down too: this fails and the job is recovered as stalled
+    throw new DelayedError();
+  }
+}
+
+export function createJobWorker(
+  connection: Redis, prefix: string, cfg: WorkerOptions & { infra: InfraRetryOptions }, handle: JobHandler,
+  onError: (e: unknown, job?: Job) => void, onDelay: (job: Job, e: InfraError, delayMs: number) => void,
+): Worker<JobData> {
   const worker = new Worker<JobData>(
     QUEUE_NAME,
-    async (job) => handle(job.data, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 }),
+    (job, token) => runWithInfraRetry(job, token, handle, cfg.infra, (e, ms) => onDelay(job, e, ms)),
     {
       connection,
       prefix,

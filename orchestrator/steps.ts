@@ -1,7 +1,8 @@
 // Runs a workflow step: the role's persona works in the thread, posts its output, then the workflow moves on.
 // Invariant: every status change goes through workflow/transitions.ts, and a job for an older run of a step (or of a
 // workflow that is no longer active) changes nothing.
-import { runAgent, type AgentResult } from '../agents/agent';
+import { isLanguage, LANGUAGE_NAMES } from './intent/language';
+import { runAgent, type AgentResult, type ModelAttempts, type ModelRetry } from '../agents/agent';
 import type { StepContext } from '../agents/prompt';
 import { LlmError } from '../agents/llm/provider';
 import type { Prisma, Step, Workflow } from '../generated/prisma/client';
@@ -9,15 +10,23 @@ import * as T from './workflow/transitions';
 import { roleOf, type EngineDeps } from './deps';
 import type { JobContext } from './queue';
 import { postOnce, updatePost, type PostSpec } from './posts';
+import { isPostRefused } from './chat';
 import { postKey, type PostKey } from './jobs';
 import { threadOf } from './threads';
-import { doneView, failedView, handoverView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, workingView } from './views';
+import { doneView, failedView, handoverView, modelAttemptsText, modelRetryView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, workingView } from './views';
 import { RolecallError } from '../agents/errors';
 
 type StepWithWorkflow = Step & { workflow: Workflow };
 
 /** A step failure that retrying will not fix (e.g. the model rejected the request). */
 export class PermanentStepError extends RolecallError {
+}
+
+/** The role's model (its attempts) and then its fallback model (the fallback's attempts) all failed. */
+export class ModelAttemptsFailedError extends PermanentStepError {
+  constructor(readonly tried: ModelAttempts[], last: string) {
+    super(`${modelAttemptsText(tried)}. Last error: ${last}`);
+  }
 }
 
 export async function runStep(deps: EngineDeps, data: { stepId: string; revision: number; run: number }, ctx: JobContext): Promise<void> {
@@ -49,9 +58,11 @@ async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise
   const posted = await deps.prisma.agentMessage.findUnique({ where: { idempotencyKey: postKey(key) } });
   if (posted?.messageTs) return { output: posted.text, outputData: (step.outputData as Record<string, unknown> | null) ?? null, escalation: step.escalation };
   const role = roleOf(deps, step.roleId);
-  const result = await runAgent(role, deps.llm, await stepContext(deps, step), deps.tools?.({ workflowId: step.workflowId, stepId: step.id }));
+  const onRetry = async (r: ModelRetry) => void (await updatePost(deps, statusPost(deps, step, modelRetryView(role, r))));
+  const result = await runAgent(role, deps.llm, await stepContext(deps, step), deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry });
   await recordTrace(deps, step, result);
-  if (result.kind === 'llm_error') throw result.error.retryable ? result.error : new PermanentStepError(result.error.message);
+  // The model's attempts (and its fallback's) are spent inside runAgent, with backoff: what is left is for a person.
+  if (result.kind === 'llm_error') throw new ModelAttemptsFailedError(result.tried, result.error.message);
   if (result.kind === 'question') return { question: result.question };
   const escalation = result.kind === 'escalate' ? result.reasons.map((r) => `${r.kind}: ${r.detail}`).join('\n') : null;
   const outputData = result.kind === 'ok' ? result.data : null;
@@ -80,7 +91,8 @@ async function recordTrace(deps: EngineDeps, step: StepWithWorkflow, result: Age
 async function stepContext(deps: EngineDeps, step: StepWithWorkflow): Promise<StepContext> {
   const [all, replies] = await Promise.all([
     deps.prisma.step.findMany({ where: { workflowId: step.workflowId }, orderBy: { position: 'asc' } }),
-    deps.prisma.threadReply.findMany({ where: { workflowId: step.workflowId }, orderBy: { createdAt: 'asc' } }),
+    // in the order people wrote them (events arrive in any order); the platform's message id breaks ties
+    deps.prisma.threadReply.findMany({ where: { workflowId: step.workflowId }, orderBy: [{ sentAt: 'asc' }, { messageTs: 'asc' }] }),
   ]);
   const upstream = ancestors(all, step);
   const previous = all.filter((p) => upstream.has(p.key) && p.output !== null && p.status === 'completed');
@@ -91,6 +103,7 @@ async function stepContext(deps: EngineDeps, step: StepWithWorkflow): Promise<St
     revision: step.revision > 1 && step.feedback && step.output ? { previousOutput: step.output, feedback: step.feedback } : undefined,
     question: step.question && step.answer ? { question: step.question, answer: step.answer } : undefined,
     mayAsk: !step.question,
+    language: isLanguage(step.workflow.language) && step.workflow.language !== 'en' ? LANGUAGE_NAMES[step.workflow.language] : undefined,
   };
 }
 
@@ -141,16 +154,21 @@ async function openGate(deps: EngineDeps, step: StepWithWorkflow): Promise<void>
 }
 
 /** The last attempt failed: the step fails visibly in the thread with a Retry button; the workflow waits. */
-export async function failStep(deps: EngineDeps, stepId: string, error: string, attempts: number): Promise<void> {
+export async function failStep(deps: EngineDeps, stepId: string, error: string, attempts: number, cause?: unknown): Promise<void> {
   const step = await deps.prisma.step.findUniqueOrThrow({ where: { id: stepId }, include: { workflow: true } });
   const role = roleOf(deps, step.roleId);
   const next = step.fallbackRoles.find((r) => r !== step.roleId && !step.attemptedRoles.includes(r));
   if (next) return handOver(deps, step, next, error);
   if (!(await T.failStepRun(deps.prisma, step, error))) return;
   await T.settleWorkflow(deps.prisma, step.workflowId);
-  await updatePost(deps, statusPost(deps, step, stoppedView(role)));
-  await postOnce(deps, { ...basePost(deps, step), key: failurePostKey(step), view: failedView(role, error, step.id, attempts, step.workflowId) });
   deps.log.warn('step failed', { stepId, workflowId: step.workflowId, error });
+  try {
+    await updatePost(deps, statusPost(deps, step, stoppedView(role)));
+    await postOnce(deps, { ...basePost(deps, step), key: failurePostKey(step), view: failedView(role, error, step.id, cause instanceof ModelAttemptsFailedError ? null : attempts, step.workflowId) });
+  } catch (e) {
+    // The thread cannot be posted to: the failure is recorded (posts.ts) and shown on the console's workflow page.
+    if (!isPostRefused(e)) throw e;
+  }
 }
 
 /** The step's role keeps failing: the next role of its fallback chain takes the step over. */
@@ -171,7 +189,7 @@ export async function noteRetry(deps: EngineDeps, stepId: string, error: string,
   await updatePost(deps, statusPost(deps, step, retryingView(roleOf(deps, step.roleId), ctx.attempt, ctx.maxAttempts, error)));
 }
 
-export const isPermanent = (e: unknown) => e instanceof PermanentStepError || (e instanceof LlmError && !e.retryable);
+export const isPermanent = (e: unknown) => e instanceof PermanentStepError || (e instanceof LlmError && !e.retryable) || isPostRefused(e);
 
 function basePost(deps: EngineDeps, step: StepWithWorkflow): Omit<PostSpec, 'key' | 'view'> {
   return { workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, thread: threadOf(step.workflow), persona: personaOf(roleOf(deps, step.roleId)) };

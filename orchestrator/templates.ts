@@ -1,5 +1,6 @@
 // Workflow templates: orchestrator/templates/*.yaml, validated at start-up. Each lists its steps (a DAG through
-// depends_on), its approval gates, and example utterances the intent classifier learns from.
+// depends_on), its approval gates, example utterances the intent classifier learns from (in any language), and `asks`:
+// phrases that name what the workflow is asked to do ("acceptance criteria", "Fehler"), which outweigh topic words.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -13,7 +14,8 @@ export const templateSchema = z
     id,
     name: z.string().min(3),
     description: z.string().min(10),
-    examples: z.array(z.string().min(8)).min(5),
+    examples: z.array(z.string().min(8).max(2000)).min(5),
+    asks: z.array(z.string().min(2).max(100)).max(200).default([]),
     steps: z
       .array(
         z

@@ -1,5 +1,7 @@
 // Message views the orchestrator posts. Pure functions: platform rendering happens in bot/.
 import { DEMO_NOTICE } from '../agents/llm/demo';
+import type { ModelAttempts, ModelRetry } from '../agents/agent';
+import type { LlmFailureKind } from '../agents/llm/provider';
 import type { Role } from '../agents/roles';
 import type { MessageView, Persona } from './chat';
 import { buttonValue, type DecideResult } from './contract';
@@ -26,6 +28,8 @@ export interface PlanInfo {
   steps: PlanStep[];
   /** Set while the plan waits for a person to confirm it: the plan gets edit buttons. */
   editable?: { workflowId: string };
+  /** The requester's language by name when it is not English: the roles answer in it. */
+  language?: string;
 }
 
 export function planView(plan: PlanInfo): MessageView {
@@ -33,7 +37,8 @@ export function planView(plan: PlanInfo): MessageView {
     const after = s.after.length ? `  _(after ${s.after.join(' and ')})_` : '';
     return `${i + 1}. *${s.displayName}*${after}${s.gateAfter ? '  →  :vertical_traffic_light: approval gate' : ''}`;
   });
-  const why = plan.intent ? `\n_Intent: ${plan.intent.intent} (${Math.round(plan.intent.confidence * 100)}% ${plan.intent.source}): ${truncate(plan.intent.reason, 300)}_` : '';
+  const why = (plan.intent ? `\n_Intent: ${plan.intent.intent} (${Math.round(plan.intent.confidence * 100)}% ${plan.intent.source}): ${truncate(plan.intent.reason, 300)}_` : '')
+    + (plan.language ? `\n_Language: ${plan.language}; the roles answer in ${plan.language}._` : '');
   const view: MessageView = {
     text: `:clipboard: *Plan: ${plan.templateName}* for _${truncate(plan.request, 300)}_${why}\n${lines.join('\n')}`,
     context: plan.editable
@@ -64,6 +69,28 @@ export function workingView(role: Role, attempt: number, maxAttempts: number, re
 
 export function retryingView(role: Role, attempt: number, maxAttempts: number, error: string): MessageView {
   return { text: `:warning: *${role.persona.display_name}* hit an error and will try again: ${truncate(error, 300)}`, context: `attempt ${attempt} of ${maxAttempts} failed` };
+}
+
+const FAILURE_WORDS: Record<LlmFailureKind, string> = {
+  rate_limited: 'rate limited', timed_out: 'timed out', server_error: 'server error', unreachable: 'unreachable',
+  empty_answer: 'empty answer', rejected: 'rejected',
+};
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** What a failed model call tried, e.g. "gpt-4o-mini: 3 attempts (rate limited); fallback llama3.1: 1 attempt (timed out)". */
+export function modelAttemptsText(tried: ModelAttempts[]): string {
+  return tried.map((t) => `${t.fallback ? 'fallback ' : ''}${t.model}: ${plural(t.attempts, 'attempt')} (${FAILURE_WORDS[t.lastError.kind]})`).join('; ');
+}
+
+/** A model call failed and will be tried again: on the same model after a wait, or on the fallback model. */
+export function modelRetryView(role: Role, r: ModelRetry): MessageView {
+  const why = `${FAILURE_WORDS[r.error.kind]}: ${truncate(r.error.message, 200)}`;
+  const next = r.next.model !== r.model ? `will try the fallback model ${r.next.model}` : `will try again in ${Math.max(1, Math.round(r.waitMs / 1000))} s`;
+  return {
+    text: `:warning: *${role.persona.display_name}* hit an error on ${r.model} (${why}) and ${next}.`,
+    context: `${r.model}: attempt ${r.attempt} of ${r.maxAttempts} failed`,
+  };
 }
 
 export function doneView(role: Role, seconds: number): MessageView {
@@ -101,15 +128,22 @@ export function decidedGateView(role: Role, decision: keyof typeof DECISION_WORD
   };
 }
 
-export function failedView(role: Role, error: string, stepId: string, attempts: number, workflowId: string): MessageView {
+/** `attempts` is null when `error` already says what was tried (the model attempts, see modelAttemptsText). */
+export function failedView(role: Role, error: string, stepId: string, attempts: number | null, workflowId: string): MessageView {
+  const after = attempts === null ? '' : ` after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
   return {
-    text: `:x: *${role.persona.display_name}* could not finish after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${truncate(error, 500)}\nThe workflow is paused; nothing is lost. Retry this step, skip it, or cancel the workflow.`,
+    text: `:x: *${role.persona.display_name}* could not finish${after}: ${truncate(error, 700)}\nThe workflow is paused; nothing is lost. Retry this step, skip it, or cancel the workflow.`,
     actions: [
       { id: 'retry_step', label: 'Retry', value: buttonValue({ kind: 'step', stepId }), style: 'primary' },
       { id: 'skip_step', label: 'Skip', value: buttonValue({ kind: 'step', stepId }) },
       { id: 'cancel_workflow', label: 'Cancel workflow', value: buttonValue({ kind: 'workflow', workflowId }), style: 'danger' },
     ],
   };
+}
+
+/** Told in the thread when the platform refused one of Rolecall's messages there (the thread itself is reachable). */
+export function postRefusedView(kind: string, why: string): MessageView {
+  return { text: `:warning: Rolecall could not post a message here (${kind}): ${truncate(why, 300)}. The workflow page in the admin console shows it in full.` };
 }
 
 export function skippedView(role: Role, who: string): MessageView {
@@ -171,3 +205,43 @@ export function notDecidedText(result: Exclude<DecideResult, { won: true }>, dec
 export function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
+
+/** The words of the clarifying question, in the languages the offline path knows (English otherwise). */
+const CLARIFY_WORDS: Record<string, { ask: string; other: string; context: string; chose: (who: string, what: string) => string; tellMore: string }> = {
+  en: { ask: 'I am not sure which kind of work you need. Which of these fits best?', other: 'Something else', context: 'Your answer starts the workflow and helps Rolecall understand requests like this one.', chose: (w, x) => `${w} chose *${x}*.`, tellMore: 'Tell me in a sentence what you need and mention me again. I can run:' },
+  de: { ask: 'Ich bin nicht sicher, welche Art von Arbeit du brauchst. Was passt am besten?', other: 'Etwas anderes', context: 'Deine Antwort startet den Workflow und hilft Rolecall, solche Anfragen zu verstehen.', chose: (w, x) => `${w} hat *${x}* gewählt.`, tellMore: 'Sag mir in einem Satz, was du brauchst, und erwähne mich noch einmal. Ich kann:' },
+  es: { ask: 'No estoy seguro de qué tipo de trabajo necesitas. ¿Cuál encaja mejor?', other: 'Otra cosa', context: 'Tu respuesta inicia el flujo y ayuda a Rolecall a entender peticiones como esta.', chose: (w, x) => `${w} eligió *${x}*.`, tellMore: 'Dime en una frase qué necesitas y vuelve a mencionarme. Puedo ejecutar:' },
+  fr: { ask: 'Je ne suis pas sûr du type de travail dont vous avez besoin. Lequel convient le mieux ?', other: 'Autre chose', context: 'Votre réponse lance le workflow et aide Rolecall à comprendre ce genre de demande.', chose: (w, x) => `${w} a choisi *${x}*.`, tellMore: 'Dites-moi en une phrase ce dont vous avez besoin et mentionnez-moi à nouveau. Je peux lancer :' },
+  pt: { ask: 'Não tenho certeza de que tipo de trabalho você precisa. Qual destes se encaixa melhor?', other: 'Outra coisa', context: 'Sua resposta inicia o fluxo e ajuda o Rolecall a entender pedidos como este.', chose: (w, x) => `${w} escolheu *${x}*.`, tellMore: 'Diga em uma frase o que você precisa e me mencione de novo. Posso executar:' },
+};
+const clarifyWords = (language: string | null | undefined) => CLARIFY_WORDS[language ?? 'en'] ?? CLARIFY_WORDS.en!;
+
+const PICK_IDS = ['intent_pick_1', 'intent_pick_2', 'intent_pick_3'] as const;
+
+/** One question with the likeliest workflows as buttons (at most three) and "something else". */
+export function clarifyView(exampleId: string, request: string, candidates: { id: string; name: string; description: string }[], language?: string | null): MessageView {
+  const w = clarifyWords(language);
+  const offered = candidates.slice(0, PICK_IDS.length);
+  return {
+    text: `:thinking_face: ${w.ask}\n> ${truncate(request.replace(/\s+/g, ' '), 200)}\n${offered.map((c) => `• *${c.name}*: ${c.description}`).join('\n')}`,
+    context: w.context,
+    actions: [
+      ...offered.map((c, i) => ({ id: PICK_IDS[i]!, label: c.name, value: buttonValue({ kind: 'intent_choice', exampleId, choice: c.id }), ...(i === 0 ? { style: 'primary' as const } : {}) })),
+      { id: 'intent_other', label: w.other, value: buttonValue({ kind: 'intent_choice', exampleId, choice: 'other' }) },
+    ],
+  };
+}
+
+/** The question once answered: who chose what (no buttons). */
+export function clarifiedView(request: string, who: string, choiceName: string, language?: string | null): MessageView {
+  const w = clarifyWords(language);
+  return { text: `:white_check_mark: ${w.chose(who, choiceName)}\n> ${truncate(request.replace(/\s+/g, ' '), 200)}` };
+}
+
+/** "Something else": what Rolecall can run, and how to ask again. */
+export function tellMoreView(templates: { name: string; description: string }[], language?: string | null): MessageView {
+  return { text: `${clarifyWords(language).tellMore}\n${templates.map((t) => `• *${t.name}*: ${t.description}`).join('\n')}` };
+}
+
+/** The name of "something else" in the requester's language (for the answered question). */
+export const somethingElse = (language?: string | null) => clarifyWords(language).other;

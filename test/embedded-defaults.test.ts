@@ -33,7 +33,7 @@ describe('npm start on embedded defaults', () => {
       SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: 'xoxb-embedded', SLACK_API_URL: slack.url,
     });
 
-    await app.waitForOutput(/HTTP: listening on http:\/\/127\.0\.0\.1:\d+/);
+    await app.waitForOutput(/HTTP: listening on http:\/\/127\.0\.0\.1:\d+/, 240_000); // PGlite's initdb and tsx: minutes on a busy machine
     const log = app.stdout();
     expect(log).toContain(`Database: embedded PGlite in ${dataDir}/pglite`);
     const redisPort = Number(log.match(/Redis: embedded redis-server at redis:\/\/127\.0\.0\.1:(\d+)/)?.[1]);
@@ -52,7 +52,7 @@ describe('npm start on embedded defaults', () => {
     // the Business Analyst's output: its post that is neither the status message nor the gate
     const isOutput = (c: SlackCall) => c.params.thread_ts === ev.ts && c.params.username === 'Business Analyst'
       && !/is working|finished in/.test(c.params.text) && !('approve' in buttonsOf(c));
-    const output = await waitFor(() => slack.callsTo('chat.postMessage').find(isOutput), 'the Business Analyst output');
+    const output = await waitFor(() => slack.callsTo('chat.postMessage').find(isOutput), 'the Business Analyst output', 180_000);
     expect(JSON.stringify(output.params)).toContain('Offline demo model');
     expect(slack.callsTo('chat.postMessage').filter(isOutput)).toHaveLength(1);
     expect(output.auth).toBe('Bearer xoxb-embedded');
@@ -63,7 +63,7 @@ describe('npm start on embedded defaults', () => {
     expect(app.stdout()).toContain('SIGTERM: shutting down');
     // its redis-server went with it
     await waitFor(async () => !(await portOpen(redisPort)), 'the embedded redis-server to stop');
-  }, 300_000); // PGlite's first start (initdb) alone takes 5-15 s, more on a loaded machine
+  }, 600_000); // PGlite's first start (initdb) alone takes 5-15 s, more on a loaded machine
 
   it('exits with code 2 naming the variable when Slack is half configured', async () => {
     const app = startApp(ALL, { ...baseEnv(), PORT: String(await freePort()), DATA_DIR: tempDir('data'), SLACK_SIGNING_SECRET: SIGNING_SECRET });

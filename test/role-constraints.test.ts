@@ -2,11 +2,9 @@
 // The engine-level constraint tests (schema retries, model judge, demo model, approval policies, tools) are in
 // test/engine/role-constraints.test.ts (no HTTP, no Slack).
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultScript, fill, requestOf, roleOf, type Script } from './support/fake-openai';
-import { buttonsOf, startHarness, waitFor, type Harness } from './support/harness';
-import { startThread, tsOf, waitForGate, workflowOf } from './support/flow';
-import { copyRoles } from './support/roles-dir';
-import { buttonClick } from './support/slack-requests';
+import { defaultScript, fill, roleOf, type Script } from './support/fake-openai';
+import { startHarness, waitFor, type Harness } from './support/harness';
+import { startThread, waitForGate, workflowOf } from './support/flow';
 
 let h: Harness;
 afterEach(async () => { await h.close(); });
@@ -20,7 +18,6 @@ const scriptFor = (role: string, answers: ((schema: Record<string, any>) => stri
     return { content: answer(req.response_format!.json_schema!.schema) };
   };
 };
-const valid = (schema: Record<string, any>) => JSON.stringify(fill(schema, 'Fine text for the thread'));
 const withCode = (schema: Record<string, any>) => {
   const v = fill(schema, 'Users sign in with SSO') as any;
   v.requirements_doc.problem_statement = 'Add this:\n```js\nfunction login() { return sso(); }\n```';

@@ -52,6 +52,40 @@ describe('Slack request verification', () => {
   });
 });
 
+describe('every signed request gets a deliberate answer', () => {
+  const send = (b: string) => h.post.raw(b, 'application/json', sign(b));
+  const form = (payload: unknown) => {
+    const b = 'payload=' + encodeURIComponent(JSON.stringify(payload));
+    return h.post.raw(b, 'application/x-www-form-urlencoded', sign(b));
+  };
+
+  it('answers 400 to JSON that is not an object, and to an object without a type or an event', async () => {
+    for (const b of ['[1,2,3]', '42', 'null', '"text"', '{}', '{"type":"event_callback","team_id":"T1"}']) {
+      const before = await jobCount();
+      const res = await send(b);
+      expect(res.status, b).toBe(400);
+      expect(await jobCount(), b).toBe(before);
+    }
+    expect((await form([1, 2, 3])).status).toBe(400);
+  });
+
+  it("answers 200 to Slack's app_rate_limited notice and queues nothing", async () => {
+    const before = await jobCount();
+    const res = await send('{"token":"t","type":"app_rate_limited","team_id":"T1","minute_rate_limited":1518467820,"api_app_id":"A1"}');
+    expect(res.status).toBe(200);
+    expect(await jobCount()).toBe(before);
+  });
+
+  it('answers 200 to request types and buttons Rolecall does not handle', async () => {
+    const before = await jobCount();
+    expect((await send(JSON.stringify({ type: 'some_future_type', team_id: 'T1' }))).status).toBe(200);
+    expect((await form({ type: 'shortcut', callback_id: 'x', trigger_id: 't', user: { id: 'U1' }, team: { id: 'T1' } })).status).toBe(200);
+    expect((await form({ type: 'block_actions', user: { id: 'U1' }, team: { id: 'T1' }, trigger_id: 't', actions: [{ action_id: 'not_ours', value: 'v' }] })).status).toBe(200);
+    expect((await send(JSON.stringify({ type: 'event_callback', team_id: 'T1', event_id: 'EvX', event: { type: 'reaction_added', user: 'U1' } }))).status).toBe(200);
+    expect(await jobCount()).toBe(before);
+  });
+});
+
 describe('repeated and self-made events', () => {
   it("runs exactly one workflow for Slack's retries of the same event", async () => {
     const ev = mention('we need a signup page with email verification');

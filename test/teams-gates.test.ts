@@ -30,7 +30,7 @@ describe('Request changes', () => {
   it('takes the feedback typed into the card and re-runs the step with it', async () => {
     const { conv, gate } = await start();
     const answer = await press(conv, gate, 'request_changes', CAROL, { feedback: 'Add SAML as well as OIDC' });
-    expect(answer.type).toBe('application/vnd.microsoft.card.adaptive');
+    expect(answer).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: expect.stringMatching(/^Received/) });
     const gate2 = await waitFor(() => gates(conv)[1], 'the gate of revision 2');
     expect(headerName(gate2)).toBe('Business Analyst');
     expect(h.openai.requests[1]!.messages[1]!.content).toContain('Add SAML as well as OIDC');
@@ -62,9 +62,13 @@ describe('one decision wins', () => {
   it('tells the second person who decided and when, and changes nothing', async () => {
     const { conv, gate } = await start();
     await press(conv, gate, 'approve', BOB);
+    await waitFor(async () => (await h.prisma.approval.findFirstOrThrow()).status !== 'pending', 'the first decision');
     const loser = await press(conv, gate, 'reject', CAROL);
     expect(loser.type).toBe('application/vnd.microsoft.activity.message');
-    expect(loser.value).toMatch(/^Already decided: approved by Bob Brown at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\.$/);
+    // the losing press is told in a reply that mentions the person (Teams has no message only one person sees)
+    const note = await waitFor(() => posts(conv).find((c) => String(c.body.text ?? '').includes('Already decided')), 'the note to the loser');
+    expect(note.body.text).toMatch(/^<at>Carol Chen<\/at> Already decided: approved by Bob Brown at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\.$/);
+    expect(note.body.entities).toEqual([{ type: 'mention', text: '<at>Carol Chen</at>', mentioned: { id: CAROL.id, name: 'Carol Chen' } }]);
     await waitFor(() => gates(conv)[1], 'the second gate');
     const approval = await h.prisma.approval.findFirstOrThrow({ where: { revision: 1 }, orderBy: { createdAt: 'asc' } });
     expect(approval).toMatchObject({ status: 'approved', decidedBy: 'aad-bob' });
@@ -72,9 +76,9 @@ describe('one decision wins', () => {
 
   it('lets exactly one of two simultaneous presses win', async () => {
     const { conv, gate } = await start();
-    const [a, b] = await Promise.all([press(conv, gate, 'approve', BOB), press(conv, gate, 'reject', CAROL)]);
-    const notes = [a, b].filter((x) => x.type === 'application/vnd.microsoft.activity.message');
-    expect(notes).toHaveLength(1);
+    await Promise.all([press(conv, gate, 'approve', BOB), press(conv, gate, 'reject', CAROL)]);
+    await waitFor(() => posts(conv).some((c) => String(c.body.text ?? '').includes('Already decided')), 'the note to the loser');
+    expect(posts(conv).filter((c) => String(c.body.text ?? '').includes('Already decided'))).toHaveLength(1);
     const approval = await h.prisma.approval.findFirstOrThrow();
     expect(['aad-bob', 'aad-carol']).toContain(approval.decidedBy);
     const refreshed = await waitFor(() => ms.calls.find((c) => c.verb === 'PUT' && c.activityId === gate.response.id), 'gate refreshed');
@@ -105,10 +109,10 @@ describe('a failed step in Teams', () => {
     const failure = await waitFor(() => posts(conv).find((c) => actionsOf(c).some((a) => a.verb === 'retry_step')), 'failure card');
     expect(actionsOf(failure).map((a) => a.verb)).toEqual(['retry_step', 'skip_step', 'cancel_workflow']);
     h.openai.script = defaultScript;
-    const answer = await press(conv, failure, 'retry_step', CAROL);
-    expect(JSON.stringify(answer)).toContain('Retrying the step.');
+    await press(conv, failure, 'retry_step', CAROL);
     await waitFor(() => gates(conv)[0], 'the gate after the retry');
-    const again = await press(conv, failure, 'skip_step', CAROL);
-    expect(again.value).toBe('This step is not waiting for a decision any more.');
+    await press(conv, failure, 'skip_step', CAROL);
+    const refused = await waitFor(() => posts(conv).find((c) => String(c.body.text ?? '').includes('not waiting for a decision')), 'the refusal');
+    expect(refused.body.text).toBe('<at>Carol Chen</at> This step is not waiting for a decision any more.');
   });
 });

@@ -8,6 +8,7 @@ import { mountAnalytics } from './routes/analytics';
 import { mountApiKeys } from './routes/api-keys';
 import { mountAssets } from './routes/assets';
 import { mountAudit } from './routes/audit';
+import { mountIntents } from './routes/intents';
 import { mountLogin } from './routes/login';
 import { mountMetrics } from './routes/metrics';
 import { mountRbac } from './routes/rbac';
@@ -34,6 +35,7 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Hono {
   mountRoles(admin, deps);
   mountRbac(admin, deps);
   mountApiKeys(admin, deps);
+  mountIntents(admin, deps);
   mountAudit(admin, deps);
   return app;
 }

@@ -1,4 +1,5 @@
 // What the admin console needs from the rest of Rolecall, and the per-request values its middleware sets.
+import type { Registry } from 'prom-client';
 import type { RoleRegistry } from '../agents/mcp/registry';
 import type { Role } from '../agents/roles';
 import type { AdminUser } from '../generated/prisma/client';
@@ -23,6 +24,12 @@ export interface ConsoleDeps {
   limiter: LoginLimiter;
   /** When set, /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
+  /** Worker connections and the age of the oldest waiting job, for /metrics. */
+  queueHealth?(): Promise<{ workers: number; oldestWaitingSeconds: number }>;
+  /** This process's own metrics (Node, HTTP requests), appended to /metrics. */
+  processRegistry?: Registry;
+  /** Intent examples: the labels an admin may give (templates and `none`), and retraining this process's classifier. */
+  intents?: { labels: { id: string; name: string }[]; refresh(): Promise<void> };
   log: Logger;
 }
 

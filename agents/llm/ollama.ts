@@ -31,13 +31,13 @@ export function ollamaProvider(opts: OllamaOptions): LlmProvider {
         // Ollama's tool calls carry no id: number them, so the tool answers can be matched to them.
         const toolCalls = (res.message?.tool_calls ?? []).map((c, i) => ({ id: `call_${i}_${c.function.name}`, name: c.function.name, arguments: JSON.stringify(c.function.arguments ?? {}) }));
         const text = res.message?.content ?? '';
-        if (!text && !toolCalls.length) throw new LlmError(`model ${req.model} returned no content`, true);
+        if (!text && !toolCalls.length) throw new LlmError(`model ${req.model} returned no content`, true, undefined, { kind: 'empty_answer' });
         return { text, ...(toolCalls.length ? { toolCalls } : {}), model: res.model || req.model, promptTokens: res.prompt_eval_count ?? 0, completionTokens: res.eval_count ?? 0 };
       } catch (e) {
         if (e instanceof LlmError) throw e;
         const status = (e as { status_code?: number }).status_code;
         const timeout = e instanceof DOMException && e.name === 'TimeoutError';
-        throw new LlmError(timeout ? 'model request timed out' : `ollama call failed: ${errorMessage(e)}`, timeout || isRetryableStatus(status), status);
+        throw new LlmError(timeout ? 'model request timed out' : `ollama call failed: ${errorMessage(e)}`, timeout || isRetryableStatus(status), status, timeout ? { kind: 'timed_out' } : {});
       }
     },
   };

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { isRetryableStatus, LlmError, type ChatRequest, type ChatResult, type ChatTurn, type LlmProvider } from './provider';
+import { isRetryableStatus, LlmError, retryAfterMs, type ChatRequest, type ChatResult, type ChatTurn, type LlmProvider } from './provider';
 import { errorMessage } from '../errors';
 
 export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeoutMs: number }): LlmProvider {
@@ -26,7 +26,7 @@ export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeout
           .filter((c) => c.type === 'function')
           .map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
         const text = message?.content ?? '';
-        if (!text && !toolCalls.length) throw new LlmError(`model ${req.model} returned no content`, true);
+        if (!text && !toolCalls.length) throw new LlmError(`model ${req.model} returned no content`, true, undefined, { kind: 'empty_answer' });
         return {
           text,
           ...(toolCalls.length ? { toolCalls } : {}),
@@ -48,10 +48,10 @@ function toMessage(turn: ChatTurn): OpenAI.Chat.ChatCompletionMessageParam {
 
 function toLlmError(e: unknown): LlmError {
   if (e instanceof LlmError) return e;
-  if (e instanceof OpenAI.APIConnectionTimeoutError) return new LlmError('model request timed out', true);
+  if (e instanceof OpenAI.APIConnectionTimeoutError) return new LlmError('model request timed out', true, undefined, { kind: 'timed_out' });
   if (e instanceof OpenAI.APIConnectionError) return new LlmError(`cannot reach the model server: ${e.message}`, true);
   if (e instanceof OpenAI.APIError) {
-    return new LlmError(`model server answered ${e.status ?? '?'}: ${e.message}`, isRetryableStatus(e.status), e.status);
+    return new LlmError(`model server answered ${e.status ?? '?'}: ${e.message}`, isRetryableStatus(e.status), e.status, { retryAfterMs: retryAfterMs(e.headers) });
   }
   return new LlmError(`model call failed: ${errorMessage(e)}`, true);
 }

@@ -55,11 +55,33 @@ export interface LlmProvider {
   complete(req: ChatRequest): Promise<ChatResult>;
 }
 
-/** A model call that failed. `retryable` says whether trying again may help (429, 5xx, timeouts, network). */
+/** What kind of failure a model call had, for people: the failure card says "3 attempts (rate limited)". */
+export type LlmFailureKind = 'rate_limited' | 'timed_out' | 'server_error' | 'unreachable' | 'empty_answer' | 'rejected';
+
+/** A model call that failed. `retryable` says whether trying again may help (429, 5xx, timeouts, network);
+ *  `retryAfterMs` is the wait the server asked for (Retry-After), when it named one. */
 export class LlmError extends RolecallError {
-  constructor(message: string, readonly retryable: boolean, readonly status?: number) {
+  readonly kind: LlmFailureKind;
+  readonly retryAfterMs?: number;
+  constructor(message: string, readonly retryable: boolean, readonly status?: number, more: { kind?: LlmFailureKind; retryAfterMs?: number } = {}) {
     super(message);
+    this.kind = more.kind ?? kindOfStatus(status, retryable);
+    this.retryAfterMs = more.retryAfterMs;
   }
+}
+
+const kindOfStatus = (status: number | undefined, retryable: boolean): LlmFailureKind =>
+  status === 429 ? 'rate_limited' : status === 408 ? 'timed_out' : status !== undefined && status >= 500 ? 'server_error' : status === undefined && retryable ? 'unreachable' : 'rejected';
+
+/** The wait a server asked for, from `retry-after-ms` (OpenAI) or `Retry-After` (seconds or an HTTP date). */
+export function retryAfterMs(headers: { get(name: string): string | null } | undefined, now = Date.now()): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms') ?? NaN);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
 export const isRetryableStatus = (status: number | undefined): boolean =>

@@ -9,9 +9,27 @@ import type { LlmProvider } from './provider';
 
 export interface LlmRouter {
   readonly describe: string;
-  forRole(role: Role): { provider: LlmProvider; model: string; temperature: number };
+  forRole(role: Role): ModelRoute;
   /** A real model for orchestration questions (intent classification); undefined with only the demo model. */
   orchestration?: { provider: LlmProvider; model: string };
+}
+
+/** How a role's failing model calls are retried: the primary model's `attempts` with exponential backoff from
+ *  `backoffMs` (at least what Retry-After asks, at most `maxWaitMs`), then the fallback model's `fallbackAttempts`. */
+export interface ModelRetryPolicy {
+  attempts: number;
+  backoffMs: number;
+  fallbackAttempts: number;
+  maxWaitMs: number;
+}
+
+/** Where a role's model calls go. `fallbackModel` is set only where a fallback is worth trying (a real model). */
+export interface ModelRoute {
+  provider: LlmProvider;
+  model: string;
+  temperature: number;
+  fallbackModel?: string;
+  retry: ModelRetryPolicy;
 }
 
 /** The model providers the operator configured (absent: not configured). */
@@ -19,20 +37,24 @@ export interface LlmRouterOptions {
   openai?: { apiKey: string; baseURL?: string };
   ollama?: { host: string };
   timeoutMs: number;
+  retry?: Partial<ModelRetryPolicy>;
 }
+
+export const DEFAULT_RETRY: ModelRetryPolicy = { attempts: 3, backoffMs: 2_000, fallbackAttempts: 1, maxWaitMs: 60_000 };
 
 /** A role names a provider that is not configured while another one is. */
 export class ProviderNotConfiguredError extends OperatorError {}
 
 export function createLlmRouter(cfg: LlmRouterOptions, roleList: Iterable<Role>): LlmRouter {
   const roles = [...roleList];
+  const retry: ModelRetryPolicy = { ...DEFAULT_RETRY, ...cfg.retry };
   const providers: Partial<Record<'openai' | 'ollama', LlmProvider>> = {};
   if (cfg.openai) providers.openai = openAiProvider({ ...cfg.openai, timeoutMs: cfg.timeoutMs });
   if (cfg.ollama) providers.ollama = ollamaProvider({ host: cfg.ollama.host, timeoutMs: cfg.timeoutMs });
   const configured = Object.keys(providers);
   if (configured.length === 0) {
     const demo = demoProvider();
-    return { describe: 'offline demo model (no OPENAI_API_KEY or OLLAMA_HOST set)', forRole: (role) => ({ provider: demo, model: 'demo', temperature: role.llm_config.temperature }) };
+    return { describe: 'offline demo model (no OPENAI_API_KEY or OLLAMA_HOST set)', forRole: (role) => ({ provider: demo, model: 'demo', temperature: role.llm_config.temperature, retry }) };
   }
   for (const role of roles) {
     if (!providers[role.llm_config.provider]) {
@@ -44,6 +66,11 @@ export function createLlmRouter(cfg: LlmRouterOptions, roleList: Iterable<Role>)
   return {
     orchestration: first ? { provider: providers[first.llm_config.provider]!, model: first.llm_config.model } : undefined,
     describe: configured.join(' + '),
-    forRole: (role) => ({ provider: providers[role.llm_config.provider]!, model: role.llm_config.model, temperature: role.llm_config.temperature }),
+    forRole: (role) => {
+      const provider = providers[role.llm_config.provider]!;
+      const fallback = role.llm_config.fallback_model;
+      const fallbackModel = fallback && fallback !== role.llm_config.model && provider.capabilities.reasoning ? fallback : undefined;
+      return { provider, model: role.llm_config.model, temperature: role.llm_config.temperature, fallbackModel, retry };
+    },
   };
 }

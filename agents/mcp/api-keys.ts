@@ -4,7 +4,7 @@
 // act on other systems). A rotated key keeps working until its expiresAt; a revoked one stops at once.
 import { createHash, randomBytes } from 'node:crypto';
 
-export const API_KEY_PREFIX = 'rc_';
+const API_KEY_PREFIX = 'rc_';
 /** Characters of the key (including "rc_") kept in clear text so people can tell their keys apart. */
 const SHOWN_CHARS = API_KEY_PREFIX.length + 8;
 /** lastUsedAt is written at most this often per key. */
@@ -34,7 +34,7 @@ export interface ApiKeyStore {
   markUsed(id: string, at: Date, unlessAfter: Date): Promise<void>;
 }
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
 /** A new key: show `key` once; store `hash` and `prefix`. */
 export function newApiKey(): { key: string; prefix: string; hash: string } {

@@ -13,7 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { RolecallError } from '../errors';
-import type { Role } from '../roles';
+import type { Role } from '../role-schema';
 
 type ServerSpec = Role['tools']['mcp_servers'][number];
 

@@ -13,7 +13,7 @@ import type { RoleRegistry } from './registry';
 import { createRoleMcpServer } from './server';
 import type { ToolDeps } from './tools';
 
-export interface McpLog {
+interface McpLog {
   warn(msg: string, extra?: Record<string, unknown>): void;
   error(msg: string, extra?: Record<string, unknown>): void;
 }

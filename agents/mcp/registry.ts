@@ -3,7 +3,7 @@ import type { LlmRouter } from '../llm/router';
 import type { Role } from '../roles';
 import { errorMessage } from '../errors';
 
-export interface RoleInfo {
+interface RoleInfo {
   role_id: string;
   display_name: string;
   capabilities: string[];

@@ -1,4 +1,5 @@
 // The role tools Rolecall itself provides, and the allow-list gate every tool call goes through.
+import { randomUUID } from 'node:crypto';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { runAgent, type ToolRunner } from '../agent';
@@ -10,7 +11,7 @@ import { callExternalTool, listExternalTools, NO_EXTERNAL_MCP, type ExternalMcpP
 import type { Artifact, ArtifactStore, UsageLog, ViolationLog } from './ports';
 
 /** Where tool problems are reported (the runtime's logger). */
-export interface ToolLog {
+interface ToolLog {
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -47,7 +48,12 @@ const BUILTINS: Record<string, BuiltinTool> = {
       const result = await runAgent(role, deps.llm, { request: args.task, previous: args.context ? [{ roleName: 'requester', output: args.context }] : [], threadNotes: [] });
       for (const c of result.calls) await deps.usage.record({ ...c, roleId: role.role_id, purpose: 'mcp' });
       for (const v of result.violations) await deps.violations.record({ roleId: role.role_id, kind: v.kind, detail: v.detail, action: v.action });
-      if (result.kind === 'llm_error') return text(`The model call failed: ${result.error.message}`, true);
+      if (result.kind === 'llm_error') {
+        // the provider's message can name hosts, paths or account details: it goes to the log, the client gets an id
+        const errorId = randomUUID();
+        (deps.log ?? consoleLog).warn(`run_task of role ${role.role_id}: the model call failed`, { errorId, role: role.role_id, error: result.error.message });
+        return text(`The model call failed (error id ${errorId}); the details are in the server log.`, true);
+      }
       if (result.kind === 'question') return text(`The role needs more information: ${result.question}`, true);
       if (result.kind === 'escalate') return { ...text(`Escalated: the output broke the role's constraints:\n${result.reasons.map((r) => `- ${r.kind}: ${r.detail}`).join('\n')}\n\n${result.text}`, true), structuredContent: { escalated: true } };
       return { content: [{ type: 'text', text: result.text }], structuredContent: result.data };
@@ -91,7 +97,7 @@ const BUILTINS: Record<string, BuiltinTool> = {
   },
 };
 
-export const BUILTIN_TOOL_NAMES = Object.keys(BUILTINS);
+const BUILTIN_TOOL_NAMES = Object.keys(BUILTINS);
 
 /**
  * The tools a role may call: its allowed built-ins plus the allowed tools of its external MCP servers. A server that
@@ -132,8 +138,9 @@ export async function callTool(role: Role, name: string, args: Record<string, un
   try {
     return (await callExternalTool(server, deps.externalMcp ?? NO_EXTERNAL_MCP, rest.join('.'), args ?? {})) as CallToolResult;
   } catch (e) {
-    (deps.log ?? consoleLog).warn(`MCP server "${server.name}" of role ${role.role_id}: call to ${name} failed`, { role: role.role_id, server: server.name, tool: name, error: errorMessage(e), ...where });
-    return text(`The tool ${name} failed: ${errorMessage(e)}`, true);
+    const errorId = randomUUID();
+    (deps.log ?? consoleLog).warn(`MCP server "${server.name}" of role ${role.role_id}: call to ${name} failed`, { errorId, role: role.role_id, server: server.name, tool: name, error: errorMessage(e), ...where });
+    return text(`The tool ${name} failed (error id ${errorId}); the details are in the server log.`, true);
   }
 }
 
@@ -146,7 +153,7 @@ const fromModelName = (name: string) => name.replace(/__/g, '.');
  * workflow's (another thread's, another channel's). Whatever the model is talked into asking for, the answer comes
  * from this workflow only, and another workflow's step is answered exactly like one that does not exist.
  */
-export function workflowArtifacts(store: ArtifactStore, workflowId: string): ArtifactStore {
+function workflowArtifacts(store: ArtifactStore, workflowId: string): ArtifactStore {
   const mine = (a: Artifact | undefined) => (a && a.workflowId === workflowId ? a : undefined);
   return {
     list: async (roleId, limit) => (await store.list(roleId, 100)).filter((a) => mine(a)).slice(0, limit),

@@ -53,8 +53,15 @@ function inbound(teamId: string, e: MessageEvent, mentioned: boolean): InboundMe
     channelId: e.channel,
     threadTs: e.thread_ts ?? e.ts,
     messageTs: e.ts,
+    sentAt: slackTsToIso(e.ts),
     userId: e.user ?? 'unknown',
     text: (e.text ?? '').replace(/<@[A-Za-z0-9_]+>/g, '').trim(),
     mentioned,
   };
+}
+
+/** A Slack message ts ("1700000000.000100": seconds, then a per-channel sequence) as the time it was written. */
+export function slackTsToIso(ts: string): string | undefined {
+  const seconds = Number(ts);
+  return Number.isFinite(seconds) && seconds > 0 ? new Date(Math.floor(seconds * 1000)).toISOString() : undefined;
 }

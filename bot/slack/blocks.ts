@@ -1,4 +1,6 @@
 // Renders a platform-neutral MessageView as Slack Block Kit.
+// Invariant: everything Rolecall posts to Slack passes through here (toSlack, or escapeBroadcasts for a bare note), so
+// echoed text (requests, model output, feedback, errors) can never notify a whole channel or a user group.
 import type { MessageView } from '../../orchestrator/chat';
 
 const SECTION_LIMIT = 2900;
@@ -9,11 +11,24 @@ export interface SlackMessage {
   blocks: Record<string, unknown>[];
 }
 
+/**
+ * Neutralises Slack's broadcast and user-group mentions: `<!channel>`, `<!here>`, `<!everyone>`, `<!subteam^S…>` (with or
+ * without a `|label`) and every other `<!…>` command become the literal text (`&lt;!channel&gt;`, which Slack shows
+ * as typed), and a bare `@channel` / `@here` / `@everyone` gets an invisible word joiner so Slack's automatic parsing
+ * cannot turn it into one. Rolecall itself never writes these; person mentions (`<@U123>`) and links are kept.
+ */
+export function escapeBroadcasts(text: string): string {
+  return text
+    .replace(/<!([^<>]*)>/g, '&lt;!$1&gt;')
+    .replace(/(^|[^\w@])@(channel|here|everyone)\b/gi, '$1@\u2060$2');
+}
+
 export function toSlack(view: MessageView): SlackMessage {
-  const blocks: Record<string, unknown>[] = chunk(view.text, SECTION_LIMIT)
+  const text = escapeBroadcasts(view.text);
+  const blocks: Record<string, unknown>[] = chunk(text, SECTION_LIMIT)
     .slice(0, 45)
-    .map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }));
-  if (view.context) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: view.context.slice(0, 2000) }] });
+    .map((t) => ({ type: 'section', text: { type: 'mrkdwn', text: t } }));
+  if (view.context) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeBroadcasts(view.context.slice(0, 2000)) }] });
   if (view.actions?.length) {
     blocks.push({
       type: 'actions',
@@ -27,7 +42,7 @@ export function toSlack(view: MessageView): SlackMessage {
       })),
     });
   }
-  return { text: view.text.slice(0, TEXT_LIMIT), blocks };
+  return { text: text.slice(0, TEXT_LIMIT), blocks };
 }
 
 /** Splits text at line breaks where possible so each piece fits one section block. */

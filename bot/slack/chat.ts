@@ -1,29 +1,87 @@
 // The orchestrator's ChatPort on the Slack Web API: persona posts (chat:write.customize) and updates.
-import { WebClient } from '@slack/web-api';
-import type { ChatPort, MessageView, Persona, ThreadRef } from '../../orchestrator/chat';
-import { toSlack } from './blocks';
+// Invariants: Slack's own rate limits and hiccups are handled by the WebClient (on HTTP 429 it waits the Retry-After
+// Slack sent, pausing this client's other calls too, then tries again; network errors and 5xx are retried with
+// backoff), a call never hangs (timeout), and what still fails reaches the orchestrator as ChannelUnreachableError or
+// MessageRejectedError when retrying cannot help, or as @slack/web-api's own error otherwise (the queue retries it).
+// A message is split to fit Slack's limits before it is posted (40,000 characters of text, 50 blocks, 3,000
+// characters per section block), and a part Slack still finds too long (msg_too_long) is halved and posted again.
+import { ErrorCode, WebClient } from '@slack/web-api';
+import { ChannelUnreachableError, MessageRejectedError, type ChatPort, type MessageView, type Persona, type ThreadRef } from '../../orchestrator/chat';
+import { halveView, splitView, type PostLimit } from '../../orchestrator/split';
+import { escapeBroadcasts, toSlack } from './blocks';
+
+/** Text per post: well below Slack's 40,000 (Slack counts after escaping &, < and >), in sections of 2,900. */
+export const SLACK_POST_LIMIT: PostLimit = { max: 30_000 };
+/** Slack Web API calls give up after this long (the queue tries the job again later). */
+const CALL_TIMEOUT_MS = 20_000;
+
+// Slack's answers that mean this channel cannot be posted to, whatever we send.
+const UNREACHABLE = new Set([
+  'channel_not_found', 'not_in_channel', 'is_archived', 'thread_not_found', 'invalid_auth', 'not_authed', 'account_inactive',
+  'token_revoked', 'token_expired', 'no_permission', 'missing_scope', 'restricted_action', 'restricted_action_read_only_channel',
+  'restricted_action_thread_only_channel', 'restricted_action_non_threadable_channel', 'ekm_access_denied', 'team_access_not_granted',
+]);
+// Slack's answers that mean this one message will not be taken.
+const REJECTED = new Set(['msg_too_long', 'msg_blocks_too_long', 'invalid_blocks', 'invalid_blocks_format', 'too_many_attachments', 'no_text', 'invalid_arguments', 'cant_update_message', 'message_not_found', 'edit_window_closed']);
 
 export function slackWebClient(token: string, apiUrl: string): WebClient {
-  return new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 500 } });
+  return new WebClient(token, {
+    slackApiUrl: apiUrl,
+    timeout: CALL_TIMEOUT_MS,
+    rejectRateLimitedCalls: false, // on 429: wait Retry-After, then retry (counts as one of the retries below)
+    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 10_000, randomize: true },
+  });
+}
+
+/** Slack's platform error code (`not_in_channel`, ...) of a failed call, if it was one. */
+function slackErrorCode(e: unknown): string | undefined {
+  const err = e as { code?: unknown; data?: { error?: unknown } } | undefined;
+  return err?.code === ErrorCode.PlatformError && typeof err.data?.error === 'string' ? err.data.error : undefined;
+}
+
+/** The orchestrator's error for a refusal retrying cannot fix; anything else is rethrown as it is. */
+function refusal(e: unknown): never {
+  const code = slackErrorCode(e);
+  if (code && UNREACHABLE.has(code)) throw new ChannelUnreachableError('slack', code, { cause: e });
+  if (code && REJECTED.has(code)) throw new MessageRejectedError('slack', code, { cause: e });
+  throw e;
 }
 
 export function slackChat(client: WebClient): ChatPort {
+  const postOne = async (thread: ThreadRef, persona: Persona, view: MessageView): Promise<string> => {
+    const res = await client.chat.postMessage({
+      channel: thread.channelId,
+      thread_ts: thread.threadTs,
+      username: persona.displayName,
+      ...(persona.iconUrl ? { icon_url: persona.iconUrl } : { icon_emoji: persona.iconEmoji }),
+      ...toSlack(view),
+    }).catch(refusal);
+    if (!res.ts) throw new Error('Slack chat.postMessage returned no ts');
+    return res.ts;
+  };
+  /** Posts `view`; when Slack finds it too long after all, posts it as two halves (at most 3 times over), in order. */
+  const post = async (thread: ThreadRef, persona: Persona, view: MessageView, depth = 0): Promise<string> => {
+    try {
+      return await postOne(thread, persona, view);
+    } catch (e) {
+      const halves = e instanceof MessageRejectedError && e.code === 'msg_too_long' && depth < 3 ? halveView(view, SLACK_POST_LIMIT) : [];
+      if (halves.length < 2) throw e;
+      let ts = '';
+      for (const half of halves) ts = await post(thread, persona, half, depth + 1);
+      return ts; // the last part: it carries the buttons and the small print
+    }
+  };
   return {
-    async post(thread: ThreadRef, persona: Persona, view: MessageView) {
-      const res = await client.chat.postMessage({
-        channel: thread.channelId,
-        thread_ts: thread.threadTs,
-        username: persona.displayName,
-        ...(persona.iconUrl ? { icon_url: persona.iconUrl } : { icon_emoji: persona.iconEmoji }),
-        ...toSlack(view),
-      });
-      if (!res.ts) throw new Error('Slack chat.postMessage returned no ts');
-      return res.ts;
-    },
+    post: (thread, persona, view) => post(thread, persona, view),
+    split: (view) => splitView(view, SLACK_POST_LIMIT),
     async update(thread: ThreadRef, messageId: string, _persona: Persona, view: MessageView) {
-      await client.chat.update({ channel: thread.channelId, ts: messageId, ...toSlack(view) });
+      await client.chat.update({ channel: thread.channelId, ts: messageId, ...toSlack(view) }).catch(refusal);
     },
     mention: (userId) => `<@${userId}>`,
     nameOf: async (userId) => `<@${userId}>`, // rendered as the person's name, without notifying them, in an ephemeral note
+    async notify(thread, person, text) {
+      // ephemeral: only the person sees it, in the thread the button is in (the channel itself when there is none)
+      await client.chat.postEphemeral({ channel: thread.channelId, user: person.id, text: escapeBroadcasts(text), ...(thread.threadTs ? { thread_ts: thread.threadTs } : {}) });
+    },
   };
 }

@@ -19,8 +19,11 @@ export type MessageEvent = z.infer<typeof MessageEvent>;
 
 const actionIdSchema = z.string().refine(isActionId, 'not a Rolecall action').transform((s) => s as ActionId);
 
+/** The person who clicked; `team_id` is their workspace (the payload's `team` can be null for org-wide apps). */
+const SlackUser = z.object({ id, team_id: id.optional() });
+
 export const BlockActions = z.object({
-  user: z.object({ id }),
+  user: SlackUser,
   team: z.object({ id }).nullish(),
   channel: z.object({ id }).optional(),
   message: z.object({ ts: z.string().max(32), thread_ts: z.string().max(32).optional() }).optional(),
@@ -34,8 +37,12 @@ export const ModalMetadata = z.object({ approvalId: id, channel: id, team: id.op
 export type ModalMetadata = z.infer<typeof ModalMetadata>;
 
 export const ViewSubmission = z.object({
-  user: z.object({ id }),
+  user: SlackUser,
+  team: z.object({ id }).nullish(),
+  trigger_id: z.string().max(256).optional(),
   view: z.object({
+    id: z.string().min(1).max(64),
+    hash: z.string().max(256).optional(),
     private_metadata: z.string().max(3000).transform((s, ctx) => {
       try {
         return ModalMetadata.parse(JSON.parse(s));

@@ -1,11 +1,15 @@
 // A Bolt Receiver served by our Hono server at POST /slack/events (events and interactivity).
 // It verifies signatures and timestamps (both directions, 5 minutes) and answers only after the listeners
-// have run, so an event is acknowledged once it is safely on the queue, and Slack retries it otherwise.
+// have run, so an event is acknowledged once it is kept durably (the queue, or the PostgreSQL inbox), and Slack
+// retries it otherwise. Invariant: every signed request gets a deliberate answer: 400 for a body that is not a JSON
+// object, 200 for the types Rolecall ignores (Slack's app_rate_limited notice is logged), 503 at once when the event
+// could not be kept (Slack retries), 500 only for a bug in a listener.
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
-import { verifySlackRequest } from '@slack/bolt';
+import { UnknownError, verifySlackRequest } from '@slack/bolt';
 import { Hono } from 'hono';
 import type { Logger } from '../../orchestrator/log';
-import { errorStack } from '../../agents/errors';
+import { errorMessage, errorStack } from '../../agents/errors';
+import { isInfraError } from '../../orchestrator/infra';
 
 const MAX_SKEW_S = 300;
 const ACK_TIMEOUT_MS = 2_800;
@@ -32,8 +36,21 @@ export class HonoSlackReceiver implements Receiver {
     if (!this.verified(req, raw)) return new Response('invalid signature', { status: 401 });
     const body = parseBody(req.headers.get('content-type') ?? '', raw);
     if (!body) return new Response('malformed body', { status: 400 });
-    if (body.type === 'url_verification') return Response.json({ challenge: body.challenge });
     if (body.ssl_check === '1') return new Response(null, { status: 200 });
+    const type = typeof body.type === 'string' ? body.type : undefined;
+    if (type === 'url_verification') {
+      return typeof body.challenge === 'string' ? Response.json({ challenge: body.challenge }) : new Response('malformed body', { status: 400 });
+    }
+    if (type === 'app_rate_limited') {
+      // Slack stopped sending this workspace's events for a minute (over 30,000 an hour): those events are not sent again.
+      this.log.warn('Slack is rate-limiting this app\'s events', { team: String(body.team_id ?? ''), minute: Number(body.minute_rate_limited) || undefined });
+      return new Response(null, { status: 200 });
+    }
+    if (!type || !HANDLED_TYPES.has(type)) {
+      this.log.info('ignored a Slack request of a type Rolecall does not handle', { type: type?.slice(0, 64) ?? '(none)' });
+      return type ? new Response(null, { status: 200 }) : new Response('malformed body: no type', { status: 400 });
+    }
+    if (type === 'event_callback' && !isObject(body.event)) return new Response('malformed body: no event', { status: 400 });
     return this.dispatch(req, body);
   }
 
@@ -65,25 +82,46 @@ export class HonoSlackReceiver implements Receiver {
         ackResponse = resp === undefined || resp === '' ? new Response(null, { status: 200 }) : typeof resp === 'string' ? new Response(resp) : Response.json(resp);
       },
     };
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ACK_TIMEOUT_MS).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), ACK_TIMEOUT_MS); });
     try {
       const done = await Promise.race([this.app!.processEvent(event).then(() => 'done' as const), timeout]);
-      if (done === 'timeout' && !acked) this.log.warn('slack request not acknowledged in time', { type: body.type });
+      if (done === 'timeout' && !acked) {
+        this.log.warn('slack request not acknowledged in time: answered 503 so that Slack retries', { type: body.type });
+        return unavailable();
+      }
+      if (!acked) this.log.info('no listener took this Slack request', { type: body.type }); // e.g. a button of another app
     } catch (e) {
+      if (isInfraError(e instanceof UnknownError ? e.original : e)) {
+        this.log.warn('slack request could not be kept (Redis and PostgreSQL unreachable): answered 503 so that Slack retries', { type: body.type, error: errorMessage(e) });
+        return unavailable();
+      }
       this.log.error('slack listener failed', { error: errorStack(e) });
       return new Response('internal error', { status: 500 });
+    } finally {
+      clearTimeout(timer);
     }
-    return ackResponse ?? new Response(null, { status: acked ? 200 : 500 });
+    return ackResponse ?? new Response(null, { status: 200 });
   }
 }
 
+/** The request types Bolt's listeners handle; every other signed request is answered here. */
+const HANDLED_TYPES = new Set(['event_callback', 'block_actions', 'view_submission']);
+
+const unavailable = () => new Response('temporarily unavailable', { status: 503 });
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The body as a JSON object (Slack sends nothing else), or undefined. */
 function parseBody(contentType: string, raw: string): Record<string, any> | undefined {
   try {
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
       const p = new URLSearchParams(raw);
-      return p.has('payload') ? JSON.parse(p.get('payload')!) : Object.fromEntries(p);
+      const v: unknown = p.has('payload') ? JSON.parse(p.get('payload')!) : Object.fromEntries(p);
+      return isObject(v) ? v : undefined;
     }
-    return JSON.parse(raw);
+    const v: unknown = JSON.parse(raw);
+    return isObject(v) ? v : undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 // The fields of incoming Bot Framework activities that Rolecall uses, validated at the boundary.
+import { ACTION_IDS } from '../../orchestrator/contract';
 import { z } from 'zod';
 
 const Account = z.object({ id: z.string().min(1), name: z.string().optional(), aadObjectId: z.string().optional() });
@@ -6,6 +7,8 @@ const Account = z.object({ id: z.string().min(1), name: z.string().optional(), a
 export const IncomingActivity = z.object({
   type: z.string().min(1),
   id: z.string().min(1).optional(),
+  /** When the activity was sent (ISO 8601, set by the channel). */
+  timestamp: z.string().max(64).optional(),
   name: z.string().optional(),
   channelId: z.string().min(1),
   serviceUrl: z.string().url(),
@@ -22,7 +25,7 @@ export type IncomingActivity = z.infer<typeof IncomingActivity>;
 
 /** What our card buttons carry (Action.Execute data, or the Action.Submit value), plus the feedback input. */
 export const CardActionData = z.object({
-  rolecall: z.object({ action: z.enum(['approve', 'request_changes', 'reject', 'retry_step', 'skip_step', 'cancel_workflow', 'plan_drop', 'plan_gate', 'plan_confirm', 'satisfaction_up', 'satisfaction_down']), value: z.string().min(1).max(200) }),
+  rolecall: z.object({ action: z.enum(ACTION_IDS), value: z.string().min(1).max(200) }),
   feedback: z.string().max(4000).optional(),
 });
 export type CardActionData = z.infer<typeof CardActionData>;
@@ -51,4 +54,10 @@ export function plainText(a: IncomingActivity): string {
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/** When the person sent the activity, as ISO 8601 (undefined when absent or unreadable: arrival time is used). */
+export function sentAtOf(a: IncomingActivity): string | undefined {
+  const t = a.timestamp ? Date.parse(a.timestamp) : NaN;
+  return Number.isFinite(t) ? new Date(t).toISOString() : undefined;
 }

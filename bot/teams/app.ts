@@ -4,16 +4,17 @@
 import { Activity } from '@microsoft/agents-activity';
 import type { TurnContext } from '@microsoft/agents-hosting';
 import { Hono } from 'hono';
-import type { ActOutcome, Logger, Orchestrator } from '../../orchestrator';
-import { CardActionData, ExecuteInvokeValue, IncomingActivity, isMentioned, plainText, teamIdOf, userIdOf } from './activity';
-import { runCardAction } from './actions';
+import type { Logger, Orchestrator } from '../../orchestrator';
+import { CardActionData, ExecuteInvokeValue, IncomingActivity, isMentioned, plainText, sentAtOf, teamIdOf, userIdOf } from './activity';
+import { cardPress } from './actions';
 import type { TeamsAdapter } from './adapter';
-import { CARD_CONTENT_TYPE } from './cards';
+import { neutraliseMentions, plainName } from './cards';
 import { referenceOf } from './chat';
 import { recordedResponse, sdkRequest, type SdkRequest } from './http';
 import { replyConversationId, threadKeyOf } from './ids';
 import type { TeamsStore } from './store';
-import { errorStack } from '../../agents/errors';
+import { errorMessage, errorStack } from '../../agents/errors';
+import { isInfraError } from '../../orchestrator/infra';
 
 export function teamsRoutes(teams: TeamsAdapter, orchestrator: Orchestrator, store: TeamsStore, log: Logger, path = '/api/messages'): Hono {
   const hono = new Hono();
@@ -27,19 +28,29 @@ export function teamsRoutes(teams: TeamsAdapter, orchestrator: Orchestrator, sto
     const out = recordedResponse();
     let authorized = false;
     await teams.adapter.authorizeRequest(req as never, out.res as never, async () => void (authorized = true));
-    if (!authorized) return out.toResponse(401);
+    if (!authorized) return unauthorized(out.toResponse(401), log);
     if (!serviceUrlMatchesClaim(req, body)) return Response.json({ error: 'serviceUrl does not match the token' }, { status: 401 });
     const parsed = IncomingActivity.safeParse(body);
     if (!parsed.success) return Response.json({ error: 'invalid activity', issues: parsed.error.issues.map((i) => i.path.join('.')) }, { status: 400 });
     try {
       await teams.adapter.process(req as never, out.res as never, (ctx) => onActivity(ctx, parsed.data, orchestrator, store, log));
     } catch (e) {
+      if (isInfraError(e)) {
+        log.warn('teams activity could not be kept (Redis and PostgreSQL unreachable): answered 503 so that it is sent again', { error: errorMessage(e) });
+        return new Response('temporarily unavailable', { status: 503 });
+      }
       log.error('teams turn failed', { error: errorStack(e) });
       return new Response('internal error', { status: 500 });
     }
     return out.toResponse(200);
   });
   return hono;
+}
+
+/** The SDK's refusal names what failed (a key-set fetch error can name hosts): logged, and answered generically. */
+async function unauthorized(refusal: Response, log: Logger): Promise<Response> {
+  log.info('teams request refused: not authenticated', { status: refusal.status, detail: (await refusal.text()).slice(0, 500) });
+  return Response.json({ error: refusal.status === 405 ? 'method not allowed' : 'unauthorized' }, { status: refusal.status === 405 ? 405 : 401 });
 }
 
 /** Bot Framework tokens name the serviceUrl they were issued for; an activity pointing elsewhere is refused. */
@@ -54,48 +65,57 @@ function serviceUrlMatchesClaim(req: SdkRequest, body: Record<string, unknown>):
 }
 
 async function onActivity(ctx: TurnContext, a: IncomingActivity, orchestrator: Orchestrator, store: TeamsStore, log: Logger): Promise<void> {
-  if (a.type === 'invoke' && a.name === 'adaptiveCard/action') return onExecute(ctx, a, orchestrator, store);
+  if (a.type === 'invoke' && a.name === 'adaptiveCard/action') return onExecute(ctx, a, orchestrator, store, log);
   if (a.type !== 'message' || a.from.id === a.recipient.id || !a.id) return;
-  if (a.from.name) await store.saveName(userIdOf(a), a.from.name);
+  await saveName(store, a, log);
   if (a.value !== undefined && !a.text) return onSubmit(ctx, a, orchestrator);
   const key = threadKeyOf(a.id, a.conversation);
   await store.saveReference(key, referenceOf(a, replyConversationId(key)));
   const mentioned = isMentioned(a);
-  await orchestrator.receive({ platform: 'teams', teamId: teamIdOf(a), ...key, userId: userIdOf(a), text: plainText(a), mentioned });
+  await orchestrator.receive({ platform: 'teams', teamId: teamIdOf(a), ...key, sentAt: sentAtOf(a), userId: userIdOf(a), text: plainText(a), mentioned });
   if (mentioned) await ctx.sendActivity(Activity.fromObject({ type: 'typing' })).catch((e) => log.warn('teams typing indicator failed', { error: String(e) }));
 }
 
-/** Universal Actions: the answer replaces the card for the person who pressed (or shows a note and keeps it). */
-async function onExecute(ctx: TurnContext, a: IncomingActivity, orchestrator: Orchestrator, store: TeamsStore): Promise<void> {
+/** Universal Actions: the press is queued durably and answered at once with a neutral note (the card stays); a worker
+ * then runs it, refreshes the card for everyone when it decided something, and tells the person in a reply that
+ * mentions them when it was refused. Teams wants an invoke response within seconds, so nothing here waits for the
+ * decision. Feedback left empty is asked for at once, from the card's data alone. */
+async function onExecute(ctx: TurnContext, a: IncomingActivity, orchestrator: Orchestrator, store: TeamsStore, log: Logger): Promise<void> {
   const invoke = ExecuteInvokeValue.safeParse(a.value);
   const data = invoke.success ? CardActionData.safeParse(invoke.data.action.data) : undefined;
   if (!data?.success) return invokeResponse(ctx, 400, { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: 'unknown card action' } });
-  if (a.from.name) await store.saveName(userIdOf(a), a.from.name);
-  const outcome = await runCardAction(orchestrator, data.data, a);
-  return invokeResponse(ctx, 200, executeAnswer(outcome));
+  if (data.data.rolecall.action === 'request_changes' && !data.data.feedback?.trim()) return invokeResponse(ctx, 200, messageAnswer(FEEDBACK_NEEDED));
+  await saveName(store, a, log);
+  const receipt = await orchestrator.click(cardPress(data.data, a));
+  return invokeResponse(ctx, 200, messageAnswer(receipt.text));
 }
 
-function executeAnswer(outcome: ActOutcome): Record<string, unknown> {
-  if (outcome.kind !== 'done') return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: outcomeNote(outcome) };
-  const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: `✅ ${outcome.text}`, wrap: true }] };
-  return { statusCode: 200, type: CARD_CONTENT_TYPE, value: card };
-}
+const messageAnswer = (text: string) => ({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text });
 
 const invokeResponse = async (ctx: TurnContext, status: number, body: unknown) =>
   void (await ctx.sendActivity(Activity.fromObject({ type: 'invokeResponse', value: { status, body } })));
 
-/** Action.Submit (clients without Universal Actions): a losing press gets a note in the thread, naming the person. */
+/** Action.Submit (clients without Universal Actions): queued like an Execute press; the outcome comes as a reply that
+ * mentions the person. */
 async function onSubmit(ctx: TurnContext, a: IncomingActivity, orchestrator: Orchestrator): Promise<void> {
   const data = CardActionData.safeParse(a.value);
   if (!data.success) return;
-  const outcome = await runCardAction(orchestrator, data.data, a);
-  if (outcome.kind === 'done') return;
-  const name = a.from.name ?? 'You';
-  await ctx.sendActivity(Activity.fromObject({
+  if (data.data.rolecall.action === 'request_changes' && !data.data.feedback?.trim()) return void (await ctx.sendActivity(mentionNote(a, FEEDBACK_NEEDED)));
+  await orchestrator.click(cardPress(data.data, a));
+}
+
+/** The person's display name, for later mentions; a database outage does not stop the press (it is only a name). */
+async function saveName(store: TeamsStore, a: IncomingActivity, log: Logger): Promise<void> {
+  if (a.from.name) await store.saveName(userIdOf(a), a.from.name).catch((e) => log.warn('could not save a Teams display name', { error: errorMessage(e) }));
+}
+
+function mentionNote(a: IncomingActivity, text: string): Activity {
+  const name = plainName(a.from.name ?? 'You');
+  return Activity.fromObject({
     type: 'message',
-    text: `<at>${name}</at> ${outcomeNote(outcome)}`,
+    text: `<at>${name}</at> ${neutraliseMentions(text)}`,
     entities: [{ type: 'mention', text: `<at>${name}</at>`, mentioned: { id: a.from.id, name } }],
-  }));
+  });
 }
 
 function parseJson(raw: string): Record<string, unknown> | undefined {
@@ -108,4 +128,4 @@ function parseJson(raw: string): Record<string, unknown> | undefined {
 }
 
 /** In Teams, "request changes" takes its feedback from the card's text box. */
-const outcomeNote = (o: ActOutcome) => (o.kind === 'needs_feedback' ? 'Please write what should change in the box above, then press Request changes.' : o.text);
+const FEEDBACK_NEEDED = 'Please write what should change in the box above, then press Request changes.';

@@ -1,6 +1,10 @@
 // Renders a platform-neutral MessageView as a Teams message: an Adaptive Card 1.5 whose header is the persona
 // (avatar + name; Teams cannot change the sender name per message), with Universal Actions (Action.Execute) and an
 // Action.Submit fallback for clients without them, and the AI-generated-content label on role posts.
+// Invariant: a person is @mentioned only where Rolecall itself wrote a mention (teamsMention, whose marker carries a
+// key known only to this process); an `<at>` tag anywhere in echoed text (requests, model output, feedback) is shown
+// as text and notifies nobody.
+import { randomBytes } from 'node:crypto';
 import type { MessageView, Persona, ViewAction } from '../../orchestrator/chat';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -23,7 +27,19 @@ export const AI_LABEL = {
   additionalType: ['AIGeneratedContent'],
 };
 
-export const teamsMention = (userId: string) => `<at>${userId}</at>`;
+/** Marks Rolecall's own mentions in view text; text from anywhere else cannot forge the key. */
+const MENTION_KEY = randomBytes(12).toString('base64url');
+const mentionMarker = () => new RegExp(`<at rc="${MENTION_KEY}">([^<>]{1,256})</at>`, 'g');
+
+/** A person as a mention inside a view's text; rendered as `<at>Name</at>` plus the entity Teams needs. */
+export const teamsMention = (userId: string) => `<at rc="${MENTION_KEY}">${userId}</at>`;
+
+/** The user ids Rolecall mentions in `text` (for looking up their names). */
+export const mentionedIds = (text: string): string[] => [...text.matchAll(mentionMarker())].map((m) => m[1]!);
+
+/** Text shown as is in Teams: an `<at>` / `</at>` tag (any case, any attributes) gets a zero-width space after its
+ * `<`, so it reads the same but no longer matches a mention entity. */
+export const neutraliseMentions = (text: string): string => text.replace(/<(?=\s*\/?\s*at\b)/gi, '<\u200B');
 
 export function toTeamsMessage(persona: Persona, view: MessageView, names: Map<string, string>): TeamsMessage {
   const card = toCard(persona, view, names);
@@ -71,15 +87,22 @@ function mentionEntity(id: string, name: string) {
   return { type: 'mention', text: `<at>${name}</at>`, mentioned: { id, name } };
 }
 
-/** Replaces <at>userId</at> with <at>Name</at> and records the mention entity Teams needs to render it. */
+/** Neutralises every `<at>` of echoed text, then turns Rolecall's own mention markers into <at>Name</at> and records
+ * the mention entity Teams needs to render each. */
 function withMentions(text: string, names: Map<string, string>, used: Map<string, string>): string {
-  return text.replace(/<at>([^<]+)<\/at>/g, (_m, id: string) => {
-    const name = names.get(id);
+  // split() with the marker's capture group alternates: text, user id, text, user id, …, text
+  return text.split(mentionMarker()).map((part, i) => {
+    if (i % 2 === 0) return neutraliseMentions(part);
+    const name = names.get(part);
     if (!name) return 'someone';
-    used.set(id, name);
-    return `<at>${name}</at>`;
-  });
+    const shown = plainName(name);
+    used.set(part, shown);
+    return `<at>${shown}</at>`;
+  }).join('');
 }
+
+/** A display name as mention text: no angle brackets (it sits inside <at>…</at>). */
+export const plainName = (name: string): string => name.replace(/[<>]/g, '').trim() || 'someone';
 
 /** Slack-style mrkdwn from the views (single-asterisk bold, :emoji:) to the Markdown subset Adaptive Cards render. */
 export function toCardMarkdown(text: string): string {
@@ -93,7 +116,7 @@ const emoji = (code: string) => code.replace(/^:|:$/g, '').replace(/^(.*)$/, (n)
 const EMOJI: Record<string, string> = {
   robot_face: '🤖', clipboard: '📋', vertical_traffic_light: '🚦', hourglass_flowing_sand: '⏳', warning: '⚠️',
   white_check_mark: '✅', x: '❌', pencil2: '✏️', no_entry: '⛔', repeat: '🔁', memo: '📝', computer: '💻', mag: '🔍',
-  building_construction: '🏗️', thumbsup: '👍', thumbsdown: '👎', '+1': '👍', '-1': '👎', tada: '🎉',
+  building_construction: '🏗️', thinking_face: '🤔', thumbsup: '👍', thumbsdown: '👎', '+1': '👍', '-1': '👎', tada: '🎉',
 };
 
 const truncate = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);

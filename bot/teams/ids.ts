@@ -7,7 +7,7 @@ export interface TeamsThreadKey {
   messageTs: string;
 }
 
-export const CHAT_THREAD = 'chat';
+const CHAT_THREAD = 'chat';
 
 export interface ConversationShape {
   id: string;

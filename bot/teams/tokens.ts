@@ -18,7 +18,7 @@ export class TeamsCredentialError extends RolecallError {
 }
 
 /** The token endpoint failed or was unreachable: Microsoft's side; retrying may help. */
-export class TeamsTokenUnavailableError extends RolecallError {
+class TeamsTokenUnavailableError extends RolecallError {
 }
 
 const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().int().positive() });

@@ -1,27 +1,33 @@
-// Local intent classifier: picks the workflow template a chat message asks for, with no model call.
+// Local intent classifier: picks the workflow template a chat message asks for, or `none` (small talk), with no model
+// call.
 //
-// Trained at start-up from the templates' `examples:` utterances (orchestrator/templates/*.yaml). Two TF-IDF views of
-// each message are compared (cosine) with every template's centroid:
-//   - words: normalised, lightly stemmed unigrams (stop words dropped) and bigrams (only the weakest words dropped, so
-//     "where are we" or "how should we test" survive as phrases);
-//   - characters: 3- to 5-grams inside words, which keep typos ("implemnt", "storys") and compounds ("testcases") close.
-// The score of a template is a weighted sum of the two cosines.
+// Trained at start-up from the templates' `examples:` utterances (orchestrator/templates/*.yaml, in English, German,
+// Spanish, French and Portuguese), the small-talk examples (orchestrator/intent/data/small-talk.yaml: greetings, thanks,
+// questions about the bot, chatter), and the labelled examples an admin accepted in the console. `none` is a class of its
+// own. Two TF-IDF views of each message are compared (cosine) with every class's centroid:
+//   - words: normalised, lightly stemmed unigrams (stop words of the five languages dropped) and bigrams;
+//   - characters: 3- to 5-grams inside words, which keep typos ("implemnt"), compounds ("testcases") and inflections
+//     in other languages ("Testfälle", "pruebas") close.
+// What is asked outweighs what it is about: each class may name `asks:` (phrases such as "acceptance criteria",
+// "fix", "test cases", "status", "Fehler", "revisar"): a message that contains one gets ASK_BONUS on that class and
+// counts that as full evidence. A pasted stack trace or log line becomes the token `stacktrace` (an ask of bug_triage).
 //
 // Confidence scale (0..1), from the best score s1, the runner-up s2 and the message's vocabulary:
 //   confidence = strength × separation × familiarity × evidence, where
 //     strength    = min(1, s1 / typical)   typical = median best score of the training examples, each left out of its
-//                                          template's centroid, so an ordinary in-domain message reaches ~1;
-//     separation  = 0.5 + 0.5 × (s1 - s2) / s1   an even split between two templates halves the confidence;
-//     familiarity = min(1, seen / 0.5)     seen = idf-weighted share of the message's content words (question words
-//                                          like "what"/"how" and generic verbs excluded) that occur in any example:
-//                                          "what's for lunch" → 0;
-//     evidence    = min(1, n / 2)          n = distinct content words shared with the chosen template's examples, so a
-//                                          one-word match ("good morning team") cannot reach a clear match.
-//   Bands:  >= 0.6   clear match, use the template;
-//           0.3..0.6 plausible (on the benchmark ~4% of these are wrong);
-//           < 0.3    weak: ask the LLM (RECOMMENDED_LLM_THRESHOLD; ~30% of these are wrong on the benchmark);
-//           < 0.05   no template fits: intent NO_INTENT ('none'), nothing in the message resembles the examples.
-// Deterministic: the same templates and text always give the same result (ties break by template order).
+//                                          class centroid, so an ordinary in-domain message reaches ~1;
+//     separation  = 0.5 + 0.5 × (s1 - s2) / s1   an even split between two classes halves the confidence;
+//     familiarity = min(1, seen / 0.5)     seen = idf-weighted share of the message's content words that occur in any
+//                                          example (question words and generic verbs excluded);
+//     evidence    = min(1, n / 2)²         n = distinct content words shared with the chosen class's examples (an ask
+//                                          counts 2; for `none` one word is enough: "thanks!"); one word alone
+//                                          ("payments") quarters the confidence.
+//   Below NO_INTENT_BELOW nothing resembles anything: intent `none`, confidence 0..0.05.
+// `alternatives` ranks the templates (never `none`) with their own strength and evidence: the planner offers the likeliest
+// as buttons when it is unsure.
+// Deterministic: the same training data and text always give the same result (ties break by class order).
+import { createRequire } from 'node:module';
+import { z } from 'zod';
 
 export interface IntentResult {
   intent: string;
@@ -30,13 +36,16 @@ export interface IntentResult {
   /** Human readable, e.g. 'matched "login page", "sso" (feature_delivery examples)'. */
   reason: string;
   source: 'local' | 'llm';
+  /** Local answers only: the templates (never `none`) by score, best first, each with its strength (0..1, s / typical)
+   * and the evidence it has (distinct shared content words, an ask counting 2). */
+  alternatives?: { intent: string; strength: number; evidence: number }[];
 }
 
 export interface IntentClassifier {
   classify(text: string): IntentResult;
 }
 
-/** The intent returned when no template fits (the caller asks the LLM or assembles a flow from role capabilities). */
+/** The intent of small talk, and of messages where no template fits. */
 export const NO_INTENT = 'none';
 /** Below this confidence the local answer should be checked by the LLM stage (classifyWithLlm). */
 export const RECOMMENDED_LLM_THRESHOLD = 0.3;
@@ -50,19 +59,31 @@ const FAMILIAR_SHARE = 0.5;
 const CLASS_SPREAD = 2;
 /** A message needs this many distinct content words in common with a template to reach full confidence. */
 const EVIDENCE_WORDS = 2;
+/** Added to a class's score when the message contains one of its asks (two or more: 1.5 ×). */
+const ASK_BONUS = 0.25;
+/** Small talk's asks (greetings, thanks) count fully up to this many content words, proportionally less beyond. */
+const SHORT_MESSAGE = 6;
 
 // Dropped from unigrams. Question words and negations are kept: they carry intent ("where are we", "not working").
 const STOP = new Set(
   `a an the and or but if then so to of for on in at by with from into onto about as is are was were be been being am do does did
   i me my we us our you your he she it its they them their this that these those there here some any all each every
-  can could would will shall may might must please pls plz thanks thank hi hey hello team folks guys ok okay just also
+  can could would will shall may might must please pls plz team folks guys just also
   get got let lets us up out over very really too etc eg ie like via per one two new rolecall`.split(/\s+/),
 );
+// Other languages' stop words (stopwords-iso), less the words that carry intent: "estado" (status), greetings and
+// thanks (small talk is a class), question words (kept as features like English ones).
+const KEEP = new Set(`estado ponto punto merci obrigado bom dia gut wie wo où dónde onde cómo como qual cuál qué que quoi was
+  comment hola hallo bonjour olá gracias danke`.split(/\s+/));
+const stopwordsIso = z.record(z.string(), z.array(z.string())).parse(createRequire(import.meta.url)('stopwords-iso'));
+for (const lang of ['de', 'es', 'fr', 'pt']) for (const w of stopwordsIso[lang] ?? []) if (!KEEP.has(w)) STOP.add(w);
 // Kept as features, but they do not make a message familiar on their own ("what's for lunch", "can you help me"):
 // question words, negations and the generic verbs of a request.
-const QUESTION = new Set(`what where when how why which who whose not cannot should help need want good`.split(' '));
+const QUESTION = new Set(`what where when how why which who whose not cannot should help need want good
+  wie wo où dónde onde cómo como qual cuál qué que quoi was comment`.split(/\s+/));
 // Dropped before building bigrams: only the weakest words.
-const LIGHT_STOP = new Set(`a an the to of for on in at by with and or my our your their this that these those please pls plz hi hey rolecall`.split(/\s+/));
+const LIGHT_STOP = new Set(`a an the to of for on in at by with and or my our your their this that these those please pls plz rolecall
+  der die das den dem des ein eine einen und oder für von zu mit el la los las un una y o de del para con le les des et du pour avec o a os as um uma e do da dos das para com`.split(/\s+/));
 
 // A few spellings and shorthands people use in chat, mapped to one form (applied after lower-casing, before stemming).
 const CANON: Record<string, string> = {
@@ -71,6 +92,8 @@ const CANON: Record<string, string> = {
   doesnt: 'not', dont: 'not', isnt: 'not', arent: 'not', didnt: 'not', never: 'not', testcases: 'test cases', testcase: 'test case',
   tests: 'test', testing: 'test', tested: 'test', testers: 'tester', e2e: 'end to end', uat: 'user acceptance test', ac: 'acceptance criteria',
   reqs: 'requirements', req: 'requirement', specs: 'spec', prd: 'requirements document', qa: 'qa', whats: 'what is', hows: 'how is',
+  arch: 'architecture', acs: 'acceptance criteria', tldr: 'summarize', recap: 'summarize', rundown: 'summarize', svc: 'service',
+  thx: 'thanks', ty: 'thanks', tks: 'thanks', cheers: 'thanks', pls: 'please',
   wheres: 'where is', thats: 'that is', its: 'it is', im: 'i am', weve: 'we have', theyre: 'they are', were: 'were',
 };
 
@@ -104,14 +127,22 @@ interface Token {
   surface: string;
 }
 
-/** Chat clean-up: mentions, links, emoji, channel refs; lower case; canonical spellings; HTTP error codes as one token. */
+/** A pasted stack trace or log line: Python/Java/JS/Go/.NET traces, "SomethingError:", SQL error codes, "panic:". */
+const TRACE = /Traceback \(most recent call last\)|^\s+at [\w.$<>\[\] ]+[(:]|^\s+File "[^"]+", line \d+|\b[A-Z]\w*(?:Error|Exception)\b|\bpanic:|\bgoroutine \d+|\bERROR \d{3,}|\bE[A-Z]{4,}\b|\bORA-\d+|\bSQLSTATE/m;
+const MAX_TEXT = 4000;
+
+/** Chat clean-up: mentions, links, emoji, channel refs; CamelCase split; lower case; canonical spellings; HTTP error
+ *  codes as one token; a pasted stack trace adds the token `stacktrace`. Only the first MAX_TEXT characters count. */
 export function tokenize(text: string): Token[] {
+  text = text.slice(0, MAX_TEXT);
+  const trace = TRACE.test(text);
   const cleaned = text
     .replace(/<[@#!][^>]*>/g, ' ') // Slack <@U123>, <#C123|chan>, <!here>
     .replace(/<https?:[^>]*>|https?:\/\/\S+/g, ' ')
     .replace(/:[a-z0-9_+-]+:/gi, ' ') // :emoji:
     .replace(/@[\w.-]+/g, ' ') // @mentions (Teams / plain text)
     .replace(/\p{Extended_Pictographic}/gu, ' ')
+    .replace(/(\p{Ll})(\p{Lu})/gu, '$1 $2') // KeyError -> Key Error, NullPointerException -> Null Pointer Exception
     .toLowerCase()
     .replace(/[’‘`]/g, "'")
     .replace(/(\w)'(\w)/g, '$1$2') // don't -> dont, what's -> whats
@@ -122,6 +153,7 @@ export function tokenize(text: string): Token[] {
     const mapped = CANON[raw] ?? raw;
     for (const w of mapped.split(' ')) out.push({ stem: stem(w), surface: raw });
   }
+  if (trace) out.push({ stem: 'stacktrace', surface: 'stack trace' });
   return out;
 }
 
@@ -207,8 +239,17 @@ function idfOf(docsByClass: Vec[][]): Map<string, number> {
   return idf;
 }
 
+/** One class to learn: a template (or `none`), its example messages, and the phrases that name what it is asked for. */
+export interface TrainingClass {
+  id: string;
+  examples: string[];
+  asks?: string[];
+}
+
 interface Model {
   ids: string[];
+  /** Per class: its asks as stem sequences, and as written (for the reason). */
+  asks: { stems: string[]; text: string }[][];
   wordIdf: Map<string, number>;
   charIdf: Map<string, number>;
   unseenIdf: number;
@@ -232,7 +273,7 @@ const norm2 = (v: Vec) => {
   return s;
 };
 
-function fit(templates: { id: string; examples: string[] }[]): Model {
+function fit(templates: TrainingClass[]): Model {
   const feats = templates.map((t) => t.examples.map(extract));
   const wordIdf = idfOf(feats.map((fs) => fs.map((f) => f.word)));
   const charIdf = idfOf(feats.map((fs) => fs.map((f) => f.char)));
@@ -241,7 +282,8 @@ function fit(templates: { id: string; examples: string[] }[]): Model {
   const charVecs = feats.map((fs) => fs.map((f) => weigh(f.char, charIdf, unseenIdf)));
   const wordSum = wordVecs.map(sumOf);
   const charSum = charVecs.map(sumOf);
-  return { ids: templates.map((t) => t.id), wordIdf, charIdf, unseenIdf, wordVecs, charVecs, wordSum, charSum, wordNorm2: wordSum.map(norm2), charNorm2: charSum.map(norm2) };
+  const asks = templates.map((t) => (t.asks ?? []).map((text) => ({ text, stems: tokenize(text).map((k) => k.stem) })).filter((a) => a.stems.length > 0));
+  return { ids: templates.map((t) => t.id), asks, wordIdf, charIdf, unseenIdf, wordVecs, charVecs, wordSum, charSum, wordNorm2: wordSum.map(norm2), charNorm2: charSum.map(norm2) };
 }
 
 interface Scored {
@@ -251,6 +293,18 @@ interface Scored {
   surface: Map<string, string>;
   /** Share (idf-weighted) of the message's content words that occur in some template's examples. */
   coverage: number;
+  /** Per class: the asks found in the message. */
+  asked: string[][];
+}
+
+/** The asks of each class that occur in the message (as contiguous stem sequences). */
+function asksIn(m: Model, stems: string[]): string[][] {
+  return m.asks.map((list) =>
+    list.filter((a) => {
+      for (let i = 0; i + a.stems.length <= stems.length; i++) if (a.stems.every((x, j) => stems[i + j] === x)) return true;
+      return false;
+    }).map((a) => a.text),
+  );
 }
 
 /** Cosine of the message with each centroid; `without` leaves one training example out of its centroid (cheap LOO). */
@@ -282,7 +336,11 @@ function score(m: Model, text: string): Scored {
   const f = extract(text);
   const word = weigh(f.word, m.wordIdf, m.unseenIdf);
   const char = weigh(f.char, m.charIdf, m.unseenIdf);
-  const scores = scoreVecs(m, word, char);
+  const asked = asksIn(m, tokenize(text).map((t) => t.stem));
+  // Greetings and thanks make short messages small talk; in a long message they are politeness around a request.
+  const length = f.word.size ? [...f.word.keys()].filter((k) => !k.includes(' ')).length : 0;
+  const bonus = (i: number) => ASK_BONUS * (asked[i]!.length >= 2 ? 1.5 : asked[i]!.length) * (m.ids[i] === NO_INTENT ? Math.min(1, SHORT_MESSAGE / Math.max(1, length)) : 1);
+  const scores = scoreVecs(m, word, char).map((x, i) => x + bonus(i));
   let seen = 0;
   let all = 0;
   for (const k of f.word.keys()) {
@@ -291,7 +349,16 @@ function score(m: Model, text: string): Scored {
     all += w ?? m.unseenIdf;
     seen += w ?? 0;
   }
-  return { scores, order: rank(scores), word, surface: f.surface, coverage: all > 0 ? seen / all : 0 };
+  // Inflected and compound words ("Profilbild", "pruebas") are unseen as words but familiar as character n-grams.
+  let cseen = 0;
+  let call = 0;
+  for (const k of f.char.keys()) {
+    const w = m.charIdf.get(k);
+    call += w ?? m.unseenIdf;
+    cseen += w ?? 0;
+  }
+  const coverage = Math.max(all > 0 ? seen / all : 0, call > 0 ? cseen / call : 0);
+  return { scores, order: rank(scores), word, surface: f.surface, coverage, asked };
 }
 
 /** Each training example scored against the model with itself left out of its template's centroid (idf kept). */
@@ -311,12 +378,16 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Distinct content words of the message that the chosen template's examples use ("can you help me" has one). */
 function evidenceWords(m: Model, s: Scored, cls: number): number {
-  return [...s.word.keys()].filter((k) => !k.includes(' ') && !QUESTION.has(k) && (m.wordSum[cls]!.get(k) ?? 0) > 0).length;
+  const shared = [...s.word.keys()].filter((k) => !k.includes(' ') && !QUESTION.has(k) && (m.wordSum[cls]!.get(k) ?? 0) > 0).length;
+  return shared + (s.asked[cls]!.length ? EVIDENCE_WORDS : 0);
 }
 
-/** Trains the local classifier. Needs at least one template with examples; ids must be unique. */
-export function trainClassifier(templates: { id: string; examples: string[] }[]): IntentClassifier {
-  const usable = templates.filter((t) => t.examples.length > 0);
+/**
+ * Trains the local classifier. Needs at least one class with examples; ids must be unique. A class with id `none`
+ * (NO_INTENT) is small talk: it can win like any other, and is never offered as an alternative.
+ */
+export function trainClassifier(classes: TrainingClass[]): IntentClassifier {
+  const usable = classes.filter((t) => t.examples.length > 0);
   if (!usable.length) throw new Error('trainClassifier: no template has examples');
   if (new Set(usable.map((t) => t.id)).size !== usable.length) throw new Error('trainClassifier: duplicate template ids');
   const model = fit(usable);
@@ -326,14 +397,19 @@ export function trainClassifier(templates: { id: string; examples: string[] }[])
     classify(text: string): IntentResult {
       const s = score(model, text);
       const best = s.order[0]!;
+      const id = model.ids[best]!;
       const s1 = Math.max(0, s.scores[best]!);
       const s2 = s.order.length > 1 ? Math.max(0, s.scores[s.order[1]!]!) : 0;
       const strength = Math.min(1, s1 / typical);
       const separation = s1 > 0 ? 0.5 + 0.5 * ((s1 - s2) / s1) : 0;
-      const familiar = Math.min(1, s.coverage / FAMILIAR_SHARE);
-      const evidence = Math.min(1, evidenceWords(model, s, best) / EVIDENCE_WORDS);
+      const familiar = s.asked[best]!.length ? 1 : Math.min(1, s.coverage / FAMILIAR_SHARE);
+      // Squared: one shared word ("payments") cannot start a template on its own.
+      const evidence = Math.min(1, evidenceWords(model, s, best) / (id === NO_INTENT ? 1 : EVIDENCE_WORDS)) ** 2;
       const confidence = round(strength * separation * familiar * evidence);
-      const id = model.ids[best]!;
+      const alternatives = s.order
+        .filter((i) => model.ids[i] !== NO_INTENT)
+        .map((i) => ({ intent: model.ids[i]!, strength: round(Math.min(1, Math.max(0, s.scores[i]!) / typical)), evidence: evidenceWords(model, s, i) }));
+      const asked = s.asked[best]!.slice(0, 2).map((a) => `"${a}"`);
       const matched = [...s.word]
         .map(([k, x]) => [k, x * (model.wordSum[best]!.get(k) ?? 0)] as const)
         .filter(([, c]) => c > 0)
@@ -347,10 +423,12 @@ export function trainClassifier(templates: { id: string; examples: string[] }[])
           confidence,
           reason: s1 > 0 ? `no template fits (nearest: ${id}, score ${round(s1)})` : 'no template fits (nothing resembles any example)',
           source: 'local',
+          alternatives,
         };
       }
-      const what = matched.length ? `matched ${matched.join(', ')}` : 'similar wording';
-      return { intent: id, confidence, reason: `${what} (${id} examples${runnerUp})`, source: 'local' };
+      const what = [asked.length ? `asked for ${asked.join(', ')}` : '', matched.length ? `matched ${matched.join(', ')}` : ''].filter(Boolean).join('; ') || 'similar wording';
+      const whose = id === NO_INTENT ? 'small talk examples' : `${id} examples`;
+      return { intent: id, confidence, reason: `${what} (${whose}${runnerUp})`, source: 'local', alternatives };
     },
   };
 }
@@ -363,7 +441,7 @@ function typicalScore(m: Model): number {
 }
 
 /** Leave-one-out accuracy over the training examples (a development figure that never looks at a test set). */
-export function leaveOneOutAccuracy(templates: { id: string; examples: string[] }[]): number {
+export function leaveOneOutAccuracy(templates: TrainingClass[]): number {
   const rows = leaveOneOut(fit(templates.filter((t) => t.examples.length > 0)));
   return rows.length ? rows.filter((r) => r.cls === r.predicted).length / rows.length : 0;
 }

@@ -36,10 +36,11 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   try { process.kill(-pid, signal); } catch { /* already gone */ }
 }
 
-/** `entry` is relative to the repo root, e.g. 'app/worker.ts'. `env` is the complete environment. */
-export function startApp(entry: string, env: Record<string, string | undefined>): AppProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: REPO_ROOT,
+/** `entry` is relative to the repo root, e.g. 'app/worker.ts'. `env` is the complete environment. With `compiled`,
+ *  `entry` is a built JavaScript file (e.g. '<outDir>/worker.js', see scripts/build.ts), run by plain node in `cwd`. */
+export function startApp(entry: string, env: Record<string, string | undefined>, opts: { compiled?: boolean; cwd?: string } = {}): AppProcess {
+  const proc = spawn(process.execPath, opts.compiled ? ['--enable-source-maps', entry] : ['--import', 'tsx', entry], {
+    cwd: opts.cwd ?? REPO_ROOT,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: killAll() reaches grandchildren too

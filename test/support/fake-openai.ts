@@ -10,12 +10,14 @@ export interface ChatRequestBody {
   response_format?: { type: string; json_schema?: { name: string; schema: Record<string, any> } };
 }
 
-export type Reply = { status?: number; delayMs?: number; content?: string; error?: string; toolCalls?: { id: string; name: string; arguments: string }[] };
+export type Reply = { status?: number; delayMs?: number; content?: string; error?: string; headers?: Record<string, string>; toolCalls?: { id: string; name: string; arguments: string }[] };
 export type Script = (req: ChatRequestBody, n: number) => Reply | Promise<Reply>;
 
 export interface FakeOpenAI {
   baseURL: string;
   requests: ChatRequestBody[];
+  /** When each request arrived (Date.now()), by index into `requests`. */
+  receivedAt: number[];
   script: Script;
   /** Resolves when the n-th request (1-based) has arrived. */
   waitForRequest(n: number): Promise<ChatRequestBody>;
@@ -41,14 +43,16 @@ export function fill(schema: Record<string, any>, text: string): unknown {
 
 export async function startFakeOpenAI(script: Script = defaultScript): Promise<FakeOpenAI> {
   const requests = recording<ChatRequestBody>();
+  const receivedAt: number[] = [];
   const server = await startLocalServer(async (req, res) => {
     if (req.path !== '/v1/chat/completions' || req.method !== 'POST') return { status: 404, json: { error: { message: 'not found' } } };
+    receivedAt.push(Date.now());
     const body = requests.add(JSON.parse(req.body) as ChatRequestBody);
     const n = requests.items.length;
     const reply = await fake.script(body, n);
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     if (res.destroyed) return;
-    if (reply.status && reply.status >= 400) return { status: reply.status, json: { error: { message: reply.error ?? `status ${reply.status}`, type: 'server_error' } } };
+    if (reply.status && reply.status >= 400) return { status: reply.status, headers: reply.headers, json: { error: { message: reply.error ?? `status ${reply.status}`, type: 'server_error' } } };
     const message = reply.toolCalls
       ? { role: 'assistant', content: null, tool_calls: reply.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
       : { role: 'assistant', content: reply.content ?? 'ok' };
@@ -63,6 +67,7 @@ export async function startFakeOpenAI(script: Script = defaultScript): Promise<F
   const fake: FakeOpenAI = {
     baseURL: `${server.url}/v1`,
     requests: requests.items,
+    receivedAt,
     script,
     waitForRequest: requests.nth,
     close: server.close,

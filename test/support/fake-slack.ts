@@ -6,6 +6,8 @@ export interface SlackCall {
   params: Record<string, any>;
   auth?: string;
   response?: Record<string, any>;
+  /** When the call arrived (Date.now()). */
+  at: number;
 }
 
 export interface FakeSlack {
@@ -14,18 +16,29 @@ export interface FakeSlack {
   callsTo(method: string): SlackCall[];
   /** Make the next `count` calls to `method` answer with a Slack error. */
   failNext(method: string, error: string, count?: number): void;
+  /** Make the next `count` calls to `method` answer with HTTP `status` (429 with Retry-After: `retryAfterSeconds`,
+   *  or a 5xx), as Slack does when it is overloaded. Failed calls are recorded with `response.httpStatus`. */
+  failHttp(method: string, count: number, status: number, retryAfterSeconds?: number): void;
   close(): Promise<void>;
 }
 
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const failures = new Map<string, { error: string; count: number }>();
+  const httpFailures = new Map<string, { status: number; count: number; retryAfter?: number }>();
   let seq = 1_700_000_000;
   const server = await startLocalServer((req) => {
     const method = req.path.replace(/^\/api\//, '').split('?')[0]!;
     const params = parseParams(req.headers['content-type'] ?? '', req.body);
-    const call: SlackCall = { method, params, auth: req.headers.authorization };
+    const call: SlackCall = { method, params, auth: req.headers.authorization, at: Date.now() };
     calls.push(call);
+    const httpFailure = httpFailures.get(method);
+    if (httpFailure && httpFailure.count > 0) {
+      httpFailure.count--;
+      call.response = { ok: false, httpStatus: httpFailure.status };
+      const retry = httpFailure.retryAfter !== undefined ? { 'retry-after': String(httpFailure.retryAfter) } : undefined;
+      return { status: httpFailure.status, headers: retry, json: httpFailure.status === 429 ? { ok: false, error: 'ratelimited' } : { ok: false, error: 'service_unavailable' } };
+    }
     const failure = failures.get(method);
     if (failure && failure.count > 0) {
       failure.count--;
@@ -40,6 +53,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     calls,
     callsTo: (m) => calls.filter((c) => c.method === m),
     failNext: (method, error, count = 1) => void failures.set(method, { error, count }),
+    failHttp: (method, count, status, retryAfter) => void httpFailures.set(method, { status, count, retryAfter }),
     close: server.close,
   };
 }

@@ -18,6 +18,10 @@ export interface ConnectorCall {
   auth?: string;
   body: Record<string, any>;
   response: { id: string };
+  /** When the call arrived (Date.now()). */
+  at: number;
+  /** The HTTP status it was answered with when it was made to fail (see failNext); nothing was posted then. */
+  failedWith?: number;
 }
 
 export interface FakeMicrosoft {
@@ -26,6 +30,9 @@ export interface FakeMicrosoft {
   calls: ConnectorCall[];
   tokenRequests: URLSearchParams[];
   key: KeyObject;
+  /** Make the next `count` connector calls (posts and updates) answer HTTP `status` (429 with Retry-After:
+   *  `retryAfterSeconds`, a 5xx, or 403/404/413 refusals). Failed calls are recorded with `failedWith`. */
+  failNext(count: number, status: number, retryAfterSeconds?: number): void;
   /** Env for Rolecall pointing at these stand-ins (authenticated mode). */
   env: Record<string, string>;
   close(): Promise<void>;
@@ -36,11 +43,20 @@ export async function startFakeMicrosoft(): Promise<FakeMicrosoft> {
   const calls: ConnectorCall[] = [];
   const tokenRequests: URLSearchParams[] = [];
   let seq = 1;
+  const failing = { count: 0, status: 0, retryAfter: undefined as number | undefined };
   const connector = await startLocalServer((req) => {
     const m = decodeURIComponent(req.path).match(/^\/v3\/conversations\/(.+?)\/activities(?:\/(.+))?$/);
     if (!m || (req.method !== 'POST' && req.method !== 'PUT')) return { status: 404 };
+    const body = req.body ? JSON.parse(req.body) : {};
+    const call = { verb: req.method, conversationId: m[1]!, activityId: m[2], auth: req.headers.authorization, body, at: Date.now() } as const;
+    if (failing.count > 0 && body.type !== 'typing') {
+      failing.count--;
+      calls.push({ ...call, response: { id: '' }, failedWith: failing.status });
+      const headers = failing.retryAfter !== undefined ? { 'retry-after': String(failing.retryAfter) } : undefined;
+      return { status: failing.status, headers, json: { error: { code: failing.status === 429 ? 'Throttled' : 'Error', message: `status ${failing.status}` } } };
+    }
     const response = { id: req.method === 'PUT' ? m[2]! : `17000000000${String(seq++).padStart(2, '0')}` };
-    calls.push({ verb: req.method, conversationId: m[1]!, activityId: m[2], auth: req.headers.authorization, body: req.body ? JSON.parse(req.body) : {}, response });
+    calls.push({ ...call, response });
     return { json: response };
   });
   const login = await startLocalServer((req) => {
@@ -65,6 +81,7 @@ export async function startFakeMicrosoft(): Promise<FakeMicrosoft> {
     calls,
     tokenRequests,
     key: privateKey,
+    failNext: (count, status, retryAfter) => void Object.assign(failing, { count, status, retryAfter }),
     env: { TEAMS_APP_ID, TEAMS_APP_PASSWORD: TEAMS_PASSWORD, TEAMS_TENANT_ID: TEAMS_TENANT, TEAMS_APP_TYPE: 'SingleTenant', TEAMS_LOGIN_URL: login.url },
     close: async () => {
       await Promise.all([connector.close(), login.close()]);

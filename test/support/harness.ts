@@ -3,14 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../app/config';
-import { createLogger } from '../../orchestrator/log';
+import { createLogger, type Logger } from '../../orchestrator/log';
 import { startRuntime, type Runtime } from '../../app/runtime';
 import { startFakeOpenAI, type FakeOpenAI, type Script } from './fake-openai';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './fake-slack';
 import { SIGNING_SECRET, slackPoster, type SlackPoster } from './slack-requests';
 import { createTestDatabase } from './test-database';
 
-export { createTestDatabase, PG_ADMIN_URL } from './test-database';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export { WAIT_MS, waitFor } from './wait';
 
@@ -42,6 +41,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   script?: Script;
   worker?: boolean;
+  /** Where the app logs (default: stdout at LOG_LEVEL); tests that check what was logged pass createLogger(level, write). */
+  log?: Logger;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -55,7 +56,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   };
   const config = loadConfig(env);
-  const runtime = await startRuntime(config, { server: true, worker: opts.worker ?? true, migrate: true }, createLogger(config.logLevel));
+  const runtime = await startRuntime(config, { server: true, worker: opts.worker ?? true, migrate: true }, opts.log ?? createLogger(config.logLevel));
   return {
     url: runtime.url!,
     env,

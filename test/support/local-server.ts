@@ -4,19 +4,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface Received {
+interface Received {
   method: string;
   /** The request target as sent (path and query, not decoded). */
   path: string;
   url: URL;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body as bytes (binary uploads). */
+  bytes: Buffer;
   /** The request itself, its body already read (for handlers that hand it to a library). */
   raw: http.IncomingMessage;
 }
 
 /** An answer: `json` is sent as application/json, `text` as is; no body when neither is given. */
-export interface Answer {
+interface Answer {
   status?: number;
   headers?: Record<string, string>;
   json?: unknown;
@@ -39,7 +41,8 @@ export async function startLocalServer(handler: Handler): Promise<LocalServer> {
       const chunks: Buffer[] = [];
       for await (const chunk of raw) chunks.push(chunk as Buffer);
       const path = raw.url ?? '/';
-      answer = await handler({ method: raw.method ?? 'GET', path, url: new URL(path, 'http://127.0.0.1'), headers: raw.headers, body: Buffer.concat(chunks).toString(), raw }, res);
+      const bytes = Buffer.concat(chunks);
+      answer = await handler({ method: raw.method ?? 'GET', path, url: new URL(path, 'http://127.0.0.1'), headers: raw.headers, body: bytes.toString(), bytes, raw }, res);
     } catch (e) {
       answer = { status: 500, json: { error: { message: `fake server error: ${e instanceof Error ? e.stack : String(e)}` } } };
     }

@@ -5,6 +5,9 @@ import type { ChatRequest, LlmProvider } from '../../agents/llm/provider';
 import { NO_INTENT, RECOMMENDED_LLM_THRESHOLD, trainClassifier } from '../../orchestrator/intent/classifier';
 import { classifyWithLlm, IntentLlmError } from '../../orchestrator/intent/llm';
 import { loadTemplates, TEMPLATES_DIR } from '../../orchestrator/templates';
+import { plannerFrom } from '../../app/planner';
+import { detectLanguage } from '../../orchestrator/intent/language';
+import { assembleFromCapabilities } from '../../orchestrator/planning';
 
 const templates = loadTemplates(TEMPLATES_DIR, new Set(loadRoles(path.resolve(import.meta.dirname, '../../roles')).keys()));
 const clf = trainClassifier(templates);
@@ -106,5 +109,80 @@ describe('small talk does not start work', () => {
   it.each(['good morning team', "what's for lunch today", 'can you help me', 'hello, anyone there?'])('"%s" stays below the threshold for asking the model', (text) => {
     const c = trainClassifier(loadTemplates(TEMPLATES_DIR, new Set(['business_analyst', 'technical_architect', 'developer', 'qa_tester', 'project_manager'])));
     expect(c.classify(text).confidence).toBeLessThan(RECOMMENDED_LLM_THRESHOLD);
+  });
+});
+
+// The planner as users get it (templates + small talk, no model): issue 13's patterns, end to end.
+describe('issue 13 patterns, through the same decision intake uses', () => {
+  const roleFiles = loadRoles(path.resolve(import.meta.dirname, '../../roles'));
+  const planner = plannerFrom({ templates, roles: () => [...roleFiles.values()], minConfidence: RECOMMENDED_LLM_THRESHOLD });
+  const outcome = async (text: string) => {
+    const d = await planner.decide(text);
+    return d.kind === 'plan' ? (d.plan.templateId === 'assembled' ? 'assembled' : `template:${d.plan.templateId}`) : d.kind;
+  };
+
+  it.each([
+    // what is asked outweighs what it is about
+    ['requirements for role based permissions in the admin area', 'template:requirements_only'],
+    ['fix the broken login', 'template:bug_triage'],
+    ['the export crashes with an error since the regression last week', 'template:bug_triage'],
+    ['assess the risks of the new login page', 'template:architecture_review'],
+    ['review the design of the billing service', 'template:architecture_review'],
+    ['stories and acceptance criteria for the login page', 'template:requirements_only'],
+    ['test cases for the login page', 'template:test_plan'],
+    ['a test matrix for the login page', 'template:test_plan'],
+    ['progress on the login page', 'template:status_report'],
+    ['status update on the login page', 'template:status_report'],
+    // short jargon and pasted logs
+    ['arch review for ledger svc', 'template:architecture_review'],
+    ['Traceback (most recent call last):\n  File "/srv/app/orders.py", line 41, in total\n    return row["amount"]\nKeyError: \'amount\'', 'template:bug_triage'],
+    ['java.lang.IllegalArgumentException: id must not be null\n\tat com.acme.Orders.find(Orders.java:12)', 'template:bug_triage'],
+    // non-English
+    ['¿Puedes revisar la arquitectura del nuevo servicio de pagos?', 'template:architecture_review'],
+    ['Die App stürzt beim Speichern ab', 'template:bug_triage'],
+    ['Quels cas de test pour le paiement ?', 'template:test_plan'],
+    ['Preciso das histórias de usuário para o portal', 'template:requirements_only'],
+  ])('%j -> %s', async (text, expected) => {
+    expect(await outcome(text)).toBe(expected);
+  });
+
+  it.each(['the test plan you wrote last week was great, thanks!', 'testing 1 2 3', 'thanks!', 'hi', 'good morning team', 'are you a bot?', 'Danke!', '¡Gracias!'])(
+    'small talk starts nothing at once: %j',
+    async (text) => {
+      expect(['none', 'clarify']).toContain(await outcome(text));
+    },
+  );
+
+  it('a vague request gets a question with two or three likely workflows, never a plan from one word', async () => {
+    const d = await planner.decide('checkout');
+    expect(d.kind).toBe('clarify');
+    if (d.kind !== 'clarify') return;
+    expect(d.candidates.length).toBeGreaterThanOrEqual(2);
+    expect(d.candidates.length).toBeLessThanOrEqual(3);
+    for (const c of d.candidates) expect(templates.map((t) => t.id)).toContain(c);
+  });
+
+  it('assembled plans need two or more capability hits', () => {
+    const roles = [...roleFiles.values()];
+    expect(assembleFromCapabilities(roles, 'we need wireframes')).toBeUndefined(); // no capability named
+    expect(assembleFromCapabilities(roles, 'summary please')).toBeUndefined(); // one hit
+    expect(assembleFromCapabilities(roles, 'architecture and api design notes')?.steps.map((s) => s.roleId)).toEqual(['technical_architect']);
+  });
+
+  it('detects the requester\'s language, and keeps short English jargon English', () => {
+    expect(detectLanguage('¿Puedes revisar la arquitectura del nuevo servicio de pagos?')).toBe('es');
+    expect(detectLanguage('Wie ist der Stand beim Cloud-Umzug?')).toBe('de');
+    expect(detectLanguage('Où en est le projet de refonte ?')).toBe('fr');
+    expect(detectLanguage('Qual é o status do projeto de migração?')).toBe('pt');
+    expect(detectLanguage('arch review for ledger svc')).toBe('en');
+    expect(detectLanguage('👍')).toBeUndefined();
+  });
+
+  it('accepted examples teach the classifier', async () => {
+    const learner = plannerFrom({ templates, roles: () => [...roleFiles.values()], minConfidence: RECOMMENDED_LLM_THRESHOLD });
+    expect(await (async () => (await learner.decide('zorblax frobnication wibble')).kind)()).toBe('none');
+    learner.retrain([{ text: 'zorblax frobnication wibble', label: 'test_plan' }]);
+    const d = await learner.decide('zorblax frobnication wibble');
+    expect(d.kind === 'plan' && d.plan.templateId).toBe('test_plan');
   });
 });

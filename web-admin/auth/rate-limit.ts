@@ -22,7 +22,7 @@ export interface LoginLimits {
   maxConcurrentHashes: number;
 }
 
-export type LimitKind = 'ip+account' | 'ip' | 'account';
+type LimitKind = 'ip+account' | 'ip' | 'account';
 export type Attempt = { allowed: true } | { allowed: false; limit: LimitKind; retryAfterSeconds: number };
 
 export interface LoginLimiter {

@@ -35,7 +35,7 @@ export interface Session {
 
 const claimsSchema = z.object({ sub: z.string().min(1), sid: z.string().min(32).max(128), csrf: z.string().min(16), iat: z.number(), exp: z.number() });
 
-export const sessionRowId = (sid: string) => createHash('sha256').update(sid).digest('hex');
+const sessionRowId = (sid: string) => createHash('sha256').update(sid).digest('hex');
 
 async function setToken(c: Context, s: SessionSettings, claims: { sub: string; sid: string; csrf: string }, createdAt: Date): Promise<void> {
   const iat = Math.floor(Date.now() / 1000);

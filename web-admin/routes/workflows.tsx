@@ -135,9 +135,11 @@ const NOTICES: Record<string, [kind: 'ok' | 'error', text: string]> = {
 function WorkflowDetail({ wf, violations, csrf, user, notice }: { wf: LoadedWorkflow; violations: Violation[]; csrf: string; user: ConsoleEnv['Variables']['user']; notice?: string }) {
   const n = notice ? NOTICES[notice] : undefined;
   const active = ['running', 'awaiting_approval', 'step_failed'].includes(wf.status);
+  const refused = wf.messages.filter((m) => m.failedAt && !m.messageTs); // posts the chat platform refused for good
   return (
     <Page title={`Workflow ${wf.id.slice(0, 8)}`} user={user} csrf={csrf} active="workflows">
       {n && <Notice kind={n[0]} text={n[1]} />}
+      {refused.map((m) => <Notice kind="error" text={`Could not post in the thread (${m.kind}, ${fmtDate(m.failedAt)}): ${m.error}. Fix it (e.g. invite the app to the channel), then retry.`} />)}
       <p><b>Request:</b> {wf.requestText}</p>
       <p>Status <span class="status" id="wf-status">{wf.status}</span> · {wf.platform} channel {wf.channelId} thread {wf.threadTs} · by {wf.requestedBy} · created {fmtDate(wf.createdAt)} · finished {fmtDate(wf.finishedAt)}</p>
       {active && (
@@ -160,8 +162,8 @@ function WorkflowDetail({ wf, violations, csrf, user, notice }: { wf: LoadedWork
       </table>
       <h2>Posts</h2>
       <table id="posts">
-        <thead><tr><th>At</th><th>Role</th><th>Kind</th><th>Text</th></tr></thead>
-        <tbody>{wf.messages.map((m) => <tr><td>{fmtDate(m.postedAt ?? m.createdAt)}</td><td>{m.roleId}</td><td>{m.kind}</td><td><pre class="output">{m.text}</pre></td></tr>)}</tbody>
+        <thead><tr><th>At</th><th>Role</th><th>Kind</th><th>Text</th><th>Delivery</th></tr></thead>
+        <tbody>{wf.messages.map((m) => <tr><td>{fmtDate(m.postedAt ?? m.createdAt)}</td><td>{m.roleId}</td><td>{m.kind}</td><td><pre class="output">{m.text}</pre></td><td class="delivery">{m.messageTs ? 'posted' : m.error ? `not posted: ${m.error}` : 'pending'}</td></tr>)}</tbody>
       </table>
       <h2>LLM calls</h2>
       <table id="llm-calls">

@@ -16,6 +16,7 @@ const NAV = [
   ['workflows', '/admin/workflows', 'Workflows'],
   ['roles', '/admin/roles', 'Roles'],
   ['rbac', '/admin/rbac', 'Access'],
+  ['intents', '/admin/intents', 'Intents'],
   ['audit', '/admin/audit', 'Audit log'],
 ] as const;
 
