@@ -39,12 +39,13 @@ const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boole
 /** One connection attempt and a PING, with no reconnects and every error handled (no "Unhandled error event"). */
 async function pingRedis(url: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
-  redis.on('error', () => undefined); // the failed connect() below says what went wrong
+  let cause: unknown;
+  redis.on('error', (e) => void (cause = e)); // the socket's own error (ECONNREFUSED, ...): connect() only says "closed"
   try {
     await redis.connect();
     await redis.ping();
   } catch (e) {
-    throw new Error(`unreachable (${errorMessage(e) || 'connection refused'})`);
+    throw new Error(`unreachable (${errorMessage(cause ?? e) || 'connection refused'})`);
   } finally {
     redis.disconnect();
   }

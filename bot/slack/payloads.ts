@@ -1,4 +1,4 @@
-// Slack payloads validated at the edge with zod: events (a mention, a thread reply), button clicks (block_actions)
+// Slack payloads validated at the edge with zod: event callbacks (a mention, a thread reply), button clicks (block_actions)
 // and the "Request changes" modal (view_submission). Nothing from Slack is cast: what does not parse is ignored.
 import { z } from 'zod';
 import { isActionId, type ActionId } from '../../orchestrator/contract';
@@ -16,6 +16,12 @@ export const MessageEvent = z.object({
   subtype: z.string().optional(),
 });
 export type MessageEvent = z.infer<typeof MessageEvent>;
+
+/** An Events API callback: the workspace and the event's type (the event itself is parsed by its type). */
+export const EventCallback = z.object({
+  team_id: id,
+  event: z.looseObject({ type: z.string().max(64) }),
+});
 
 const actionIdSchema = z.string().refine(isActionId, 'not a Rolecall action').transform((s) => s as ActionId);
 

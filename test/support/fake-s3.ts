@@ -3,7 +3,7 @@
 // payload hash and x-amz-checksum-sha256 against the body, and answers in S3's wire format (XML errors, ETag,
 // Content-Type). Used by the S3 file store test; one fake for S3.
 import { createHash, createHmac } from 'node:crypto';
-import { recording, startLocalServer } from './local-server';
+import { type Handler, recording, startLocalServer } from './local-server';
 
 export interface S3Object {
   body: Buffer;
@@ -29,7 +29,7 @@ export interface FakeS3 {
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
-const xmlError = (status: number, code: string, message: string) => ({ status, headers: { 'content-type': 'application/xml' }, text: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>` });
+const xmlError = (status: number, code: string, message: string): Exclude<ReturnType<Handler>, Promise<unknown>> => ({ status, headers: { 'content-type': 'application/xml' }, text: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>` });
 
 export async function startFakeS3(options: { bucket: string; accessKeyId?: string; secretAccessKey?: string; region?: string }): Promise<FakeS3> {
   const accessKeyId = options.accessKeyId ?? 'AKIDFAKES3TEST';
@@ -38,7 +38,7 @@ export async function startFakeS3(options: { bucket: string; accessKeyId?: strin
   const objects = new Map<string, S3Object>();
   const requests = recording<S3Request>();
 
-  const server = await startLocalServer((req, res) => {
+  const handler: Handler = (req, res) => {
     const [pathOnly = '/', query = ''] = req.path.split('?');
     const segments = pathOnly.split('/').slice(1);
     const bucket = decodeURIComponent(segments[0] ?? '');
@@ -63,7 +63,8 @@ export async function startFakeS3(options: { bucket: string; accessKeyId?: strin
       return;
     }
     return xmlError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
-  });
+  };
+  const server = await startLocalServer(handler);
 
   return { url: server.url, region, accessKeyId, secretAccessKey, objects, requests: requests.items, close: server.close };
 }

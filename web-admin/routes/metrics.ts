@@ -136,15 +136,17 @@ function bucketsBy(rows: CounterRow[], metric: string): Map<string, Map<string, 
   return by;
 }
 
+const LLM_FIELDS = new Map<string, 'prompt' | 'completion' | 'cost' | 'calls' | 'errors'>([['llm_prompt', 'prompt'], ['llm_completion', 'completion'], ['llm_cost', 'cost'], ['llm_calls', 'calls'], ['llm_errors', 'errors']]);
+
 /** Per role and model: every (role, model) with at least one call. */
 function llmTotals(rows: CounterRow[]): { role: string; model: string; prompt: number; completion: number; cost: number; calls: number; errors: number }[] {
   const by = new Map<string, { role: string; model: string; prompt: number; completion: number; cost: number; calls: number; errors: number }>();
-  const field = { llm_prompt: 'prompt', llm_completion: 'completion', llm_cost: 'cost', llm_calls: 'calls', llm_errors: 'errors' } as const;
   for (const r of rows) {
-    if (!(r.metric in field)) continue;
+    const f = LLM_FIELDS.get(r.metric);
+    if (!f) continue;
     const key = JSON.stringify([r.l1, r.l2]);
     const t = by.get(key) ?? { role: r.l1, model: r.l2, prompt: 0, completion: 0, cost: 0, calls: 0, errors: 0 };
-    t[field[r.metric as keyof typeof field]] += r.value;
+    t[f] += r.value;
     by.set(key, t);
   }
   return [...by.values()].filter((t) => Math.round(t.calls) > 0).map((t) => ({ ...t, prompt: Math.round(t.prompt), completion: Math.round(t.completion), calls: Math.round(t.calls), errors: Math.round(t.errors) }));

@@ -1,0 +1,87 @@
+// Slack Events API callbacks (a mention, a person's thread reply), taken straight from the receiver without Bolt's
+// middleware chain: this is the ack path, so it only zod-parses the envelope and the event, drops what Rolecall does
+// not read, and queues the message durably (orchestrator.receive, one job with a deterministic id) before Slack is
+// answered. Invariant: nothing here reads the database, and nothing calls Slack per event; the bot's own user id
+// (needed only for a thread reply that @mentions someone, to leave it to its app_mention twin) comes from one
+// auth.test that is kept once it has succeeded.
+import { WebClient } from '@slack/web-api';
+import type { InboundMessage, Logger, Orchestrator } from '../../orchestrator';
+import { errorMessage } from '../../agents/errors';
+import { EventCallback, MessageEvent } from './payloads';
+
+/** What became of an event callback: queued, deliberately dropped (bots, edits, replies outside threads), of a type
+ *  no listener reads (e.g. reaction_added), or unreadable (answered 400). */
+export type EventOutcome = 'queued' | 'dropped' | 'unhandled' | 'malformed';
+
+export type EventCallbackHandler = (body: Record<string, unknown>) => Promise<EventOutcome>;
+
+/** The handler for `event_callback` bodies (already signature-checked and JSON-parsed by the receiver). */
+export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, botUserId: () => Promise<string>): EventCallbackHandler {
+  return async (body) => {
+    const envelope = EventCallback.safeParse(body);
+    if (!envelope.success) return 'malformed';
+    const { team_id: teamId, event } = envelope.data;
+    if (event.type === 'app_mention') {
+      const e = MessageEvent.safeParse(event);
+      if (!e.success) {
+        log.warn('ignored a malformed Slack app_mention', { issues: e.error.issues.map((i) => i.path.join('.')) });
+        return 'dropped';
+      }
+      if (e.data.bot_id) return 'dropped';
+      await orchestrator.receive(inbound(teamId, e.data, true));
+      return 'queued';
+    }
+    if (event.type === 'message') {
+      const parsed = MessageEvent.safeParse(event);
+      if (!parsed.success) return 'dropped'; // message subtypes Rolecall does not read (edits, deletions, joins) have other shapes
+      const e = parsed.data;
+      if (e.subtype || e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return 'dropped'; // only people's thread replies
+      if (e.text?.includes('<@') && e.text.includes(`<@${await botUserId()}>`)) return 'dropped'; // the app_mention event carries it
+      await orchestrator.receive(inbound(teamId, e, false));
+      return 'queued';
+    }
+    return 'unhandled';
+  };
+}
+
+/** How long the one auth.test may take (it runs at start; an event that needs it waits at most this long). */
+const AUTH_TEST_TIMEOUT_MS = 2_000;
+
+/** The bot's own Slack user id from auth.test: asked once at start, kept once it succeeded, asked again after a
+ *  failure (a rejected call is never kept, so a Slack outage at start does not outlive itself). */
+export function slackBotUserId(botToken: string, apiUrl: string, log: Logger): () => Promise<string> {
+  const client = new WebClient(botToken, { slackApiUrl: apiUrl, timeout: AUTH_TEST_TIMEOUT_MS, retryConfig: { retries: 0 } });
+  let known: Promise<string> | undefined;
+  const get = () => {
+    known ??= client.auth.test().then((r) => {
+      if (!r.user_id) throw new Error('auth.test answered without a user_id');
+      return r.user_id;
+    }).catch((e: unknown) => {
+      known = undefined;
+      throw e;
+    });
+    return known;
+  };
+  get().catch((e: unknown) => log.warn('Slack auth.test failed at start (asked again when needed)', { error: errorMessage(e) }));
+  return get;
+}
+
+function inbound(teamId: string, e: MessageEvent, mentioned: boolean): InboundMessage {
+  return {
+    platform: 'slack',
+    teamId,
+    channelId: e.channel,
+    threadTs: e.thread_ts ?? e.ts,
+    messageTs: e.ts,
+    sentAt: slackTsToIso(e.ts),
+    userId: e.user ?? 'unknown',
+    text: (e.text ?? '').replace(/<@[A-Za-z0-9_]+>/g, '').trim(),
+    mentioned,
+  };
+}
+
+/** A Slack message ts ("1700000000.000100": seconds, then a per-channel sequence) as the time it was written. */
+export function slackTsToIso(ts: string): string | undefined {
+  const seconds = Number(ts);
+  return Number.isFinite(seconds) && seconds > 0 ? new Date(Math.floor(seconds * 1000)).toISOString() : undefined;
+}
