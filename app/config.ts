@@ -1,4 +1,5 @@
 // The only place that reads the environment. Parsed once with zod; the result is passed in everywhere else.
+import os from 'node:os';
 import { z } from 'zod';
 import { TEAMS_ENV, teamsConfig, teamsIssues, type TeamsConfig } from '../bot/teams/config';
 import { OperatorError } from '../agents/errors';
@@ -35,7 +36,7 @@ const envSchema = z
     STEP_BACKOFF_MS: int(2_000, 0),
     STEP_FALLBACK_ATTEMPTS: int(1, 0),
     STARTUP_WAIT_S: int(30, 0),
-    WORKER_CONCURRENCY: int(10, 1),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).optional(), // unset: defaultWorkerConcurrency
     WORKER_LOCK_MS: int(30_000, 1_000),
     WORKER_STALLED_INTERVAL_MS: int(10_000, 500),
     WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
@@ -71,6 +72,12 @@ const envSchema = z
     }
     for (const o of list(env.MCP_ALLOWED_ORIGINS)) {
       if (!/^https?:\/\/[^/]+\/?$/i.test(o) || !URL.canParse(o)) ctx.addIssue({ code: 'custom', path: ['MCP_ALLOWED_ORIGINS'], message: `"${o}" is not an origin (scheme://host[:port])` });
+    }
+    if (env.DATABASE_URL && env.WORKER_CONCURRENCY !== undefined && env.WORKER_CONCURRENCY > env.DATABASE_POOL_MAX) {
+      ctx.addIssue({
+        code: 'custom', path: ['WORKER_CONCURRENCY'],
+        message: `(${env.WORKER_CONCURRENCY}) is above DATABASE_POOL_MAX (${env.DATABASE_POOL_MAX}): every running job needs a database connection of the process's pool, so jobs would wait for each other; lower WORKER_CONCURRENCY or raise DATABASE_POOL_MAX (and PostgreSQL's max_connections, see README "Connection budget")`,
+      });
     }
     if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when OPENAI_BASE_URL is set (use any non-empty value for servers without keys)' });
@@ -162,7 +169,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     },
     steps: { attempts: e.STEP_ATTEMPTS, backoffMs: e.STEP_BACKOFF_MS },
     startupWaitMs: e.STARTUP_WAIT_S * 1000,
-    worker: { concurrency: e.WORKER_CONCURRENCY, lockDurationMs: e.WORKER_LOCK_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS, healthPort: e.WORKER_HEALTH_PORT },
+    worker: { concurrency: e.WORKER_CONCURRENCY ?? defaultWorkerConcurrency(os.availableParallelism(), e.DATABASE_URL ? e.DATABASE_POOL_MAX : undefined), lockDurationMs: e.WORKER_LOCK_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS, healthPort: e.WORKER_HEALTH_PORT },
     infra: { maxHours: e.INFRA_RETRY_MAX_HOURS, maxDelayMs: e.INFRA_RETRY_MAX_DELAY_MS },
     admin: {
       sessionSecret: e.ADMIN_SESSION_SECRET,
@@ -178,6 +185,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     mcp: { publicHosts: e.PUBLIC_HOSTS ? list(e.PUBLIC_HOSTS) : undefined, allowedOrigins: list(e.MCP_ALLOWED_ORIGINS) },
     metricsToken: e.METRICS_TOKEN,
   };
+}
+
+/** Jobs per worker process when WORKER_CONCURRENCY is unset: 5 per CPU (a step mostly waits on the model, the chat
+ *  platform and the database), never more than the database pool (PostgreSQL; PGlite has no pool). */
+export function defaultWorkerConcurrency(cpus: number, poolMax?: number): number {
+  return Math.max(1, Math.min(5 * cpus, poolMax ?? Infinity));
 }
 
 const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);

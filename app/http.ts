@@ -1,12 +1,17 @@
 // The one HTTP app: health and readiness, then each edge's routes mounted with `route` (Slack, Teams, MCP, the admin
 // console). Invariant: every request body is bounded before anything reads it, and an error that escapes a route is
-// logged once here and answered with a generic 500 that names an error id, never the error's own text.
+// logged once here and answered with a generic 500 that names an error id, never the error's own text. A failure of
+// the database or Redis (unreachable, or refusing connections: too many clients) is answered 503 with Retry-After.
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage, errorStack } from '../agents/errors';
+import { asInfraError } from '../orchestrator/infra';
 import type { Logger } from '../orchestrator/log';
+
+/** Retry-After (seconds) of a 503 answered because the database or Redis refused or could not be reached. */
+export const INFRA_RETRY_AFTER_S = 5;
 
 /** No request we serve (chat events, card actions, MCP calls, console forms) comes near this; larger ones are refused. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -29,7 +34,17 @@ export interface ReadinessProbe {
 
 export function createHttpRoot(probes: ReadinessProbe[], edges: Hono[], log: Logger): Hono {
   const app = new Hono();
-  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('request body too large', 413, { connection: 'close' }) }));
+  const tooLarge = (c: Context) => c.text('request body too large', 413, { connection: 'close' });
+  const countingLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
+  // A declared Content-Length is judged from the header alone (Node's parser refuses a body of another length), and a
+  // request with neither it nor Transfer-Encoding has no body; only chunked bodies are counted as they stream in.
+  // (hono's bodyLimit alone would first turn every request into a web-stream Request, a cost on the Slack ack path.)
+  app.use('*', (c, next) => {
+    const length = c.req.header('content-length');
+    const chunked = c.req.header('transfer-encoding') !== undefined;
+    if (length !== undefined && !chunked) return Number(length) > MAX_BODY_BYTES ? Promise.resolve(tooLarge(c)) : next();
+    return chunked ? countingLimit(c, next) : next();
+  });
   app.get('/health', (c) => c.json({ status: 'ok' }));
   // Anonymous: it says which dependency is down, never why (the error names hosts, ports and paths); the detail is
   // logged under the error id it answers with.
@@ -53,6 +68,11 @@ export function createHttpRoot(probes: ReadinessProbe[], edges: Hono[], log: Log
   for (const edge of edges) app.route('/', edge);
   app.onError((e, c) => {
     if (e instanceof HTTPException) return e.getResponse();
+    const infra = asInfraError(e);
+    if (infra) {
+      log.warn('request refused: a dependency is unavailable', { method: c.req.method, path: c.req.path, dependency: infra.dependency, error: errorMessage(e).split('\n').at(-1) });
+      return c.json({ error: 'temporarily unavailable, retry later' }, 503, { 'Retry-After': String(Math.max(INFRA_RETRY_AFTER_S, Math.ceil((infra.retryAfterMs ?? 0) / 1000))) });
+    }
     const errorId = randomUUID();
     log.error('request failed', { errorId, method: c.req.method, path: c.req.path, error: errorStack(e) });
     return c.json({ error: 'internal error', errorId }, 500);

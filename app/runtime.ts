@@ -25,6 +25,7 @@ import { createJobHandler } from '../orchestrator/handler';
 import type { Logger } from '../orchestrator/log';
 import { createJobQueue, createJobWorker, producerConnection, redisConnection } from '../orchestrator/queue';
 import { durableQueue, startInboxRelay } from '../orchestrator/inbox';
+import { startMetricCounterFold } from '../orchestrator/metric-counters';
 import { artifactStore, usageLog, violationLog } from '../orchestrator/stores';
 import { buildPlanner } from './planner';
 import { loadTemplates } from '../orchestrator/templates';
@@ -80,6 +81,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const queue = durableQueue(redisQueue, db.prisma, log);
     const relay = startInboxRelay(redisQueue, db.prisma, log);
     cleanup.push(() => relay.stop());
+    const counterFold = startMetricCounterFold(db.prisma, log);
+    cleanup.push(() => counterFold.stop());
     const chat: ChatPorts = opts.chat ? { ...opts.chat } : config.slack ? { slack: slackChat(slackWebClient(config.slack.botToken, config.slack.apiUrl)) } : {};
     const teams = config.teams ? createTeams(config.teams, db.prisma, log) : undefined;
     if (teams) chat.teams = teams.chat;

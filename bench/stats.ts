@@ -1,11 +1,11 @@
-// Small statistics helpers for the benchmarks.
+// Summary statistics for the benchmarks, from simple-statistics (its quantile: the nearest rank, the mean of the two
+// middle values when the rank falls between them). Invariant: an empty sample gives NaN everywhere, never a throw.
+import { max, mean, min, quantileSorted } from 'simple-statistics';
 
-/** The p-th percentile (0..100) by nearest rank; NaN for an empty sample. */
+/** The p-th percentile (0..100); NaN for an empty sample. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+  return quantileSorted([...values].sort((a, b) => a - b), p / 100);
 }
 
 export interface Summary {
@@ -19,15 +19,16 @@ export interface Summary {
 }
 
 export function summarize(values: readonly number[]): Summary {
-  const sum = values.reduce((a, b) => a + b, 0);
+  if (values.length === 0) return { count: 0, min: NaN, p50: NaN, p95: NaN, p99: NaN, max: NaN, mean: NaN };
+  const sorted = [...values].sort((a, b) => a - b);
   return {
-    count: values.length,
-    min: values.length ? Math.min(...values) : NaN,
-    p50: percentile(values, 50),
-    p95: percentile(values, 95),
-    p99: percentile(values, 99),
-    max: values.length ? Math.max(...values) : NaN,
-    mean: values.length ? sum / values.length : NaN,
+    count: sorted.length,
+    min: min(sorted),
+    p50: quantileSorted(sorted, 0.5),
+    p95: quantileSorted(sorted, 0.95),
+    p99: quantileSorted(sorted, 0.99),
+    max: max(sorted),
+    mean: mean(sorted),
   };
 }
 

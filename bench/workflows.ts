@@ -1,6 +1,8 @@
 // Load benchmark: N concurrent Slack threads run the 5-step workflow end to end against real Postgres and Redis
 // (fake Slack, zero-latency fake model), gates approved automatically; then the raw BullMQ ceiling on the same Redis.
 // Run: npx tsx bench/workflows.ts [--threads N] [--concurrency C] [--timeout SECONDS]
+// With --compare: Rolecall in server and worker processes beside a bare BullMQ floor, in one run (bench/compare.ts):
+//   npm run bench -- --compare [--threads N] [--concurrency C] [--workers M] [--warmup W] [--timeout SECONDS] [--shared]
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +12,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { buttonsOf, deleteQueueKeys, REDIS_URL, startHarness, type Harness } from '../test/support/harness';
 import { buttonClick, mention } from '../test/support/slack-requests';
+import { parseCompareOptions, runCompare } from './compare';
 import { fmt, summarize, type Summary } from './stats';
 
 const STEPS_PER_WORKFLOW = 5;
@@ -233,6 +236,7 @@ function writeJson(opts: Options, w: WorkflowResult, c: CeilingResult | undefine
 // ---------- main ----------
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--compare')) return runCompare(parseCompareOptions(process.argv.slice(2)));
   const opts = parseOptions(process.argv.slice(2));
   const deadline = Date.now() + opts.timeoutMs;
   // A last resort if shutdown itself hangs after the deadline.

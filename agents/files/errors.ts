@@ -20,7 +20,7 @@ export abstract class FileError extends RolecallError {
   }
 }
 
-const mb = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+const mb = (n: number) => (n < 1024 * 1024 ? `${Math.ceil(n / 1024)} KB` : `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`);
 
 export class FileTooLarge extends FileError {
   constructor(fileName: string, readonly bytes: number, readonly limitBytes: number) {

@@ -52,7 +52,7 @@ export function sanitiseSvg(svg: string): string {
 export async function openImage(bytes: Uint8Array, name: string, maxPixels: number): Promise<Sharp> {
   if (isSvg(bytes)) {
     const clean = Buffer.from(sanitiseSvg(Buffer.from(bytes).toString('utf8')));
-    return sharp(clean, { limitInputPixels: maxPixels, density: 96 });
+    return sharp(clean, { limitInputPixels: maxPixels });
   }
   const size = headerSize(bytes);
   if (size && size.width * size.height > maxPixels) throw new DecompressionBomb(name, `${size.width}×${size.height} pixels`);
@@ -78,7 +78,8 @@ export async function prepareImageForVision(bytes: Uint8Array, name: string, opt
   } catch (e) {
     throw new UnsupportedFileType(name, `an image that cannot be decoded (${errorMessage(e).slice(0, 80)})`);
   }
-  const png = options.format ? options.format === 'png' : meta.hasAlpha || ['png', 'gif', 'svg'].includes(meta.format ?? '');
+  // HEIC arrives decoded as RGBA (opaque): a photo, so JPEG.
+  const png = options.format ? options.format === 'png' : !isHeif(bytes) && (meta.hasAlpha || ['png', 'gif', 'svg'].includes(meta.format ?? ''));
   try {
     const pipeline = image.rotate().resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
     const { data, info } = await (png ? pipeline.png({ compressionLevel: 9, palette: false }) : pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: options.jpegQuality ?? 85, mozjpeg: true })).toBuffer({ resolveWithObject: true });

@@ -3,6 +3,8 @@
 // shared memory; waiting in a queue or for a thread to boot does not count, within startupMs); on timeout the thread is terminated (piscina ends a thread whose
 // task is aborted) and the caller gets ParseTimeout; a thread that runs out of its heap limit gives FileTooComplex;
 // the size limit is checked before any bytes are copied to a thread.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { errorMessage } from '../errors';
 import { CorruptFile, FileError, FileTooComplex, FileTooLarge, ParseTimeout, fileErrorFromData } from './errors';
@@ -40,7 +42,10 @@ export class FileParserPool {
     this.threads = Math.max(1, options.threads ?? 2);
     this.limits = { ...DEFAULT_FILE_LIMITS, ...options.limits };
     const heapMb = options.heapMb ?? 512;
-    const filename = new URL('./worker-boot.mjs', import.meta.url).href;
+    // Built (scripts/build.ts compiles worker.ts to worker.js beside this module): the JavaScript thread entry; from
+    // the TypeScript sources: worker-boot.mjs, which registers tsx in the thread first.
+    const built = new URL('./worker.js', import.meta.url);
+    const filename = (existsSync(fileURLToPath(built)) ? built : new URL('./worker-boot.mjs', import.meta.url)).href;
     this.piscina = new Piscina({
       filename,
       minThreads: 0,

@@ -53,7 +53,7 @@ export class LocalFileStore implements FileStore {
     return path.join(this.options.dir, ...objectKey(sha256).split('/'));
   }
 
-  async put(bytes: Uint8Array): Promise<StoredObject> {
+  async put(bytes: Uint8Array, _mime?: string): Promise<StoredObject> {
     const sha256 = sha256Hex(bytes);
     const file = this.pathOf(sha256);
     if (await this.has(sha256)) return { sha256, bytes: bytes.length, created: false };

@@ -1,10 +1,13 @@
-// The Slack edge: Bolt listeners turn Slack events and clicks into orchestrator calls.
+// The Slack edge: the receiver takes event callbacks straight to the orchestrator (bot/slack/events.ts, the ack path),
+// and Bolt's listeners turn clicks and the feedback modal into orchestrator calls (bot/slack/interactions.ts).
 import { App, LogLevel } from '@slack/bolt';
 import type { Hono } from 'hono';
-import type { InboundMessage, Logger, Orchestrator } from '../../orchestrator';
+import type { Logger, Orchestrator } from '../../orchestrator';
 import { HonoSlackReceiver } from './receiver';
+import { eventCallbackHandler, slackBotUserId } from './events';
 import { registerInteractions } from './interactions';
-import { MessageEvent } from './payloads';
+
+export { slackTsToIso } from './events';
 
 export interface SlackEdgeConfig {
   signingSecret: string;
@@ -12,12 +15,15 @@ export interface SlackEdgeConfig {
   apiUrl: string;
 }
 
-/** The Slack edge's routes (POST /slack/events), with Bolt listening behind them. */
+/** The Slack edge's routes (POST /slack/events): events handled by the receiver, interactivity by Bolt behind it. */
 export function slackRoutes(cfg: SlackEdgeConfig, orchestrator: Orchestrator, log: Logger): Hono {
-  const receiver = new HonoSlackReceiver(cfg.signingSecret, log);
+  const events = eventCallbackHandler(orchestrator, log, slackBotUserId(cfg.botToken, cfg.apiUrl, log));
+  const receiver = new HonoSlackReceiver(cfg.signingSecret, log, events);
   const app = new App({
     receiver,
-    token: cfg.botToken,
+    // Bolt only sees interactivity (clicks, modals), which needs the token and nothing from auth.test.
+    authorize: async () => ({ botToken: cfg.botToken }),
+    convoStore: false,
     logLevel: LogLevel.ERROR,
     clientOptions: { slackApiUrl: cfg.apiUrl },
   });
@@ -25,43 +31,6 @@ export function slackRoutes(cfg: SlackEdgeConfig, orchestrator: Orchestrator, lo
     log.error('slack handler error', { error: String(e?.stack ?? e) });
     throw e; // answered with 500, so Slack retries and nothing is lost
   });
-
-  app.event('app_mention', async ({ event, body }) => {
-    const e = MessageEvent.safeParse(event);
-    if (!e.success) return log.warn('ignored a malformed Slack app_mention', { issues: e.error.issues.map((i) => i.path.join('.')) });
-    if (e.data.bot_id) return;
-    await orchestrator.receive(inbound(body.team_id, e.data, true));
-  });
-
-  app.event('message', async ({ event, body, context }) => {
-    const parsed = MessageEvent.safeParse(event);
-    if (!parsed.success) return; // message subtypes Rolecall does not read (edits, deletions, joins) have other shapes
-    const e = parsed.data;
-    if (e.subtype || e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return; // only people's thread replies
-    if (context.botUserId && e.text?.includes(`<@${context.botUserId}>`)) return; // the app_mention event carries it
-    await orchestrator.receive(inbound(body.team_id, e, false));
-  });
-
   registerInteractions(app, orchestrator, log);
   return receiver.routes;
-}
-
-function inbound(teamId: string, e: MessageEvent, mentioned: boolean): InboundMessage {
-  return {
-    platform: 'slack',
-    teamId,
-    channelId: e.channel,
-    threadTs: e.thread_ts ?? e.ts,
-    messageTs: e.ts,
-    sentAt: slackTsToIso(e.ts),
-    userId: e.user ?? 'unknown',
-    text: (e.text ?? '').replace(/<@[A-Za-z0-9_]+>/g, '').trim(),
-    mentioned,
-  };
-}
-
-/** A Slack message ts ("1700000000.000100": seconds, then a per-channel sequence) as the time it was written. */
-export function slackTsToIso(ts: string): string | undefined {
-  const seconds = Number(ts);
-  return Number.isFinite(seconds) && seconds > 0 ? new Date(Math.floor(seconds * 1000)).toISOString() : undefined;
 }

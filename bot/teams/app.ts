@@ -68,7 +68,7 @@ async function onActivity(ctx: TurnContext, a: IncomingActivity, orchestrator: O
   if (a.type === 'invoke' && a.name === 'adaptiveCard/action') return onExecute(ctx, a, orchestrator, store, log);
   if (a.type !== 'message' || a.from.id === a.recipient.id || !a.id) return;
   await saveName(store, a, log);
-  if (a.value !== undefined && !a.text) return onSubmit(ctx, a, orchestrator);
+  if (a.value !== undefined && !a.text) return onSubmit(ctx, a, orchestrator, store, log);
   const key = threadKeyOf(a.id, a.conversation);
   await store.saveReference(key, referenceOf(a, replyConversationId(key)));
   const mentioned = isMentioned(a);
@@ -86,6 +86,7 @@ async function onExecute(ctx: TurnContext, a: IncomingActivity, orchestrator: Or
   if (!data?.success) return invokeResponse(ctx, 400, { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: 'unknown card action' } });
   if (data.data.rolecall.action === 'request_changes' && !data.data.feedback?.trim()) return invokeResponse(ctx, 200, messageAnswer(FEEDBACK_NEEDED));
   await saveName(store, a, log);
+  await rememberPressThread(store, a, log);
   const receipt = await orchestrator.click(cardPress(data.data, a));
   return invokeResponse(ctx, 200, messageAnswer(receipt.text));
 }
@@ -97,11 +98,20 @@ const invokeResponse = async (ctx: TurnContext, status: number, body: unknown) =
 
 /** Action.Submit (clients without Universal Actions): queued like an Execute press; the outcome comes as a reply that
  * mentions the person. */
-async function onSubmit(ctx: TurnContext, a: IncomingActivity, orchestrator: Orchestrator): Promise<void> {
+async function onSubmit(ctx: TurnContext, a: IncomingActivity, orchestrator: Orchestrator, store: TeamsStore, log: Logger): Promise<void> {
   const data = CardActionData.safeParse(a.value);
   if (!data.success) return;
   if (data.data.rolecall.action === 'request_changes' && !data.data.feedback?.trim()) return void (await ctx.sendActivity(mentionNote(a, FEEDBACK_NEEDED)));
+  await rememberPressThread(store, a, log);
   await orchestrator.click(cardPress(data.data, a));
+}
+
+/** The conversation reference of the thread a press came from, so that the worker can tell the person the outcome
+ * there, also when it is not the workflow's thread (a refused press from another conversation). A failure to store it
+ * does not stop the press: only that note is then lost. */
+async function rememberPressThread(store: TeamsStore, a: IncomingActivity, log: Logger): Promise<void> {
+  const key = threadKeyOf(a.id ?? '', a.conversation);
+  await store.saveReference(key, referenceOf(a, replyConversationId(key))).catch((e) => log.warn('could not save a Teams conversation reference', { error: errorMessage(e) }));
 }
 
 /** The person's display name, for later mentions; a database outage does not stop the press (it is only a name). */

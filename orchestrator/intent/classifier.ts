@@ -10,7 +10,12 @@
 //     in other languages ("Testfälle", "pruebas") close.
 // What is asked outweighs what it is about: each class may name `asks:` (phrases such as "acceptance criteria",
 // "fix", "test cases", "status", "Fehler", "revisar"): a message that contains one gets ASK_BONUS on that class and
-// counts that as full evidence. A pasted stack trace or log line becomes the token `stacktrace` (an ask of bug_triage).
+// counts that as full evidence. A pasted stack trace or log line becomes the token `stacktrace`, and a bug's symptom
+// told without a bug word ("doesn't persist", "keeps logging me out", "no carga", "ne réagit pas"; cues.ts) the token
+// `symptom`: both are asks of bug_triage.
+// Small talk by its frame (cues.ts): a short message that thanks, praises, laughs or gives a verdict on past work ("nice
+// work on the test plan!", "haha that outage was wild", "no errors since the hotfix 🎉") and neither asks for anything
+// nor reports a symptom is `none` (confidence FRAME_CONFIDENCE), whatever workflow artifact it names.
 //
 // Confidence scale (0..1), from the best score s1, the runner-up s2 and the message's vocabulary:
 //   confidence = strength × separation × familiarity × evidence, where
@@ -28,6 +33,7 @@
 // Deterministic: the same training data and text always give the same result (ties break by class order).
 import { createRequire } from 'node:module';
 import { z } from 'zod';
+import { cuesOf, symptom, type Cues } from './cues';
 
 export interface IntentResult {
   intent: string;
@@ -63,6 +69,11 @@ const EVIDENCE_WORDS = 2;
 const ASK_BONUS = 0.25;
 /** Small talk's asks (greetings, thanks) count fully up to this many content words, proportionally less beyond. */
 const SHORT_MESSAGE = 6;
+/** A social frame (thanks, praise, laughter, a verdict) with no request makes a message of at most this many content
+ *  words small talk; a longer message is more likely a request wrapped in politeness, and is classified as usual. */
+const FRAME_MAX_WORDS = 14;
+/** The confidence of small talk recognised by its frame: above RECOMMENDED_LLM_THRESHOLD (the model is not asked). */
+export const FRAME_CONFIDENCE = 0.6;
 
 // Dropped from unigrams. Question words and negations are kept: they carry intent ("where are we", "not working").
 const STOP = new Set(
@@ -130,12 +141,16 @@ interface Token {
 /** A pasted stack trace or log line: Python/Java/JS/Go/.NET traces, "SomethingError:", SQL error codes, "panic:". */
 const TRACE = /Traceback \(most recent call last\)|^\s+at [\w.$<>\[\] ]+[(:]|^\s+File "[^"]+", line \d+|\b[A-Z]\w*(?:Error|Exception)\b|\bpanic:|\bgoroutine \d+|\bERROR \d{3,}|\bE[A-Z]{4,}\b|\bORA-\d+|\bSQLSTATE/m;
 const MAX_TEXT = 4000;
+/** The token a bug's symptom adds (cues.ts); an ask of bug_triage. */
+const SYMPTOM = 'symptom';
 
 /** Chat clean-up: mentions, links, emoji, channel refs; CamelCase split; lower case; canonical spellings; HTTP error
- *  codes as one token; a pasted stack trace adds the token `stacktrace`. Only the first MAX_TEXT characters count. */
-export function tokenize(text: string): Token[] {
+ *  codes as one token; a pasted stack trace adds the token `stacktrace`, a bug's symptom the token `symptom` (not for
+ *  an ask's own words: `markers` false). Only the first MAX_TEXT characters count. */
+export function tokenize(text: string, markers = true): Token[] {
   text = text.slice(0, MAX_TEXT);
-  const trace = TRACE.test(text);
+  const trace = markers && TRACE.test(text);
+  const ill = markers ? symptom(text) : undefined;
   const cleaned = text
     .replace(/<[@#!][^>]*>/g, ' ') // Slack <@U123>, <#C123|chan>, <!here>
     .replace(/<https?:[^>]*>|https?:\/\/\S+/g, ' ')
@@ -154,6 +169,7 @@ export function tokenize(text: string): Token[] {
     for (const w of mapped.split(' ')) out.push({ stem: stem(w), surface: raw });
   }
   if (trace) out.push({ stem: 'stacktrace', surface: 'stack trace' });
+  if (ill) out.push({ stem: SYMPTOM, surface: ill });
   return out;
 }
 
@@ -174,12 +190,13 @@ function extract(text: string): Features {
   const add = (v: Vec, k: string, n = 1) => v.set(k, (v.get(k) ?? 0) + n);
   for (const t of tokens) {
     if (STOP.has(t.surface) || STOP.has(t.stem) || t.stem.length < 2) continue;
-    add(word, t.stem);
     surface.set(t.stem, t.surface);
+    if (t.stem === SYMPTOM) continue; // an ask only (bug_triage's), not a feature: its words are the message's own
+    add(word, t.stem);
     const padded = ` ${t.surface} `;
     for (let n = 3; n <= 5; n++) for (let i = 0; i + n <= padded.length; i++) add(char, padded.slice(i, i + n));
   }
-  const light = tokens.filter((t) => !LIGHT_STOP.has(t.surface));
+  const light = tokens.filter((t) => !LIGHT_STOP.has(t.surface) && t.stem !== SYMPTOM);
   for (let i = 0; i + 1 < light.length; i++) {
     const k = `${light[i]!.stem} ${light[i + 1]!.stem}`;
     add(word, k);
@@ -282,7 +299,7 @@ function fit(templates: TrainingClass[]): Model {
   const charVecs = feats.map((fs) => fs.map((f) => weigh(f.char, charIdf, unseenIdf)));
   const wordSum = wordVecs.map(sumOf);
   const charSum = charVecs.map(sumOf);
-  const asks = templates.map((t) => (t.asks ?? []).map((text) => ({ text, stems: tokenize(text).map((k) => k.stem) })).filter((a) => a.stems.length > 0));
+  const asks = templates.map((t) => (t.asks ?? []).map((text) => ({ text, stems: tokenize(text, false).map((k) => k.stem) })).filter((a) => a.stems.length > 0));
   return { ids: templates.map((t) => t.id), asks, wordIdf, charIdf, unseenIdf, wordVecs, charVecs, wordSum, charSum, wordNorm2: wordSum.map(norm2), charNorm2: charSum.map(norm2) };
 }
 
@@ -295,6 +312,7 @@ interface Scored {
   coverage: number;
   /** Per class: the asks found in the message. */
   asked: string[][];
+  cues: Cues;
 }
 
 /** The asks of each class that occur in the message (as contiguous stem sequences). */
@@ -339,7 +357,12 @@ function score(m: Model, text: string): Scored {
   const asked = asksIn(m, tokenize(text).map((t) => t.stem));
   // Greetings and thanks make short messages small talk; in a long message they are politeness around a request.
   const length = f.word.size ? [...f.word.keys()].filter((k) => !k.includes(' ')).length : 0;
-  const bonus = (i: number) => ASK_BONUS * (asked[i]!.length >= 2 ? 1.5 : asked[i]!.length) * (m.ids[i] === NO_INTENT ? Math.min(1, SHORT_MESSAGE / Math.max(1, length)) : 1);
+  // Thanks or a greeting around a request for a workflow ("thanks! please write the acceptance criteria") is politeness:
+  // small talk's asks count only when the message neither asks (cues.ts) for something a template names nor reports a symptom.
+  const cues = cuesOf(text);
+  const polite = (cues.request !== undefined || cues.symptom !== undefined) && asked.some((a, i) => a.length > 0 && m.ids[i] !== NO_INTENT);
+  const smallTalkWeight = polite ? 0 : Math.min(1, SHORT_MESSAGE / Math.max(1, length));
+  const bonus = (i: number) => ASK_BONUS * (asked[i]!.length >= 2 ? 1.5 : asked[i]!.length) * (m.ids[i] === NO_INTENT ? smallTalkWeight : 1);
   const scores = scoreVecs(m, word, char).map((x, i) => x + bonus(i));
   let seen = 0;
   let all = 0;
@@ -358,7 +381,7 @@ function score(m: Model, text: string): Scored {
     cseen += w ?? 0;
   }
   const coverage = Math.max(all > 0 ? seen / all : 0, call > 0 ? cseen / call : 0);
-  return { scores, order: rank(scores), word, surface: f.surface, coverage, asked };
+  return { scores, order: rank(scores), word, surface: f.surface, coverage, asked, cues };
 }
 
 /** Each training example scored against the model with itself left out of its template's centroid (idf kept). */
@@ -396,6 +419,8 @@ export function trainClassifier(classes: TrainingClass[]): IntentClassifier {
   return {
     classify(text: string): IntentResult {
       const s = score(model, text);
+      const framed = smallTalkFrame(text, s);
+      if (framed) return framed;
       const best = s.order[0]!;
       const id = model.ids[best]!;
       const s1 = Math.max(0, s.scores[best]!);
@@ -409,7 +434,7 @@ export function trainClassifier(classes: TrainingClass[]): IntentClassifier {
       const alternatives = s.order
         .filter((i) => model.ids[i] !== NO_INTENT)
         .map((i) => ({ intent: model.ids[i]!, strength: round(Math.min(1, Math.max(0, s.scores[i]!) / typical)), evidence: evidenceWords(model, s, i) }));
-      const asked = s.asked[best]!.slice(0, 2).map((a) => `"${a}"`);
+      const asked = s.asked[best]!.slice(0, 2).map((a) => (a === SYMPTOM ? `a symptom ("${s.surface.get(SYMPTOM) ?? ''}")` : `"${a}"`));
       const matched = [...s.word]
         .map(([k, x]) => [k, x * (model.wordSum[best]!.get(k) ?? 0)] as const)
         .filter(([, c]) => c > 0)
@@ -431,6 +456,21 @@ export function trainClassifier(classes: TrainingClass[]): IntentClassifier {
       return { intent: id, confidence, reason: `${what} (${whose}${runnerUp})`, source: 'local', alternatives };
     },
   };
+}
+
+/** Content words of the message (unigrams that are not stop words). */
+const contentWords = (s: Scored) => [...s.word.keys()].filter((k) => !k.includes(' ') && k !== SYMPTOM && k !== 'stacktrace').length;
+
+/**
+ * Small talk by its frame: thanks, praise, laughter, a verdict on past work or a fix reported, in a short message that
+ * asks for nothing (no please / can you / imperative / question), reports no symptom and pastes no trace. The workflow
+ * words it contains are what is praised or joked about, not what is asked.
+ */
+function smallTalkFrame(text: string, s: Scored): IntentResult | undefined {
+  const cues = s.cues;
+  if (!cues.social || cues.request || cues.symptom || TRACE.test(text.slice(0, MAX_TEXT))) return undefined;
+  if (contentWords(s) > FRAME_MAX_WORDS) return undefined;
+  return { intent: NO_INTENT, confidence: FRAME_CONFIDENCE, reason: `small talk: "${cues.social}" and no request`, source: 'local', alternatives: [] };
 }
 
 /** Median best score of the training examples, each left out of its centroid: what "in domain" looks like. */

@@ -37,9 +37,10 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** `entry` is relative to the repo root, e.g. 'app/worker.ts'. `env` is the complete environment. With `compiled`,
- *  `entry` is a built JavaScript file (e.g. '<outDir>/worker.js', see scripts/build.ts), run by plain node in `cwd`. */
-export function startApp(entry: string, env: Record<string, string | undefined>, opts: { compiled?: boolean; cwd?: string } = {}): AppProcess {
-  const proc = spawn(process.execPath, opts.compiled ? ['--enable-source-maps', entry] : ['--import', 'tsx', entry], {
+ *  `entry` is a built JavaScript file (e.g. '<outDir>/worker.js', see scripts/build.ts), run by plain node in `cwd`.
+ *  `nodeArgs` go to node before the entry (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
+export function startApp(entry: string, env: Record<string, string | undefined>, opts: { compiled?: boolean; cwd?: string; nodeArgs?: string[] } = {}): AppProcess {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...(opts.compiled ? ['--enable-source-maps', entry] : ['--import', 'tsx', entry])], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

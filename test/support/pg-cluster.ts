@@ -28,7 +28,8 @@ export function postgresBin(): string {
   return bin;
 }
 
-export async function startOwnPostgres(): Promise<OwnPostgres> {
+/** `settings`: extra server settings (`name=value`), after the defaults (fsync=off, max_connections=200), so they win. */
+export async function startOwnPostgres(settings: string[] = []): Promise<OwnPostgres> {
   const bin = postgresBin();
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rolecall-pg-'));
@@ -46,7 +47,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     return execFileSync(cmd, full, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).toString();
   };
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-  const start = () => void run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -h 127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+  const start = () => void run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -h 127.0.0.1 -c fsync=off -c max_connections=200${settings.map((x) => ` -c ${x}`).join('')}`, 'start']);
   const stop = (mode: 'fast' | 'immediate' = 'fast') => void run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
   start();
   const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../app/config';
+import os from 'node:os';
+import { ConfigError, defaultWorkerConcurrency, loadConfig } from '../../app/config';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults with nothing set', () => {
@@ -30,5 +31,17 @@ describe('loadConfig', () => {
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`\\b${variable}:`));
+  });
+  it('sizes worker concurrency to the CPUs and the pool, and refuses more jobs than connections', () => {
+    expect(defaultWorkerConcurrency(2)).toBe(10);
+    expect(defaultWorkerConcurrency(16, 20)).toBe(20);
+    const pg = { DATABASE_URL: 'postgresql://u@db:5432/x' };
+    expect(loadConfig(pg).worker.concurrency).toBe(defaultWorkerConcurrency(os.availableParallelism(), 20));
+    expect(loadConfig({ ...pg, DATABASE_POOL_MAX: '4' }).worker.concurrency).toBe(Math.min(4, 5 * os.availableParallelism()));
+    expect(loadConfig({ ...pg, WORKER_CONCURRENCY: '20', DATABASE_POOL_MAX: '20' }).worker.concurrency).toBe(20);
+    const tooMany = () => loadConfig({ ...pg, WORKER_CONCURRENCY: '50', DATABASE_POOL_MAX: '20' });
+    expect(tooMany).toThrow(ConfigError);
+    expect(tooMany).toThrow(/WORKER_CONCURRENCY: \(50\) is above DATABASE_POOL_MAX \(20\)/);
+    expect(loadConfig({ WORKER_CONCURRENCY: '50' }).worker.concurrency).toBe(50); // PGlite: no pool
   });
 });
