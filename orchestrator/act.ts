@@ -26,7 +26,7 @@ interface Scope {
   governingRoles: string[];
 }
 
-export async function act(deps: EngineDeps, action: ActionId, value: string, actor: Actor, feedback?: string): Promise<ActOutcome> {
+export async function act(deps: EngineDeps, action: ActionId, value: string, actor: Actor, feedback?: string, at = new Date()): Promise<ActOutcome> {
   const target = parseButtonValue(action, value);
   const scope = target && (await scopeOf(deps, target));
   if (!target || !scope) return refuse(deps, action, value, actor, 'unknown', gone(action));
@@ -93,7 +93,7 @@ export async function act(deps: EngineDeps, action: ActionId, value: string, act
     case 'workflow': {
       if (action === 'satisfaction_up' || action === 'satisfaction_down') {
         const vote = action === 'satisfaction_up' ? 'up' : 'down';
-        const recorded = await recordSatisfaction(deps.prisma, wf, actor.kind === 'chat' ? actor.userId : by, vote);
+        const recorded = await recordSatisfaction(deps.prisma, wf, actor.kind === 'chat' ? actor.userId : by, vote, at);
         return recorded ? { kind: 'done', text: `Thanks for the feedback (${vote === 'up' ? '👍' : '👎'}).`, confirm: true } : { kind: 'refused', text: gone(action) };
       }
       if (action === 'plan_confirm') {

@@ -13,7 +13,7 @@ export interface Orchestrator {
   receive(message: InboundMessage): Promise<void>;
   /** A chat button press: queued durably (same rejection as `receive`); a worker runs `act` and tells the person the
    * outcome in the thread. Resolves with what the edge may show at once where the platform wants an answer. */
-  click(press: Omit<ClickJob, 'kind'>): Promise<{ text: string }>;
+  click(press: Omit<ClickJob, 'kind' | 'pressedAt'> & { pressedAt?: string }): Promise<{ text: string }>;
   /** A console action (or anything that must answer with the outcome itself); `feedback` is the text of "request
    * changes". */
   act(action: ActionId, value: string, actor: Actor, feedback?: string): Promise<ActOutcome>;
@@ -23,7 +23,7 @@ export function createOrchestrator(deps: EngineDeps): Orchestrator {
   return {
     receive: (message) => deps.queue.enqueue({ kind: 'intake', message }),
     click: async (press) => {
-      await deps.queue.enqueue({ kind: 'click', ...press });
+      await deps.queue.enqueue({ kind: 'click', ...press, pressedAt: press.pressedAt ?? new Date().toISOString() });
       return { text: CLICK_RECEIVED_TEXT };
     },
     act: (action, value, actor, feedback) => act(deps, action, value, actor, feedback),

@@ -9,7 +9,7 @@ import { chatFor, type EngineDeps } from './deps';
 import type { ClickJob } from './jobs';
 
 export async function handleClick(deps: EngineDeps, job: ClickJob): Promise<void> {
-  const outcome = await act(deps, job.action, job.value, job.actor, job.feedback);
+  const outcome = await act(deps, job.action, job.value, job.actor, job.feedback, new Date(job.pressedAt));
   const text = noteFor(outcome);
   if (!text) return;
   await chatFor(deps, job.actor.platform).notify(job.reply.thread, job.reply.person, text);

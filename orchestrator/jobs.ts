@@ -15,6 +15,9 @@ export interface ClickJob {
   value: string;
   actor: Extract<Actor, { kind: 'chat' }>;
   feedback?: string;
+  /** When the person pressed (the platform's action time, else when the edge received it), ISO 8601: presses run in
+   * parallel jobs, so a later press must not be overwritten by an earlier one that happens to run last. */
+  pressedAt: string;
   /** Where the outcome is told to the person: the thread the button is in, and how to name them there. */
   reply: { thread: ThreadRef; person: { id: string; name?: string } };
 }
@@ -60,6 +63,7 @@ export const JobDataSchema: z.ZodType<JobData> = z.discriminatedUnion('kind', [
     value: short,
     actor: z.object({ kind: z.literal('chat'), platform, userId: short, teamId: short, channelId: short }),
     feedback: z.string().max(5000).optional(),
+    pressedAt: z.string().datetime(),
     reply: z.object({ thread: threadRef, person: z.object({ id: short, name: short.optional() }) }),
   }),
 ]);

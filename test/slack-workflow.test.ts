@@ -70,8 +70,11 @@ describe('a Slack thread runs the default workflow end to end', () => {
     await h.post.interaction(buttonClick('satisfaction_up', wf.id, { messageTs: tsOf(rating), threadTs: ev.ts, user: 'U_BOB' }));
     await h.post.interaction(buttonClick('satisfaction_down', wf.id, { messageTs: tsOf(rating), threadTs: ev.ts, user: 'U_BOB' }));
     await h.post.interaction(buttonClick('satisfaction_up', wf.id, { messageTs: tsOf(rating), threadTs: ev.ts, user: 'U_ALICE' }));
-    const votes = await h.prisma.satisfaction.findMany({ where: { workflowId: wf.id }, orderBy: { userId: 'asc' } });
-    expect(votes.map((v) => [v.userId, v.score])).toEqual([['U_ALICE', 1], ['U_BOB', -1]]);
+    // presses are queued and may run in any order: the latest press of each person counts
+    const votesOf = async () => (await h.prisma.satisfaction.findMany({ where: { workflowId: wf.id }, orderBy: { userId: 'asc' } })).map((v) => [v.userId, v.score]);
+    const expected = JSON.stringify([['U_ALICE', 1], ['U_BOB', -1]]);
+    await waitFor(async () => (JSON.stringify(await votesOf()) === expected ? true : undefined), `votes ${expected}`);
+    expect(await votesOf()).toEqual([['U_ALICE', 1], ['U_BOB', -1]]);
     expect(new Set(posts)).toEqual(new Set(['Rolecall', 'Business Analyst', 'Technical Architect', 'Developer', 'QA Tester', 'Project Manager']));
     expect(h.openai.requests.map((r) => r.model)).toEqual(Array(5).fill('gpt-4o-mini'));
     // the Project Manager summarises with every previous output

@@ -36,7 +36,7 @@ export function registerInteractions(app: App, orchestrator: Orchestrator, log: 
         return;
       }
       await orchestrator.click({
-        deliveryId: `slack:${b.user.id}:${b.trigger_id}`, action: action.action_id, value: action.value, actor,
+        deliveryId: `slack:${b.user.id}:${b.trigger_id}`, action: action.action_id, value: action.value, actor, pressedAt: slackTime(action.action_ts),
         reply: { thread: { platform: 'slack', teamId: actor.teamId, channelId: actor.channelId, threadTs: threadTs ?? '' }, person: { id: b.user.id } },
       });
       await ack();
@@ -77,4 +77,10 @@ function feedbackModal(meta: ModalMetadata) {
       },
     ],
   };
+}
+
+/** Slack's action time ("1700000000.123456", seconds) as ISO 8601; absent, the orchestrator uses the time received. */
+function slackTime(ts: string | undefined): string | undefined {
+  const ms = ts === undefined ? NaN : Math.floor(Number(ts) * 1000);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }

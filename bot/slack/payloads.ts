@@ -34,7 +34,7 @@ export const BlockActions = z.object({
   channel: z.object({ id }).optional(),
   message: z.object({ ts: z.string().max(32), thread_ts: z.string().max(32).optional() }).optional(),
   trigger_id: z.string().max(256),
-  actions: z.array(z.object({ action_id: actionIdSchema, value: z.string().max(300) })).min(1).max(1),
+  actions: z.array(z.object({ action_id: actionIdSchema, value: z.string().max(300), action_ts: z.string().regex(/^\d{1,12}(\.\d{1,9})?$/).optional() })).min(1).max(1),
 });
 export type BlockActions = z.infer<typeof BlockActions>;
 

@@ -76,7 +76,7 @@ describe('JobDataSchema', () => {
       { kind: 'step', stepId: 's', revision: 1, run: 2 },
       { kind: 'decision', approvalId: 'a' },
       {
-        kind: 'click', deliveryId: 'slack:U1:trig', action: 'approve', value: 'a', feedback: 'more',
+        kind: 'click', deliveryId: 'slack:U1:trig', action: 'approve', value: 'a', feedback: 'more', pressedAt: '2026-12-01T10:00:00.000Z',
         actor: { kind: 'chat', platform: 'slack', userId: 'U1', teamId: 'T1', channelId: 'C1' },
         reply: { thread: { platform: 'slack', teamId: 'T1', channelId: 'C1', threadTs: '1.1' }, person: { id: 'U1' } },
       },
