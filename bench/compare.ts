@@ -5,7 +5,7 @@
 // signed button clicks as a person would, as soon as the fake Slack has them), then the figures: steps/s, overhead per
 // step, hand-off between steps, CPU per step (app processes, PostgreSQL, Redis from /proc), statements per step
 // (pg_stat_statements, or transactions from pg_stat_database when it cannot be loaded), ack latency, and the time to
-// the first completed workflow. By default the bench starts its own PostgreSQL (pg_stat_statements preloaded, fsync
+// the first completed workflow of a further burst (--burst, default 1,000 threads at once). By default the bench starts its own PostgreSQL (pg_stat_statements preloaded, fsync
 // on as in production) and Redis, so no other work on the machine is counted; `--shared` uses TEST_PG_URL and
 // TEST_REDIS_URL instead (then statements are transactions and PostgreSQL/Redis CPU is not measured).
 // Invariant: every process, database and server it starts is stopped at the end, also on failure.
@@ -34,7 +34,7 @@ const CHANNEL = 'C_BENCH';
 const progress = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export interface CompareOptions { threads: number; concurrency: number; workers: number; timeoutMs: number; shared: boolean; warmup: number }
+export interface CompareOptions { threads: number; burst: number; concurrency: number; workers: number; timeoutMs: number; shared: boolean; warmup: number }
 
 export function parseCompareOptions(argv: string[]): CompareOptions {
   const flag = (name: string, def: number): number => {
@@ -46,7 +46,7 @@ export function parseCompareOptions(argv: string[]): CompareOptions {
   };
   const concurrency = flag('concurrency', defaultWorkerConcurrency(os.availableParallelism()));
   return {
-    threads: Math.max(1, flag('threads', 1000)), concurrency: Math.max(1, concurrency), workers: Math.max(1, flag('workers', 2)),
+    threads: Math.max(1, flag('threads', 200)), burst: flag('burst', 1000), concurrency: Math.max(1, concurrency), workers: Math.max(1, flag('workers', 2)),
     timeoutMs: flag('timeout', 900) * 1000, shared: argv.includes('--shared'), warmup: flag('warmup', 3),
   };
 }
@@ -84,8 +84,11 @@ function pidByPortArg(name: string, port: number): number | undefined {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (cmd[0]?.includes(name) && cmd.some((a, i) => (a === '--port' || a === '-p') && cmd[i + 1] === String(port))) return Number(d);
+      // redis-server rewrites its title to "redis-server 127.0.0.1:<port>"; postgres keeps "-p <port>".
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmd.startsWith(name) || cmd.includes(`/${name} `)) {
+        if (new RegExp(`(?:--port|-p) ${port}\\b|:${port}\\b`).test(cmd)) return Number(d);
+      }
     } catch { /* gone */ }
   }
   return undefined;
@@ -199,6 +202,8 @@ export interface SystemResult {
   ackMs: Summary;
   firstCompletedMs: number;
   allCompletedMs: number;
+  /** The burst phase: `burst` more threads at once; time to the first of them completed, and their acks. */
+  burst?: { threads: number; ackFailures: number; ackMs: Summary; firstCompletedMs: number };
   cpuMsPerStep: { app: number; postgres: number; redis: number };
   statementsPerStep: StatementCount;
 }
@@ -213,6 +218,18 @@ async function waitUntil(check: () => Promise<boolean>, deadline: number, every 
 
 const perStep = (c: StatementCount, steps: number): StatementCount =>
   ({ total: c.total / steps, select: c.select / steps, insert: c.insert / steps, update: c.update / steps, delete: c.delete / steps, other: c.other / steps });
+
+/** `n` more threads at once on the same processes; waits for the first of them to complete (not for all: the
+ *  processes are stopped afterwards, whatever is still queued). */
+async function runBurst(n: number, name: string, post: SlackPoster, deadline: number, firstCompleted: () => Promise<number | undefined>): Promise<SystemResult['burst']> {
+  progress(`${name}: burst of ${n} threads at once, until the first of them completes`);
+  const t0 = Date.now();
+  const fired = fire(post, n, 'C_BURST', 'burst');
+  let first: number | undefined;
+  await waitUntil(async () => (first = await firstCompleted()) !== undefined, deadline, 250);
+  const { acks, failures } = await fired;
+  return { threads: n, ackFailures: failures, ackMs: summarize(acks), firstCompletedMs: first !== undefined ? first - t0 : NaN };
+}
 
 // ---------- Rolecall ----------
 
@@ -254,8 +271,12 @@ async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, op
       const done = await waitUntil(async () => (await completedIn(CHANNEL)) >= o.threads, deadline);
       const cpu1 = sampleCpu({ app: apps.map((a) => a.pid), postgres: infra.postgresPid, redis: infra.redisPid });
       const statements = await infra.statements.read(db);
-      await approver.stop();
       progress(`Rolecall: ${done ? 'all completed' : 'NOT ALL COMPLETED'} after ${fmt((Date.now() - t0) / 1000, ' s')}`);
+      const burst = o.burst && done ? await runBurst(o.burst, 'Rolecall', post, deadline, async () => {
+        const first = (await pgc.query<{ t: Date | null }>(`SELECT min("finishedAt") AS t FROM "Workflow" WHERE "channelId" = 'C_BURST' AND status = 'completed'`)).rows[0]?.t;
+        return first ? first.getTime() : undefined;
+      }) : undefined;
+      await approver.stop();
 
       const statuses = Object.fromEntries((await pgc.query<{ status: string; n: string }>(`SELECT status::text, count(*) AS n FROM "Workflow" WHERE "channelId" = $1 GROUP BY 1`, [CHANNEL])).rows.map((r) => [r.status, Number(r.n)]));
       const steps = (await pgc.query<{ wf: string; pos: number; started: Date | null; finished: Date | null; llm: number; gate_decided: Date | null }>(`
@@ -283,7 +304,7 @@ async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, op
         overheadMs: summarize(overhead), handoffMs: summarize(handoff), ackMs: summarize(fired.acks),
         firstCompletedMs: times.first ? times.first.getTime() - t0 : NaN, allCompletedMs: done && times.last ? times.last.getTime() - t0 : NaN,
         cpuMsPerStep: { app: (cpu1.app - cpu0.app) / stepCount, postgres: (cpu1.postgres - cpu0.postgres) / stepCount, redis: (cpu1.redis - cpu0.redis) / stepCount },
-        statementsPerStep: perStep(statements, stepCount),
+        statementsPerStep: perStep(statements, stepCount), burst,
       };
     } finally {
       await pgc.end();
@@ -328,6 +349,10 @@ async function runFloor(o: CompareOptions, infra: Infra, deadline: number): Prom
     const done = await waitUntil(async () => (await finishedIn(CHANNEL)) >= o.threads, deadline, 100);
     const cpu1 = sampleCpu({ app: apps.map((a) => a.pid), postgres: infra.postgresPid, redis: infra.redisPid });
     const statements = await infra.statements.read(db);
+    const burst = o.burst && done ? await runBurst(o.burst, 'floor', post, deadline, async () => {
+      const first = (await pgc.query<{ t: Date | null }>(`SELECT min(finished_at) AS t FROM floor_step WHERE n = ${FLOOR_STEPS} AND thread LIKE 'C_BURST-%'`)).rows[0]?.t;
+      return first ? first.getTime() : undefined;
+    }) : undefined;
     const rows = (await pgc.query<{ thread: string; n: number; started_at: Date; finished_at: Date | null }>(
       `SELECT thread, n, started_at, finished_at FROM floor_step WHERE thread LIKE $1 ORDER BY thread, n`, [`${CHANNEL}-%`])).rows;
     const overhead: number[] = [];
@@ -350,7 +375,7 @@ async function runFloor(o: CompareOptions, infra: Infra, deadline: number): Prom
       overheadMs: summarize(overhead), handoffMs: summarize(handoff), ackMs: summarize(fired.acks),
       firstCompletedMs: lastFinished.length ? Math.min(...lastFinished) - t0 : NaN, allCompletedMs: done ? Math.max(...lastFinished) - t0 : NaN,
       cpuMsPerStep: { app: (cpu1.app - cpu0.app) / stepCount, postgres: (cpu1.postgres - cpu0.postgres) / stepCount, redis: (cpu1.redis - cpu0.redis) / stepCount },
-      statementsPerStep: perStep(statements, stepCount),
+      statementsPerStep: perStep(statements, stepCount), burst,
     };
   } finally {
     await pgc.end();
@@ -385,7 +410,7 @@ async function startInfra(shared: boolean): Promise<Infra> {
   const adminUrl = ownPg ? ownPg.adminUrl : PG_ADMIN_URL;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  const version = (await admin.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
+  const version = (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
   const dbUrl = (name: string) => {
     if (!ownPg) return databaseUrl(name);
     const u = new URL(adminUrl);
@@ -424,15 +449,15 @@ function table(o: CompareOptions, infra: Infra, results: SystemResult[], load: {
   const stmts = (r: SystemResult) => Number.isFinite(r.statementsPerStep.select)
     ? `${fmt(r.statementsPerStep.total)} (${fmt(r.statementsPerStep.select)} reads, ${fmt(r.statementsPerStep.insert + r.statementsPerStep.update + r.statementsPerStep.delete)} writes, ${fmt(r.statementsPerStep.other)} other)`
     : fmt(r.statementsPerStep.total);
-  const errors = (r: SystemResult) => r.ackFailures + r.approvalFailures + (r.threads - r.completed);
+  const errors = (r: SystemResult) => r.ackFailures + r.approvalFailures + (r.threads - r.completed) + (r.burst?.ackFailures ?? 0);
   const floor = results.find((r) => r.system.startsWith('floor'));
   const lines = [
     `Machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}; load average ${load.before.join(' / ')} before, ${load.after.join(' / ')} after (1/5/15 min).`,
-    `${infra.describe}. ${o.threads} threads at once, ${STEPS} steps each (Rolecall: *Full feature delivery*, 2 gates approved by signed clicks as soon as posted; zero-latency fake model and fake Slack in the bench process), worker concurrency ${o.concurrency}, ${o.workers} worker process(es) each. DB count: ${infra.statements.kind}.`,
+    `${infra.describe}. ${o.threads} threads at once run to completion, then ${o.burst} more at once until the first of those completes; ${STEPS} steps each (Rolecall: *Full feature delivery*, 2 gates approved by signed clicks as soon as posted; zero-latency fake model and fake Slack in the bench process), worker concurrency ${o.concurrency}, ${o.workers} worker process(es) each. DB count: ${infra.statements.kind}.`,
     '',
-    '| system | steps/s | overhead per step p50 / p95 | hand-off between steps p50 / p95 | CPU per step | DB per step | ack p50 / p99 | first workflow completed | all completed | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.system} | ${fmt(r.stepsPerSec)}${floor && r !== floor ? ` (${fmt((100 * r.stepsPerSec) / floor.stepsPerSec)}% of the floor)` : ''} | ${pair(r.overheadMs)} | ${pair(r.handoffMs)} | ${cpu(r)} | ${stmts(r)} | ${ms(r.ackMs.p50)} / ${ms(r.ackMs.p99)} | ${fmt(r.firstCompletedMs / 1000, ' s')} | ${fmt(r.allCompletedMs / 1000, ' s')} | ${errors(r)}${errors(r) ? ` (${r.ackFailures} acks, ${r.approvalFailures} clicks, not completed: ${JSON.stringify(r.notCompleted)})` : ''} |`),
+    `| system | steps/s | overhead per step p50 / p95 | hand-off between steps p50 / p95 | CPU per step | DB per step | ack p50 / p99 | all ${o.threads} completed | ${o.burst} at once: ack p50 / p99 | ${o.burst} at once: first completed | errors |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.system} | ${fmt(r.stepsPerSec)}${floor && r !== floor ? ` (${fmt((100 * r.stepsPerSec) / floor.stepsPerSec)}% of the floor)` : ''} | ${pair(r.overheadMs)} | ${pair(r.handoffMs)} | ${cpu(r)} | ${stmts(r)} | ${ms(r.ackMs.p50)} / ${ms(r.ackMs.p99)} | ${fmt(r.allCompletedMs / 1000, ' s')} | ${r.burst ? `${ms(r.burst.ackMs.p50)} / ${ms(r.burst.ackMs.p99)}` : 'n/a'} | ${r.burst ? fmt(r.burst.firstCompletedMs / 1000, ' s') : 'n/a'} | ${errors(r)}${errors(r) ? ` (${r.ackFailures} acks, ${r.approvalFailures} clicks, not completed: ${JSON.stringify(r.notCompleted)})` : ''} |`),
   ];
   return lines.join('\n');
 }
@@ -458,7 +483,7 @@ export async function runCompare(o: CompareOptions): Promise<number> {
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   writeFileSync(RESULTS_FILE, JSON.stringify({ at: new Date().toISOString(), options: o, machine: machine(), load, infrastructure: infra.describe, dbCount: infra.statements.kind, results }, null, 2) + '\n');
   progress(`results written to ${RESULTS_FILE}`);
-  const failed = results.filter((r) => r.completed < r.threads || r.ackFailures || r.approvalFailures);
+  const failed = results.filter((r) => r.completed < r.threads || r.ackFailures || r.approvalFailures || r.burst?.ackFailures || (o.burst && !Number.isFinite(r.burst?.firstCompletedMs ?? NaN)));
   for (const r of failed) progress(`FAILED: ${r.system}: ${r.completed}/${r.threads} completed, ${r.ackFailures} acks and ${r.approvalFailures} clicks not answered 200`);
   return failed.length ? 1 : 0;
 }

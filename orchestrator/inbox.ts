@@ -6,6 +6,7 @@
 // which the job id makes harmless); nothing here waits longer than a few seconds for either store.
 import { Prisma } from '../generated/prisma/client';
 import type { Db } from './db';
+import { withDeadline } from './deadline';
 import { InfraError } from './infra';
 import { jobId, JobDataSchema, type JobData, type JobQueue } from './jobs';
 import type { Logger } from './log';
@@ -25,9 +26,9 @@ export function durableQueue(queue: JobQueue, prisma: Db, log: Logger): JobQueue
         if (!(redisError instanceof InfraError)) throw redisError;
         const id = jobId(data);
         try {
-          await withTimeout(
+          await withDeadline(
             prisma.inboxJob.createMany({ data: [{ id, data: toJson(data) }], skipDuplicates: true }),
-            INBOX_WRITE_TIMEOUT_MS, 'the inbox write timed out',
+            INBOX_WRITE_TIMEOUT_MS, () => new InfraError('database', 'the inbox write timed out'),
           );
         } catch (dbError) {
           throw new InfraError('redis', `neither Redis (${errorMessage(redisError)}) nor PostgreSQL (${errorMessage(dbError)}) could keep job ${id}`, { cause: dbError });
@@ -89,12 +90,6 @@ export function startInboxRelay(queue: JobQueue, prisma: Db, log: Logger, interv
       await running?.catch(() => undefined);
     },
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new InfraError('database', message)), ms); });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** JobData is plain JSON by construction (strings, numbers, booleans, nested objects). */

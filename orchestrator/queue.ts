@@ -5,6 +5,7 @@
 // one of its attempts (BullMQ's moveToDelayed + DelayedError), until the infrastructure is back or the cap is reached.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { withDeadline } from './deadline';
 import { asInfraError, infraRetryDelay, InfraError, type InfraRetryOptions } from './infra';
 import { jobId, type JobData, type JobQueue } from './jobs';
 import { errorMessage } from '../agents/errors';
@@ -25,12 +26,14 @@ export function redisConnection(url: string): Redis {
   return redis;
 }
 
-/** How long one producer command may take before Redis counts as unreachable. */
+/** How long adding a job may take before Redis counts as unreachable (a lag-tolerant deadline, orchestrator/deadline.ts). */
 export const PRODUCER_COMMAND_TIMEOUT_MS = 1_000;
+/** ioredis' own limit per command: it frees what a hung Redis never answers; decisions use the deadline above. */
+const PRODUCER_COMMAND_BACKSTOP_MS = 10_000;
 
 /** A connection for adding jobs: fails at once while Redis is unreachable instead of queueing the command in memory. */
 export function producerConnection(url: string): Redis {
-  const redis = new Redis(url, { enableOfflineQueue: false, commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 1 });
+  const redis = new Redis(url, { enableOfflineQueue: false, commandTimeout: PRODUCER_COMMAND_BACKSTOP_MS, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined); // reconnects by itself; failed commands say what went wrong to their callers
   return redis;
 }
@@ -64,7 +67,7 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
     queue,
     async enqueue(data) {
       try {
-        await queue.add(data.kind, data, { jobId: jobId(data) });
+        await withDeadline(queue.add(data.kind, data, { jobId: jobId(data) }), PRODUCER_COMMAND_TIMEOUT_MS, () => new Error(`no answer from Redis within ${PRODUCER_COMMAND_TIMEOUT_MS} ms`));
       } catch (e) {
         throw new InfraError('redis', `could not add a job to the queue: ${errorMessage(e)}`, { cause: e });
       }

@@ -142,7 +142,7 @@ export async function detectFile(bytes: Uint8Array, name: string): Promise<Detec
   const ext = extensionOf(name);
   const hinted: FileKind | undefined = isEnvName(name) ? 'env' : EXT_KIND[ext] ?? (CODE_EXT.has(ext) ? 'code' : undefined);
   const withMismatch = (d: Detected): Detected => {
-    if (hinted && hinted !== d.kind && !(hinted === 'xml' && d.kind === 'svg') && !(hinted === 'text' && d.strong === false)) {
+    if (hinted && hinted !== d.kind && hinted !== 'text' && hinted !== 'log' && !(hinted === 'xml' && d.kind === 'svg')) {
       return { ...d, mismatch: `${name.split(/[\\/]/).pop()} is named .${ext || '(none)'} but its content is ${d.kind === 'image' ? d.mime : d.kind.toUpperCase()}` };
     }
     return d;
@@ -224,7 +224,7 @@ export function classifyText(text: string, name: string, ext: string, hinted: Fi
   const sample = text.slice(0, 20_000);
   const auto = hljs.highlightAuto(sample, AUTO_LANGUAGES);
   if (auto.language && auto.relevance >= 12 && share(/[;{}()=]|^\s*(def|import|from|class|fn|func|package|use)\b/) >= 0.4) return d('code', true, HLJS_NAME[auto.language] ?? auto.language);
-  return d(hinted === 'text' ? 'text' : 'text', false);
+  return d('text', false);
 }
 
 function tryJson(s: string): { ok: true; value: unknown } | { ok: false } {

@@ -9,9 +9,15 @@ export interface Artifact {
   finishedAt: Date | null;
 }
 
+/** Narrows what a store answers, in the query itself: `workflowId` keeps only that workflow's artifacts. */
+export interface ArtifactScope {
+  workflowId?: string;
+}
+
 export interface ArtifactStore {
-  list(roleId: string, limit: number): Promise<Artifact[]>;
-  get(roleId: string, stepId: string): Promise<Artifact | undefined>;
+  list(roleId: string, limit: number, scope?: ArtifactScope): Promise<Artifact[]>;
+  /** Undefined also when the step exists but is outside `scope` (the same answer as for a step that does not exist). */
+  get(roleId: string, stepId: string, scope?: ArtifactScope): Promise<Artifact | undefined>;
 }
 
 /** Model calls made outside a workflow step (MCP run_task, intent classification). */

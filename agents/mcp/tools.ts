@@ -154,10 +154,11 @@ const fromModelName = (name: string) => name.replace(/__/g, '.');
  * from this workflow only, and another workflow's step is answered exactly like one that does not exist.
  */
 function workflowArtifacts(store: ArtifactStore, workflowId: string): ArtifactStore {
+  // scoped in the query; the check on what comes back guards against a store that ignores the scope
   const mine = (a: Artifact | undefined) => (a && a.workflowId === workflowId ? a : undefined);
   return {
-    list: async (roleId, limit) => (await store.list(roleId, 100)).filter((a) => mine(a)).slice(0, limit),
-    get: async (roleId, stepId) => mine(await store.get(roleId, stepId)),
+    list: async (roleId, limit) => (await store.list(roleId, limit, { workflowId })).filter((a) => mine(a)),
+    get: async (roleId, stepId) => mine(await store.get(roleId, stepId, { workflowId })),
   };
 }
 

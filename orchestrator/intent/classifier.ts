@@ -15,7 +15,9 @@
 // `symptom`: both are asks of bug_triage.
 // Small talk by its frame (cues.ts): a short message that thanks, praises, laughs or gives a verdict on past work ("nice
 // work on the test plan!", "haha that outage was wild", "no errors since the hotfix 🎉") and neither asks for anything
-// nor reports a symptom is `none` (confidence FRAME_CONFIDENCE), whatever workflow artifact it names.
+// nor reports a symptom is `none` (confidence FRAME_CONFIDENCE), whatever workflow artifact it names (only when the
+// classifier has learnt the class `none`). Thanks around a request or a symptom ("thanks! please write the acceptance
+// criteria") is politeness: small talk's asks then count for nothing.
 //
 // Confidence scale (0..1), from the best score s1, the runner-up s2 and the message's vocabulary:
 //   confidence = strength × separation × familiarity × evidence, where
@@ -189,9 +191,12 @@ function extract(text: string): Features {
   const surface = new Map<string, string>();
   const add = (v: Vec, k: string, n = 1) => v.set(k, (v.get(k) ?? 0) + n);
   for (const t of tokens) {
+    if (t.stem === SYMPTOM) {
+      surface.set(t.stem, t.surface); // an ask only (bug_triage's), not a feature: its words are the message's own
+      continue;
+    }
     if (STOP.has(t.surface) || STOP.has(t.stem) || t.stem.length < 2) continue;
     surface.set(t.stem, t.surface);
-    if (t.stem === SYMPTOM) continue; // an ask only (bug_triage's), not a feature: its words are the message's own
     add(word, t.stem);
     const padded = ` ${t.surface} `;
     for (let n = 3; n <= 5; n++) for (let i = 0; i + n <= padded.length; i++) add(char, padded.slice(i, i + n));
@@ -419,7 +424,7 @@ export function trainClassifier(classes: TrainingClass[]): IntentClassifier {
   return {
     classify(text: string): IntentResult {
       const s = score(model, text);
-      const framed = smallTalkFrame(text, s);
+      const framed = smallTalkFrame(model, text, s);
       if (framed) return framed;
       const best = s.order[0]!;
       const id = model.ids[best]!;
@@ -466,9 +471,10 @@ const contentWords = (s: Scored) => [...s.word.keys()].filter((k) => !k.includes
  * asks for nothing (no please / can you / imperative / question), reports no symptom and pastes no trace. The workflow
  * words it contains are what is praised or joked about, not what is asked.
  */
-function smallTalkFrame(text: string, s: Scored): IntentResult | undefined {
+function smallTalkFrame(m: Model, text: string, s: Scored): IntentResult | undefined {
   const cues = s.cues;
-  if (!cues.social || cues.request || cues.symptom || TRACE.test(text.slice(0, MAX_TEXT))) return undefined;
+  if (!m.ids.includes(NO_INTENT)) return undefined; // a classifier that has not learnt small talk does not name it
+  if (cues.social === undefined || cues.request !== undefined || cues.symptom !== undefined || TRACE.test(text.slice(0, MAX_TEXT))) return undefined;
   if (contentWords(s) > FRAME_MAX_WORDS) return undefined;
   return { intent: NO_INTENT, confidence: FRAME_CONFIDENCE, reason: `small talk: "${cues.social}" and no request`, source: 'local', alternatives: [] };
 }

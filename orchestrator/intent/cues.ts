@@ -131,8 +131,11 @@ const REQUEST: RegExp[] = [
     // Portuguese
     'pode', 'podes', 'poderia', 'podem', 'preciso', 'precisamos', 'precisa', 'queremos', 'quero', 'gostaria', 'gostaríamos', 'me (?:dá|passa|manda)',
   ]),
-  // a question
+  // a question, with or without its question mark ("how did the release go", "wie lief die Migration")
   /\?/,
+  new RegExp(`(?:^|[.!,;:\\n]\\s*)(?:(?:thanks|thx|ok|okay|btw|also|and|so|hey|hi),?\\s+)?(?:how|what(?! a )|where|when|why|which|who|is|are|do|does|did|has|have|any|wie|was|wo|wann|warum|welche\\p{L}{0,2}|gibt es|cómo|qué|dónde|cuándo|por qué|cuál|cuáles|hay|comment|quoi|où|quand|pourquoi|quel|quelle|quels|quelles|est-ce|como|o que|onde|quando|qual|quais|tem)${E}`, 'iu'),
+  // "now the test plan", "jetzt noch die Testfälle", "ahora los casos de prueba": the next thing asked for
+  any(['now (?:the|a|an|for|some|on to)', 'next[:,]? (?:the|a|an|for|up)', 'jetzt noch', 'noch (?:die|den|das|eine|einen|ein)', 'ahora (?:el|la|los|las|un|una)', 'maintenant (?:le|la|les|un|une)', 'agora (?:o|a|os|as|um|uma)']),
   // an imperative at the start of a clause: "write the ...", "thanks! review the ...", "Super, erstell ..."
   new RegExp(`(?:^|[.!?,;:\\n-]\\s*)(?:now\\s+|also\\s+|then\\s+|next\\s+|jetzt\\s+|noch\\s+|ahora\\s+|ahí\\s+|maintenant\\s+|agora\\s+)?(?:${IMPERATIVE})${E}`, 'iu'),
 ];
@@ -142,7 +145,7 @@ export function requestCue(text: string): string | undefined {
   const t = normalizeForCues(text);
   for (const r of REQUEST) {
     const m = r.exec(t);
-    if (m) return m[0].trim().replace(/^[.!?,;:\n-]\s*/, '');
+    if (m) return m[0].trim().replace(/^[.!,;:\n-]\s*/, '') || m[0];
   }
   return undefined;
 }
@@ -165,11 +168,11 @@ const SYMPTOM: RegExp[] = [
   new RegExp(`${B}(?:stopped|stops|has stopped|have stopped|quit)\\s+(?:${W}ing|working)${E}`, 'iu'),
   new RegExp(`${B}keeps\\s+(?:on\\s+)?(?!going|improving|getting better|growing)${W}ing${E}`, 'iu'),
   // still showing the old state
-  new RegExp(`${B}still\\s+(?:shows?|showing|says|saying|displays?|displaying|returns?|returning|there|happening|broken|visible|loads?|loading|appears?|appearing|uses?|using|sends?|sending|points?|pointing|gets?|getting|lists?|listing|charges?|charging|spinning|stuck|empty|blank|wrong|old|the old|on the old|not)${E}`, 'iu'),
+  new RegExp(`${B}still\\s+(?:shows?|showing|says|saying|displays?|displaying|returns?|returning|there|happening|broken|visible|loads?|loading|appears?|appearing|uses?|using|sends?|sending|points?|pointing|gets?|getting|lists?|listing|charges?|charging|spinning|stuck|empty|blank|wrong|old|the old|on the old|not|missing)${E}`, 'iu'),
   // the wrong thing instead of the right one
   new RegExp(`${B}(?:shows|showing|showed|displays|displaying|renders|rendering|returns|returning|prints|printing|sends|sending|opens|opening|redirects|redirecting|goes|went|jumps|takes (?:me|you|us|them|users)|says|uses|picks|saves|lands|appears|comes up|loads|links|points)${E}[^.!?\\n]{0,60}${B}(?:instead of|rather than)${E}`, 'iu'),
   // duplicates
-  new RegExp(`${B}(?:\\p{L}{1,40}ed|posts?|sends?|prints?|shows?|charges?|bills?|creates?|lists?|imports?|fires?|runs?|counts?|appears?|shows? up)\\s+${gap(4)}(?:twice|two times|three times|multiple times|several times|in duplicate)${E}`, 'iu'),
+  new RegExp(`${B}(?:\\p{L}{1,40}ed|sent|shown|paid|run|made|taken|posts?|sends?|prints?|shows?|charges?|bills?|creates?|lists?|imports?|fires?|runs?|counts?|appears?|shows? up)\\s+${gap(4)}(?:twice|two times|three times|multiple times|several times|in duplicate)${E}`, 'iu'),
   any(['double[- ]?(?:charged|billed|booked|posted|counted|submitted)', 'charged double', 'duplicated', 'duplicate (?:rows|entries|records|emails|orders|charges|notifications|messages)']),
   // a wrong state
   new RegExp(`${B}(?:is|are|was|were|looks?|seems?|comes? back|came back|comes? out|shows? up|turns? up|ends? up|gets?|got)\\s+(?:always\\s+|still\\s+|now\\s+|again\\s+|completely\\s+|totally\\s+|all\\s+)?(?:wrong|incorrect|off by|broken|empty|blank|stale|outdated|garbled|corrupted|corrupt|truncated|cut off|greyed out|grayed out|lost|gone|out of sync|null|undefined|nan|misaligned|overlapping|unresponsive|reset|wiped|ignored|swallowed|dropped)${E}`, 'iu'),
@@ -182,7 +185,8 @@ const SYMPTOM: RegExp[] = [
   new RegExp(`${B}(?:nicht mehr|funktioniert nicht|klappt nicht|geht nicht|reagiert nicht|reagiert nicht mehr|lädt nicht|speichert nicht|öffnet nicht|startet nicht|stimmt nicht|stimmen nicht|passt nicht|immer noch|noch immer|ständig|dauernd|verschwindet|verschwinden|verschwunden|doppelt|falsch|leer)${E}`, 'iu'),
   new RegExp(`${B}nicht\\s+(?:${W}\\s+)?(?:gespeichert|angezeigt|geladen|gesendet|verschickt|übernommen|aktualisiert|synchronisiert|geöffnet|erkannt|gelöscht|berechnet|zugestellt|ausgeführt|an|auf)${E}`, 'iu'),
   new RegExp(`${B}kein\\p{L}{0,40}\\s+(?!(?:${FAILURE})${E})${gap(2)}mehr${E}`, 'iu'),
-  new RegExp(`${B}(?:springt|fällt|setzt sich|stellt sich)${E}[^.!?\\n]{0,50}${B}zurück${E}|${B}bleibt${E}[^.!?\\n]{0,30}${B}(?:hängen|leer|weiß|stehen|grau)${E}|${B}hört${E}[^.!?\\n]{0,30}${B}auf${E}|${B}(?:statt|anstatt|anstelle)${E}`, 'iu'),
+  new RegExp(`${B}(?:springt|fällt|setzt sich|stellt sich)${E}[^.!?\\n]{0,50}${B}zurück${E}|${B}bleibt${E}[^.!?\\n]{0,30}${B}(?:hängen|leer|weiß|stehen|grau)${E}|${B}hört${E}[^.!?\\n]{0,30}${B}auf${E}`, 'iu'),
+  new RegExp(`${B}(?:zeigt|zeigen|kommt|kommen|erscheint|erscheinen|lädt|laden|öffnet|öffnen|schickt|sendet|landet|landen|führt|springt|speichert)${E}[^.!?\\n]{0,60}${B}(?:statt|anstatt|anstelle)${E}`, 'iu'),
   // Spanish
   new RegExp(`${B}no\\s+(?:se\\s+|me\\s+|nos\\s+|le\\s+|les\\s+)?(?:${W}\\s+)?(?:carga|cargan|guarda|guardan|funciona|funcionan|abre|abren|aparece|aparecen|muestra|muestran|responde|responden|reacciona|llega|llegan|envía|envían|actualiza|actualizan|sincroniza|deja|permite|hace nada|pasa nada|termina|inicia|arranca|conecta|descarga|sube|imprime|calcula|cuadra|cuadran|coincide|coinciden|guardó|cargó|llegó|llegaron|funcionó|abrió|aplica|aplican|respeta|borra|cierra)${E}`, 'iu'),
   new RegExp(`${B}(?:ya no)\\s+(?!(?:hay\\s+|tenemos\\s+|sale\\s+|da\\s+)?(?:${FAILURE})${E})`, 'iu'),
@@ -205,11 +209,14 @@ const SYMPTOM_ALL = SYMPTOM.map((r) => new RegExp(r.source, 'giu'));
  *  rows are lost", "make sure the filter doesn't reset", "sicherstellen, dass nichts verloren geht"), or negate it. */
 const HYPOTHETICAL = any([
   'verify', 'verifies', 'ensure', 'ensures', 'make sure', 'makes sure', 'check that', 'check whether', 'check if', 'test that', 'test whether', 'so that', 'such that', 'to prevent', 'prevent', 'to avoid', 'avoid', 'what if', 'what happens if', 'in case',
+  // a requirement, not a report: "the system should not send emails to unsubscribed users"
+  'should', 'must', 'shall', 'needs to', 'need to', 'has to', 'have to', 'ought to', 'sollte', 'sollten', 'soll', 'darf', 'dürfen', 'muss', 'müssen', 'debe', 'deben', 'debería', 'deberían', 'tiene que',
+  'doit', 'doivent', 'devrait', 'devraient', 'faut', 'deve', 'devem', 'deveria', 'deveriam', 'precisa', 'tem que',
   'sicherstellen', 'prüfen ob', 'damit', 'asegurar', 'asegurarse', 'verificar', 'para que', 'vérifier', "s'assurer", 'pour que', 'garantir', 'assegurar', 'para evitar', 'pour éviter', 'um zu vermeiden',
 ]);
 /** Right before a symptom: "no rows are lost", "nothing gets reset", "none of the filters reset". */
 const NEGATED_BEFORE = new RegExp(`${B}(?:no|nothing|none of|zero|never|without|kein\\p{L}{0,40}|nichts|ningún|ninguna|nada|aucun|aucune|rien|nenhum|nenhuma|nada)\\s+(?:${W}\\s+){0,2}$`, 'iu');
-const CLAUSE_START = /[.!?;:\n]/g;
+const CLAUSE_START = new RegExp(`[.!?;:\\n]|${B}(?:but|though|however|aber|doch|pero|sin embargo|mais|cependant|mas|porém)${E}`, 'giu');
 
 /** The phrase that reports a bug's symptom without a bug word, if any ("doesn't persist", "no carga", "ne réagit pas"). */
 export function symptom(text: string): string | undefined {

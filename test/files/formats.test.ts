@@ -97,8 +97,8 @@ describe('file formats', () => {
     expect(r.kind).toBe('image');
     expect(r.warnings.join(' ')).toContain('named .pdf but its content is image/png');
 
-    const csvNamedJson = await pool.extract(new TextEncoder().encode('a,b\n1,2\n'), 'data.yaml');
-    expect(csvNamedJson.kind).toBe('yaml'); // a name suggesting YAML, content that parses as YAML scalars: YAML…
+    const csvNamedYaml = await pool.extract(new TextEncoder().encode('a,b\n1,2\n'), 'data.yaml');
+    expect(csvNamedYaml.kind).toBe('yaml'); // a name suggesting YAML, content that parses as YAML scalars: YAML…
     const notToml = await pool.extract(new TextEncoder().encode('this is = = not toml [\n'), 'x.toml');
     expect(notToml.kind).toBe('text'); // …but a name never makes an unparsable file anything but text
     expect(notToml.warnings.join(' ')).toContain('read as plain text');

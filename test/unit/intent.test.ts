@@ -8,6 +8,7 @@ import { loadTemplates, TEMPLATES_DIR } from '../../orchestrator/templates';
 import { plannerFrom } from '../../app/planner';
 import { detectLanguage } from '../../orchestrator/intent/language';
 import { assembleFromCapabilities } from '../../orchestrator/planning';
+import { requestCue, socialFrame, symptom } from '../../orchestrator/intent/cues';
 
 const templates = loadTemplates(TEMPLATES_DIR, new Set(loadRoles(path.resolve(import.meta.dirname, '../../roles')).keys()));
 const clf = trainClassifier(templates);
@@ -184,5 +185,131 @@ describe('issue 13 patterns, through the same decision intake uses', () => {
     learner.retrain([{ text: 'zorblax frobnication wibble', label: 'test_plan' }]);
     const d = await learner.decide('zorblax frobnication wibble');
     expect(d.kind === 'plan' && d.plan.templateId).toBe('test_plan');
+  });
+});
+
+// The cues of orchestrator/intent/cues.ts (examples written for these tests; none is in bench/intents/extended.jsonl).
+describe('cues: social frame, request, symptom', () => {
+  it.each([
+    ['really liked the risk register you drafted, kudos', 'kudos'],
+    ['the sprint demo was super smooth', 'was super smooth'],
+    ['lmao the staging banner still says 2019', 'lmao'],
+    ['Die Abnahmekriterien waren echt klasse', 'waren echt klasse'],
+    ['jajaja qué semana', 'jajaja'],
+    ["L'analyse des risques était nickel", 'était nickel'],
+    ['A estimativa ficou show', 'ficou show'],
+    ['zero crashes since tuesday', 'zero crashes'],
+    ['Keine Abstürze mehr seit Montag', 'Keine Abstürze'],
+  ])('social frame in %j', (text, phrase) => {
+    expect(socialFrame(text)?.toLowerCase()).toBe(phrase.toLowerCase());
+  });
+
+  it.each(['we need a rollback plan for the cutover', 'the warehouse sync crashes at midnight', 'write the release notes for 4.2', 'Schreib bitte die Testfälle'])(
+    'no social frame in %j',
+    (text) => expect(socialFrame(text)).toBeUndefined(),
+  );
+
+  it.each([
+    ['great job! could you draft the onboarding stories next', 'could you'],
+    ['thanks, now the regression checklist for ios', 'now the'],
+    ['nice. review the cache invalidation approach', 'review'],
+    ['how did the vendor migration go', 'how'],
+    ['Merci ! Il faudrait aussi la revue du module de paie', 'il faudrait'],
+    ['Valeu! Precisamos do relatório da sprint', 'precisamos'],
+  ])('request in %j', (text, phrase) => {
+    expect(requestCue(text)?.toLowerCase()).toBe(phrase);
+  });
+
+  it.each(['loved the retro board', 'haha classic friday deploy', 'the design doc was gold'])('no request in %j', (text) => expect(requestCue(text)).toBeUndefined());
+
+  it('a question mark alone is a request (and a non-empty cue)', () => {
+    expect(requestCue('great job all, the ios numbers for q3?')).toBe('?');
+  });
+
+  it.each([
+    ['the font picker does not remember my choice', 'does not remember'],
+    ['uploads stopped working after the cdn switch', 'stopped working'],
+    ['the tooltip keeps flickering on hover', 'keeps flickering'],
+    ['the order page still shows the cancelled status', 'still shows'],
+    ['the share link opens the login page instead of the document', 'opens the login page instead of'],
+    ['the welcome email was sent twice to every trial user', 'sent twice'],
+    ['totals on the summary tab are wrong after filtering', 'are wrong'],
+    ['Die Sortierung wird nach dem Export nicht übernommen', 'nicht übernommen'],
+    ['El botón de guardar no hace nada en el formulario de alta', 'no hace nada'],
+    ["L'export PDF ne s'ouvre pas sur Mac", "ne s'ouvre pas"],
+    ['O upload de anexos parou de funcionar', 'parou de'],
+  ])('symptom in %j', (text, phrase) => {
+    expect(symptom(text)?.toLowerCase()).toBe(phrase.toLowerCase());
+  });
+
+  it.each([
+    'the importer does not crash anymore', // a negated failure is a fix, not a symptom
+    'Nenhuma falha desde a atualização',
+    'plan how we verify no invoices are lost during the cutover', // a condition to check
+    'the exporter should not include archived rows', // a requirement
+    'we never load tested the api', // "load" is a noun here
+    'I don\'t know which database to pick',
+    "can we display initials instead of the avatar", // a feature: nothing "shows" wrongly
+    'Conviene usar eventos en vez de llamadas síncronas',
+    'Lohnt es sich, statt REST auf gRPC zu setzen?', // "statt" names an alternative, not a wrong result
+  ])('no symptom in %j', (text) => expect(symptom(text)).toBeUndefined());
+
+  it('reads at most 4,000 characters, in linear time', () => {
+    const long = 'a'.repeat(100_000);
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) [socialFrame, requestCue, symptom].forEach((f) => f(long));
+    expect(symptom('x '.repeat(2_100) + "it doesn't save")).toBeUndefined();
+    expect(performance.now() - t0).toBeLessThan(5_000); // generous: a catastrophic pattern would take minutes
+  });
+});
+
+describe('issue 13 follow-up: small talk by its frame, bugs by their symptom, end to end', () => {
+  const roleFiles = loadRoles(path.resolve(import.meta.dirname, '../../roles'));
+  const planner = plannerFrom({ templates, roles: () => [...roleFiles.values()], minConfidence: RECOMMENDED_LLM_THRESHOLD });
+  const outcome = async (text: string) => {
+    const d = await planner.decide(text);
+    return d.kind === 'plan' ? (d.plan.templateId === 'assembled' ? 'assembled' : `template:${d.plan.templateId}`) : d.kind;
+  };
+
+  it.each([
+    // praise for an artifact, in five languages
+    'superb job on the acceptance criteria for the voucher epic',
+    'the test matrix for the tablet app was spot on 👏',
+    'Die Architekturbewertung letzte Woche war super, danke',
+    'Excelente trabajo con el informe de estado del lunes',
+    "Bravo pour l'analyse des risques, c'était nickel",
+    'Mandou bem no plano de testes da versão 3',
+    // chatter with a work word
+    'lol that deadlock bug on friday was something else',
+    'the outage postmortem was hilarious tbh',
+    // a fix reported
+    'zero errors in the logs since the patch 🎉',
+  ])('starts nothing: %j', async (text) => {
+    expect(await outcome(text)).toBe('none');
+    const d = await planner.decide(text);
+    expect(d.kind === 'none' && d.intent.reason).toMatch(/small talk/);
+  });
+
+  it.each([
+    // symptoms with no bug word, in five languages
+    ['the font picker does not remember my choice after a reload', 'template:bug_triage'],
+    ['the tooltip keeps flickering on hover in the chart view', 'template:bug_triage'],
+    ['the share link opens the login page instead of the document', 'template:bug_triage'],
+    ['Die Sortierung wird nach dem Export nicht übernommen', 'template:bug_triage'],
+    ['El botón de guardar no hace nada en el formulario de alta', 'template:bug_triage'],
+    ["L'export PDF ne s'ouvre plus sur Mac depuis la mise à jour", 'template:bug_triage'],
+    ['O upload de anexos parou de funcionar no Chrome', 'template:bug_triage'],
+    // praise or thanks around a request or a symptom: the request wins
+    ['thanks for the stories! could you now write the test cases for the voucher flow', 'template:test_plan'],
+    ['great job yesterday. the sync still fails for accounts with 2fa', 'template:bug_triage'],
+    ['cheers! please put together acceptance criteria for the voucher refunds', 'template:requirements_only'],
+    ['great job all, where are we on the ios release?', 'template:status_report'], // a question is a request
+  ])('%j -> %s', async (text, expected) => {
+    expect(await outcome(text)).toBe(expected);
+  });
+
+  it('says which symptom it read', async () => {
+    const d = await planner.decide('the font picker does not remember my choice after a reload');
+    expect(d.kind === 'plan' && d.plan.intent.reason).toContain('a symptom ("does not remember")');
   });
 });
