@@ -111,4 +111,37 @@ describe('tools offered during a step see only that workflow', () => {
     expect(seen[1]).toBe(step.output);
     expect(seen.join('\n')).not.toContain(SECRET);
   });
+  it('the scope is applied in the query: other workflows\' newer outputs, however many, do not crowd out its own', async () => {
+    // 150 newer Business Analyst outputs in another workflow (more than any page the store would load and filter)
+    await h.prisma.workflow.create({
+      data: {
+        platform: 'slack', teamId: 'T1', channelId: 'C_FLOOD', threadTs: '1700000000.000999', requestText: 'flood', requestedBy: 'U_X',
+        sourceEventId: 'slack:C_FLOOD:1700000000.000999', template: 'requirements_only', status: 'completed',
+        steps: { create: Array.from({ length: 150 }, (_, i) => ({
+          position: i, key: `s${i}`, roleId: 'business_analyst', status: 'completed' as const, output: `flood ${i}`, finishedAt: new Date(Date.now() + 86_400_000 + i),
+        })) },
+      },
+    });
+    const marker = 'SCOPEDSQL';
+    let seen: string[] = [];
+    h.openai.script = (req, n) => {
+      const isRerun = req.messages[1]?.content.includes('## Changes requested by the reviewer');
+      if (roleOf(req) !== 'Business Analyst' || !requestOf(req).includes(marker) || !req.tools || !isRerun) return defaultScript(req, n);
+      const results = toolResults([req]);
+      if (results.length === 0) return { toolCalls: [{ id: 'scoped_list', name: 'list_artifacts', arguments: '{"limit": 3}' }] };
+      seen = results;
+      return defaultScript(req, n);
+    };
+    const d = await start('C_D', `we need a login page with SSO for the ${marker} portal`);
+    const gate = await waitForGate(h, d.ts, 1);
+    const wfD = (await workflowOf(h, d.ts))!;
+    const step = wfD.steps.find((s) => s.roleId === 'business_analyst')!;
+    await h.post.interaction(buttonClick('request_changes', buttonsOf(gate).request_changes!, { messageTs: tsOf(gate), threadTs: d.ts, channel: 'C_D' }));
+    const open = await waitFor(() => h.slack.callsTo('views.open').at(-1), 'views.open');
+    await h.post.interaction(modalSubmit(open.params.view.private_metadata, 'Add SAML as well as OIDC'));
+    await waitForGate(h, d.ts, 2);
+    expect(seen).toHaveLength(1);
+    const listed = JSON.parse(seen[0]!) as { stepId: string; workflowId: string }[];
+    expect(listed.map((a) => [a.stepId, a.workflowId])).toEqual([[step.id, wfD.id]]);
+  });
 });
