@@ -56,6 +56,13 @@ const envSchema = z
     ADMIN_LOGIN_MAX_CONCURRENT_HASHES: int(4, 1),
     MCP_STDIO_COMMANDS: optionalString,
     MCP_HTTP_ALLOW: optionalString,
+    FILES_DIR: optionalString, // unset: DATA_DIR/files
+    FILES_MAX_MB: z.coerce.number().positive().max(1024).default(25),
+    S3_ENDPOINT: z.string().url().optional(),
+    S3_BUCKET: optionalString,
+    S3_REGION: z.string().trim().min(1).default('us-east-1'),
+    S3_ACCESS_KEY_ID: optionalString,
+    S3_SECRET_ACCESS_KEY: optionalString,
   })
   .superRefine((env, ctx) => {
     teamsIssues(env, ctx);
@@ -78,6 +85,15 @@ const envSchema = z
         code: 'custom', path: ['WORKER_CONCURRENCY'],
         message: `(${env.WORKER_CONCURRENCY}) is above DATABASE_POOL_MAX (${env.DATABASE_POOL_MAX}): every running job needs a database connection of the process's pool, so jobs would wait for each other; lower WORKER_CONCURRENCY or raise DATABASE_POOL_MAX (and PostgreSQL's max_connections, see README "Connection budget")`,
       });
+    }
+    if (env.S3_BUCKET) {
+      for (const k of ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+        if (!env[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'is required when S3_BUCKET is set' });
+      }
+    } else {
+      for (const k of ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+        if (env[k]) ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: `is required when ${k} is set (unset: files are kept in FILES_DIR)` });
+      }
     }
     if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when OPENAI_BASE_URL is set (use any non-empty value for servers without keys)' });
@@ -120,6 +136,8 @@ export interface Config {
   mcp: { publicHosts?: string[]; allowedOrigins: string[] };
   /** METRICS_TOKEN: /metrics then needs `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** Shared files: where the bytes are kept (a local directory, or an S3-compatible bucket) and the size limit. */
+  files: { store: { kind: 'local'; dir: string } | { kind: 's3'; endpoint?: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string }; maxBytes: number };
 }
 
 export interface AdminConfig {
@@ -184,6 +202,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     externalMcp: { stdioCommands: parseStdioCommands(e.MCP_STDIO_COMMANDS), httpAllow: parseHttpAllow(e.MCP_HTTP_ALLOW) },
     mcp: { publicHosts: e.PUBLIC_HOSTS ? list(e.PUBLIC_HOSTS) : undefined, allowedOrigins: list(e.MCP_ALLOWED_ORIGINS) },
     metricsToken: e.METRICS_TOKEN,
+    files: {
+      store: e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+        ? { kind: 's3', endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+        : { kind: 'local', dir: e.FILES_DIR ?? `${e.DATA_DIR}/files` },
+      maxBytes: Math.round(e.FILES_MAX_MB * 1024 * 1024),
+    },
   };
 }
 

@@ -12,6 +12,11 @@ import { createRoleRegistry } from '../agents/mcp/registry';
 import { loadRoles } from '../agents/roles';
 import { slackRoutes } from '../bot/slack/app';
 import { slackChat, slackWebClient } from '../bot/slack/chat';
+import { slackFiles } from '../bot/slack/files';
+import { FileParserPool } from '../agents/files/pool';
+import { S3FileStore } from '../agents/files/s3-store';
+import { LocalFileStore, type FileStore } from '../agents/files/store';
+import type { FilesDeps } from '../orchestrator/files';
 import { createTeams, type TeamsEdge } from '../bot/teams';
 import { createHttpRoot } from './http';
 import { createOrchestrator } from '../orchestrator/api';
@@ -90,7 +95,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const toolDeps: ToolDeps = { llm, artifacts: artifactStore(db.prisma), violations: violationLog(db.prisma), usage: usageLog(db.prisma), externalMcp: config.externalMcp, log };
     const planner = buildPlanner(config, templates, roles, llm, log, toolDeps.usage);
     const tools = (where: { workflowId: string; stepId: string }) => stepToolRunner(toolDeps, where);
-    const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log, tools };
+    const files = createFiles(config, cleanup);
+    const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log, tools, files };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
     if (opts.worker) {
       const worker = startWorker(config, deps, redisUrl, log, cleanup);
@@ -113,6 +119,19 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     await close();
     throw e;
   }
+}
+
+/** Shared files: the store (S3-compatible bucket, else a local directory), parser threads, platform downloaders. */
+function createFiles(config: Config, cleanup: (() => Promise<unknown>)[]): FilesDeps {
+  const s = config.files.store;
+  const store: FileStore = s.kind === 's3'
+    ? new S3FileStore({ bucket: s.bucket, endpoint: s.endpoint, region: s.region, accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey })
+    : new LocalFileStore({ dir: s.dir });
+  const pool = new FileParserPool({ limits: { maxBytes: config.files.maxBytes } });
+  cleanup.push(() => pool.close());
+  const downloads: FilesDeps['downloads'] = {};
+  if (config.slack) downloads.slack = slackFiles({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl });
+  return { store, pool, maxBytes: config.files.maxBytes, downloads };
 }
 
 async function redisUrlFor(config: Config, log: Logger, cleanup: (() => Promise<unknown>)[]): Promise<string> {

@@ -9,7 +9,8 @@
 // while acks are measured; the run then checks that every acknowledged event is a job in the queue and that the worker
 // takes them. Goals (issue 11): paced p99 <= 50 ms; burst: every ack < 3 s and p99 within 1.5x of the floor's burst p99
 // (each round's ratio; the median is judged). Exit code 1 when a goal is missed or an event is not answered 200.
-// Run: npm run bench:acks [-- --events N --rate R --rounds K --quick --cpu-prof DIR]  (PostgreSQL and Redis as for tests)
+// Run: npm run bench:acks [-- --events N --rate R --rounds K --quick --cpu-prof DIR]  (PostgreSQL and Redis as for tests;
+// --cpu-prof writes V8 CPU profiles of both server processes to DIR)
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -171,11 +172,12 @@ async function main(): Promise<void> {
   const acked: Record<Target, SignedEvent[]> = { floor: [], rolecall: [] };
   let missing: Record<Target, number> = { floor: NaN, rolecall: NaN };
   let workerTookJobs = false;
+  let serverLog = '';
   try {
     progress('starting Rolecall\'s server and the floor server (separate processes; the worker starts after the measurements)');
     if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
     const server: AppProcess = startApp('app/server.ts', { ...env, LOG_LEVEL: 'info' }, PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {});
-    const floor = startApp('bench/ack-floor.ts', { ...baseEnv(), REDIS_URL, QUEUE_PREFIX: floorPrefix, SLACK_SIGNING_SECRET: SIGNING_SECRET });
+    const floor = startApp('bench/ack-floor.ts', { ...baseEnv(), REDIS_URL, QUEUE_PREFIX: floorPrefix, SLACK_SIGNING_SECRET: SIGNING_SECRET }, PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, 'floor')}`] } : {});
     await server.waitForOutput(/HTTP: listening on/, 180_000);
     const floorPort = Number((await floor.waitForOutput(/ready (\d+)/, 120_000))[1]);
     const targets: Record<Target, { port: number; pid: number }> = { floor: { port: floorPort, pid: floor.pid }, rolecall: { port, pid: server.pid } };
@@ -201,11 +203,14 @@ async function main(): Promise<void> {
       }
     }
 
+    serverLog = server.stdout() + server.stderr();
     // Every acknowledged event must be a job (none was kept only in memory), then a separate worker takes them.
     missing = { floor: await missingJobs('floor', floorPrefix, acked.floor), rolecall: await missingJobs('rolecall', prefix, acked.rolecall) };
     if (PROFILE_DIR) {
-      server.signal('SIGTERM'); // the profile is written when the process exits
-      await server.exited;
+      server.signal('SIGTERM'); // a profile is written when its process exits
+      floor.signal('SIGTERM');
+      await Promise.all([server.exited, floor.exited]);
+      progress(`CPU profiles in ${PROFILE_DIR} (the floor's in ${join(PROFILE_DIR, 'floor')}); each measurement's monotonicUs in ${RESULTS_FILE} cuts them`);
     }
     progress('starting Rolecall\'s worker (its own process) to check that it takes the queued jobs');
     const worker = startApp('app/worker.ts', env);
@@ -223,10 +228,13 @@ async function main(): Promise<void> {
     await killAllApps();
     await Promise.all([slack.close(), openai.close(), db.drop(), deleteQueueKeys(prefix), deleteQueueKeys(floorPrefix)]);
   }
-  report(measurements, { floor: acked.floor.length, rolecall: acked.rolecall.length }, missing, workerTookJobs);
+  const fallbacks = { inbox: occurrences(serverLog, 'job kept in the PostgreSQL inbox'), late: occurrences(serverLog, 'not acknowledged in time'), unkept: occurrences(serverLog, 'could not be kept') };
+  report(measurements, { floor: acked.floor.length, rolecall: acked.rolecall.length }, missing, workerTookJobs, fallbacks);
 }
 
-function report(measurements: Measurement[], acked: Record<Target, number>, missing: Record<Target, number>, workerTookJobs: boolean): void {
+const occurrences = (text: string, what: string) => text.split(what).length - 1;
+
+function report(measurements: Measurement[], acked: Record<Target, number>, missing: Record<Target, number>, workerTookJobs: boolean, fallbacks: { inbox: number; late: number; unkept: number }): void {
   const of = (target: Target, load: Load) => measurements.filter((m) => m.target === target && m.load === load);
   const med = (target: Target, load: Load, f: (m: Measurement) => number) => median(of(target, load).map(f));
   const ratios = of('rolecall', 'burst').map((m) => m.summary.p99 / of('floor', 'burst').find((f) => f.round === m.round)!.summary.p99);
@@ -265,11 +273,13 @@ function report(measurements: Measurement[], acked: Record<Target, number>, miss
       return `| ${round} | ${fmt(measurements.find((x) => x.round === round)!.loadAvg[0])} | ${cell(m('floor', 'paced'))} | ${cell(m('rolecall', 'paced'))} | ${cell(m('floor', 'burst'))} | ${cell(m('rolecall', 'burst'))} | ${(m('rolecall', 'burst').summary.p99 / m('floor', 'burst').summary.p99).toFixed(2)}x |`;
     }),
     '',
+    `Rolecall's server log: ${fallbacks.inbox} job(s) kept in the PostgreSQL inbox because Redis did not answer in time, ${fallbacks.late} request(s) answered 503 for want of an answer within 2.8 s, ${fallbacks.unkept} answered 503 because neither store answered.`,
+    '',
     ...goals.map((g) => `- ${g.met ? 'met' : 'MISSED'}: ${g.goal}`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
-  writeFileSync(RESULTS_FILE, JSON.stringify({ machine, quick: QUICK, rounds: ROUNDS, events: EVENTS, rate: RATE, floorBurstP99, measurements, acked, missing, workerTookJobs, goals }, null, 1));
+  writeFileSync(RESULTS_FILE, JSON.stringify({ machine, quick: QUICK, rounds: ROUNDS, events: EVENTS, rate: RATE, floorBurstP99, measurements, acked, missing, workerTookJobs, fallbacks, goals }, null, 1));
   if (!goals.every((g) => g.met)) process.exitCode = 1;
 }
 

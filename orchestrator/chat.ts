@@ -82,4 +82,18 @@ export interface InboundMessage {
   userId: string;
   text: string;
   mentioned: boolean;
+  /** Files shared with the message: only references here (the edge acks at once); the worker downloads them. */
+  files?: InboundFile[];
+}
+
+/** A file on the chat platform, as the message event names it (the bytes are fetched later, by the worker). */
+export interface InboundFile {
+  /** The platform's id of the file (Slack F…). */
+  id: string;
+  name: string;
+  /** Where the bytes are (Slack url_private, which needs the bot token). */
+  url: string;
+  /** Size the platform declares (checked again while downloading). */
+  bytes?: number;
+  mime?: string;
 }

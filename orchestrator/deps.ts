@@ -4,6 +4,7 @@ import type { Role } from '../agents/roles';
 import type { LlmRouter } from '../agents/llm/router';
 import type { ChatPort, ChatPorts, PlatformName } from './chat';
 import type { Db } from './db';
+import type { FilesDeps } from './files';
 import type { JobQueue } from './jobs';
 import type { Logger } from './log';
 import type { Planner } from './planning';
@@ -18,6 +19,8 @@ export interface EngineDeps {
   tools?: (where: { workflowId: string; stepId: string }) => ToolRunner;
   llm: LlmRouter;
   log: Logger;
+  /** Shared files (store, parser threads, downloaders); absent: files in messages are ignored with a log line. */
+  files?: FilesDeps;
 }
 
 export function chatFor(deps: EngineDeps, platform: PlatformName): ChatPort {

@@ -3,6 +3,7 @@
 import type { InboundMessage } from './chat';
 import { askWhich, postQuestion, refreshTraining } from './clarify';
 import { chatFor, type EngineDeps } from './deps';
+import { ingestMessageFiles } from './files';
 import { insertWorkflow, kickOff } from './start';
 import { ACTIVE_STATUSES, answerStep } from './workflow/transitions';
 import { noPlanView, ROLECALL_PERSONA } from './views';
@@ -19,7 +20,10 @@ export async function handleInbound(deps: EngineDeps, msg: InboundMessage): Prom
   const key = sourceKey(msg);
   if (await deps.prisma.inboundEvent.findUnique({ where: { id: key } })) {
     const started = await deps.prisma.workflow.findUnique({ where: { sourceEventId: key } });
-    if (started) await kickOff(deps, started.id); // a re-run after a crash between creating and enqueuing
+    if (started) {
+      await ingestMessageFiles(deps, msg, started.id); // files not yet taken before the crash (taken ones are skipped)
+      await kickOff(deps, started.id); // a re-run after a crash between creating and enqueuing
+    }
     else await postQuestion(deps, key); // a re-run after a crash between recording a question and posting it
     return;
   }
@@ -36,6 +40,7 @@ export async function handleInbound(deps: EngineDeps, msg: InboundMessage): Prom
 
 /** A reply in a running workflow's thread answers the step waiting for one, or becomes context for later steps. */
 async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessage, key: string): Promise<void> {
+  await ingestMessageFiles(deps, msg, workflowId); // before the reply is recorded: the steps it wakes see the files
   const waiting = await deps.prisma.step.findFirst({ where: { workflowId, status: 'waiting_input' }, orderBy: { position: 'asc' } });
   // One transaction: the event is marked seen only together with what it did, so a retry after a crash redoes it all.
   const answered = await deps.prisma.$transaction(async (tx) => {
@@ -59,6 +64,7 @@ async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string)
   const plan = d.plan;
   const workflowId = await insertWorkflow(deps, { ...msg, text: msg.text, key, language: d.language }, plan, true);
   if (!workflowId) return;
+  await ingestMessageFiles(deps, msg, workflowId); // before the first step is queued, so it sees them
   deps.log.info('workflow started', { workflowId, key, template: plan.templateId, intent: plan.intent.intent, confidence: plan.intent.confidence, language: d.language });
   await kickOff(deps, workflowId);
 }

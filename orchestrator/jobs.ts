@@ -45,6 +45,8 @@ export function jobId(data: JobData): string {
 const digest = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 32);
 
 const platform = z.enum(['slack', 'teams']);
+/** Files one message may carry into a workflow (Slack allows 10 per message; more are ignored by the edge). */
+export const MAX_MESSAGE_FILES = 20;
 const short = z.string().max(300);
 const threadRef = z.object({ platform, teamId: short, channelId: short, threadTs: short });
 
@@ -52,7 +54,10 @@ const threadRef = z.object({ platform, teamId: short, channelId: short, threadTs
 export const JobDataSchema: z.ZodType<JobData> = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('intake'),
-    message: threadRef.extend({ messageTs: short, sentAt: short.optional(), userId: short, text: z.string().max(100_000), mentioned: z.boolean() }),
+    message: threadRef.extend({
+      messageTs: short, sentAt: short.optional(), userId: short, text: z.string().max(100_000), mentioned: z.boolean(),
+      files: z.array(z.object({ id: short, name: z.string().min(1).max(1000), url: z.string().url().max(2000), bytes: z.number().int().min(0).optional(), mime: short.optional() })).max(MAX_MESSAGE_FILES).optional(),
+    }),
   }),
   z.object({ kind: z.literal('step'), stepId: short, revision: z.number().int(), run: z.number().int() }),
   z.object({ kind: z.literal('decision'), approvalId: short }),

@@ -90,8 +90,11 @@ export function createPlanner(opts: PlannerOptions): Planner {
       const candidates = clarifyCandidates(local);
       // Small talk the classifier is unsure about stays small talk unless a template has real evidence (two words).
       const weakSmallTalk = local.intent === NO_INTENT && !(local.alternatives?.[0] && local.alternatives[0].evidence >= 2);
-      if (candidates.length && !weakSmallTalk) return { kind: 'clarify', intent, candidates, language };
       const assembled = assembleFromCapabilities(opts.roles(), text);
+      // The model said no template fits and the roles' capabilities clearly do: offer that plan (it waits for a person)
+      // rather than a question about templates the model ruled out.
+      const modelRuledOut = intent.source === 'llm' && intent.intent === NO_INTENT && assembled !== undefined;
+      if (candidates.length && !weakSmallTalk && !modelRuledOut) return { kind: 'clarify', intent, candidates, language };
       if (assembled) {
         return {
           kind: 'plan', language,

@@ -1,6 +1,6 @@
 // BullMQ on Redis: one queue of orchestration jobs, retried with exponential backoff, recovered when stalled.
-// Invariants: adding a job never waits for Redis to come back (the producer connection has no offline queue and a
-// short command timeout), so a caller learns at once that Redis is unreachable (InfraError) and can keep the job
+// Invariants: adding a job never waits for Redis to come back (the producer connection has no offline queue, and an
+// add has a short deadline that this process's own event-loop lag does not trip), so a caller learns at once that Redis is unreachable (InfraError) and can keep the job
 // elsewhere (orchestrator/inbox.ts); a job that fails on infrastructure is put back with a delay that does not use up
 // one of its attempts (BullMQ's moveToDelayed + DelayedError), until the infrastructure is back or the cap is reached.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';

@@ -7,7 +7,9 @@
 import { WebClient } from '@slack/web-api';
 import type { InboundMessage, Logger, Orchestrator } from '../../orchestrator';
 import { errorMessage } from '../../agents/errors';
-import { EventCallback, MessageEvent } from './payloads';
+import { MAX_MESSAGE_FILES } from '../../orchestrator/jobs';
+import type { InboundFile } from '../../orchestrator/chat';
+import { EventCallback, MessageEvent, type SlackFile } from './payloads';
 
 /** What became of an event callback: queued, deliberately dropped (bots, edits, replies outside threads), of a type
  *  no listener reads (e.g. reaction_added), or unreadable (answered 400). */
@@ -35,7 +37,7 @@ export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, bo
       const parsed = MessageEvent.safeParse(event);
       if (!parsed.success) return 'dropped'; // message subtypes Rolecall does not read (edits, deletions, joins) have other shapes
       const e = parsed.data;
-      if (e.subtype || e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return 'dropped'; // only people's thread replies
+      if ((e.subtype && e.subtype !== 'file_share') || e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return 'dropped'; // only people's thread replies (with files or not)
       if (e.text?.includes('<@') && e.text.includes(`<@${await botUserId()}>`)) return 'dropped'; // the app_mention event carries it
       await orchestrator.receive(inbound(teamId, e, false));
       return 'queued';
@@ -77,7 +79,16 @@ function inbound(teamId: string, e: MessageEvent, mentioned: boolean): InboundMe
     userId: e.user ?? 'unknown',
     text: (e.text ?? '').replace(/<@[A-Za-z0-9_]+>/g, '').trim(),
     mentioned,
+    ...(e.files?.length ? { files: sharedFiles(e.files) } : {}),
   };
+}
+
+/** The message's fetchable files as references (the worker downloads them with the bot token). */
+function sharedFiles(files: SlackFile[]): InboundFile[] {
+  return files.flatMap((f) => {
+    const url = f.url_private_download ?? f.url_private;
+    return url ? [{ id: f.id, name: f.name ?? f.title ?? f.id, url, ...(f.size !== undefined ? { bytes: f.size } : {}), ...(f.mimetype ? { mime: f.mimetype } : {}) }] : [];
+  }).slice(0, MAX_MESSAGE_FILES);
 }
 
 /** A Slack message ts ("1700000000.000100": seconds, then a per-channel sequence) as the time it was written. */

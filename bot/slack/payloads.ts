@@ -6,6 +6,19 @@ import { isActionId, type ActionId } from '../../orchestrator/contract';
 const MAX_TEXT = 40_000; // Slack's own limit for a message's text
 const id = z.string().min(1).max(64);
 
+/** A file shared with a message (Slack's file object, the fields Rolecall reads). A file without url_private (a
+ *  tombstone, one hidden by the workspace's plan) cannot be fetched and is left out by the edge. */
+export const SlackFile = z.object({
+  id,
+  name: z.string().max(1000).optional(),
+  title: z.string().max(1000).optional(),
+  mimetype: z.string().max(200).optional(),
+  size: z.number().int().min(0).optional(),
+  url_private: z.string().url().max(2000).optional(),
+  url_private_download: z.string().url().max(2000).optional(),
+});
+export type SlackFile = z.infer<typeof SlackFile>;
+
 export const MessageEvent = z.object({
   user: id.optional(),
   text: z.string().max(MAX_TEXT).optional(),
@@ -14,6 +27,8 @@ export const MessageEvent = z.object({
   channel: id,
   bot_id: z.string().optional(),
   subtype: z.string().optional(),
+  /** Files shared with the message (subtype file_share, or on an app_mention); at most 20 are read. */
+  files: z.array(SlackFile).max(100).optional(),
 });
 export type MessageEvent = z.infer<typeof MessageEvent>;
 

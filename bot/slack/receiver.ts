@@ -12,6 +12,7 @@ import { UnknownError } from '@slack/bolt';
 import { Hono } from 'hono';
 import type { Logger } from '../../orchestrator/log';
 import { errorMessage, errorStack } from '../../agents/errors';
+import { lagTolerantTimer } from '../../orchestrator/deadline';
 import { isInfraError } from '../../orchestrator/infra';
 import type { EventCallbackHandler } from './events';
 
@@ -98,10 +99,9 @@ export class HonoSlackReceiver implements Receiver {
   /** The answer `work` resolves with; after ACK_TIMEOUT_MS, what was acked by then or else 503; 503 when the work
    *  could not be kept (Redis and PostgreSQL unreachable); 500 for a bug. */
   private async settle(type: unknown, work: Promise<Response>, ackedBy: () => Response | undefined = () => undefined): Promise<Response> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), ACK_TIMEOUT_MS); });
+    const timer = lagTolerantTimer(ACK_TIMEOUT_MS);
     try {
-      const done = await Promise.race([work, timeout]);
+      const done = await Promise.race([work, timer.elapsed.then(() => 'timeout' as const)]);
       if (done !== 'timeout') return done;
       const acked = ackedBy();
       if (acked) return acked;
@@ -115,7 +115,7 @@ export class HonoSlackReceiver implements Receiver {
       this.log.error('slack listener failed', { error: errorStack(e) });
       return new Response('internal error', { status: 500 });
     } finally {
-      clearTimeout(timer);
+      timer.clear();
     }
   }
 }

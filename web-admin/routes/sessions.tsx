@@ -56,7 +56,7 @@ async function sessionsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: s
   const csrf = c.get('session').csrf;
   const users = [...new Map(sessions.map((s) => [s.user.id, s.user])).values()];
   return (
-    <Page title="Active sessions" user={c.get('user')} csrf={csrf} active="rbac">
+    <Page title="Active sessions" user={c.get('user')} csrf={csrf} active="sessions">
       <Notice kind="error" text={error} />
       {c.req.query('done') && <Notice kind="ok" text="Session ended." />}
       <p>Every signed-in browser. A session ends at sign-out, after {Math.round(deps.session.ttlSeconds / 60)} minutes unused, {Math.round(deps.session.maxAgeSeconds / 3600 * 10) / 10} hours after sign-in at the latest, and when its user's password or role changes.</p>

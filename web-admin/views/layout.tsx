@@ -1,6 +1,7 @@
 // The console's page frame: navigation, the signed-in user and the sign-out form.
 import type { Child } from 'hono/jsx';
-import type { AdminUser } from '../../generated/prisma/client';
+import type { AdminUser, RbacRole } from '../../generated/prisma/client';
+import { atLeast } from '../../orchestrator/permissions';
 
 export interface PageProps {
   title: string;
@@ -11,14 +12,17 @@ export interface PageProps {
   scripts?: string[];
 }
 
-const NAV = [
-  ['analytics', '/admin', 'Analytics'],
-  ['workflows', '/admin/workflows', 'Workflows'],
-  ['roles', '/admin/roles', 'Roles'],
-  ['rbac', '/admin/rbac', 'Access'],
-  ['intents', '/admin/intents', 'Intents'],
-  ['audit', '/admin/audit', 'Audit log'],
-] as const;
+/** Each page with the lowest console role that may open it: a link is shown only to those (the routes check again). */
+const NAV: readonly (readonly [id: string, href: string, label: string, min: RbacRole])[] = [
+  ['analytics', '/admin', 'Analytics', 'viewer'],
+  ['workflows', '/admin/workflows', 'Workflows', 'viewer'],
+  ['roles', '/admin/roles', 'Roles', 'viewer'],
+  ['rbac', '/admin/rbac', 'Access', 'viewer'],
+  ['intents', '/admin/intents', 'Intents', 'admin'],
+  ['api-keys', '/admin/api-keys', 'API keys', 'admin'],
+  ['sessions', '/admin/sessions', 'Sessions', 'owner'],
+  ['audit', '/admin/audit', 'Audit log', 'admin'],
+];
 
 export function Page({ title, user, csrf, active, children, scripts = [] }: PageProps) {
   return (
@@ -34,7 +38,7 @@ export function Page({ title, user, csrf, active, children, scripts = [] }: Page
           <strong class="brand">Rolecall</strong>
           {user && (
             <nav>
-              {NAV.map(([id, href, label]) => <a href={href} class={active === id ? 'active' : ''}>{label}</a>)}
+              {NAV.filter(([, , , min]) => atLeast(user.role, min)).map(([id, href, label]) => <a href={href} class={active === id ? 'active' : ''}>{label}</a>)}
             </nav>
           )}
           {user && (

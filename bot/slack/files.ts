@@ -1,0 +1,72 @@
+// Downloads a file shared in Slack (url_private) with the bot token: the orchestrator's FileDownloader for Slack.
+// Invariants: the token is sent only to Slack's file host (files.slack.com) or the configured API's origin (a
+// test's fake), never to a URL from elsewhere; the body is read as a stream and abandoned past maxBytes, so an
+// oversized file is never held whole; a download never hangs (timeout); Slack's sign-in page (its answer to a
+// request without a usable token or the files:read scope) is a refusal, not the file.
+import { FileTooLarge } from '../../agents/files/errors';
+import type { InboundFile } from '../../orchestrator/chat';
+import { FileDownloadFailed, type FileDownloader } from '../../orchestrator/files';
+
+export interface SlackFilesOptions {
+  botToken: string;
+  /** The Slack Web API base URL: its origin may serve files too (tests' fake Slack). */
+  apiUrl: string;
+  /** Default 60 s. */
+  timeoutMs?: number;
+}
+
+const SLACK_FILE_ORIGINS = ['https://files.slack.com'];
+
+export function slackFiles(options: SlackFilesOptions): FileDownloader {
+  const allowed = new Set([...SLACK_FILE_ORIGINS, new URL(options.apiUrl).origin]);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  return {
+    async download(file: InboundFile, maxBytes: number): Promise<Uint8Array> {
+      const url = new URL(file.url);
+      if (!allowed.has(url.origin)) throw new FileDownloadFailed(file.name, 'it is not on Slack\'s file host');
+      const res = await fetch(url, { headers: { authorization: `Bearer ${options.botToken}` }, signal: AbortSignal.timeout(timeoutMs) });
+      if (res.status === 404 || res.status === 403 || res.status === 401 || res.status === 410) {
+        await res.body?.cancel();
+        throw new FileDownloadFailed(file.name, `Slack answered ${res.status}`);
+      }
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`Slack file download failed with HTTP ${res.status}`); // passing: the queue retries the job
+      }
+      if ((res.headers.get('content-type') ?? '').startsWith('text/html') && !/\.html?$/i.test(file.name)) {
+        await res.body?.cancel();
+        throw new FileDownloadFailed(file.name, 'Slack answered with its sign-in page; does the app have the files:read scope?');
+      }
+      const declared = Number(res.headers.get('content-length') ?? NaN);
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        await res.body?.cancel();
+        throw new FileTooLarge(file.name, declared, maxBytes);
+      }
+      return readBounded(res, file.name, maxBytes);
+    },
+  };
+}
+
+async function readBounded(res: Response, name: string, maxBytes: number): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new FileTooLarge(name, total, maxBytes);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
