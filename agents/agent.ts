@@ -74,6 +74,7 @@ export async function runAgent(role: Role, router: LlmRouter, ctx: StepContext, 
     system: systemPrompt(role),
     user: userPrompt(ctx),
     responseSchema: { name: `${role.role_id}_output`, schema: responseSchema(role.constraints.required_outputs) },
+    ...(ctx.images?.length && route.provider.capabilities.images ? { images: ctx.images } : {}),
   };
   let feedback = '';
   for (let attempt = 0; ; attempt++) {

@@ -3,6 +3,7 @@
 // process's metrics (Node, jobs it ran), behind METRICS_TOKEN like the server's. Container health checks and
 // Kubernetes probes use it; Prometheus scrapes every worker's /metrics. Invariant: it serves nothing else, reads no
 // request body, and each check gives up after CHECK_TIMEOUT_MS.
+import { randomUUID } from 'node:crypto';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
@@ -22,20 +23,27 @@ export interface WorkerHealthOptions {
   checks: { name: string; check(): Promise<unknown> }[];
 }
 
-export function workerHealthApp(opts: WorkerHealthOptions): Hono {
+export function workerHealthApp(opts: WorkerHealthOptions, log: Logger): Hono {
   const app = new Hono();
   app.get('/health', (c) => (opts.running() ? c.json({ status: 'ok' }) : c.json({ status: 'stopped' }, 503)));
+  // Unauthenticated like the server's /ready: it names what is down, never why; the detail is logged under its error id.
   app.get('/ready', async (c) => {
+    const failures: Record<string, string> = {};
     const results = await Promise.all(opts.checks.map(async (p) => {
       try {
         await withTimeout(p.check(), CHECK_TIMEOUT_MS);
         return [p.name, 'ok'] as const;
       } catch (e) {
-        return [p.name, `error: ${errorMessage(e)}`] as const;
+        failures[p.name] = errorMessage(e);
+        return [p.name, 'down'] as const;
       }
     }));
     const ok = opts.running() && results.every(([, r]) => r === 'ok');
-    return c.json({ status: ok ? 'ready' : 'not ready', worker: opts.running() ? 'running' : 'stopped', checks: Object.fromEntries(results) }, ok ? 200 : 503);
+    const body = { status: ok ? 'ready' : 'not ready', worker: opts.running() ? 'running' : 'stopped', checks: Object.fromEntries(results) };
+    if (!Object.keys(failures).length) return c.json(body, ok ? 200 : 503);
+    const errorId = randomUUID();
+    log.warn('worker readiness check failed', { errorId, failures });
+    return c.json({ ...body, errorId }, 503);
   });
   app.get('/metrics', async (c) => {
     if (opts.metricsToken && !bearerMatches(c.req.header('authorization'), opts.metricsToken)) {
@@ -47,7 +55,7 @@ export function workerHealthApp(opts: WorkerHealthOptions): Hono {
 }
 
 export async function startWorkerHealth(opts: WorkerHealthOptions, log: Logger): Promise<{ url: string; close(): Promise<void> }> {
-  const server: ServerType = serve({ fetch: workerHealthApp(opts).fetch, port: opts.port, hostname: opts.host });
+  const server: ServerType = serve({ fetch: workerHealthApp(opts, log).fetch, port: opts.port, hostname: opts.host });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as { port: number };
   const url = `http://${opts.host}:${port}`;

@@ -33,7 +33,7 @@ const PRODUCER_COMMAND_BACKSTOP_MS = 10_000;
 
 /** A connection for adding jobs: fails at once while Redis is unreachable instead of queueing the command in memory. */
 export function producerConnection(url: string): Redis {
-  const redis = new Redis(url, { enableOfflineQueue: false, commandTimeout: PRODUCER_COMMAND_BACKSTOP_MS, maxRetriesPerRequest: 1 });
+  const redis = new Redis(url, { enableOfflineQueue: false, commandTimeout: PRODUCER_COMMAND_BACKSTOP_MS, maxRetriesPerRequest: 1, enableAutoPipelining: true });
   redis.on('error', () => undefined); // reconnects by itself; failed commands say what went wrong to their callers
   return redis;
 }

@@ -11,7 +11,11 @@ export function demoProvider(): LlmProvider {
     async complete(req: ChatRequest): Promise<ChatResult> {
       const role = /You are the ([A-Za-z ]+?)[.,]/.exec(req.system)?.[1] ?? 'assistant';
       const request = /^Request: (.*)$/m.exec(req.user)?.[1] ?? req.user.split('\n')[0] ?? '';
-      const subject = request.replace(/<@[A-Za-z0-9_]+>/g, '').trim().slice(0, 120) || 'the request';
+      const asked = request.replace(/<@[A-Za-z0-9_]+>/g, '').trim().slice(0, 120) || 'the request';
+      // What it received besides the request: the files' lines (type, size, pages, dimensions) and image parts.
+      const files = [...req.user.matchAll(/^File \d+: (.+)$/gm)].map((m) => m[1]!);
+      const received = files.length || req.images?.length ? ` (received ${[files.length ? `files: ${files.join('; ')}` : '', req.images?.length ? `${req.images.length} image part(s)` : ''].filter(Boolean).join('; ')})` : '';
+      const subject = `${asked}${received}`;
       const digest = createHash('sha256').update(req.system + req.user).digest('hex').slice(0, 8);
       const text = req.responseSchema
         ? JSON.stringify(instanceOf(req.responseSchema.schema, demoText(role, subject, digest)))

@@ -24,7 +24,7 @@ export function ollamaProvider(opts: OllamaOptions): LlmProvider {
           ...(req.tools?.length ? { tools: req.tools.map((t) => ({ type: 'function', function: t })) } : {}),
           messages: [
             { role: 'system', content: req.system },
-            { role: 'user', content: req.user },
+            { role: 'user', content: req.user, ...(req.images?.length ? { images: req.images.map((i) => i.base64) } : {}) },
             ...toMessages(req.turns ?? []),
           ],
         });

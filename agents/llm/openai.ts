@@ -17,7 +17,7 @@ export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeout
           ...(req.tools?.length ? { tools: req.tools.map((t) => ({ type: 'function' as const, function: t })) } : {}),
           messages: [
             { role: 'system', content: req.system },
-            { role: 'user', content: req.user },
+            { role: 'user', content: req.images?.length ? [{ type: 'text' as const, text: req.user }, ...req.images.map((i) => ({ type: 'image_url' as const, image_url: { url: `data:${i.mime};base64,${i.base64}` } }))] : req.user },
             ...(req.turns ?? []).map(toMessage),
           ],
         });

@@ -11,6 +11,17 @@ export interface ChatRequest {
   tools?: ToolSpec[];
   /** Earlier turns of a tool-using exchange, after the user message. */
   turns?: ChatTurn[];
+  /** Images that go with the user message (only to providers with capabilities.images): resized and re-encoded. */
+  images?: ChatImage[];
+}
+
+/** An image part of the user message. */
+export interface ChatImage {
+  name: string;
+  /** image/png, image/jpeg, ... */
+  mime: string;
+  /** The bytes, base64. */
+  base64: string;
 }
 
 export interface ToolSpec {
