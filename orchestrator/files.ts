@@ -10,7 +10,13 @@ import { FileError, FileTooLarge } from '../agents/files/errors';
 import { ingestFile, type IngestedFile } from '../agents/files/ingest';
 import type { FileParserPool } from '../agents/files/pool';
 import type { FileStore } from '../agents/files/store';
-import type { FileMeta } from '../agents/files/types';
+import { FILE_KINDS, type FileMeta, type FileSection } from '../agents/files/types';
+import { fitFile, type CompletionPort } from '../agents/files/summarise';
+import type { PromptFile } from '../agents/prompt';
+import type { Role } from '../agents/roles';
+import { measuredCall, type LlmCallRecord } from '../agents/llm/measure';
+import type { ChatImage } from '../agents/llm/provider';
+import type { LlmRouter } from '../agents/llm/router';
 import type { ChatPorts, InboundFile, InboundMessage, PlatformName, ThreadRef } from './chat';
 import type { Db } from './db';
 import type { Logger } from './log';
@@ -110,6 +116,9 @@ export interface StepFile {
   truncated: boolean;
   meta: FileMeta;
   sha256: string;
+  sections: FileSection[];
+  /** Why an image has no OCR text. */
+  ocrSkipped?: string;
 }
 
 /** The workflow's extracted files, in the order they were shared (at most `max`). */
@@ -120,12 +129,114 @@ export async function stepFiles(prisma: Db, workflowId: string, max = 20): Promi
     if (!r.blob || r.blob.status !== 'extracted') continue;
     const ex = storedParts.safeParse(r.blob.extraction);
     const meta = ex.success ? ex.data.meta ?? {} : {};
-    out.push({ name: r.name, kind: r.blob.kind ?? 'text', mime: r.blob.mime, bytes: r.blob.bytes, text: r.blob.extractedText ?? '', truncated: ex.success && ex.data.truncated === true, meta, sha256: r.blob.sha256 });
+    const text = r.blob.extractedText ?? '';
+    const sections = ex.success && ex.data.structure ? ex.data.structure.sections : [{ kind: 'body' as const, title: r.name, text }];
+    const ocr = ex.success ? ex.data.ocr : undefined;
+    out.push({
+      name: r.name, kind: r.blob.kind ?? 'text', mime: r.blob.mime, bytes: r.blob.bytes, text, truncated: ex.success && ex.data.truncated === true, meta, sha256: r.blob.sha256, sections,
+      ...(ocr && 'skipped' in ocr ? { ocrSkipped: ocr.skipped } : {}),
+    });
   }
   return out;
 }
 
+const SECTION_KINDS = ['page', 'sheet', 'slide', 'heading', 'entry', 'attachment', 'message', 'cell', 'file', 'table', 'body'] as const satisfies readonly FileSection['kind'][];
+const fileKind = z.enum(FILE_KINDS).catch('text');
+
 const storedParts = z.object({
   meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
   truncated: z.boolean().optional(),
+  structure: z.object({ sections: z.array(z.object({ kind: z.enum(SECTION_KINDS), title: z.string(), level: z.number().optional(), text: z.string() })) }).optional(),
+  ocr: z.union([z.object({ text: z.string(), confidence: z.number() }), z.object({ skipped: z.string() })]).optional(),
 });
+
+/** Tokens one file may take in a role's prompt before it is partly summarised. */
+export const FILE_CONTEXT_TOKENS = 8_000;
+
+export interface PromptFilesDeps {
+  prisma: Db;
+  llm: LlmRouter;
+  log: Logger;
+  files?: FilesDeps;
+}
+
+/** What a role's step gets from the workflow's files: their text as prompt files (large ones fitted to the context
+ *  budget by the role's own model, every such call recorded), and images as image parts when the model can see them
+ *  (otherwise their OCR text and a note saying so). */
+export async function promptFiles(deps: PromptFilesDeps, role: Role, workflowId: string): Promise<{ files: PromptFile[]; images: ChatImage[]; calls: LlmCallRecord[] }> {
+  const shared = await stepFiles(deps.prisma, workflowId);
+  const route = deps.llm.forRole(role);
+  const seesImages = route.provider.capabilities.images;
+  const calls: LlmCallRecord[] = [];
+  const port: CompletionPort = {
+    async complete(prompt) {
+      const m = await measuredCall(route.provider, { model: route.model, temperature: 0, system: 'You summarise parts of files that people shared, for a colleague who will read your summary instead of the part. Be faithful and brief.', user: prompt });
+      calls.push(m.record);
+      if (!m.ok) throw m.error;
+      return { text: m.result.text, promptTokens: m.result.promptTokens, completionTokens: m.result.completionTokens };
+    },
+  };
+  const files: PromptFile[] = [];
+  const images: ChatImage[] = [];
+  for (const f of shared) {
+    const notes: string[] = [];
+    let text = f.text;
+    if (f.kind === 'image') {
+      const image = seesImages ? await visionImage(deps, f) : undefined;
+      if (image) {
+        images.push(image);
+        notes.push(`the image itself is attached to this message as image ${images.length}; the text below was read from it by OCR`);
+      } else {
+        notes.push(seesImages ? 'the image could not be prepared for your model: only the text read from it by OCR is below' : 'your model cannot see images: only the text read from it by OCR is below');
+      }
+      if (!text.trim()) text = f.ocrSkipped ? `(no text read from the image: ${f.ocrSkipped})` : '(no text found in the image)';
+    } else if (text) {
+      try {
+        const fitted = await fitFile({ name: f.name, kind: fileKind.parse(f.kind), text, structure: { sections: f.sections } }, port, { contextTokens: FILE_CONTEXT_TOKENS });
+        if (fitted.summarised) {
+          text = fitted.text;
+          const summarised = fitted.parts.filter((p) => p.summarised).flatMap((p) => p.titles);
+          notes.push(`the file is longer than your context allows: ${summarised.length ? `these parts are summaries by a model, not the original text: ${summarised.slice(0, 30).join(', ')}${summarised.length > 30 ? ', …' : ''}` : 'parts of it are summaries'}${fitted.cut ? ' (the summaries were cut to fit)' : ''}`);
+        }
+      } catch (e) {
+        // The model could not summarise: the role still sees the start of the file, and is told.
+        deps.log.warn('could not summarise a large file; its start is used', { workflowId, name: f.name, error: errorMessage(e) });
+        text = text.slice(0, FILE_CONTEXT_TOKENS * 3);
+        notes.push('the file is longer than your context allows and could not be summarised: only its start is below');
+      }
+    }
+    if (f.truncated) notes.push('the file was cut at a reading limit (pages, rows, entries or characters): not all of it is below');
+    files.push({ name: f.name, kind: f.kind, description: describeFile(f), text, truncated: f.truncated, notes });
+  }
+  return { files, images, calls };
+}
+
+async function visionImage(deps: PromptFilesDeps, f: StepFile): Promise<ChatImage | undefined> {
+  if (!deps.files) return undefined;
+  try {
+    const bytes = await deps.files.store.get(f.sha256);
+    if (!bytes) return undefined;
+    const img = await deps.files.pool.prepareImage(bytes, f.name);
+    return { name: f.name, mime: img.mime, base64: img.data.toString('base64') };
+  } catch (e) {
+    if (!(e instanceof FileError)) throw e;
+    deps.log.warn('could not prepare an image for a vision model', { name: f.name, error: e.message });
+    return undefined;
+  }
+}
+
+const size = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${Math.round(n / 1024)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+
+/** "pdf, 12 KB, 3 pages": type, size and the shape that matters for the kind. */
+export function describeFile(f: Pick<StepFile, 'kind' | 'bytes' | 'meta'>): string {
+  const m = f.meta;
+  const shape = [
+    m.pages !== undefined ? `${m.pages} page${m.pages === 1 ? '' : 's'}` : '',
+    m.sheets?.length ? `sheets: ${m.sheets.slice(0, 10).join(', ')}` : '',
+    m.rows !== undefined ? `${m.rows} rows` : '',
+    m.slides !== undefined ? `${m.slides} slides` : '',
+    m.entries !== undefined ? `${m.entries} entries` : '',
+    m.width !== undefined && m.height !== undefined ? `${m.width}×${m.height}` : '',
+  ].filter(Boolean);
+  return [f.kind, size(f.bytes), ...shape].join(', ');
+}

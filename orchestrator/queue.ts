@@ -33,7 +33,7 @@ const PRODUCER_COMMAND_BACKSTOP_MS = 10_000;
 
 /** A connection for adding jobs: fails at once while Redis is unreachable instead of queueing the command in memory. */
 export function producerConnection(url: string): Redis {
-  const redis = new Redis(url, { enableOfflineQueue: false, commandTimeout: PRODUCER_COMMAND_BACKSTOP_MS, maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  const redis = new Redis(url, { enableOfflineQueue: false, commandTimeout: PRODUCER_COMMAND_BACKSTOP_MS, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined); // reconnects by itself; failed commands say what went wrong to their callers
   return redis;
 }
@@ -63,18 +63,39 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
     },
   });
   queue.on('error', () => undefined); // every failed add is reported to its caller
+  // Adds made in one turn of the event loop go to Redis together: one alone as a plain add, several as one addBulk
+  // (one pipeline: one write, one read), so a burst of acks costs a round trip per turn instead of one per event.
+  // A batch shares its fate: if it fails, every caller in it learns so (jobs that did get in stay; their ids are
+  // deterministic, so keeping them again in the inbox is harmless).
+  let batch: { data: JobData; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const flush = () => {
+    const jobs = batch;
+    batch = [];
+    if (!jobs.length) return;
+    const added = (async () => jobs.length === 1
+      ? void (await queue.add(jobs[0]!.data.kind, jobs[0]!.data, { jobId: jobId(jobs[0]!.data) }))
+      : void (await queue.addBulk(jobs.map(({ data }) => ({ name: data.kind, data, opts: { jobId: jobId(data) } })))))();
+    withDeadline(added, PRODUCER_COMMAND_TIMEOUT_MS, () => new Error(`no answer from Redis within ${PRODUCER_COMMAND_TIMEOUT_MS} ms`)).then(
+      () => { for (const j of jobs) j.resolve(); },
+      (e: unknown) => {
+        const failure = new InfraError('redis', `could not add a job to the queue: ${errorMessage(e)}`, { cause: e });
+        for (const j of jobs) j.reject(failure);
+      },
+    );
+  };
   return {
     queue,
-    async enqueue(data) {
-      try {
-        await withDeadline(queue.add(data.kind, data, { jobId: jobId(data) }), PRODUCER_COMMAND_TIMEOUT_MS, () => new Error(`no answer from Redis within ${PRODUCER_COMMAND_TIMEOUT_MS} ms`));
-      } catch (e) {
-        throw new InfraError('redis', `could not add a job to the queue: ${errorMessage(e)}`, { cause: e });
-      }
-    },
+    enqueue: (data) => new Promise<void>((resolve, reject) => {
+      if (!batch.length) setImmediate(flush);
+      batch.push({ data, resolve, reject });
+      if (batch.length >= MAX_ADD_BATCH) flush();
+    }),
     close: () => queue.close(),
   };
 }
+
+/** The most jobs one round trip to Redis carries. */
+const MAX_ADD_BATCH = 250;
 
 /** Runs a job; an infrastructure failure puts it back, delayed, without using one of its attempts (up to the cap). */
 export async function runWithInfraRetry(job: Job<JobData>, token: string | undefined, handle: JobHandler, infra: InfraRetryOptions, onDelay: (e: InfraError, delayMs: number) => void): Promise<void> {

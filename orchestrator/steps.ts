@@ -13,6 +13,7 @@ import { postOnce, updatePost, type PostSpec } from './posts';
 import { isPostRefused } from './chat';
 import { postKey, type PostKey } from './jobs';
 import { threadOf } from './threads';
+import { promptFiles } from './files';
 import { doneView, failedView, handoverView, modelAttemptsText, modelRetryView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, workingView } from './views';
 import { RolecallError } from '../agents/errors';
 
@@ -59,7 +60,13 @@ async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise
   if (posted?.messageTs) return { output: posted.text, outputData: (step.outputData as Record<string, unknown> | null) ?? null, escalation: step.escalation };
   const role = roleOf(deps, step.roleId);
   const onRetry = async (r: ModelRetry) => void (await updatePost(deps, statusPost(deps, step, modelRetryView(role, r))));
-  const result = await runAgent(role, deps.llm, await stepContext(deps, step), deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry });
+  const files = await promptFiles(deps, role, step.workflowId);
+  if (files.calls.length) {
+    // Summarising large files is a model call like any other: recorded with the step, priced.
+    await deps.prisma.llmCall.createMany({ data: files.calls.map((c) => ({ ...c, workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, purpose: 'file' })) });
+  }
+  const context = { ...(await stepContext(deps, step)), ...(files.files.length ? { files: files.files } : {}), ...(files.images.length ? { images: files.images } : {}) };
+  const result = await runAgent(role, deps.llm, context, deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry });
   await recordTrace(deps, step, result);
   // The model's attempts (and its fallback's) are spent inside runAgent, with backoff: what is left is for a person.
   if (result.kind === 'llm_error') throw new ModelAttemptsFailedError(result.tried, result.error.message);

@@ -21,7 +21,8 @@ describe('intent classification picks the template', () => {
     const t = await e.mention('the checkout page crashes when the cart is empty');
     const plan = await waitFor(() => e.posts(t.threadTs)[0], 'plan');
     expect(plan.view.text).toMatch(/^:clipboard: \*Plan: Bug triage and fix\*/);
-    expect(plan.view.text).toMatch(/_Intent: bug_triage \(\d+% local\): .*matched .*checkout page/);
+    // the reason names words of the request that matched the template's examples
+    expect(plan.view.text).toMatch(/_Intent: bug_triage \(\d+% local\): .*matched "(crash|crashes|empty|cart is|checkout page)"/);
     const wf = (await e.workflow(t.threadTs))!;
     expect(wf).toMatchObject({ template: 'bug_triage', intent: 'bug_triage', intentSource: 'local' });
     expect(wf.intentConfidence).toBeGreaterThan(0.5);
@@ -236,7 +237,7 @@ describe('recovery', () => {
       },
     });
     expect(Object.values(await e.runtime.queueCounts()).reduce((a, b) => a + b, 0)).toBe(0);
-    const worker = await startRuntime(loadConfig(e.env), { server: false, worker: true, migrate: false, chat: { slack: e.chat } }, createLogger('error'));
+    const worker = await startRuntime(loadConfig(e.env), { server: false, worker: true, migrate: true, chat: { slack: e.chat } }, createLogger('error'));
     try {
       const gate = await e.waitForGate(threadTs, 1);
       expect(gate.persona.displayName).toBe('Business Analyst');

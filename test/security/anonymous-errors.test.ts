@@ -1,8 +1,10 @@
-// Security: what anyone can reach answers without internal detail. /ready says which dependency is down, never why
+// Security: what anyone can reach answers without internal detail. /ready (server and worker) says which dependency is down, never why
 // (the error names hosts, ports, paths); an MCP run_task whose model call fails answers an error id, not the
 // provider's message; a Teams request that fails authentication gets no SDK detail (a key-set fetch error names the
 // identity provider's host). Each detail is in the log, under the error id the answer gives.
 import { afterEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { workerHealthApp } from '../../app/worker-health';
 import { createLogger } from '../../orchestrator/log';
 import { channelMention, channelToken, startFakeMicrosoft, teamsPoster, type FakeMicrosoft } from '../support/fake-teams';
 import { startHarness, type Harness } from '../support/harness';
@@ -46,6 +48,26 @@ describe('/ready', () => {
     const line = logged.find((l) => l.includes(body.errorId));
     expect(line).toMatch(/readiness check failed/);
     expect(line).toMatch(/redis/);
+  });
+});
+
+describe("a worker's /ready (WORKER_HEALTH_PORT)", () => {
+  it('names the failing check and an error id, not the error', async () => {
+    const app = workerHealthApp({
+      host: '127.0.0.1', port: 0, registry: new Registry(), running: () => true,
+      checks: [
+        { name: 'postgres', check: async () => undefined },
+        { name: 'redis', check: async () => { throw new Error('connect ECONNREFUSED 10.20.30.40:6380 (see /srv/rolecall/redis.conf)'); } },
+      ],
+    }, log());
+    const res = await app.request('/ready');
+    expect(res.status).toBe(503);
+    const raw = await res.text();
+    expect(raw).not.toMatch(INTERNAL);
+    expect(raw).not.toMatch(/10\.20\.30\.40|6380|redis\.conf/);
+    const body = JSON.parse(raw) as { errorId: string };
+    expect(body).toEqual({ status: 'not ready', worker: 'running', checks: { postgres: 'ok', redis: 'down' }, errorId: expect.stringMatching(ERROR_ID) });
+    expect(logged.find((l) => l.includes(body.errorId))).toContain('10.20.30.40:6380');
   });
 });
 

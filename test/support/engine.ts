@@ -175,7 +175,7 @@ async function startEngine(databaseUrl: string, opts: EngineOptions): Promise<En
   const startedAt = new Date();
   let runtime: Runtime;
   try {
-    runtime = await startRuntime(loadConfig(env), { server: false, worker: opts.worker ?? true, migrate: false, chat: chatPorts }, createLogger('error'));
+    runtime = await startRuntime(loadConfig(env), { server: false, worker: opts.worker ?? true, migrate: true, chat: chatPorts }, createLogger('error'));
   } catch (e) {
     await openai.close();
     throw e;

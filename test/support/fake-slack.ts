@@ -1,4 +1,6 @@
-// A local stand-in for the Slack Web API (https://slack.com/api/<method>) that records every call.
+// A local stand-in for the Slack Web API (https://slack.com/api/<method>) that records every call, and for Slack's
+// file host: files added with addFile are served at their url_private only to the bot token (like Slack, a request
+// without it gets the sign-in page as HTML), and every download is recorded.
 import { startLocalServer } from './local-server';
 
 export interface SlackCall {
@@ -19,15 +21,48 @@ export interface FakeSlack {
   /** Make the next `count` calls to `method` answer with HTTP `status` (429 with Retry-After: `retryAfterSeconds`,
    *  or a 5xx), as Slack does when it is overloaded. Failed calls are recorded with `response.httpStatus`. */
   failHttp(method: string, count: number, status: number, retryAfterSeconds?: number): void;
+  /** Shares a file: its Slack file object (url_private on this fake), to put in a message event's `files`. */
+  addFile(name: string, bytes: Uint8Array, mimetype?: string): SlackFileObject;
+  /** Every request for a file's bytes, with the Authorization header it carried and whether the file was served. */
+  downloads: { id: string; auth?: string; served: boolean }[];
   close(): Promise<void>;
 }
+
+export interface SlackFileObject {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+  filetype: string;
+  size: number;
+  mode: 'hosted';
+  url_private: string;
+  url_private_download: string;
+}
+
+/** The token the fake's file host accepts (the harness's SLACK_BOT_TOKEN). */
+export const FAKE_BOT_TOKEN = 'xoxb-test';
 
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const failures = new Map<string, { error: string; count: number }>();
   const httpFailures = new Map<string, { status: number; count: number; retryAfter?: number }>();
   let seq = 1_700_000_000;
-  const server = await startLocalServer((req) => {
+  const files = new Map<string, { bytes: Uint8Array; mimetype: string }>();
+  const downloads: FakeSlack['downloads'] = [];
+  const server = await startLocalServer((req, res) => {
+    const file = /^\/files-pri\/T1-([A-Z0-9]+)\//.exec(req.path);
+    if (file && req.method === 'GET') {
+      const stored = files.get(file[1]!);
+      const served = !!stored && req.headers.authorization === `Bearer ${FAKE_BOT_TOKEN}`;
+      downloads.push({ id: file[1]!, auth: req.headers.authorization, served });
+      if (!stored) return { status: 404, text: 'not found' };
+      // Slack answers a request without the token with its sign-in page, not an error status.
+      if (!served) return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, text: '<!DOCTYPE html><html><body>Sign in to Slack</body></html>' };
+      res.writeHead(200, { 'content-type': stored.mimetype, 'content-length': String(stored.bytes.length) });
+      res.end(Buffer.from(stored.bytes));
+      return;
+    }
     const method = req.path.replace(/^\/api\//, '').split('?')[0]!;
     const params = parseParams(req.headers['content-type'] ?? '', req.body);
     const call: SlackCall = { method, params, auth: req.headers.authorization, at: Date.now() };
@@ -54,6 +89,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     callsTo: (m) => calls.filter((c) => c.method === m),
     failNext: (method, error, count = 1) => void failures.set(method, { error, count }),
     failHttp: (method, count, status, retryAfter) => void httpFailures.set(method, { status, count, retryAfter }),
+    addFile: (name, bytes, mimetype = 'application/octet-stream') => {
+      const id = `F${String(files.size + 1).padStart(8, '0')}`;
+      files.set(id, { bytes, mimetype });
+      const url = `${server.url}/files-pri/T1-${id}/${encodeURIComponent(name)}`;
+      return { id, name, title: name, mimetype, filetype: name.split('.').pop() ?? 'binary', size: bytes.length, mode: 'hosted', url_private: url, url_private_download: `${url}?download=1` };
+    },
+    downloads,
     close: server.close,
   };
 }

@@ -1,6 +1,9 @@
 // Starts Rolecall in-process against the machine's real Postgres (a fresh database, see test-database.ts) and Redis
 // (a fresh queue prefix), with local stand-ins for Slack and the OpenAI API.
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../app/config';
 import { createLogger, type Logger } from '../../orchestrator/log';
@@ -53,6 +56,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.url,
     OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.baseURL, STEP_ATTEMPTS: '3', STEP_BACKOFF_MS: '50',
     LLM_TIMEOUT_MS: '30000', // the local fake answers at once: only a busy machine could make it late
+    FILES_DIR: path.join(os.tmpdir(), `rolecall-files-${prefix}`), // shared files' bytes, removed at close
     ...opts.env,
   };
   const config = loadConfig(env);
@@ -68,7 +72,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     threadPosts: (threadTs) => slack.callsTo('chat.postMessage').filter((c) => c.params.thread_ts === threadTs),
     close: async () => {
       await runtime.close();
-      await Promise.all([slack.close(), openai.close(), db.drop(), deleteQueueKeys(prefix)]);
+      await Promise.all([slack.close(), openai.close(), db.drop(), deleteQueueKeys(prefix), rm(path.join(os.tmpdir(), `rolecall-files-${prefix}`), { recursive: true, force: true })]);
     },
   };
 }
