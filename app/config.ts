@@ -58,7 +58,7 @@ const envSchema = z
     MCP_HTTP_ALLOW: optionalString,
     FILES_DIR: optionalString, // unset: DATA_DIR/files
     FILES_MAX_MB: z.coerce.number().positive().max(1024).default(25),
-    S3_ENDPOINT: z.string().url().optional(),
+    S3_ENDPOINT: z.string().url().regex(/^https?:\/\//i, 'must be an http(s) URL, e.g. http://minio:9000').optional(),
     S3_BUCKET: optionalString,
     S3_REGION: z.string().trim().min(1).default('us-east-1'),
     S3_ACCESS_KEY_ID: optionalString,

@@ -96,6 +96,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const planner = buildPlanner(config, templates, roles, llm, log, toolDeps.usage);
     const tools = (where: { workflowId: string; stepId: string }) => stepToolRunner(toolDeps, where);
     const files = createFiles(config, cleanup);
+    const fileStore = config.files.store;
+    log.info(`Files: ${fileStore.kind === 's3' ? `bucket ${fileStore.bucket}${fileStore.endpoint ? ` at ${fileStore.endpoint}` : ''}` : `directory ${fileStore.dir} (set S3_BUCKET for an S3-compatible store)`}, at most ${Math.round(config.files.maxBytes / 1024 / 1024)} MB per file`);
     const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log, tools, files };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
     if (opts.worker) {

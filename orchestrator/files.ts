@@ -192,11 +192,11 @@ export async function promptFiles(deps: PromptFilesDeps, role: Role, workflowId:
       if (!text.trim()) text = f.ocrSkipped ? `(no text read from the image: ${f.ocrSkipped})` : '(no text found in the image)';
     } else if (text) {
       try {
-        const fitted = await fitFile({ name: f.name, kind: fileKind.parse(f.kind), text, structure: { sections: f.sections } }, port, { contextTokens: FILE_CONTEXT_TOKENS });
+        const fitted = await fitFile({ name: f.name, kind: fileKind.parse(f.kind), text, structure: { sections: f.sections } }, port, { contextTokens: FILE_CONTEXT_TOKENS, chunkTokens: FILE_CONTEXT_TOKENS / 4 });
         if (fitted.summarised) {
           text = fitted.text;
-          const summarised = fitted.parts.filter((p) => p.summarised).flatMap((p) => p.titles);
-          notes.push(`the file is longer than your context allows: ${summarised.length ? `these parts are summaries by a model, not the original text: ${summarised.slice(0, 30).join(', ')}${summarised.length > 30 ? ', …' : ''}` : 'parts of it are summaries'}${fitted.cut ? ' (the summaries were cut to fit)' : ''}`);
+          const summarised = fitted.parts.filter((p) => p.summarised && p.titles.length).map((p) => (p.titles.length > 1 ? `${p.titles[0]} … ${p.titles.at(-1)}` : p.titles[0]!));
+          notes.push(`the file is longer than your context allows: ${summarised.length ? `these parts are summaries by a model, not the original text: ${summarised.slice(0, 30).join('; ')}${summarised.length > 30 ? '; …' : ''}` : 'parts of it are summaries'}${fitted.cut ? ' (the summaries were cut to fit)' : ''}`);
         }
       } catch (e) {
         // The model could not summarise: the role still sees the start of the file, and is told.

@@ -20,7 +20,9 @@ export type LogLevel = (typeof LEVELS)[number];
 export function createLogger(level: LogLevel, write?: (line: string) => void): Logger {
   const destination: DestinationStream = write
     ? { write: (line: string) => write(line.replace(/\n$/, '')) }
-    : prettyOnTerminal() ?? pino.destination({ dest: 1, sync: true });
+    // process.stdout, looked up at each write: synchronous on Linux for files, pipes and terminals (nothing is lost
+    // before process.exit), and a test that captures process.stdout.write sees every line
+    : prettyOnTerminal() ?? { write: (line: string) => void process.stdout.write(line) };
   const log = pino({
     level,
     base: undefined, // no pid/hostname on every line: the container runtime adds where a line came from

@@ -88,7 +88,7 @@ describe('every signed request gets a deliberate answer', () => {
 
 describe('repeated and self-made events', () => {
   it("runs exactly one workflow for Slack's retries of the same event", async () => {
-    const ev = mention('we need a signup page with email verification');
+    const ev = mention('please build a signup page with email verification');
     const first = await h.post.event(ev, { eventId: 'EvRetry1' });
     const retries = await Promise.all([1, 2, 3].map((n) => h.post.event(ev, { eventId: 'EvRetry1', headers: { 'x-slack-retry-num': String(n), 'x-slack-retry-reason': 'http_timeout' } })));
     expect([first, ...retries].map((r) => r.status)).toEqual([200, 200, 200, 200]);

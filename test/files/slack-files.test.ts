@@ -91,6 +91,28 @@ describe('files shared in a Slack thread', () => {
   });
 });
 
+describe('a file larger than the context budget', () => {
+  it('is partly summarised by the role\'s model, those calls recorded, and the role told which parts are summaries', async () => {
+    const sections = Array.from({ length: 40 }, (_, i) => `# Chapter ${i + 1}\n\n${`Requirement ${i + 1} says the checkout keeps working when the payment provider is slow. `.repeat(40)}`);
+    const big = h.slack.addFile('handbook.md', new TextEncoder().encode(sections.join('\n\n')), 'text/markdown');
+    const ev = { ...mention('we need a login page with SSO for our customer portal'), files: [big] };
+    expect((await h.post.event(ev)).status).toBe(200);
+    await waitFor(() => gatePost(h, ev.ts, 1), 'the first gate');
+    const wf = await h.prisma.workflow.findFirstOrThrow({ where: { threadTs: ev.ts } });
+    const fileCalls = await h.prisma.llmCall.findMany({ where: { workflowId: wf.id, purpose: 'file' } });
+    expect(fileCalls.length).toBeGreaterThan(0);
+    expect(fileCalls.every((c) => c.ok && c.stepId && c.roleId === 'business_analyst')).toBe(true);
+    const summaryRequests = h.openai.requests.filter((r) => !r.response_format && /summarise parts of files/.test(String(r.messages[0]?.content)));
+    expect(summaryRequests.length).toBe(fileCalls.length);
+    expect(String(summaryRequests[0]!.messages[1]!.content)).toContain('Requirement');
+    const ba = userParts(requestOfRole(h, 'Business Analyst')!);
+    expect(ba.text).toContain('Requirement 1 says the checkout keeps working'); // the first parts word for word
+    expect(ba.text).toMatch(/Note: the file is longer than your context allows: these parts are summaries by a model, not the original text: Chapter \d+ … .*Chapter 40\n/);
+    expect(ba.text).not.toContain('Requirement 40 says'); // the last parts only as summaries
+    expect(ba.text).toContain('summarised by the model, not the original text');
+  });
+});
+
 describe('the offline demo model and models without vision', () => {
   it('says what it received: type, size, pages and dimensions', async () => {
     const user = userPrompt({

@@ -1,6 +1,7 @@
 // Security: MCP endpoints never answer with internal error text. A failure inside the server (here: the database losing
 // a table under a running server) answers a generic message with an error id, and the detail is logged with that id.
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../orchestrator/log';
 import { startHarness, type Harness } from '../support/harness';
 import { consoleAs, createKey, INIT, MCP_HEADERS, mcpClient, rawRequest, rpc } from './mcp-support';
 
@@ -9,16 +10,10 @@ let key: string;
 let logged: string[] = [];
 
 beforeAll(async () => {
-  h = await startHarness({ worker: false });
+  h = await startHarness({ worker: false, log: createLogger('error', (line) => void logged.push(line)) });
   key = await createKey(h, await consoleAs(h, 'admin'), { roles: ['*'], readArtifacts: true, runTasks: true });
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logged.push(String(chunk));
-    return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-  });
 });
 afterAll(async () => {
-  vi.restoreAllMocks();
   await h?.close();
 });
 afterEach(() => { logged = []; });

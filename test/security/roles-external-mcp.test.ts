@@ -15,7 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../app/config';
 import { startRuntime } from '../../app/runtime';
 import { specialAddress } from '../../agents/mcp/external';
@@ -49,13 +49,9 @@ beforeAll(async () => {
   // Loaded at start-up: allowed by name, but the name resolves to a loopback address only a connection attempt reveals.
   roles.edit('technical_architect.yaml', (t) => t.replace(TOOLS_LINE, `tools:\n  allow: [validate_output, inner.anything]\n  mcp_servers:\n    - { name: inner, transport: streamable_http, url: "http://localhost:${canary.port}/mcp" }\n`));
   logged = [];
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logged.push(String(chunk));
-    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write);
   h = await startHarness({
     worker: false,
+    log: createLogger('warn', (line) => void logged.push(line)),
     env: {
       ADMIN_SESSION_SECRET: SECRET, ROLES_DIR: roles.dir, LOG_LEVEL: 'warn',
       MCP_STDIO_COMMANDS: `node ${stdioServer}, npx -y some-approved-server`,
@@ -70,7 +66,6 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  vi.restoreAllMocks();
   await h?.close();
   await canary?.close();
   await external?.close();
@@ -205,9 +200,11 @@ describe('HTTP MCP servers (SSRF)', () => {
     const res = await callAs('technical_architect', 'inner.anything');
     expect(res.isError).toBe(true);
     expect(canary.hits).toEqual([]);
-    const line = await waitFor(() => logged.find((l) => l.includes('MCP server "inner" of role technical_architect: could not list its tools')), 'the warning');
-    expect(line).toContain('WARN');
-    expect(line).toContain('resolves to 127.0.0.1, a loopback address');
+    // log lines are JSON objects (pino): {"level":"warn","msg":"…",…}
+    const entries = () => logged.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const entry = await waitFor(() => entries().find((e) => String(e.msg).includes('MCP server "inner" of role technical_architect: could not list its tools')), 'the warning').catch((e) => { console.log('DEBUG', logged.length, logged.slice(0, 5)); throw e; });
+    expect(entry.level).toBe('warn');
+    expect(JSON.stringify(entry)).toContain('resolves to 127.0.0.1, a loopback address');
   });
 
   it('classifies every special address, IPv4 and IPv6, including IPv4-mapped ones', () => {
