@@ -3,7 +3,7 @@
 // logged once here and answered with a generic 500 that names an error id, never the error's own text. A failure of
 // the database or Redis (unreachable, or refusing connections: too many clients) is answered 503 with Retry-After.
 import { randomUUID } from 'node:crypto';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage, errorStack } from '../agents/errors';
@@ -32,8 +32,10 @@ export interface ReadinessProbe {
   check(): Promise<void>;
 }
 
-export function createHttpRoot(probes: ReadinessProbe[], edges: Hono[], log: Logger): Hono {
+/** `first`: middlewares that see every request before anything else (e.g. the request metrics). */
+export function createHttpRoot(probes: ReadinessProbe[], edges: Hono[], log: Logger, first: MiddlewareHandler[] = []): Hono {
   const app = new Hono();
+  for (const m of first) app.use('*', m);
   const tooLarge = (c: Context) => c.text('request body too large', 413, { connection: 'close' });
   const countingLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
   // A declared Content-Length is judged from the header alone (Node's parser refuses a body of another length), and a

@@ -4,14 +4,15 @@
 // server sees it (workers connected, age of the oldest waiting job). Invariant: every label has a bounded set of
 // values (route patterns, job kinds, outcomes), never raw paths or ids.
 import { prometheus } from '@hono/prometheus';
-import { Hono } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import type { Queue, Worker } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface ProcessMetrics {
   registry: Registry;
-  /** Wraps the HTTP app so that every request is counted and timed (rolecall_http_requests_total, …_duration_seconds). */
-  instrumentHttp(app: Hono): Hono;
+  /** The middleware that counts and times every request (rolecall_http_requests_total, …_duration_seconds): the HTTP
+   *  root (app/http.ts) runs it first, before any other middleware or route. */
+  httpMetrics: MiddlewareHandler;
   /** Counts and times the jobs a BullMQ worker finishes (rolecall_jobs_total, rolecall_job_duration_seconds). */
   observeWorker(worker: Worker): void;
 }
@@ -25,13 +26,7 @@ export function createProcessMetrics(processKind: 'server' | 'worker' | 'all'): 
   let jobs: { total: Counter<'kind' | 'outcome'>; duration: Histogram<'kind'>; wait: Histogram<'kind'> } | undefined;
   return {
     registry,
-    instrumentHttp(app) {
-      // The inner app keeps its own middlewares and onError (Hono's route() composes them per route).
-      const outer = new Hono();
-      outer.use('*', registerMetrics);
-      outer.route('/', app);
-      return outer;
-    },
+    httpMetrics: registerMetrics,
     observeWorker(worker) {
       jobs ??= {
         total: new Counter({ name: 'rolecall_jobs_total', help: 'Jobs this worker process finished, by kind and outcome (completed, failed: one failed attempt)', labelNames: ['kind', 'outcome'], registers: [registry] }),

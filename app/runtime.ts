@@ -178,10 +178,10 @@ async function startServer(
     mcpRoutes(deps.roles, toolDeps, { keys: mcpKeyStore(deps.prisma), hosts, log }),
     await adminConsole(config, deps, admin, log),
   ];
-  const http = metrics.instrumentHttp(createHttpRoot([
+  const http = createHttpRoot([
     { name: 'postgres', check: async () => void (await deps.prisma.$queryRaw`SELECT 1`) },
     { name: 'redis', check: async () => void (await redis.ping()) },
-  ], edges, log));
+  ], edges, log, [metrics.httpMetrics]);
   const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   cleanup.push(() => new Promise((r) => server.close(() => r(undefined))));

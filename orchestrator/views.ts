@@ -5,6 +5,7 @@ import type { LlmFailureKind } from '../agents/llm/provider';
 import type { Role } from '../agents/roles';
 import type { MessageView, Persona } from './chat';
 import { buttonValue, type DecideResult } from './contract';
+import { LANGUAGE_NAMES, LANGUAGES, type Language } from './intent/language';
 
 export const ROLECALL_PERSONA: Persona = { displayName: 'Rolecall', iconEmoji: ':robot_face:' };
 
@@ -32,18 +33,43 @@ export interface PlanInfo {
   language?: string;
 }
 
+/** The plan's own words in the languages the offline path knows: the requester reads the plan in their language. */
+interface PlanWords {
+  plan: string; for: string; after: (names: string[]) => string; gate: string; language: (name: string) => string;
+  assembled: string; howItWorks: string;
+}
+const PLAN_WORDS: Record<Language, PlanWords> = {
+  en: { plan: 'Plan', for: 'for', after: (n) => `after ${n.join(' and ')}`, gate: 'approval gate', language: (l) => `Language: ${l}; the roles answer in ${l}.`,
+    assembled: 'No template fits exactly, so this plan was assembled from the roles\' capabilities. Edit it, then press Run this plan.',
+    howItWorks: 'Each role posts here as itself. At a gate, approve, request changes or reject with the buttons.' },
+  de: { plan: 'Plan', for: 'für', after: (n) => `nach ${n.join(' und ')}`, gate: 'Freigabe', language: () => 'Sprache: Deutsch; die Rollen antworten auf Deutsch.',
+    assembled: 'Keine Vorlage passt genau, daher wurde dieser Plan aus den Fähigkeiten der Rollen zusammengestellt. Bearbeite ihn und drücke dann „Run this plan“.',
+    howItWorks: 'Jede Rolle schreibt hier unter eigenem Namen. An einer Freigabe: mit den Knöpfen freigeben, Änderungen anfordern oder ablehnen.' },
+  es: { plan: 'Plan', for: 'para', after: (n) => `después de ${n.join(' y ')}`, gate: 'aprobación', language: () => 'Idioma: español; los roles responden en español.',
+    assembled: 'Ninguna plantilla encaja exactamente, así que este plan se armó con las capacidades de los roles. Edítalo y pulsa «Run this plan».',
+    howItWorks: 'Cada rol publica aquí con su propio nombre. En una aprobación, aprueba, pide cambios o rechaza con los botones.' },
+  fr: { plan: 'Plan', for: 'pour', after: (n) => `après ${n.join(' et ')}`, gate: 'validation', language: () => 'Langue : français ; les rôles répondent en français.',
+    assembled: 'Aucun modèle ne correspond exactement : ce plan a été composé à partir des compétences des rôles. Modifiez-le, puis appuyez sur « Run this plan ».',
+    howItWorks: 'Chaque rôle publie ici sous son propre nom. À une validation, approuvez, demandez des modifications ou refusez avec les boutons.' },
+  pt: { plan: 'Plano', for: 'para', after: (n) => `depois de ${n.join(' e ')}`, gate: 'aprovação', language: () => 'Idioma: português; os papéis respondem em português.',
+    assembled: 'Nenhum modelo se encaixa exatamente, então este plano foi montado a partir das capacidades dos papéis. Edite-o e pressione "Run this plan".',
+    howItWorks: 'Cada papel publica aqui com o próprio nome. Numa aprovação, aprove, peça alterações ou rejeite com os botões.' },
+};
+
+/** The language code of a language named by LANGUAGE_NAMES (PlanInfo carries the name), English otherwise. */
+const languageOf = (name: string | undefined): Language => (LANGUAGES.find((l) => LANGUAGE_NAMES[l] === name) ?? 'en');
+
 export function planView(plan: PlanInfo): MessageView {
+  const w = PLAN_WORDS[languageOf(plan.language)];
   const lines = plan.steps.map((s, i) => {
-    const after = s.after.length ? `  _(after ${s.after.join(' and ')})_` : '';
-    return `${i + 1}. *${s.displayName}*${after}${s.gateAfter ? '  →  :vertical_traffic_light: approval gate' : ''}`;
+    const after = s.after.length ? `  _(${w.after(s.after)})_` : '';
+    return `${i + 1}. *${s.displayName}*${after}${s.gateAfter ? `  →  :vertical_traffic_light: ${w.gate}` : ''}`;
   });
   const why = (plan.intent ? `\n_Intent: ${plan.intent.intent} (${Math.round(plan.intent.confidence * 100)}% ${plan.intent.source}): ${truncate(plan.intent.reason, 300)}_` : '')
-    + (plan.language ? `\n_Language: ${plan.language}; the roles answer in ${plan.language}._` : '');
+    + (plan.language ? `\n_${w.language(plan.language)}_` : '');
   const view: MessageView = {
-    text: `:clipboard: *Plan: ${plan.templateName}* for _${truncate(plan.request, 300)}_${why}\n${lines.join('\n')}`,
-    context: plan.editable
-      ? 'No template fits exactly, so this plan was assembled from the roles\' capabilities. Edit it, then press Run this plan.'
-      : 'Each role posts here as itself. At a gate, approve, request changes or reject with the buttons.',
+    text: `:clipboard: *${w.plan}: ${plan.templateName}* ${w.for} _${truncate(plan.request, 300)}_${why}\n${lines.join('\n')}`,
+    context: plan.editable ? w.assembled : w.howItWorks,
   };
   if (plan.editable) {
     const id = plan.editable.workflowId;

@@ -114,6 +114,19 @@ describe('a file larger than the context budget', () => {
 });
 
 describe('the offline demo model and models without vision', () => {
+  it('the demo model (no vision) gets the files as text, no image parts, and its posted answer says what it received', async () => {
+    await h.close();
+    h = await startHarness({ env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } }); // no model configured: the demo model
+    const spec = h.slack.addFile('spec.pdf', await pdf(['Login must support SSO', 'Sessions expire after 12 hours']), 'application/pdf');
+    const shot = h.slack.addFile('screenshot.png', fixture('screenshot-text.png'), 'image/png');
+    const ev = { ...mention('we need a login page with SSO for our customer portal'), files: [spec, shot] };
+    expect((await h.post.event(ev)).status).toBe(200);
+    const out = await waitFor(() => h.threadPosts(ev.ts).find((c) => c.params.username === 'Business Analyst' && /received files/.test(c.params.text)), 'the demo output');
+    expect(out.params.text).toMatch(/received files: spec\.pdf \(pdf, \d+ KB, 2 pages\); screenshot\.png \(image, \d+ KB, \d+×\d+\)/);
+    expect(out.params.text).not.toContain('image part');
+    expect(h.openai.requests).toHaveLength(0);
+  });
+
   it('says what it received: type, size, pages and dimensions', async () => {
     const user = userPrompt({
       request: 'review the spec', previous: [], threadNotes: [],

@@ -202,7 +202,7 @@ describe('HTTP MCP servers (SSRF)', () => {
     expect(canary.hits).toEqual([]);
     // log lines are JSON objects (pino): {"level":"warn","msg":"…",…}
     const entries = () => logged.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const entry = await waitFor(() => entries().find((e) => String(e.msg).includes('MCP server "inner" of role technical_architect: could not list its tools')), 'the warning').catch((e) => { console.log('DEBUG', logged.length, logged.slice(0, 5)); throw e; });
+    const entry = await waitFor(() => entries().find((e) => String(e.msg).includes('MCP server "inner" of role technical_architect: could not list its tools')), 'the warning');
     expect(entry.level).toBe('warn');
     expect(JSON.stringify(entry)).toContain('resolves to 127.0.0.1, a loopback address');
   });

@@ -4,6 +4,7 @@ import { jobId } from '../../orchestrator/jobs';
 import { costUsd } from '../../agents/llm/pricing';
 import { userPrompt } from '../../agents/prompt';
 import { demoProvider, DEMO_NOTICE } from '../../agents/llm/demo';
+import { planView } from '../../orchestrator/views';
 
 describe('Slack rendering', () => {
   it('renders text, context and buttons as Block Kit', () => {
@@ -65,5 +66,29 @@ describe('offline demo model', () => {
     expect(a.text).toContain(DEMO_NOTICE);
     expect(a.text).toContain('*QA Tester* on "test the login"');
     expect((await demoProvider().complete({ ...req, user: 'Request: other' })).text).not.toBe(a.text);
+  });
+});
+
+describe('the plan in the requester language', () => {
+  const plan = (language?: string) => planView({
+    request: 'Bitte prüfe die Architektur', templateName: 'Architecture review', intent: null, language,
+    steps: [
+      { key: 'a', displayName: 'Technical Architect', gateAfter: true, after: [] },
+      { key: 'b', displayName: 'Project Manager', gateAfter: false, after: ['Technical Architect'] },
+    ],
+  });
+
+  it('speaks German to a German request, English otherwise', () => {
+    const de = plan('German');
+    expect(de.text).toContain('*Plan: Architecture review* für _Bitte prüfe die Architektur_');
+    expect(de.text).toContain('Sprache: Deutsch; die Rollen antworten auf Deutsch.');
+    expect(de.text).toContain('_(nach Technical Architect)_');
+    expect(de.text).toContain(':vertical_traffic_light: Freigabe');
+    expect(de.context).toContain('Jede Rolle schreibt hier');
+    const en = plan(undefined);
+    expect(en.text).toContain('*Plan: Architecture review* for _');
+    expect(en.text).toContain('approval gate');
+    expect(en.text).not.toContain('Language:');
+    expect(plan('Portuguese').text).toContain('*Plano: Architecture review* para');
   });
 });
