@@ -40,6 +40,7 @@ export async function adminConsole(config: Config, deps: EngineDeps, extras: Adm
     },
     session: { secret, ttlSeconds: config.admin.sessionTtlSeconds, maxAgeSeconds: config.admin.sessionMaxAgeSeconds, secure: config.admin.secureCookies },
     metricsToken: config.metricsToken,
+    ...(deps.files ? { files: deps.files.store } : {}),
     limiter: createLoginLimiter(deps.prisma, config.admin.login),
     log,
   });

@@ -8,6 +8,7 @@ import type { InboundMessage } from './chat';
 import { chatFor, type EngineDeps } from './deps';
 import type { Decision } from './planning';
 import { insertWorkflow, kickOff } from './start';
+import { adoptMessageFiles } from './files';
 import { clarifiedView, clarifyView, ROLECALL_PERSONA, somethingElse, tellMoreView } from './views';
 
 /** The answer of "something else". */
@@ -68,6 +69,7 @@ export async function answerWhich(deps: EngineDeps, exampleId: string, choice: s
   const workflowId = await insertWorkflow(deps, { ...threadOf(ex), text: ex.text, userId: ex.requestedBy, key: ex.sourceEventId, language: ex.language }, plan, false);
   if (!workflowId) return { ok: true, exampleId: ex.id, choice };
   await deps.prisma.intentExample.update({ where: { id: ex.id }, data: { workflowId } });
+  await adoptMessageFiles(deps.prisma, ex.platform, ex.sourceEventId, workflowId); // files shared with the question's message
   deps.log.info('workflow started from a clarifying question', { workflowId, template: template.id, exampleId: ex.id });
   await kickOff(deps, workflowId);
   return { ok: true, exampleId: ex.id, choice, workflowId };

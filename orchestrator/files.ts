@@ -54,7 +54,7 @@ export interface IngestDeps {
 }
 
 /** Takes in the message's files for a workflow and tells the thread which were skipped, once per sharing. */
-export async function ingestMessageFiles(deps: IngestDeps, msg: InboundMessage, workflowId: string): Promise<IngestedFile[]> {
+export async function ingestMessageFiles(deps: IngestDeps, msg: InboundMessage, workflowId: string | null): Promise<IngestedFile[]> {
   const files = msg.files ?? [];
   if (files.length === 0) return [];
   const thread: ThreadRef = { platform: msg.platform, teamId: msg.teamId, channelId: msg.channelId, threadTs: msg.threadTs };
@@ -99,11 +99,18 @@ export async function ingestMessageFiles(deps: IngestDeps, msg: InboundMessage, 
 }
 
 /** A file that never reached the ingester (too large, refused) is still recorded as a skipped sharing. */
-async function recordUnfetched(prisma: Db, platform: PlatformName, source: string, file: InboundFile, workflowId: string, e: FileError): Promise<void> {
+async function recordUnfetched(prisma: Db, platform: PlatformName, source: string, file: InboundFile, workflowId: string | null, e: FileError): Promise<void> {
   await prisma.sharedFile.createMany({
     data: [{ workflowId, platform, source, name: file.name.slice(0, 1000), mime: file.mime ?? 'application/octet-stream', bytes: file.bytes ?? 0, sha256: '', blobId: null, status: 'skipped', error: e.message }],
     skipDuplicates: true,
   });
+}
+
+/** Gives a workflow the files of the message it was started from, when they were taken before it existed (the
+ *  message got a clarifying question first). `messageKey` is intake's sourceKey (platform:channel:messageTs). */
+export async function adoptMessageFiles(prisma: Db, platform: PlatformName, messageKey: string, workflowId: string): Promise<number> {
+  const { count } = await prisma.sharedFile.updateMany({ where: { platform, workflowId: null, source: { startsWith: `${messageKey}:` } }, data: { workflowId } });
+  return count;
 }
 
 /** A workflow's readable file, as a role's step sees it. */

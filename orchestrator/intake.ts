@@ -59,7 +59,10 @@ async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessag
 async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string): Promise<void> {
   await refreshTraining(deps);
   const d = await deps.planner.decide(msg.text);
-  if (d.kind === 'clarify') return askWhich(deps, msg, key, d);
+  if (d.kind === 'clarify') {
+    await ingestMessageFiles(deps, msg, null); // kept for the workflow the answer starts (clarify.ts adopts them)
+    return askWhich(deps, msg, key, d);
+  }
   if (d.kind === 'none') return explainNoPlan(deps, msg, key);
   const plan = d.plan;
   const workflowId = await insertWorkflow(deps, { ...msg, text: msg.text, key, language: d.language }, plan, true);

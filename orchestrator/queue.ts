@@ -55,11 +55,10 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
   const queue = new Queue<JobData>(QUEUE_NAME, {
     connection,
     prefix,
+    // How many finished jobs Redis keeps is the worker's setting (KEEP_JOBS below), not carried by every job.
     defaultJobOptions: {
       attempts: steps.attempts,
       backoff: { type: 'exponential', delay: steps.backoffMs, jitter: 0.2 },
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 5000 },
     },
   });
   queue.on('error', () => undefined); // every failed add is reported to its caller
@@ -93,6 +92,9 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
     close: () => queue.close(),
   };
 }
+
+/** Finished jobs kept in Redis (for the console and debugging); older ones are removed as workers finish jobs. */
+const KEEP_JOBS = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } as const;
 
 /** The most jobs one round trip to Redis carries. */
 const MAX_ADD_BATCH = 250;
@@ -129,6 +131,7 @@ export function createJobWorker(
       lockDuration: cfg.lockDurationMs,
       stalledInterval: cfg.stalledIntervalMs,
       maxStalledCount: 1,
+      ...KEEP_JOBS,
     },
   );
   worker.on('failed', (job, err) => onError(err, job));

@@ -30,6 +30,8 @@ export interface ConsoleDeps {
   processRegistry?: Registry;
   /** Intent examples: the labels an admin may give (templates and `none`), and retraining this process's classifier. */
   intents?: { labels: { id: string; name: string }[]; refresh(): Promise<void> };
+  /** Where shared files' bytes are (the workflow page's downloads); absent: files are listed without downloads. */
+  files?: { get(sha256: string): Promise<Uint8Array | undefined> };
   log: Logger;
 }
 

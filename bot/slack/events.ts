@@ -22,8 +22,9 @@ export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, bo
   return async (body) => {
     const envelope = EventCallback.safeParse(body);
     if (!envelope.success) return 'malformed';
-    const { team_id: teamId, event } = envelope.data;
-    if (event.type === 'app_mention') {
+    const { team_id: teamId, event: { type } } = envelope.data;
+    const event = body.event; // parsed below by MessageEvent, for the two types Rolecall reads
+    if (type === 'app_mention') {
       const e = MessageEvent.safeParse(event);
       if (!e.success) {
         log.warn('ignored a malformed Slack app_mention', { issues: e.error.issues.map((i) => i.path.join('.')) });
@@ -33,7 +34,7 @@ export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, bo
       await orchestrator.receive(inbound(teamId, e.data, true));
       return 'queued';
     }
-    if (event.type === 'message') {
+    if (type === 'message') {
       const parsed = MessageEvent.safeParse(event);
       if (!parsed.success) return 'dropped'; // message subtypes Rolecall does not read (edits, deletions, joins) have other shapes
       const e = parsed.data;

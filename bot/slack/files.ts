@@ -42,12 +42,12 @@ export function slackFiles(options: SlackFilesOptions): FileDownloader {
         await res.body?.cancel();
         throw new FileTooLarge(file.name, declared, maxBytes);
       }
-      return readBounded(res, file.name, maxBytes);
+      return readBounded(res, file, maxBytes);
     },
   };
 }
 
-async function readBounded(res: Response, name: string, maxBytes: number): Promise<Uint8Array> {
+async function readBounded(res: Response, file: InboundFile, maxBytes: number): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -58,7 +58,7 @@ async function readBounded(res: Response, name: string, maxBytes: number): Promi
     total += value.length;
     if (total > maxBytes) {
       await reader.cancel();
-      throw new FileTooLarge(name, total, maxBytes);
+      throw new FileTooLarge(file.name, Math.max(total, file.bytes ?? 0), maxBytes); // its size as Slack declared it, when larger
     }
     chunks.push(value);
   }

@@ -32,10 +32,10 @@ export const MessageEvent = z.object({
 });
 export type MessageEvent = z.infer<typeof MessageEvent>;
 
-/** An Events API callback: the workspace and the event's type (the event itself is parsed by its type). */
+/** An Events API callback: the workspace and the event's type (the event itself is then parsed by its type). */
 export const EventCallback = z.object({
   team_id: id,
-  event: z.looseObject({ type: z.string().max(64) }),
+  event: z.object({ type: z.string().max(64) }),
 });
 
 const actionIdSchema = z.string().refine(isActionId, 'not a Rolecall action').transform((s) => s as ActionId);

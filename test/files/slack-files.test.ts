@@ -2,11 +2,14 @@
 // local fakes: files on the mention and on a thread reply are downloaded by the worker with the bot token, read, and
 // reach the roles' model requests as quoted data (the screenshot also as an image part); an unreadable file is named as
 // skipped in the thread while the workflow goes on. The demo model says what it received.
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { upsertAdminUser } from '../../web-admin/auth/bootstrap';
+import { adminClient } from '../support/admin-client';
 import { demoProvider } from '../../agents/llm/demo';
 import { userPrompt } from '../../agents/prompt';
 import { describeFile } from '../../orchestrator/files';
-import { roleOf, type ChatRequestBody } from '../support/fake-openai';
+import { defaultScript, roleOf, type ChatRequestBody } from '../support/fake-openai';
 import { FAKE_BOT_TOKEN } from '../support/fake-slack';
 import { gatePost, tsOf } from '../support/flow';
 import { buttonsOf, startHarness, waitFor, type Harness } from '../support/harness';
@@ -88,6 +91,60 @@ describe('files shared in a Slack thread', () => {
     expect(ta.text).toContain('Decision: use Okta as the identity provider.');
     expect(ta.text).toContain('Login must support SSO with Okta');
     expect(ta.images).toHaveLength(1);
+  });
+});
+
+describe('a vague mention with a file', () => {
+  it('keeps the file while Rolecall asks which workflow is meant, and the chosen workflow\'s roles see it', async () => {
+    h.openai.script = (req, n) => req.response_format?.json_schema?.name === 'intent'
+      ? { content: JSON.stringify({ intent: 'none', confidence: 0.1, reason: 'too vague to tell' }) }
+      : defaultScript(req, n);
+    const spec = h.slack.addFile('spec.txt', new TextEncoder().encode('The checkout must accept SEPA direct debit.\n'), 'text/plain');
+    const ev = { ...mention('checkout'), files: [spec] };
+    expect((await h.post.event(ev)).status).toBe(200);
+    const q = await waitFor(() => h.threadPosts(ev.ts).find((c) => 'intent_other' in buttonsOf(c)), 'the question');
+    const shared = await waitFor(() => h.prisma.sharedFile.findFirst({ where: { name: 'spec.txt', status: 'extracted' } }), 'the file taken');
+    expect(shared.workflowId).toBeNull();
+    const [pickId, pickValue] = Object.entries(buttonsOf(q)).find(([id]) => id.startsWith('intent_pick_'))!;
+    await h.post.interaction(buttonClick(pickId, pickValue, { messageTs: tsOf(q), threadTs: ev.ts }));
+    const wf = await waitFor(() => h.prisma.workflow.findFirst({ where: { threadTs: ev.ts } }), 'the chosen workflow');
+    await waitFor(() => h.openai.requests.find((r) => r.response_format?.json_schema?.name?.endsWith('_output')), 'the first role\'s request');
+    const first = h.openai.requests.find((r) => r.response_format?.json_schema?.name?.endsWith('_output'))!;
+    expect(userParts(first).text).toContain('The checkout must accept SEPA direct debit.');
+    expect((await h.prisma.sharedFile.findUniqueOrThrow({ where: { id: shared.id } })).workflowId).toBe(wf.id);
+  });
+});
+
+describe('the console', () => {
+  it('lists a workflow\'s files for signed-in users, with downloads of the bytes as attachments', async () => {
+    const html = '<html><script>alert(1)</script>notes</html>';
+    const page = h.slack.addFile('notes "v2".html', new TextEncoder().encode(html), 'text/html');
+    const locked = h.slack.addFile('locked.docx', encryptedOfficeFile(), 'application/octet-stream');
+    const ev = { ...mention('we need a login page with SSO for our customer portal'), files: [page, locked] };
+    expect((await h.post.event(ev)).status).toBe(200);
+    await waitFor(() => gatePost(h, ev.ts, 1), 'the first gate');
+    const wf = await h.prisma.workflow.findFirstOrThrow({ where: { threadTs: ev.ts } });
+    const shared = await h.prisma.sharedFile.findFirstOrThrow({ where: { workflowId: wf.id, name: page.name } });
+
+    const anon = adminClient(h.runtime.app!);
+    expect((await anon.get(`/admin/workflows/${wf.id}/files/${shared.id}`)).status).not.toBe(200);
+    await upsertAdminUser(h.prisma, 'viewer@example.com', 'a long enough password', 'viewer');
+    const viewer = adminClient(h.runtime.app!);
+    expect((await viewer.signIn('viewer@example.com', 'a long enough password')).status).toBe(303);
+    const detail = await (await viewer.get(`/admin/workflows/${wf.id}`)).text();
+    expect(detail).toContain('<table id="files">');
+    expect(detail).toContain('notes &quot;v2&quot;.html');
+    expect(detail).toContain('skipped: locked.docx was skipped: it is password-protected');
+    expect(detail).toContain(`/admin/workflows/${wf.id}/files/${shared.id}`);
+    const res = await viewer.get(`/admin/workflows/${wf.id}/files/${shared.id}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="notes _v2_.html"; filename*=UTF-8''${encodeURIComponent(page.name)}`);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await res.text()).toBe(html);
+    // Not through another workflow's id, nor a made-up one.
+    expect((await viewer.get(`/admin/workflows/${randomUUID()}/files/${shared.id}`)).status).toBe(404);
+    expect((await viewer.get(`/admin/workflows/${wf.id}/files/${randomUUID()}`)).status).toBe(404);
   });
 });
 

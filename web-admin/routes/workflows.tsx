@@ -17,6 +17,10 @@ const filterSchema = z.object({
 type Filters = z.infer<typeof filterSchema>;
 const idParam = z.object({ id: z.string().uuid() });
 const retrySchema = z.object({ stepId: z.string().uuid() });
+const fileParam = z.object({ id: z.string().uuid(), fileId: z.string().uuid() });
+/** A file name for the plain filename= parameter: printable ASCII without quotes or backslashes. */
+const asciiName = (name: string) => name.replace(/[^\x20-\x7e]|["\\]/g, '_').slice(0, 200) || 'file';
+const fileSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${Math.round(n / 1024)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 
 const whereOf = (f: Filters): Prisma.WorkflowWhereInput => ({
   status: f.status, platform: f.platform, channelId: f.channel, ...(f.role ? { steps: { some: { roleId: f.role } } } : {}),
@@ -33,6 +37,7 @@ const loadWorkflow = (deps: ConsoleDeps, id: string) =>
       messages: { orderBy: { createdAt: 'asc' } },
       llmCalls: { orderBy: { createdAt: 'asc' } },
       approvals: { orderBy: { createdAt: 'asc' } },
+      files: { orderBy: { createdAt: 'asc' }, select: { id: true, name: true, mime: true, bytes: true, status: true, error: true, platform: true, createdAt: true, blobId: true, sha256: true } },
     },
   });
 
@@ -81,6 +86,22 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     if (!wf) return c.html(<Page title="Workflow not found" user={c.get('user')} csrf={c.get('session').csrf}><p><a href="/admin/workflows">All workflows</a></p></Page>, 404);
     const violations = await deps.prisma.constraintViolation.findMany({ where: { workflowId: wf.id }, orderBy: { createdAt: 'asc' } });
     return c.html(<WorkflowDetail wf={wf} violations={violations} csrf={c.get('session').csrf} user={c.get('user')} notice={c.req.query('done')} />);
+  });
+
+  // A shared file's bytes, for anyone who may see the workflow (every signed-in console user). Always a download of
+  // opaque bytes (never rendered: an HTML or SVG file must not run in the console's origin).
+  app.get('/admin/workflows/:id/files/:fileId', async (c) => {
+    const p = fileParam.safeParse(c.req.param());
+    if (!p.success) return c.text('Not found', 404);
+    const file = await deps.prisma.sharedFile.findFirst({ where: { id: p.data.fileId, workflowId: p.data.id, blobId: { not: null } } });
+    const bytes = file && deps.files ? await deps.files.get(file.sha256) : undefined;
+    if (!file || !bytes) return c.text('Not found', 404);
+    return c.body(Buffer.from(bytes), 200, {
+      'content-type': 'application/octet-stream',
+      'content-disposition': `attachment; filename="${asciiName(file.name)}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'private, no-store',
+    });
   });
 
   app.post('/admin/workflows/:id/retry', requireRole('approver'), requireCsrfToken(), async (c) => {
@@ -159,6 +180,14 @@ function WorkflowDetail({ wf, violations, csrf, user, notice }: { wf: LoadedWork
             </tr>
           ))}
         </tbody>
+      </table>
+      <h2>Files</h2>
+      <table id="files">
+        <thead><tr><th>Shared</th><th>Name</th><th>Type</th><th>Size</th><th>Status</th><th></th></tr></thead>
+        <tbody>{wf.files.map((f) => (
+          <tr><td>{fmtDate(f.createdAt)}</td><td>{f.name}</td><td>{f.mime}</td><td>{fileSize(f.bytes)}</td><td>{f.status === 'skipped' ? `skipped: ${f.error ?? ''}` : f.status}</td>
+            <td>{f.blobId && <a href={`/admin/workflows/${wf.id}/files/${f.id}`} download>Download</a>}</td></tr>
+        ))}</tbody>
       </table>
       <h2>Posts</h2>
       <table id="posts">
