@@ -23,6 +23,9 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 
 /** Sequential and index scans per table done by `work` in one transaction (rolled back), from the backend's own counters. */
 async function scansOf(c: pg.Client, work: () => Promise<unknown>): Promise<Map<string, { seq: number; idx: number }>> {
+  // Since PostgreSQL 15 a backend flushes its table statistics at most once a second, and pg_stat_xact_* reports the
+  // pending ones, earlier transactions' included: flush them first (at the end of this statement), so only `work` counts.
+  await c.query('SELECT pg_stat_force_next_flush()');
   await c.query('BEGIN');
   try {
     await work();

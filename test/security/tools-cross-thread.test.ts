@@ -101,8 +101,9 @@ describe('tools offered during a step see only that workflow', () => {
     const wfC = (await workflowOf(h, c.ts))!;
     const step = wfC.steps.find((s) => s.roleId === 'business_analyst')!;
     stepId = step.id;
+    const opened = h.slack.callsTo('views.open').length; // the modal opens after the ack: wait for this click's
     await h.post.interaction(buttonClick('request_changes', buttonsOf(gate).request_changes!, { messageTs: tsOf(gate), threadTs: c.ts, channel: 'C_C' }));
-    const open = await waitFor(() => h.slack.callsTo('views.open').at(-1), 'views.open');
+    const open = await waitFor(() => h.slack.callsTo('views.open')[opened], 'views.open');
     await h.post.interaction(modalSubmit(open.params.view.private_metadata, 'Add SAML as well as OIDC'));
     await waitForGate(h, c.ts, 2);
     expect(seen).toHaveLength(2);
@@ -136,8 +137,9 @@ describe('tools offered during a step see only that workflow', () => {
     const gate = await waitForGate(h, d.ts, 1);
     const wfD = (await workflowOf(h, d.ts))!;
     const step = wfD.steps.find((s) => s.roleId === 'business_analyst')!;
+    const opened = h.slack.callsTo('views.open').length; // the modal opens after the ack: wait for this click's
     await h.post.interaction(buttonClick('request_changes', buttonsOf(gate).request_changes!, { messageTs: tsOf(gate), threadTs: d.ts, channel: 'C_D' }));
-    const open = await waitFor(() => h.slack.callsTo('views.open').at(-1), 'views.open');
+    const open = await waitFor(() => h.slack.callsTo('views.open')[opened], 'views.open');
     await h.post.interaction(modalSubmit(open.params.view.private_metadata, 'Add SAML as well as OIDC'));
     await waitForGate(h, d.ts, 2);
     expect(seen).toHaveLength(1);
