@@ -1,5 +1,5 @@
 // Composition root: builds every component from the parsed config and starts the HTTP server and/or the workers.
-import { serve, type ServerType } from '@hono/node-server';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -167,6 +167,11 @@ function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Lo
   return worker;
 }
 
+/** Connections waiting to be accepted: a burst of simultaneous connections (e.g. 1,000 Slack events at once) waits
+ *  in the kernel instead of being dropped, which would cost each dropped sender a 1 s SYN retransmit. Node's default
+ *  is 511; the kernel caps it at net.core.somaxconn. */
+const LISTEN_BACKLOG = 4096;
+
 async function startServer(
   config: Config, deps: EngineDeps, toolDeps: ToolDeps, redis: Redis, log: Logger, cleanup: (() => Promise<unknown>)[], admin: AdminExtras, metrics: ProcessMetrics, teams?: TeamsEdge,
 ): Promise<{ url: string; app: Hono }> {
@@ -182,7 +187,8 @@ async function startServer(
     { name: 'postgres', check: async () => void (await deps.prisma.$queryRaw`SELECT 1`) },
     { name: 'redis', check: async () => void (await redis.ping()) },
   ], edges, log, [metrics.httpMetrics]);
-  const server: ServerType = serve({ fetch: http.fetch, port: config.http.port, hostname: config.http.host });
+  const server: ServerType = createAdaptorServer({ fetch: http.fetch, hostname: config.http.host });
+  server.listen({ port: config.http.port, host: config.http.host, backlog: LISTEN_BACKLOG });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   cleanup.push(() => new Promise((r) => server.close(() => r(undefined))));
   const { port } = server.address() as { port: number };

@@ -33,7 +33,8 @@ const server = http.createServer((req, res) => {
     }
   });
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(`ready ${(server.address() as AddressInfo).port}\n`));
+// The same listen backlog as Rolecall's server (app/runtime.ts), so that neither drops SYNs in a burst that the other keeps.
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => process.stdout.write(`ready ${(server.address() as AddressInfo).port}\n`));
 process.on('SIGTERM', async () => {
   await queue.obliterate({ force: true }).catch(() => undefined);
   process.exit(0);

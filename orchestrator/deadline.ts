@@ -23,6 +23,13 @@ export function lagTolerantTimer(ms: number): { elapsed: Promise<void>; clear():
 
 /** `work`, or a rejection with `late()` once the deadline has passed (the work itself is left to finish or fail). */
 export function withDeadline<T>(work: Promise<T>, ms: number, late: () => Error): Promise<T> {
-  const t = lagTolerantTimer(ms);
-  return Promise.race([work, t.elapsed.then(() => Promise.reject(late()))]).finally(t.clear);
+  return new Promise<T>((resolve, reject) => {
+    let immediate: NodeJS.Immediate | undefined;
+    const timer = setTimeout(() => { immediate = setImmediate(() => reject(late())); }, ms);
+    const settle = () => {
+      clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+    };
+    work.then((v) => { settle(); resolve(v); }, (e: unknown) => { settle(); reject(e); });
+  });
 }
