@@ -7,6 +7,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage, errorStack } from '../agents/errors';
+import { withDeadline } from '../orchestrator/deadline';
 import { asInfraError } from '../orchestrator/infra';
 import type { Logger } from '../orchestrator/log';
 
@@ -20,16 +21,25 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  *  dependency hangs instead of refusing. */
 export const PROBE_TIMEOUT_MS = 800;
 
-/** `work`, or a rejection with `message` once `ms` have passed (the work itself is left to finish or fail). */
-export function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 export interface ReadinessProbe {
   name: string;
-  check(): Promise<void>;
+  check(): Promise<unknown>;
+}
+
+/** Runs every check in parallel, each bounded by `timeoutMs`: which are ok or down, and why (for the log only: the
+ *  reasons name hosts, ports and paths, so /ready never answers them). Used by the server's and the worker's /ready. */
+export async function runProbes(probes: ReadinessProbe[], timeoutMs: number): Promise<{ checks: Record<string, 'ok' | 'down'>; failures: Record<string, string> }> {
+  const failures: Record<string, string> = {};
+  const results = await Promise.all(probes.map(async (p) => {
+    try {
+      await withDeadline(p.check(), timeoutMs, () => new Error(`${p.name}: no answer within ${timeoutMs} ms`));
+      return [p.name, 'ok'] as const;
+    } catch (e) {
+      failures[p.name] = errorMessage(e);
+      return [p.name, 'down'] as const;
+    }
+  }));
+  return { checks: Object.fromEntries(results), failures };
 }
 
 /** `first`: middlewares that see every request before anything else (e.g. the request metrics). */
@@ -51,17 +61,7 @@ export function createHttpRoot(probes: ReadinessProbe[], edges: Hono[], log: Log
   // Anonymous: it says which dependency is down, never why (the error names hosts, ports and paths); the detail is
   // logged under the error id it answers with.
   app.get('/ready', async (c) => {
-    const failures: Record<string, string> = {};
-    const results = await Promise.all(probes.map(async (p) => {
-      try {
-        await withTimeout(p.check(), PROBE_TIMEOUT_MS, `${p.name}: no answer within ${PROBE_TIMEOUT_MS} ms`);
-        return [p.name, 'ok'] as const;
-      } catch (e) {
-        failures[p.name] = errorMessage(e);
-        return [p.name, 'down'] as const;
-      }
-    }));
-    const checks = Object.fromEntries(results);
+    const { checks, failures } = await runProbes(probes, PROBE_TIMEOUT_MS);
     if (!Object.keys(failures).length) return c.json({ status: 'ready', checks }, 200);
     const errorId = randomUUID();
     log.warn('readiness check failed', { errorId, failures });

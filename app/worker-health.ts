@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
-import { errorMessage } from '../agents/errors';
 import type { Logger } from '../orchestrator/log';
 import { bearerMatches } from '../web-admin/routes/metrics';
+import { runProbes, type ReadinessProbe } from './http';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -20,7 +20,7 @@ export interface WorkerHealthOptions {
   registry: Registry;
   /** True while the BullMQ worker is running (not closing, not closed). */
   running(): boolean;
-  checks: { name: string; check(): Promise<unknown> }[];
+  checks: ReadinessProbe[];
 }
 
 export function workerHealthApp(opts: WorkerHealthOptions, log: Logger): Hono {
@@ -28,18 +28,9 @@ export function workerHealthApp(opts: WorkerHealthOptions, log: Logger): Hono {
   app.get('/health', (c) => (opts.running() ? c.json({ status: 'ok' }) : c.json({ status: 'stopped' }, 503)));
   // Unauthenticated like the server's /ready: it names what is down, never why; the detail is logged under its error id.
   app.get('/ready', async (c) => {
-    const failures: Record<string, string> = {};
-    const results = await Promise.all(opts.checks.map(async (p) => {
-      try {
-        await withTimeout(p.check(), CHECK_TIMEOUT_MS);
-        return [p.name, 'ok'] as const;
-      } catch (e) {
-        failures[p.name] = errorMessage(e);
-        return [p.name, 'down'] as const;
-      }
-    }));
-    const ok = opts.running() && results.every(([, r]) => r === 'ok');
-    const body = { status: ok ? 'ready' : 'not ready', worker: opts.running() ? 'running' : 'stopped', checks: Object.fromEntries(results) };
+    const { checks, failures } = await runProbes(opts.checks, CHECK_TIMEOUT_MS);
+    const ok = opts.running() && Object.values(checks).every((r) => r === 'ok');
+    const body = { status: ok ? 'ready' : 'not ready', worker: opts.running() ? 'running' : 'stopped', checks };
     if (!Object.keys(failures).length) return c.json(body, ok ? 200 : 503);
     const errorId = randomUUID();
     log.warn('worker readiness check failed', { errorId, failures });
@@ -63,8 +54,3 @@ export async function startWorkerHealth(opts: WorkerHealthOptions, log: Logger):
   return { url, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}

@@ -8,6 +8,7 @@ import type { Actor, Orchestrator } from '../../orchestrator';
 import { ACTION_IDS } from '../../orchestrator';
 import type { Logger } from '../../orchestrator/log';
 import { errorMessage } from '../../agents/errors';
+import { slackTsToIso } from './events';
 import { BlockActions, ViewSubmission, type ModalMetadata } from './payloads';
 
 const MODAL_ID = 'request_changes_modal';
@@ -36,7 +37,7 @@ export function registerInteractions(app: App, orchestrator: Orchestrator, log: 
         return;
       }
       await orchestrator.click({
-        deliveryId: `slack:${b.user.id}:${b.trigger_id}`, action: action.action_id, value: action.value, actor, pressedAt: slackTime(action.action_ts),
+        deliveryId: `slack:${b.user.id}:${b.trigger_id}`, action: action.action_id, value: action.value, actor, pressedAt: action.action_ts === undefined ? undefined : slackTsToIso(action.action_ts), // absent: the time received
         reply: { thread: { platform: 'slack', teamId: actor.teamId, channelId: actor.channelId, threadTs: threadTs ?? '' }, person: { id: b.user.id } },
       });
       await ack();
@@ -77,10 +78,4 @@ function feedbackModal(meta: ModalMetadata) {
       },
     ],
   };
-}
-
-/** Slack's action time ("1700000000.123456", seconds) as ISO 8601; absent, the orchestrator uses the time received. */
-function slackTime(ts: string | undefined): string | undefined {
-  const ms = ts === undefined ? NaN : Math.floor(Number(ts) * 1000);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }

@@ -3,7 +3,7 @@
 // told, for the orchestrator to queue the press (orchestrator.click). The decisions, permission checks and words live
 // in the orchestrator.
 import type { Orchestrator } from '../../orchestrator';
-import { teamIdOf, userIdOf, type CardActionData, type IncomingActivity } from './activity';
+import { sentAtOf, teamIdOf, userIdOf, type CardActionData, type IncomingActivity } from './activity';
 import { threadKeyOf } from './ids';
 
 export type CardPress = Parameters<Orchestrator['click']>[0];
@@ -16,14 +16,8 @@ export function cardPress(data: CardActionData, a: IncomingActivity): CardPress 
     // the activity id: a redelivered activity is the same press (without one, the press itself is the identity)
     deliveryId: a.id ? `teams:${a.id}` : `teams:${a.from.id}:${a.timestamp ?? ''}:${action}:${value}:${data.feedback ?? ''}`,
     action, value, feedback: data.feedback,
-    pressedAt: teamsTime(a.timestamp),
+    pressedAt: sentAtOf(a), // absent or unreadable: the time received
     actor: { kind: 'chat', platform: 'teams', userId: userIdOf(a), teamId, channelId },
     reply: { thread: { platform: 'teams', teamId, channelId, threadTs }, person: { id: a.from.id, name: a.from.name } },
   };
-}
-
-/** The activity's own timestamp as ISO 8601, when it is a valid date; absent, the orchestrator uses the time received. */
-function teamsTime(ts: string | undefined): string | undefined {
-  const d = ts ? new Date(ts) : undefined;
-  return d && Number.isFinite(d.getTime()) ? d.toISOString() : undefined;
 }

@@ -9,6 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Hono } from 'hono';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { withDeadline } from '../../orchestrator/deadline';
 import { foldMetricCounters, oldestPendingGate, quantileOfBuckets, readCounters, type CounterRow } from '../../orchestrator/metric-counters';
 import type { ConsoleDeps } from '../context';
 
@@ -19,10 +20,7 @@ type Collector = (reg: Registry, deps: ConsoleDeps, failed: () => void) => void;
 const DEPENDENCY_TIMEOUT_MS = 800;
 
 /** `work`, or a rejection once DEPENDENCY_TIMEOUT_MS have passed. */
-function bounded<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([work, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), DEPENDENCY_TIMEOUT_MS); })]).finally(() => clearTimeout(timer));
-}
+const bounded = <T>(work: Promise<T>): Promise<T> => withDeadline(work, DEPENDENCY_TIMEOUT_MS, () => new Error('timeout'));
 
 const gauge = <L extends string>(reg: Registry, failed: () => void, name: string, help: string, labelNames: L[], collect: (g: Gauge<L>) => Promise<void>) =>
   new Gauge<L>({
