@@ -2,10 +2,10 @@
 // Runs inside a parser worker (pool.ts) in production; callable directly where the caller bounds time itself.
 // Invariant: the result always carries the content's sha256 and detected kind; every failure is a FileError (a parser's
 // own exception becomes CorruptFile); a kind suggested only by the name falls back to plain text when it does not parse.
-import { createHash } from 'node:crypto';
 import { errorMessage } from '../errors';
 import { type Detected, detectFile, mimeOf } from './detect';
 import { CorruptFile, FileError, FileTooComplex, FileTooLarge } from './errors';
+import { sha256Hex } from './store';
 import type { Counters, ExtractContext, Extractor } from './extractors/context';
 import { DEFAULT_FILE_LIMITS, type Extracted, type FileExtraction, type FileKind, type FileLimits, type FileSection, TextBudget } from './types';
 
@@ -44,7 +44,6 @@ export function overrideExtractor(kind: FileKind, extractor: Extractor | undefin
   else overrides.delete(kind);
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Reads one file. Throws a FileError when it cannot be read at all. */
 export async function extractFile(bytes: Uint8Array, name: string, limits: Partial<FileLimits> = {}): Promise<FileExtraction> {
@@ -55,7 +54,7 @@ export async function extractFile(bytes: Uint8Array, name: string, limits: Parti
 
 async function extractAt(bytes: Uint8Array, name: string, limits: FileLimits, depth: number, counters: Counters): Promise<FileExtraction> {
   if (bytes.length > limits.maxBytes) throw new FileTooLarge(name, bytes.length, limits.maxBytes);
-  const hash = sha256(bytes);
+  const hash = sha256Hex(bytes);
   const detected = await detectFile(bytes, name);
   const warnings: string[] = detected.mismatch ? [detected.mismatch] : [];
   const ctx: ExtractContext = {

@@ -6,6 +6,7 @@
 // as text and notifies nobody.
 import { randomBytes } from 'node:crypto';
 import type { MessageView, Persona, ViewAction } from '../../orchestrator/chat';
+import { truncate } from '../../orchestrator/views';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 const TEXT_LIMIT = 20_000;
@@ -119,4 +120,3 @@ const EMOJI: Record<string, string> = {
   building_construction: '🏗️', thinking_face: '🤔', thumbsup: '👍', thumbsdown: '👎', '+1': '👍', '-1': '👎', tada: '🎉',
 };
 
-const truncate = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
