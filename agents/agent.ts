@@ -194,7 +194,7 @@ async function judge(role: Role, provider: LlmProvider, model: string, text: str
   try {
     const parsed = JSON.parse(answer.text) as { violations?: { topic_id: string; reason: string }[] };
     const known = new Set(topics.map((t) => t.id));
-    return (parsed.violations ?? []).filter((v) => known.has(v.topic_id)).map((v) => ({ kind: 'forbidden_topic' as const, detail: `${v.topic_id}: ${v.reason} (model judge)` }));
+    return (parsed.violations ?? []).filter((v) => known.has(v.topic_id)).map((v) => ({ kind: 'forbidden_topic' as const, detail: `${v.topic_id}: ${v.reason} (model judge)`, source: 'judge' as const }));
   } catch {
     return [];
   }

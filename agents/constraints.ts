@@ -16,6 +16,8 @@ export type ViolationKind = 'schema' | 'forbidden_topic' | 'max_output' | 'tool'
 export interface Violation {
   kind: ViolationKind;
   detail: string;
+  /** Set when the model judge (not a lexical rule or a schema) found it: the tier router tells the two apart. */
+  source?: 'judge';
 }
 
 export type CheckedOutput =

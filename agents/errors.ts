@@ -26,3 +26,11 @@ export function errorMessage(e: unknown): string {
 
 /** The stack (or the message) of anything thrown, for logs. */
 export const errorStack = (e: unknown): string => (e instanceof Error && e.stack ? e.stack : errorMessage(e));
+
+/** The work cannot go on now, through no fault of its own (a provider's rate limit, a spent budget): it is run again
+ *  after `delayMs`, and the try does not count as one of its attempts (the queue delays the job, orchestrator/queue.ts). */
+export class RetryLaterError extends RolecallError {
+  constructor(message: string, readonly delayMs: number, readonly reason: 'rate_limited' | 'budget', options?: ErrorOptions) {
+    super(message, options);
+  }
+}

@@ -36,6 +36,68 @@ const mcpServerSchema = z.discriminatedUnion('transport', [
   z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/), transport: z.literal('stdio'), command: z.string().min(1), args: z.array(z.string()).default([]) }).strict(),
 ]);
 
+const tierName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case');
+
+const tierSchema = z
+  .object({
+    name: tierName,
+    provider: z.enum(['openai', 'ollama']),
+    model: z.string().min(1).max(200),
+    temperature: z.number().min(0).max(2).optional(),
+    fallback_model: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+const modelsSchema = z
+  .object({
+    /** Cheapest first: a step escalates from one to the next. */
+    tiers: z.array(tierSchema).min(1).max(6),
+    /** The tier a step starts on (default: the first, cheapest). */
+    start: tierName.optional(),
+    /** Per workflow template id: the tier its steps of this role start on (e.g. a harder template starts higher). */
+    start_by_template: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), tierName).default({}),
+    /** The highest tier a step may reach (default: the last). */
+    ceiling: tierName.optional(),
+    /** Retries with feedback on a tier below the ceiling before escalating (the ceiling gets constraints.max_retries). */
+    retries_below_ceiling: z.number().int().min(0).max(5).default(0),
+  })
+  .strict();
+
+function modelIssues(m: z.infer<typeof modelsSchema>, ctx: z.RefinementCtx): void {
+  const names = m.tiers.map((t) => t.name);
+  names.forEach((n, i) => { if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['models', 'tiers', i, 'name'], message: `tier "${n}" is named twice` }); });
+  const known = (path: (string | number)[], n: string | undefined) => {
+    if (n !== undefined && !names.includes(n)) ctx.addIssue({ code: 'custom', path: ['models', ...path], message: `names tier "${n}", which is not in models.tiers (${names.join(', ')})` });
+  };
+  known(['start'], m.start);
+  known(['ceiling'], m.ceiling);
+  for (const [template, n] of Object.entries(m.start_by_template)) known(['start_by_template', template], n);
+  const ceiling = m.ceiling ? names.indexOf(m.ceiling) : names.length - 1;
+  for (const [path, n] of [[['start'], m.start], ...Object.entries(m.start_by_template).map(([t, n]) => [['start_by_template', t], n])] as [(string | number)[], string | undefined][]) {
+    if (n !== undefined && names.includes(n) && names.indexOf(n) > ceiling) ctx.addIssue({ code: 'custom', path: ['models', ...path], message: `starts above the ceiling (${m.ceiling})` });
+  }
+}
+
+/** Formats a role can hand back as files (agents/files/outputs/): `mermaid` gives the .mmd source and, per `render`,
+ *  SVG and PNG pictures of it. */
+export const OUTPUT_FORMATS = ['csv', 'xlsx', 'mermaid', 'docx', 'patch'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** One file a role attaches to its post, built from its structured output: `from` is a dotted path into it
+ *  (e.g. test_plan.test_cases). Nothing there (the model left an optional field out) means no file. */
+const outputFileSchema = z
+  .object({
+    /** The file's name without extension. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,59}$/, 'must be lower-case letters, digits, _ and -'),
+    from: z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*){0,5}$/, 'must be a dotted path of output field names'),
+    format: z.enum(OUTPUT_FORMATS),
+    render: z.array(z.enum(['svg', 'png'])).max(2).default([]),
+    title: z.string().min(1).max(120).optional(),
+  })
+  .strict()
+  .refine((f) => f.render.length === 0 || f.format === 'mermaid', { message: 'is only used with format: mermaid', path: ['render'] });
+export type OutputFileSpec = z.infer<typeof outputFileSchema>;
+
 export const roleSchema = z
   .object({
     role_id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case'),
@@ -68,6 +130,12 @@ export const roleSchema = z
       })
       .strict()
       .default({ allow: [], mcp_servers: [] }),
+    /** Files the role attaches to its post (issue 15): built after the step, uploaded into the thread. */
+    outputs: z
+      .object({ files: z.array(outputFileSchema).max(8).default([]) })
+      .strict()
+      .default({ files: [] })
+      .refine((o) => new Set(o.files.map((f) => `${f.name}.${f.format}`)).size === o.files.length, { message: 'two output files have the same name and format', path: ['files'] }),
     approval: z
       .discriminatedUnion('policy', [
         z.object({ policy: z.literal('none') }).strict(),
@@ -84,9 +152,13 @@ export const roleSchema = z
         fallback_model: z.string().min(1).optional(),
       })
       .strict(),
+    /** Model tiers, cheapest first, and where a step starts and may end (agents/llm/routing.ts). Absent: the one model
+     *  of llm_config is the role's only tier. */
+    models: modelsSchema.optional(),
   })
   .strict()
   .superRefine((role, ctx) => {
+    if (role.models) modelIssues(role.models, ctx);
     role.constraints.forbidden_topics.forEach((t, i) => {
       // A topic without patterns or a detector is a semantic rule: only the model judge can check it.
       if (!t.patterns.length && !t.detector && !role.constraints.model_judge) {

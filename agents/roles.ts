@@ -62,6 +62,11 @@ export function parseRoleFile(file: string, text: string, policy: RolePolicy = D
     const problem = schemaProblem(out.schema) ?? backtrackingKeyword(out.schema);
     if (problem) throw new RoleDefinitionError(`${file}: constraints.required_outputs.${out.name}.schema: ${problem}`);
   }
+  const outputNames = new Set(role.constraints.required_outputs.map((o) => o.name));
+  role.outputs.files.forEach((f, i) => {
+    const head = f.from.split('.')[0]!;
+    if (!outputNames.has(head)) throw new RoleDefinitionError(`${file}: outputs.files.${i}.from: "${head}" is not one of constraints.required_outputs (${[...outputNames].join(', ')})`);
+  });
   const expected = path.basename(file).replace(/\.ya?ml$/, '');
   if (role.role_id !== expected) {
     throw new RoleDefinitionError(`${file}: role_id "${role.role_id}" must match the file name "${expected}"`);

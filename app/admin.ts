@@ -9,13 +9,17 @@ import { createLoginLimiter } from '../web-admin/auth/rate-limit';
 import { resolveSessionSecret } from '../web-admin/auth/secret';
 import { adminConsoleRoutes } from '../web-admin/console';
 import { createOrchestrator } from '../orchestrator/api';
+import { mountPlayground, WebStore } from '../bot/web';
 import type { Config } from './config';
+import { workflowTraceId } from '../agents/tracing';
 import type { EngineDeps } from '../orchestrator/deps';
 import type { Logger } from '../orchestrator/log';
 
 export interface AdminExtras {
   /** The loaded role files behind deps.roles: a saved edit replaces its entry here. */
   roleFiles: Map<string, Role>;
+  /** Saves role edits for every process (PostgreSQL) and reloads those saved elsewhere. */
+  roleSync?: ConsoleDeps['roleStore'];
   queueCounts(): Promise<Record<string, number>>;
   queueHealth?: ConsoleDeps['queueHealth'];
   processRegistry?: ConsoleDeps['processRegistry'];
@@ -28,6 +32,7 @@ export async function adminConsole(config: Config, deps: EngineDeps, extras: Adm
   return adminConsoleRoutes({
     prisma: deps.prisma,
     roles: extras.roleFiles,
+    ...(extras.roleSync ? { roleStore: extras.roleSync } : {}),
     registry: deps.roles,
     rolesDir: config.rolesDir,
     workflows: orchestrator,
@@ -40,8 +45,19 @@ export async function adminConsole(config: Config, deps: EngineDeps, extras: Adm
     },
     session: { secret, ttlSeconds: config.admin.sessionTtlSeconds, maxAgeSeconds: config.admin.sessionMaxAgeSeconds, secure: config.admin.secureCookies },
     metricsToken: config.metricsToken,
+    ...(config.traceUrlTemplate ? { traceUrl: traceUrlOf(config.traceUrlTemplate) } : {}),
     ...(deps.files ? { files: deps.files.store } : {}),
     limiter: createLoginLimiter(deps.prisma, config.admin.login),
+    playground: (app) => mountPlayground(app, {
+      store: new WebStore(deps.prisma),
+      orchestrator,
+      demoModel: deps.llm.providers.size === 0,
+      ...(deps.files ? { files: { put: (bytes, mime) => deps.files!.store.put(bytes, mime), maxBytes: deps.files.maxBytes } } : {}),
+      log,
+    }),
     log,
   });
 }
+
+/** OTEL_TRACE_URL_TEMPLATE with {traceId} (the workflow's trace, agents/tracing.ts) filled in. */
+export const traceUrlOf = (template: string) => (workflowId: string): string => template.replaceAll('{traceId}', workflowTraceId(workflowId));

@@ -6,6 +6,9 @@ import { OperatorError } from '../agents/errors';
 import { parseHostEntry } from '../agents/mcp/hosts';
 import { parseAllowEntry, parseHttpAllow, parseStdioCommands } from '../agents/mcp/external';
 import { TEMPLATES_DIR } from '../orchestrator/templates';
+import { parsePriceOverrides, type PriceOptions } from '../agents/llm/pricing';
+import type { TierOptions } from '../agents/llm/routing';
+import { TRACES_SAMPLERS, type TracingOptions } from './tracing';
 
 const optionalString = z.string().trim().min(1).optional();
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -28,10 +31,24 @@ const envSchema = z
     SLACK_SIGNING_SECRET: optionalString,
     SLACK_BOT_TOKEN: optionalString,
     SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+    SLACK_APP_TOKEN: z.string().trim().regex(/^xapp-/, 'must be an app-level token (xapp-…, Basic Information → App-Level Tokens, scope connections:write)').optional(),
+    SLACK_CLIENT_ID: optionalString,
+    SLACK_CLIENT_SECRET: optionalString,
+    SLACK_STATE_SECRET: z.string().trim().min(32, 'must be at least 32 characters').optional(),
+    SLACK_TOKEN_ENCRYPTION_KEY: z.string().trim().refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v), 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)').optional(),
+    SLACK_OAUTH_REDIRECT_URL: z.string().url().optional(),
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: z.string().url().optional(),
     OLLAMA_HOST: z.string().url().optional(),
     LLM_TIMEOUT_MS: int(60_000, 1),
+    // Prices (agents/llm/pricing.ts) and model tiers (agents/llm/routing.ts): README "Model tiers and cost"
+    LLM_PRICES: z.string().trim().max(10_000).optional().superRefine((v, ctx) => {
+      const parsed = parsePriceOverrides(v);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    }),
+    LOCAL_COMPUTE_USD_PER_HOUR: z.coerce.number().min(0).max(10_000).default(0),
+    MODEL_SHADOW_SAMPLE: z.coerce.number().min(0).max(1).default(0),
+    MODEL_SHADOW_MIN_SAMPLES: int(20, 1),
     STEP_ATTEMPTS: int(3, 1),
     STEP_BACKOFF_MS: int(2_000, 0),
     STEP_FALLBACK_ATTEMPTS: int(1, 0),
@@ -58,18 +75,25 @@ const envSchema = z
     MCP_HTTP_ALLOW: optionalString,
     FILES_DIR: optionalString, // unset: DATA_DIR/files
     FILES_MAX_MB: z.coerce.number().positive().max(1024).default(25),
+    /** The console's public address (e.g. https://rolecall.example.com): Teams threads get links to a role's files there. */
+    CONSOLE_URL: z.string().url().optional(),
     S3_ENDPOINT: z.string().url().regex(/^https?:\/\//i, 'must be an http(s) URL, e.g. http://minio:9000').optional(),
     S3_BUCKET: optionalString,
     S3_REGION: z.string().trim().min(1).default('us-east-1'),
     S3_ACCESS_KEY_ID: optionalString,
     S3_SECRET_ACCESS_KEY: optionalString,
+    // OpenTelemetry traces (the standard variables; README "Observability"): off unless an OTLP endpoint is set
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().regex(/^https?:\/\//i, 'must be an http(s) URL (OTLP/HTTP), e.g. http://otel-collector:4318').optional(),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().regex(/^https?:\/\//i, 'must be an http(s) URL (OTLP/HTTP), e.g. http://otel-collector:4318/v1/traces').optional(),
+    OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
+    OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).default('rolecall'),
+    OTEL_TRACES_SAMPLER: z.enum(TRACES_SAMPLERS).default('parentbased_always_on'),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+    OTEL_TRACE_URL_TEMPLATE: z.string().url().refine((u) => u.includes('{traceId}'), 'must contain {traceId}, e.g. http://localhost:16686/trace/{traceId}').optional(),
   })
   .superRefine((env, ctx) => {
     teamsIssues(env, ctx);
-    if (!!env.SLACK_SIGNING_SECRET !== !!env.SLACK_BOT_TOKEN) {
-      const missing = env.SLACK_SIGNING_SECRET ? 'SLACK_BOT_TOKEN' : 'SLACK_SIGNING_SECRET';
-      ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when Slack is configured (set both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)' });
-    }
+    slackIssues(env, ctx);
     for (const entry of parseHttpAllow(env.MCP_HTTP_ALLOW)) {
       const parsed = parseAllowEntry(entry);
       if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', path: ['MCP_HTTP_ALLOW'], message: parsed });
@@ -113,7 +137,9 @@ export interface Config {
   rolesDir: string;
   templatesDir: string;
   intentMinConfidence: number;
-  slack?: { signingSecret: string; botToken: string; apiUrl: string };
+  /** Slack: events over HTTP (signingSecret, POST /slack/events) and/or Socket Mode (appToken); one workspace's
+   *  botToken, or "Add to Slack" installs (oauth) with tokens sealed under oauth.tokenKey. */
+  slack?: SlackConfig;
   teams?: TeamsConfig;
   llm: {
     openai?: { apiKey: string; baseURL?: string };
@@ -123,6 +149,10 @@ export interface Config {
     retry: { attempts: number; backoffMs: number; fallbackAttempts: number };
   };
   steps: { attempts: number; backoffMs: number };
+  /** Price overrides and local compute price (LLM_PRICES, LOCAL_COMPUTE_USD_PER_HOUR). */
+  prices: PriceOptions;
+  /** Shadow mode of model tiers (MODEL_SHADOW_SAMPLE, MODEL_SHADOW_MIN_SAMPLES). */
+  tiers: TierOptions;
   /** How long start-up waits for Redis, PostgreSQL and (workers) the migrated schema before giving up. */
   startupWaitMs: number;
   /** healthPort: a worker process's /health, /ready and /metrics listener (app/worker-health.ts); unset: none. */
@@ -136,8 +166,20 @@ export interface Config {
   mcp: { publicHosts?: string[]; allowedOrigins: string[] };
   /** METRICS_TOKEN: /metrics then needs `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** OpenTelemetry traces: undefined when no OTLP endpoint is set (the SDK is then never loaded). */
+  tracing?: Omit<TracingOptions, 'processKind'>;
+  /** OTEL_TRACE_URL_TEMPLATE: the console links each step to its trace ({traceId}, {spanId}). */
+  traceUrlTemplate?: string;
   /** Shared files: where the bytes are kept (a local directory, or an S3-compatible bucket) and the size limit. */
-  files: { store: { kind: 'local'; dir: string } | { kind: 's3'; endpoint?: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string }; maxBytes: number };
+  files: { store: { kind: 'local'; dir: string } | { kind: 's3'; endpoint?: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string }; maxBytes: number; consoleUrl?: string };
+}
+
+export interface SlackConfig {
+  apiUrl: string;
+  signingSecret?: string;
+  appToken?: string;
+  botToken?: string;
+  oauth?: { clientId: string; clientSecret: string; stateSecret: string; tokenKey: Uint8Array; redirectUri?: string };
 }
 
 export interface AdminConfig {
@@ -175,9 +217,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     rolesDir: e.ROLES_DIR,
     templatesDir: e.TEMPLATES_DIR ?? TEMPLATES_DIR,
     intentMinConfidence: e.INTENT_MIN_CONFIDENCE,
-    slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
-      ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: withSlash(e.SLACK_API_URL) }
-      : undefined,
+    slack: slackConfig(e),
     teams: teamsConfig(e),
     llm: {
       openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL } : undefined,
@@ -186,6 +226,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       retry: { attempts: e.STEP_ATTEMPTS, backoffMs: e.STEP_BACKOFF_MS, fallbackAttempts: e.STEP_FALLBACK_ATTEMPTS },
     },
     steps: { attempts: e.STEP_ATTEMPTS, backoffMs: e.STEP_BACKOFF_MS },
+    prices: { overrides: priceOverrides(e.LLM_PRICES), localUsdPerHour: e.LOCAL_COMPUTE_USD_PER_HOUR },
+    tiers: { shadowSample: e.MODEL_SHADOW_SAMPLE, minSamples: e.MODEL_SHADOW_MIN_SAMPLES },
     startupWaitMs: e.STARTUP_WAIT_S * 1000,
     worker: { concurrency: e.WORKER_CONCURRENCY ?? defaultWorkerConcurrency(os.availableParallelism(), e.DATABASE_URL ? e.DATABASE_POOL_MAX : undefined), lockDurationMs: e.WORKER_LOCK_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS, healthPort: e.WORKER_HEALTH_PORT },
     infra: { maxHours: e.INFRA_RETRY_MAX_HOURS, maxDelayMs: e.INFRA_RETRY_MAX_DELAY_MS },
@@ -202,11 +244,14 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     externalMcp: { stdioCommands: parseStdioCommands(e.MCP_STDIO_COMMANDS), httpAllow: parseHttpAllow(e.MCP_HTTP_ALLOW) },
     mcp: { publicHosts: e.PUBLIC_HOSTS ? list(e.PUBLIC_HOSTS) : undefined, allowedOrigins: list(e.MCP_ALLOWED_ORIGINS) },
     metricsToken: e.METRICS_TOKEN,
+    tracing: tracingOf(e),
+    traceUrlTemplate: e.OTEL_TRACE_URL_TEMPLATE,
     files: {
       store: e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
         ? { kind: 's3', endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
         : { kind: 'local', dir: e.FILES_DIR ?? `${e.DATA_DIR}/files` },
       maxBytes: Math.round(e.FILES_MAX_MB * 1024 * 1024),
+      ...(e.CONSOLE_URL ? { consoleUrl: e.CONSOLE_URL.replace(/\/+$/, '') } : {}),
     },
   };
 }
@@ -215,6 +260,55 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
  *  platform and the database), never more than the database pool (PostgreSQL; PGlite has no pool). */
 export function defaultWorkerConcurrency(cpus: number, poolMax?: number): number {
   return Math.max(1, Math.min(5 * cpus, poolMax ?? Infinity));
+}
+
+/** Slack is configured by a way in (SLACK_SIGNING_SECRET and/or SLACK_APP_TOKEN) and tokens (SLACK_BOT_TOKEN, or the
+ *  OAuth client for "Add to Slack"); half of it is an error naming what is missing. */
+function slackIssues(env: Env, ctx: z.RefinementCtx): void {
+  const oauthKeys = ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'SLACK_TOKEN_ENCRYPTION_KEY'] as const;
+  const oauth = oauthKeys.some((k) => env[k]);
+  if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN && !env.SLACK_BOT_TOKEN && !oauth) return;
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+    issue('SLACK_SIGNING_SECRET', 'is required when Slack is configured (set both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN; or SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (oauth) {
+    if (env.SLACK_BOT_TOKEN) issue('SLACK_BOT_TOKEN', 'must be unset with "Add to Slack" (SLACK_CLIENT_ID): each workspace\'s token comes from its install');
+    for (const k of oauthKeys) if (!env[k]) issue(k, 'is required for "Add to Slack" installs (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SLACK_TOKEN_ENCRYPTION_KEY)');
+    if (!env.DATABASE_URL) issue('DATABASE_URL', 'is required for "Add to Slack" installs (the installations are kept in PostgreSQL)');
+  } else if (!env.SLACK_BOT_TOKEN) {
+    issue('SLACK_BOT_TOKEN', 'is required when Slack is configured (set both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN; or SLACK_CLIENT_ID and the rest for "Add to Slack")');
+  }
+}
+
+function slackConfig(e: Env): SlackConfig | undefined {
+  if (!e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN) return undefined;
+  const ways = { apiUrl: withSlash(e.SLACK_API_URL), ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}), ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}) };
+  if (e.SLACK_BOT_TOKEN) return { ...ways, botToken: e.SLACK_BOT_TOKEN };
+  if (e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET && e.SLACK_STATE_SECRET && e.SLACK_TOKEN_ENCRYPTION_KEY) {
+    return {
+      ...ways,
+      oauth: {
+        clientId: e.SLACK_CLIENT_ID, clientSecret: e.SLACK_CLIENT_SECRET, stateSecret: e.SLACK_STATE_SECRET,
+        tokenKey: new Uint8Array(Buffer.from(e.SLACK_TOKEN_ENCRYPTION_KEY, 'base64')), ...(e.SLACK_OAUTH_REDIRECT_URL ? { redirectUri: e.SLACK_OAUTH_REDIRECT_URL } : {}),
+      },
+    };
+  }
+  return undefined;
+}
+
+/** Traces go to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, else to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces (the OTLP
+ *  specification's rules); neither set, or OTEL_SDK_DISABLED=true: off. */
+function tracingOf(e: Env): Config['tracing'] {
+  const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${withSlash(e.OTEL_EXPORTER_OTLP_ENDPOINT)}v1/traces` : undefined);
+  if (!url || e.OTEL_SDK_DISABLED === 'true') return undefined;
+  return { url, serviceName: e.OTEL_SERVICE_NAME, sampler: { name: e.OTEL_TRACES_SAMPLER, ratio: e.OTEL_TRACES_SAMPLER_ARG } };
+}
+
+/** LLM_PRICES, already checked by the schema. */
+function priceOverrides(v: string | undefined): PriceOptions['overrides'] {
+  const parsed = parsePriceOverrides(v);
+  return typeof parsed === 'string' ? {} : parsed;
 }
 
 const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);

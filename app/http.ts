@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { errorMessage, errorStack } from '../agents/errors';
+import { SpanKind, withSpan } from '../agents/tracing';
 import { withDeadline } from '../orchestrator/deadline';
 import { asInfraError } from '../orchestrator/infra';
 import type { Logger } from '../orchestrator/log';
@@ -40,6 +42,26 @@ export async function runProbes(probes: ReadinessProbe[], timeoutMs: number): Pr
     }
   }));
   return { checks: Object.fromEntries(results), failures };
+}
+
+/** One SERVER span per request ("<method> <route pattern>"), continuing the caller's trace when the request carries a
+ *  W3C traceparent header; the route is the matched pattern (/admin/roles/:id), never the raw path with its ids.
+ *  app/runtime.ts puts it first, only when tracing is on. */
+export function httpTracing(): MiddlewareHandler {
+  return (c, next) => {
+    const parent = propagation.extract(ROOT_CONTEXT, c.req.raw.headers, { keys: (h) => [...h.keys()], get: (h, k) => h.get(k) ?? undefined });
+    return withSpan(c.req.method, {
+      kind: SpanKind.SERVER,
+      parent,
+      attributes: { 'http.request.method': c.req.method, 'url.scheme': new URL(c.req.url).protocol.replace(':', '') },
+    }, async (span) => {
+      await next();
+      const route = c.req.routePath;
+      span.updateName(`${c.req.method} ${route}`);
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': c.res.status });
+      if (c.res.status >= 500) span.setStatus({ code: 2, message: `HTTP ${c.res.status}` }); // SpanStatusCode.ERROR
+    });
+  };
 }
 
 /** `first`: middlewares that see every request before anything else (e.g. the request metrics). */

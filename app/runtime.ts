@@ -4,21 +4,26 @@ import type { Hono } from 'hono';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createLlmRouter } from '../agents/llm/router';
+import { configurePrices } from '../agents/llm/pricing';
 import type { ApiKeyStore } from '../agents/mcp/api-keys';
 import { createHostPolicy } from '../agents/mcp/hosts';
 import { mcpRoutes } from '../agents/mcp/http';
 import { stepToolRunner, type ToolDeps } from '../agents/mcp/tools';
 import { createRoleRegistry } from '../agents/mcp/registry';
 import { loadRoles } from '../agents/roles';
-import { slackRoutes } from '../bot/slack/app';
-import { slackChat, slackWebClient } from '../bot/slack/chat';
+import { slackEdge } from '../bot/slack/app';
+import { slackChat, slackClients } from '../bot/slack/chat';
+import { installationTokens, staticTokens, type SlackInstallations, type SlackTokens } from '../bot/slack/installations';
+import { tokenSeal } from '../bot/slack/token-seal';
 import { slackFiles } from '../bot/slack/files';
 import { FileParserPool } from '../agents/files/pool';
 import { S3FileStore } from '../agents/files/s3-store';
 import { LocalFileStore, type FileStore } from '../agents/files/store';
-import type { FilesDeps } from '../orchestrator/files';
+import type { FileDownloader, FilesDeps } from '../orchestrator/files';
 import { createTeams, type TeamsEdge } from '../bot/teams';
-import { createHttpRoot } from './http';
+import { webChat, webFiles, WebStore } from '../bot/web';
+import { createHttpRoot, httpTracing } from './http';
+import { homeRoutes, type HomeOptions } from './home';
 import { createOrchestrator } from '../orchestrator/api';
 import { adminConsole, type AdminExtras } from './admin';
 import type { ChatPorts } from '../orchestrator/chat';
@@ -30,11 +35,17 @@ import { createJobHandler } from '../orchestrator/handler';
 import type { Logger } from '../orchestrator/log';
 import { createJobQueue, createJobWorker, producerConnection, redisConnection } from '../orchestrator/queue';
 import { durableQueue, startInboxRelay } from '../orchestrator/inbox';
+import { startOutboxSweep } from '../orchestrator/outbox';
 import { startMetricCounterFold } from '../orchestrator/metric-counters';
 import { artifactStore, usageLog, violationLog } from '../orchestrator/stores';
 import { buildPlanner } from './planner';
 import { loadTemplates } from '../orchestrator/templates';
 import { resumeWorkflows } from '../orchestrator/resume';
+import { startTracing } from './tracing';
+import { createRoleSync, syncedJobHandler, type RoleSync } from '../orchestrator/role-sync';
+import { tracedLlmRouter } from '../agents/llm/traced';
+import { tracingEnabled } from '../agents/tracing';
+import { tracedChatPorts, tracedJobHandler, tracedJobQueue, tracedToolRunner } from '../orchestrator/traced';
 import { createProcessMetrics, queueHealth, type ProcessMetrics } from './observability';
 import { startWorkerHealth } from './worker-health';
 import { errorMessage } from '../agents/errors';
@@ -60,11 +71,16 @@ export interface Runtime {
 }
 
 export async function startRuntime(config: Config, opts: RuntimeOptions, log: Logger): Promise<Runtime> {
+  // Traces first (nothing is loaded when they are off), so every part below is built traced (app/tracing.ts).
+  const tracing = await startTracing(config.tracing && { ...config.tracing, processKind: opts.server && opts.worker ? 'all' : opts.server ? 'server' : 'worker' }, log);
+  const traced = <T>(plain: T, decorate: (x: T) => T): T => (tracing ? decorate(plain) : plain);
   const roleFiles = loadRoles(config.rolesDir, { externalMcp: config.externalMcp });
-  const llm = createLlmRouter(config.llm, roleFiles.values());
+  configurePrices(config.prices); // before any model call is priced
+  const llm = traced(createLlmRouter(config.llm, roleFiles.values()), tracedLlmRouter);
   const roles = createRoleRegistry(roleFiles, llm);
   const templates = loadTemplates(config.templatesDir, new Set(roles.ids()));
   const cleanup: (() => Promise<unknown>)[] = [];
+  if (tracing) cleanup.push(() => tracing.shutdown()); // the last step of close(): spans of the shutdown are sent too
   const metrics = createProcessMetrics(opts.server && opts.worker ? 'all' : opts.server ? 'server' : 'worker');
   const close = async () => {
     for (const fn of cleanup.reverse()) await fn().catch((e) => log.warn('shutdown step failed', { error: String(e) }));
@@ -77,31 +93,40 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     await Promise.all([waitForRedis(redisUrl, config.startupWaitMs, log), waitForDatabase(db, config.startupWaitMs, log)]);
     await migrateIfAsked(db, opts.migrate, log);
     if (!opts.migrate) await waitForSchema(db, config.startupWaitMs, log); // workers never migrate: the server does
+    // Role edits saved in the console (by any server) over the files, reloaded when they change (orchestrator/role-sync.ts)
+    const roleSync = createRoleSync(db.prisma, roleFiles, log);
+    cleanup.push(async () => roleSync.stop());
+    await roleSync.refresh();
     // Jobs are added through a connection that fails at once while Redis is unreachable; they are then kept in the
     // PostgreSQL inbox, which the relay moves to the queue when Redis is back (orchestrator/inbox.ts).
     const producer = producerConnection(redisUrl);
     cleanup.push(() => producer.quit());
     const redisQueue = createJobQueue(producer, config.queuePrefix, config.steps);
     cleanup.push(() => redisQueue.close());
-    const queue = durableQueue(redisQueue, db.prisma, log);
+    const queue = traced(durableQueue(redisQueue, db.prisma, log), tracedJobQueue);
     const relay = startInboxRelay(redisQueue, db.prisma, log);
     cleanup.push(() => relay.stop());
+    // Chat posts whose drain job was lost (orchestrator/outbox.ts): added again once they waited too long.
+    const outboxSweep = startOutboxSweep(redisQueue, db.prisma, log);
+    cleanup.push(() => outboxSweep.stop());
     const counterFold = startMetricCounterFold(db.prisma, log);
     cleanup.push(() => counterFold.stop());
-    const chat: ChatPorts = opts.chat ? { ...opts.chat } : config.slack ? { slack: slackChat(slackWebClient(config.slack.botToken, config.slack.apiUrl)) } : {};
+    const slackTokens = config.slack && slackTokensFor(config.slack, db.prisma);
+    const chat: ChatPorts = opts.chat ? { ...opts.chat } : config.slack && slackTokens ? { slack: slackChat(slackClients(slackTokens, config.slack.apiUrl)) } : {};
     const teams = config.teams ? createTeams(config.teams, db.prisma, log) : undefined;
     if (teams) chat.teams = teams.chat;
+    chat.web ??= webChat(new WebStore(db.prisma)); // the console's playground: always on
     log.info(`Teams: ${teams ? teams.describe : 'not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)'}`);
     const toolDeps: ToolDeps = { llm, artifacts: artifactStore(db.prisma), violations: violationLog(db.prisma), usage: usageLog(db.prisma), externalMcp: config.externalMcp, log };
     const planner = buildPlanner(config, templates, roles, llm, log, toolDeps.usage);
-    const tools = (where: { workflowId: string; stepId: string }) => stepToolRunner(toolDeps, where);
-    const files = createFiles(config, cleanup);
+    const tools = (where: { workflowId: string; stepId: string }) => traced(stepToolRunner(toolDeps, where), (t) => tracedToolRunner(t, where));
+    const files = createFiles(config, cleanup, slackTokens, teams?.files);
     const fileStore = config.files.store;
     log.info(`Files: ${fileStore.kind === 's3' ? `bucket ${fileStore.bucket}${fileStore.endpoint ? ` at ${fileStore.endpoint}` : ''}` : `directory ${fileStore.dir} (set S3_BUCKET for an S3-compatible store)`}, at most ${Math.round(config.files.maxBytes / 1024 / 1024)} MB per file`);
-    const deps: EngineDeps = { prisma: db.prisma, chat, queue, roles, planner, llm, log, tools, files };
-    log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? config.slack.apiUrl : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)'}`);
+    const deps: EngineDeps = { prisma: db.prisma, chat: traced(chat, tracedChatPorts), queue, roles, planner, llm, log, tools, files, tiers: config.tiers };
+    log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? `${config.slack.apiUrl}${config.slack.appToken ? ', Socket Mode' : ''}${config.slack.oauth ? ', "Add to Slack" installs' : ''}` : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN, or SLACK_APP_TOKEN and SLACK_BOT_TOKEN for Socket Mode)'}`);
     if (opts.worker) {
-      const worker = startWorker(config, deps, redisUrl, log, cleanup);
+      const worker = startWorker(config, deps, redisUrl, log, cleanup, roleSync);
       metrics.observeWorker(worker);
       if (config.worker.healthPort !== undefined) {
         const health = await startWorkerHealth({
@@ -114,7 +139,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
       await resumeWorkflows(deps);
     }
     const queueCounts = () => redisQueue.queue.getJobCounts();
-    const admin: AdminExtras = { roleFiles, queueCounts, queueHealth: () => queueHealth(redisQueue.queue), processRegistry: metrics.registry };
+    const admin: AdminExtras = { roleFiles, roleSync, queueCounts, queueHealth: () => queueHealth(redisQueue.queue), processRegistry: metrics.registry };
     const server = opts.server ? await startServer(config, deps, toolDeps, producer, log, cleanup, admin, metrics, teams) : undefined;
     return { url: server?.url, app: server?.app, deps, close, queueCounts };
   } catch (e) {
@@ -124,7 +149,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
 }
 
 /** Shared files: the store (S3-compatible bucket, else a local directory), parser threads, platform downloaders. */
-function createFiles(config: Config, cleanup: (() => Promise<unknown>)[]): FilesDeps {
+function createFiles(config: Config, cleanup: (() => Promise<unknown>)[], slackTokens?: SlackTokens, teamsFiles?: FileDownloader): FilesDeps {
   const s = config.files.store;
   const store: FileStore = s.kind === 's3'
     ? new S3FileStore({ bucket: s.bucket, endpoint: s.endpoint, region: s.region, accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey })
@@ -132,8 +157,10 @@ function createFiles(config: Config, cleanup: (() => Promise<unknown>)[]): Files
   const pool = new FileParserPool({ limits: { maxBytes: config.files.maxBytes } });
   cleanup.push(() => pool.close());
   const downloads: FilesDeps['downloads'] = {};
-  if (config.slack) downloads.slack = slackFiles({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl });
-  return { store, pool, maxBytes: config.files.maxBytes, downloads };
+  downloads.web = webFiles(store); // playground uploads: the server put their bytes in this store
+  if (config.slack && slackTokens) downloads.slack = slackFiles({ botToken: config.slack.botToken ?? slackTokens, apiUrl: config.slack.apiUrl });
+  if (teamsFiles) downloads.teams = teamsFiles;
+  return { store, pool, maxBytes: config.files.maxBytes, downloads, ...(config.files.consoleUrl ? { consoleUrl: config.files.consoleUrl } : {}) };
 }
 
 async function redisUrlFor(config: Config, log: Logger, cleanup: (() => Promise<unknown>)[]): Promise<string> {
@@ -154,10 +181,11 @@ async function migrateIfAsked(db: Database, migrate: boolean, log: Logger): Prom
   log.info(applied.length ? `Database: applied migrations ${applied.join(', ')}` : 'Database: schema up to date');
 }
 
-function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Logger, cleanup: (() => Promise<unknown>)[]): Worker {
+function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Logger, cleanup: (() => Promise<unknown>)[], roleSync: RoleSync): Worker {
+  const handler = syncedJobHandler(createJobHandler(deps), roleSync);
   const connection = redisConnection(redisUrl);
   const worker = createJobWorker(
-    connection, config.queuePrefix, { ...config.worker, infra: config.infra }, createJobHandler(deps),
+    connection, config.queuePrefix, { ...config.worker, infra: config.infra }, tracingEnabled() ? tracedJobHandler(handler, deps.prisma) : handler,
     (e, job) => log.warn('job failed', { job: job?.id, attempt: job?.attemptsMade, error: errorMessage(e) }),
     (job, e, delayMs) => log.warn(`${e.dependency} unavailable: job ${job.id} retried in ${Math.round(delayMs / 1000)} s (not counted as an attempt)`, { error: errorMessage(e).split('\n').at(-1) }),
   );
@@ -177,16 +205,19 @@ async function startServer(
 ): Promise<{ url: string; app: Hono }> {
   const orchestrator = createOrchestrator(deps);
   const hosts = createHostPolicy({ publicHosts: config.mcp.publicHosts, allowedOrigins: config.mcp.allowedOrigins, listenHost: config.http.host });
+  const tokens = config.slack && slackTokensFor(config.slack, deps.prisma);
+  const slack = config.slack && tokens ? slackEdge(config.slack, tokens, orchestrator, log) : undefined;
   const edges = [
-    ...(config.slack ? [slackRoutes(config.slack, orchestrator, log)] : []),
+    ...(slack ? [slack.routes] : []),
     ...(teams ? [teams.routes(orchestrator)] : []),
     mcpRoutes(deps.roles, toolDeps, { keys: mcpKeyStore(deps.prisma), hosts, log }),
     await adminConsole(config, deps, admin, log),
+    homeRoutes({ slack: slackWay(config), teams: !!teams, demoModel: deps.llm.providers.size === 0 }), // `/`, and routes that are off
   ];
   const http = createHttpRoot([
     { name: 'postgres', check: async () => void (await deps.prisma.$queryRaw`SELECT 1`) },
     { name: 'redis', check: async () => void (await redis.ping()) },
-  ], edges, log, [metrics.httpMetrics]);
+  ], edges, log, [...(tracingEnabled() ? [httpTracing()] : []), metrics.httpMetrics]);
   const server: ServerType = createAdaptorServer({ fetch: http.fetch, hostname: config.http.host });
   server.listen({ port: config.http.port, host: config.http.host, backlog: LISTEN_BACKLOG });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
@@ -194,9 +225,28 @@ async function startServer(
   const { port } = server.address() as { port: number };
   hosts.listening(port);
   const url = `http://${config.http.host}:${port}`;
-  log.info(`HTTP: listening on ${url} (Slack events at ${url}/slack/events, admin console at ${url}/admin, metrics at ${url}/metrics)`);
+  log.info(`HTTP: listening on ${url} (admin console at ${url}/admin, metrics at ${url}/metrics)`);
+  if (slack) {
+    slack.start();
+    cleanup.push(() => slack.stop());
+    log.info(`Slack: ${slack.describe}${config.slack?.appToken ? '' : ` (events at ${url}/slack/events)`}${config.slack?.oauth ? ` (install at ${url}/slack/install)` : ''}`);
+  }
   log.info(`MCP: /mcp needs an API key (create one in the admin console); accepted Host: ${hosts.describe()}`);
+  log.info(`Playground: ${url}/admin/playground — sign in to the console and type a request to run a workflow without Slack or Teams${deps.llm.providers.size === 0 ? ' (offline demo model: set OPENAI_API_KEY or OLLAMA_HOST for real answers)' : ''}; start page ${url}/`);
   return { url, app: http };
+}
+
+/** The Slack bot tokens: SLACK_BOT_TOKEN for every workspace, or each "Add to Slack" install's (sealed in PostgreSQL). */
+function slackTokensFor(slack: NonNullable<Config['slack']>, prisma: Db): SlackTokens | SlackInstallations | undefined {
+  if (slack.botToken) return staticTokens(slack.botToken);
+  return slack.oauth ? installationTokens(prisma, tokenSeal(slack.oauth.tokenKey)) : undefined;
+}
+
+/** How Slack reaches this server: events over HTTP, Socket Mode only, or not at all (its routes answer that they are off). */
+function slackWay(config: Config): HomeOptions['slack'] {
+  const slack = config.slack as { signingSecret?: string; appToken?: string } | undefined;
+  if (!slack) return 'off';
+  return slack.signingSecret ? 'http' : slack.appToken ? 'socket' : 'http';
 }
 
 /** MCP API keys in the McpApiKey table, looked up by the sha256 of the key. */

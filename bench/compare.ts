@@ -5,9 +5,13 @@
 // signed button clicks as a person would, as soon as the fake Slack has them), then the figures: steps/s, overhead per
 // step, hand-off between steps, CPU per step (app processes, PostgreSQL, Redis from /proc), statements per step
 // (pg_stat_statements, or transactions from pg_stat_database when it cannot be loaded), ack latency, and the time to
-// the first completed workflow of a further burst (--burst, default 1,000 threads at once). By default the bench starts its own PostgreSQL (pg_stat_statements preloaded, fsync
-// on as in production) and Redis, so no other work on the machine is counted; `--shared` uses TEST_PG_URL and
-// TEST_REDIS_URL instead (then statements are transactions and PostgreSQL/Redis CPU is not measured).
+// the first completed workflow of a further burst (--burst, default 1,000 threads at once), which then runs to its end
+// (errors at that scale: acks, clicks, workflows not completed), and the issue 12 goals, each met or not. Both systems
+// run compiled JavaScript, as in production: Rolecall from `npm run build` (dist/server.js, dist/worker.js), the floor
+// bundled by esbuild the same way (dist/bench-floor/). By default the bench starts its own PostgreSQL
+// (pg_stat_statements preloaded, fsync on as in production) and Redis, so no other work on the machine is counted;
+// `--shared` uses TEST_PG_URL and TEST_REDIS_URL instead (then statements are transactions and PostgreSQL/Redis CPU is
+// not measured).
 // Invariant: every process, database and server it starts is stopped at the end, also on failure.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,9 +19,11 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import pg from 'pg';
 import { defaultWorkerConcurrency } from '../app/config';
-import { baseEnv, freePort, killAllApps, startApp, type AppProcess } from '../test/support/app-process';
+import { buildTo } from '../scripts/build';
+import { baseEnv, freePort, killAllApps, REPO_ROOT, startApp, type AppProcess } from '../test/support/app-process';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
 import { startFakeSlack, type FakeSlack } from '../test/support/fake-slack';
 import { buttonsOf, deleteQueueKeys } from '../test/support/harness';
@@ -48,6 +54,48 @@ export function parseCompareOptions(argv: string[]): CompareOptions {
   return {
     threads: Math.max(1, flag('threads', 200)), burst: flag('burst', 1000), concurrency: Math.max(1, concurrency), workers: Math.max(1, flag('workers', 2)),
     timeoutMs: flag('timeout', 900) * 1000, shared: argv.includes('--shared'), warmup: flag('warmup', 3),
+  };
+}
+
+// ---------- compiled JavaScript ----------
+
+/** Rolecall runs from `npm run build`'s output, as in production; the floor's two entry points are bundled the same
+ *  way (esbuild, npm packages external and loaded from node_modules), so neither side runs through tsx. */
+const DIST = join(REPO_ROOT, 'dist');
+const FLOOR_DIST = join(DIST, 'bench-floor');
+
+async function compile(): Promise<void> {
+  progress('compiling: npm run build (dist/) and the floor (dist/bench-floor/)');
+  const rolecall = await buildTo(DIST);
+  await build({
+    absWorkingDir: REPO_ROOT, entryPoints: ['bench/ack-floor.ts', 'bench/floor-worker.ts'], outdir: FLOOR_DIST,
+    bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning',
+  });
+  progress(`compiled (${rolecall.files} files for Rolecall in ${rolecall.ms} ms)`);
+}
+
+/** The commit and the number of files changed in the working tree when the bench ran (the figures belong to it). */
+function treeState(): { commit: string; changedFiles: number } {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return { commit: git('rev-parse', '--short', 'HEAD'), changedFiles: git('status', '--porcelain').split('\n').filter(Boolean).length };
+  } catch {
+    return { commit: 'unknown', changedFiles: NaN };
+  }
+}
+
+/** The 1-minute load average every 5 s while the bench runs: what else the cores were doing. */
+function sampleLoad(): { stop(): { min: number; mean: number; max: number; samples: number } } {
+  const seen: number[] = [os.loadavg()[0]!];
+  const timer = setInterval(() => seen.push(os.loadavg()[0]!), 5_000);
+  timer.unref();
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  return {
+    stop: () => {
+      clearInterval(timer);
+      seen.push(os.loadavg()[0]!);
+      return { min: r2(Math.min(...seen)), mean: r2(seen.reduce((a, b) => a + b, 0) / seen.length), max: r2(Math.max(...seen)), samples: seen.length };
+    },
   };
 }
 
@@ -202,8 +250,8 @@ export interface SystemResult {
   ackMs: Summary;
   firstCompletedMs: number;
   allCompletedMs: number;
-  /** The burst phase: `burst` more threads at once; time to the first of them completed, and their acks. */
-  burst?: { threads: number; ackFailures: number; ackMs: Summary; firstCompletedMs: number };
+  /** The burst phase: `burst` more threads at once, run to their end (or the deadline). */
+  burst?: BurstResult;
   cpuMsPerStep: { app: number; postgres: number; redis: number };
   statementsPerStep: StatementCount;
 }
@@ -219,17 +267,44 @@ async function waitUntil(check: () => Promise<boolean>, deadline: number, every 
 const perStep = (c: StatementCount, steps: number): StatementCount =>
   ({ total: c.total / steps, select: c.select / steps, insert: c.insert / steps, update: c.update / steps, delete: c.delete / steps, other: c.other / steps });
 
-/** `n` more threads at once on the same processes; waits for the first of them to complete (not for all: the
- *  processes are stopped afterwards, whatever is still queued). */
-async function runBurst(n: number, name: string, post: SlackPoster, deadline: number, firstCompleted: () => Promise<number | undefined>): Promise<SystemResult['burst']> {
-  progress(`${name}: burst of ${n} threads at once, until the first of them completes`);
+export interface BurstResult {
+  threads: number;
+  ackFailures: number;
+  /** Gate clicks not answered 200 during the burst (Rolecall only). */
+  clickFailures: number;
+  ackMs: Summary;
+  /** Burst sent → its first workflow completed, and → its last (NaN when not all completed by the deadline). */
+  firstCompletedMs: number;
+  allCompletedMs: number;
+  completed: number;
+  stepsPerSec: number;
+}
+
+/** What the database says about the burst's threads: how many completed, the first and last completion times (ms). */
+type BurstProbe = () => Promise<{ completed: number; first?: number; last?: number }>;
+
+/** `n` more threads at once on the same processes: the time to the first completed, then every thread run to its end
+ *  (or the deadline), with the errors at that scale. */
+async function runBurst(n: number, name: string, post: SlackPoster, deadline: number, probe: BurstProbe, clickFailures: () => number = () => 0): Promise<BurstResult> {
+  progress(`${name}: burst of ${n} threads at once, run to their end`);
+  const clicks0 = clickFailures();
   const t0 = Date.now();
   const fired = fire(post, n, 'C_BURST', 'burst');
-  let first: number | undefined;
-  await waitUntil(async () => (first = await firstCompleted()) !== undefined, deadline, 250);
+  let state = await probe();
+  await waitUntil(async () => (state = await probe()).first !== undefined, deadline, 250);
+  progress(`${name}: first burst workflow completed after ${fmt(((state.first ?? NaN) - t0) / 1000, ' s')}`);
+  await waitUntil(async () => (state = await probe()).completed >= n, deadline, 1_000);
   const { acks, failures } = await fired;
-  return { threads: n, ackFailures: failures, ackMs: summarize(acks), firstCompletedMs: first !== undefined ? first - t0 : NaN };
+  const all = state.completed >= n && state.last !== undefined;
+  progress(`${name}: ${state.completed}/${n} burst workflows completed${all ? ` after ${fmt(((state.last ?? NaN) - t0) / 1000, ' s')}` : ' (deadline)'}`);
+  return {
+    threads: n, ackFailures: failures, clickFailures: clickFailures() - clicks0, ackMs: summarize(acks), completed: state.completed,
+    firstCompletedMs: state.first !== undefined ? state.first - t0 : NaN, allCompletedMs: all ? state.last! - t0 : NaN,
+    stepsPerSec: all ? (n * STEPS) / ((state.last! - t0) / 1000) : NaN,
+  };
 }
+
+const burstErrors = (b: BurstResult) => b.ackFailures + b.clickFailures + (b.threads - b.completed);
 
 // ---------- Rolecall ----------
 
@@ -247,10 +322,10 @@ async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, op
   const apps: AppProcess[] = [];
   try {
     progress(`Rolecall: starting the server and ${o.workers} worker process(es), concurrency ${o.concurrency} each`);
-    const server = startApp('app/server.ts', { ...env, LOG_LEVEL: 'info' });
+    const server = startApp(join(DIST, 'server.js'), { ...env, LOG_LEVEL: 'info' }, { compiled: true });
     apps.push(server);
     await server.waitForOutput(/HTTP: listening on/, 240_000);
-    for (let i = 0; i < o.workers; i++) apps.push(startApp('app/worker.ts', { ...env, LOG_LEVEL: 'info' }));
+    for (let i = 0; i < o.workers; i++) apps.push(startApp(join(DIST, 'worker.js'), { ...env, LOG_LEVEL: 'info' }, { compiled: true }));
     await Promise.all(apps.slice(1).map((w) => w.waitForOutput(/Workers: concurrency/, 240_000)));
     const post = slackPoster(`http://127.0.0.1:${port}`);
     const approver = startApprover(slack, post);
@@ -273,9 +348,9 @@ async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, op
       const statements = await infra.statements.read(db);
       progress(`Rolecall: ${done ? 'all completed' : 'NOT ALL COMPLETED'} after ${fmt((Date.now() - t0) / 1000, ' s')}`);
       const burst = o.burst && done ? await runBurst(o.burst, 'Rolecall', post, deadline, async () => {
-        const first = (await pgc.query<{ t: Date | null }>(`SELECT min("finishedAt") AS t FROM "Workflow" WHERE "channelId" = 'C_BURST' AND status = 'completed'`)).rows[0]?.t;
-        return first ? first.getTime() : undefined;
-      }) : undefined;
+        const r = (await pgc.query<{ n: string; first: Date | null; last: Date | null }>(`SELECT count(*) AS n, min("finishedAt") AS first, max("finishedAt") AS last FROM "Workflow" WHERE "channelId" = 'C_BURST' AND status = 'completed'`)).rows[0]!;
+        return { completed: Number(r.n), first: r.first?.getTime(), last: r.last?.getTime() };
+      }, () => approver.failures()) : undefined;
       await approver.stop();
 
       const statuses = Object.fromEntries((await pgc.query<{ status: string; n: string }>(`SELECT status::text, count(*) AS n FROM "Workflow" WHERE "channelId" = $1 GROUP BY 1`, [CHANNEL])).rows.map((r) => [r.status, Number(r.n)]));
@@ -300,7 +375,7 @@ async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, op
       return {
         system: `Rolecall (1 server + ${o.workers} worker process${o.workers > 1 ? 'es' : ''})`, threads: o.threads, completed,
         notCompleted: Object.fromEntries(Object.entries(statuses).filter(([k]) => k !== 'completed')),
-        ackFailures: fired.failures, approvalFailures: approver.failures(), wallMs, stepsPerSec: stepCount / (wallMs / 1000),
+        ackFailures: fired.failures, approvalFailures: approver.failures() - (burst?.clickFailures ?? 0), wallMs, stepsPerSec: stepCount / (wallMs / 1000),
         overheadMs: summarize(overhead), handoffMs: summarize(handoff), ackMs: summarize(fired.acks),
         firstCompletedMs: times.first ? times.first.getTime() - t0 : NaN, allCompletedMs: done && times.last ? times.last.getTime() - t0 : NaN,
         cpuMsPerStep: { app: (cpu1.app - cpu0.app) / stepCount, postgres: (cpu1.postgres - cpu0.postgres) / stepCount, redis: (cpu1.redis - cpu0.redis) / stepCount },
@@ -328,11 +403,11 @@ async function runFloor(o: CompareOptions, infra: Infra, deadline: number): Prom
   try {
     await pgc.query(FLOOR_SCHEMA);
     progress(`floor: starting the ack server and ${o.workers} worker process(es), concurrency ${o.concurrency} each`);
-    const front = startApp('bench/ack-floor.ts', { ...baseEnv(), REDIS_URL: infra.redisUrl, QUEUE_PREFIX: prefix, SLACK_SIGNING_SECRET: SIGNING_SECRET });
+    const front = startApp(join(FLOOR_DIST, 'ack-floor.js'), { ...baseEnv(), REDIS_URL: infra.redisUrl, QUEUE_PREFIX: prefix, SLACK_SIGNING_SECRET: SIGNING_SECRET }, { compiled: true });
     apps.push(front);
     const port = Number((await front.waitForOutput(/ready (\d+)/, 240_000))[1]);
     for (let i = 0; i < o.workers; i++) {
-      apps.push(startApp('bench/floor-worker.ts', { ...baseEnv(), DATABASE_URL: infra.dbUrl(db), REDIS_URL: infra.redisUrl, QUEUE_PREFIX: prefix, CONCURRENCY: String(o.concurrency), POOL_MAX: String(Math.max(20, o.concurrency + 5)) }));
+      apps.push(startApp(join(FLOOR_DIST, 'floor-worker.js'), { ...baseEnv(), DATABASE_URL: infra.dbUrl(db), REDIS_URL: infra.redisUrl, QUEUE_PREFIX: prefix, CONCURRENCY: String(o.concurrency), POOL_MAX: String(Math.max(20, o.concurrency + 5)) }, { compiled: true }));
     }
     await Promise.all(apps.slice(1).map((w) => w.waitForOutput(/ready/, 240_000)));
     const post = slackPoster(`http://127.0.0.1:${port}`);
@@ -350,8 +425,8 @@ async function runFloor(o: CompareOptions, infra: Infra, deadline: number): Prom
     const cpu1 = sampleCpu({ app: apps.map((a) => a.pid), postgres: infra.postgresPid, redis: infra.redisPid });
     const statements = await infra.statements.read(db);
     const burst = o.burst && done ? await runBurst(o.burst, 'floor', post, deadline, async () => {
-      const first = (await pgc.query<{ t: Date | null }>(`SELECT min(finished_at) AS t FROM floor_step WHERE n = ${FLOOR_STEPS} AND thread LIKE 'C_BURST-%'`)).rows[0]?.t;
-      return first ? first.getTime() : undefined;
+      const r = (await pgc.query<{ n: string; first: Date | null; last: Date | null }>(`SELECT count(*) AS n, min(finished_at) AS first, max(finished_at) AS last FROM floor_step WHERE n = ${FLOOR_STEPS} AND finished_at IS NOT NULL AND thread LIKE 'C_BURST-%'`)).rows[0]!;
+      return { completed: Number(r.n), first: r.first?.getTime(), last: r.last?.getTime() };
     }) : undefined;
     const rows = (await pgc.query<{ thread: string; n: number; started_at: Date; finished_at: Date | null }>(
       `SELECT thread, n, started_at, finished_at FROM floor_step WHERE thread LIKE $1 ORDER BY thread, n`, [`${CHANNEL}-%`])).rows;
@@ -441,7 +516,38 @@ function machine() {
   };
 }
 
-function table(o: CompareOptions, infra: Infra, results: SystemResult[], load: { before: number[]; after: number[] }): string {
+export interface Goal { goal: string; measured: string; met: boolean | undefined }
+
+/** Issue 12's goals against this run: each with the measured value, met, not met, or not measured (undefined). */
+export function goals(o: CompareOptions, results: SystemResult[]): Goal[] {
+  const floor = results.find((r) => r.system.startsWith('floor'));
+  const rc = results.find((r) => r.system.startsWith('Rolecall'));
+  if (!floor || !rc) return [];
+  const ratio = rc.stepsPerSec / floor.stepsPerSec;
+  const p95 = rc.overheadMs.p95 / floor.overheadMs.p95;
+  const b = rc.burst;
+  const atScale = o.burst >= 1000 && o.workers >= 2;
+  return [
+    { goal: 'steps/s at least 50% of the floor', measured: `${fmt(rc.stepsPerSec)} vs ${fmt(floor.stepsPerSec)} steps/s: ${fmt(100 * ratio)}%`, met: Number.isFinite(ratio) ? ratio >= 0.5 : undefined },
+    { goal: "overhead per step p95 within 2× the floor's", measured: `${fmt(rc.overheadMs.p95, ' ms')} vs ${fmt(floor.overheadMs.p95, ' ms')}: ${fmt(p95)}×`, met: Number.isFinite(p95) ? p95 <= 2 : undefined },
+    {
+      goal: `first workflow of a ${o.burst}-thread burst completed within 10 s`,
+      measured: b ? `${fmt(b.firstCompletedMs / 1000, ' s')} (floor: ${floor.burst ? fmt(floor.burst.firstCompletedMs / 1000, ' s') : 'n/a'})` : 'not run',
+      met: b && Number.isFinite(b.firstCompletedMs) && o.burst >= 1000 ? b.firstCompletedMs <= 10_000 : undefined,
+    },
+    {
+      goal: `zero errors at ${o.burst} threads with ${o.workers} worker processes`,
+      measured: b ? `${burstErrors(b)} (${b.ackFailures} acks and ${b.clickFailures} clicks not answered 200, ${b.threads - b.completed} of ${b.threads} workflows not completed${Number.isFinite(b.allCompletedMs) ? `; all completed after ${fmt(b.allCompletedMs / 1000, ' s')}` : ' by the deadline'})` : 'not run',
+      met: b && atScale ? burstErrors(b) === 0 : undefined,
+    },
+  ];
+}
+
+const yesNo = (met: boolean | undefined) => (met === undefined ? 'not measured' : met ? 'met' : '**not met**');
+
+interface RunContext { load: { before: number[]; after: number[]; during: { min: number; mean: number; max: number; samples: number } }; tree: { commit: string; changedFiles: number }; command: string }
+
+function table(o: CompareOptions, infra: Infra, results: SystemResult[], ctx: RunContext): string {
   const m = machine();
   const ms = (n: number) => fmt(n, ' ms');
   const pair = (s: Summary) => `${ms(s.p50)} / ${ms(s.p95)}`;
@@ -449,15 +555,25 @@ function table(o: CompareOptions, infra: Infra, results: SystemResult[], load: {
   const stmts = (r: SystemResult) => Number.isFinite(r.statementsPerStep.select)
     ? `${fmt(r.statementsPerStep.total)} (${fmt(r.statementsPerStep.select)} reads, ${fmt(r.statementsPerStep.insert + r.statementsPerStep.update + r.statementsPerStep.delete)} writes, ${fmt(r.statementsPerStep.other)} other)`
     : fmt(r.statementsPerStep.total);
-  const errors = (r: SystemResult) => r.ackFailures + r.approvalFailures + (r.threads - r.completed) + (r.burst?.ackFailures ?? 0);
+  const errors = (r: SystemResult) => r.ackFailures + r.approvalFailures + (r.threads - r.completed);
   const floor = results.find((r) => r.system.startsWith('floor'));
+  const burstCells = (r: SystemResult) => {
+    const b = r.burst;
+    if (!b) return 'n/a | n/a | n/a | n/a';
+    return `${ms(b.ackMs.p50)} / ${ms(b.ackMs.p99)} | ${fmt(b.firstCompletedMs / 1000, ' s')} | ${Number.isFinite(b.allCompletedMs) ? `${fmt(b.allCompletedMs / 1000, ' s')} (${fmt(b.stepsPerSec)} steps/s)` : `${b.completed}/${b.threads} by the deadline`} | ${burstErrors(b)}`;
+  };
   const lines = [
-    `Machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}; load average ${load.before.join(' / ')} before, ${load.after.join(' / ')} after (1/5/15 min).`,
-    `${infra.describe}. ${o.threads} threads at once run to completion, then ${o.burst} more at once until the first of those completes; ${STEPS} steps each (Rolecall: *Full feature delivery*, 2 gates approved by signed clicks as soon as posted; zero-latency fake model and fake Slack in the bench process), worker concurrency ${o.concurrency}, ${o.workers} worker process(es) each. DB count: ${infra.statements.kind}.`,
+    `Machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}; load average (1 min) ${ctx.load.before[0]} at the start, ${ctx.load.during.mean} on average during the run (min ${ctx.load.during.min}, max ${ctx.load.during.max}), ${ctx.load.after[0]} at the end.`,
+    `Tree: commit ${ctx.tree.commit} with ${ctx.tree.changedFiles} files changed in the working tree; compiled JavaScript (dist/). Command: \`${ctx.command}\`.`,
+    `${infra.describe}. ${o.threads} threads at once run to completion, then ${o.burst} more at once, also run to completion; ${STEPS} steps each (Rolecall: *Full feature delivery*, 2 gates approved by signed clicks as soon as posted; zero-latency fake model and fake Slack in the bench process), worker concurrency ${o.concurrency}, ${o.workers} worker process(es) each. DB count: ${infra.statements.kind}.`,
     '',
-    `| system | steps/s | overhead per step p50 / p95 | hand-off between steps p50 / p95 | CPU per step | DB per step | ack p50 / p99 | all ${o.threads} completed | ${o.burst} at once: ack p50 / p99 | ${o.burst} at once: first completed | errors |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.system} | ${fmt(r.stepsPerSec)}${floor && r !== floor ? ` (${fmt((100 * r.stepsPerSec) / floor.stepsPerSec)}% of the floor)` : ''} | ${pair(r.overheadMs)} | ${pair(r.handoffMs)} | ${cpu(r)} | ${stmts(r)} | ${ms(r.ackMs.p50)} / ${ms(r.ackMs.p99)} | ${fmt(r.allCompletedMs / 1000, ' s')} | ${r.burst ? `${ms(r.burst.ackMs.p50)} / ${ms(r.burst.ackMs.p99)}` : 'n/a'} | ${r.burst ? fmt(r.burst.firstCompletedMs / 1000, ' s') : 'n/a'} | ${errors(r)}${errors(r) ? ` (${r.ackFailures} acks, ${r.approvalFailures} clicks, not completed: ${JSON.stringify(r.notCompleted)})` : ''} |`),
+    `| system | steps/s | overhead per step p50 / p95 | hand-off between steps p50 / p95 | CPU per step | DB per step | ack p50 / p99 | all ${o.threads} completed | errors | ${o.burst} at once: ack p50 / p99 | ${o.burst} at once: first completed | ${o.burst} at once: all completed | ${o.burst} at once: errors |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.system} | ${fmt(r.stepsPerSec)}${floor && r !== floor ? ` (${fmt((100 * r.stepsPerSec) / floor.stepsPerSec)}% of the floor)` : ''} | ${pair(r.overheadMs)} | ${pair(r.handoffMs)} | ${cpu(r)} | ${stmts(r)} | ${ms(r.ackMs.p50)} / ${ms(r.ackMs.p99)} | ${fmt(r.allCompletedMs / 1000, ' s')} | ${errors(r)}${errors(r) ? ` (${r.ackFailures} acks, ${r.approvalFailures} clicks, not completed: ${JSON.stringify(r.notCompleted)})` : ''} | ${burstCells(r)} |`),
+    '',
+    '| goal (issue 12) | measured | |',
+    '|---|---|---|',
+    ...goals(o, results).map((g) => `| ${g.goal} | ${g.measured} | ${yesNo(g.met)} |`),
   ];
   return lines.join('\n');
 }
@@ -465,7 +581,11 @@ function table(o: CompareOptions, infra: Infra, results: SystemResult[], load: {
 export async function runCompare(o: CompareOptions): Promise<number> {
   const deadline = Date.now() + o.timeoutMs;
   setTimeout(() => { progress('hard timeout, exiting'); process.exit(2); }, o.timeoutMs + 120_000).unref();
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+  const tree = treeState();
+  await compile();
   const loadBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const loadDuring = sampleLoad();
   const infra = await startInfra(o.shared);
   const [slack, openai] = await Promise.all([startFakeSlack(), startFakeOpenAI()]);
   const results: SystemResult[] = [];
@@ -477,13 +597,13 @@ export async function runCompare(o: CompareOptions): Promise<number> {
     await Promise.all([slack.close(), openai.close()]);
     await infra.close();
   }
-  const load = { before: loadBefore, after: os.loadavg().map((l) => Math.round(l * 100) / 100) };
-  const text = table(o, infra, results, load);
+  const ctx: RunContext = { load: { before: loadBefore, after: os.loadavg().map((l) => Math.round(l * 100) / 100), during: loadDuring.stop() }, tree, command };
+  const text = table(o, infra, results, ctx);
   process.stdout.write(text + '\n');
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
-  writeFileSync(RESULTS_FILE, JSON.stringify({ at: new Date().toISOString(), options: o, machine: machine(), load, infrastructure: infra.describe, dbCount: infra.statements.kind, results }, null, 2) + '\n');
+  writeFileSync(RESULTS_FILE, JSON.stringify({ at: new Date().toISOString(), command, tree, options: o, machine: machine(), load: ctx.load, infrastructure: infra.describe, dbCount: infra.statements.kind, results, goals: goals(o, results) }, null, 2) + '\n');
   progress(`results written to ${RESULTS_FILE}`);
-  const failed = results.filter((r) => r.completed < r.threads || r.ackFailures || r.approvalFailures || r.burst?.ackFailures || (o.burst && !Number.isFinite(r.burst?.firstCompletedMs ?? NaN)));
-  for (const r of failed) progress(`FAILED: ${r.system}: ${r.completed}/${r.threads} completed, ${r.ackFailures} acks and ${r.approvalFailures} clicks not answered 200`);
+  const failed = results.filter((r) => r.completed < r.threads || r.ackFailures || r.approvalFailures || (o.burst && (!r.burst || burstErrors(r.burst) > 0)));
+  for (const r of failed) progress(`FAILED: ${r.system}: ${r.completed}/${r.threads} completed, ${r.ackFailures} acks and ${r.approvalFailures} clicks not answered 200${r.burst ? `; burst: ${r.burst.completed}/${r.burst.threads} completed, ${burstErrors(r.burst)} errors` : ''}`);
   return failed.length ? 1 : 0;
 }

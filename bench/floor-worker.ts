@@ -34,4 +34,4 @@ async function main(): Promise<void> {
   process.stdout.write('ready\n');
 }
 
-if (process.argv[1]?.endsWith('floor-worker.ts')) await main();
+if (/floor-worker\.[jt]s$/.test(process.argv[1] ?? '')) await main(); // tsx, or compiled by bench/compare.ts

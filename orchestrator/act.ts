@@ -10,10 +10,11 @@
 // - console actors were authorised by the console (its RBAC); they are never named as chat users in a thread.
 import { audit } from './audit';
 import { answerWhich } from './clarify';
-import { actorId, parseButtonValue, type ActionId, type ActOutcome, type Actor, type ButtonTarget, type DecideResult, type Decision } from './contract';
+import { actorId, parseButtonValue, type PlatformName, type ActionId, type ActOutcome, type Actor, type ButtonTarget, type DecideResult, type Decision } from './contract';
 import type { EngineDeps } from './deps';
 import { cancelWorkflow, decide, retryStep, skipStep } from './gates';
-import { mayDecide, type MayDecide } from './permissions';
+import { announceRaise, raiseBudget } from './budgets';
+import { atLeast, mayDecide, type MayDecide } from './permissions';
 import { editPlan } from './plan-edits';
 import { recordSatisfaction } from './satisfaction';
 import { notDecidedText } from './views';
@@ -77,6 +78,20 @@ export async function act(deps: EngineDeps, action: ActionId, value: string, act
       if (ok) return { kind: 'done', text: action === 'retry_step' ? 'Retrying the step.' : 'Step skipped.', confirm: false };
       return { kind: 'refused', text: action === 'retry_step' ? 'This step is not waiting for a retry any more (someone already retried it).' : 'This step is not waiting for a decision any more.' };
     }
+    case 'budget': {
+      if (actor.kind === 'chat') {
+        const mine = await deps.prisma.chatUserRole.findUnique({ where: { platform_userId: { platform: actor.platform, userId: actor.userId } } });
+        if (!mine || !atLeast(mine.role, 'approver')) {
+          const reason = mine ? `it needs the approver role or above, and you are ${mine.role}` : 'it needs the approver role or above, and you have no Rolecall role';
+          return refuse(deps, action, value, actor, 'not_approver', `You may not ${VERBS[action]}: ${reason}.`, wf, 'budget.raise_refused', { windowId: target.windowId });
+        }
+      }
+      const r = await raiseBudget(deps, wf, target.windowId, by, at);
+      if (!r.ok) return refuse(deps, action, value, actor, 'not_raised', r.text, wf, 'budget.raise_refused', { windowId: target.windowId });
+      await audit(deps.prisma, { actor: by, action: 'budget.raised', target: target.windowId, detail: { workflowId: wf, ...r.detail } });
+      await announceRaise(deps, wf, target.windowId, actor.kind === 'chat' ? { platform: actor.platform, userId: actor.userId } : undefined);
+      return { kind: 'done', text: 'Budget raised once: waiting steps go on shortly.', confirm: true };
+    }
     case 'intent_choice': {
       if (actor.kind !== 'chat') return refuse(deps, action, value, actor, 'not_in_chat', 'Only the person who asked can answer this question.');
       const r = await answerWhich(deps, target.exampleId, target.choice, actor.userId);
@@ -114,6 +129,7 @@ const VERBS: Record<ActionId, string> = {
   plan_drop: 'change this plan', plan_gate: 'change this plan', plan_confirm: 'run this plan',
   satisfaction_up: 'rate this workflow', satisfaction_down: 'rate this workflow',
   intent_pick_1: 'answer this question', intent_pick_2: 'answer this question', intent_pick_3: 'answer this question', intent_other: 'answer this question',
+  budget_raise: 'raise this budget',
 };
 
 const DECISION_WORDS: Record<Decision, string> = { approved: 'Approved', changes_requested: 'Changes requested', rejected: 'Rejected' };
@@ -136,6 +152,11 @@ async function scopeOf(deps: EngineDeps, t: ButtonTarget): Promise<Scope | undef
     case 'intent_choice': {
       const ex = await deps.prisma.intentExample.findUnique({ where: { id: t.exampleId }, select: { id: true, platform: true, teamId: true, channelId: true } });
       return ex ? { workflow: ex, governingRoles: [] } : undefined;
+    }
+    case 'budget': {
+      // governed by the raiser's own role (approver or above, checked in act), not by a role's gate policy
+      const w = await deps.prisma.workflow.findUnique({ where: { id: t.workflowId }, select });
+      return w ? { workflow: w, governingRoles: [] } : undefined;
     }
     case 'workflow':
     case 'plan_step': {
@@ -171,7 +192,7 @@ async function refuse(
 async function decidedByName(deps: EngineDeps, platform: string, result: Exclude<DecideResult, { won: true }>): Promise<string> {
   if (result.reason !== 'already_decided' || !result.decidedBy) return 'someone';
   if (result.decidedBy.startsWith('console:')) return 'an operator in the admin console';
-  const port = deps.chat[platform as 'slack' | 'teams'];
+  const port = deps.chat[platform as PlatformName];
   return port ? port.nameOf(result.decidedBy) : 'someone';
 }
 

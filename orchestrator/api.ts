@@ -1,9 +1,10 @@
 // What the edges (bot/ for chat platforms, web-admin/ for the console) may ask of the orchestrator: a person's
-// message, and an action (a button, or the console's Retry / Cancel). Nothing else crosses.
+// message, an action (a button, a slash command, or the console's Retry / Cancel), and a read of one workspace's
+// recent workflows (Slack's App Home and /rolecall status). Nothing else crosses.
 import { act } from './act';
 import type { InboundMessage } from './chat';
 import { CLICK_RECEIVED_TEXT } from './clicks';
-import type { ActionId, ActOutcome, Actor } from './contract';
+import type { ActionId, ActOutcome, Actor, PlatformName } from './contract';
 import type { EngineDeps } from './deps';
 import type { ClickJob } from './jobs';
 
@@ -17,6 +18,28 @@ export interface Orchestrator {
   /** A console action (or anything that must answer with the outcome itself); `feedback` is the text of "request
    * changes". */
   act(action: ActionId, value: string, actor: Actor, feedback?: string): Promise<ActOutcome>;
+  /** One workspace's workflows, newest first (at most 50): of one channel, one requester, or whose id starts with
+   *  `idPrefix` (a person may name a workflow by the first characters of its id). Never another workspace's. */
+  workflows(query: WorkflowQuery): Promise<WorkflowSummary[]>;
+}
+
+export interface WorkflowQuery {
+  platform: PlatformName;
+  teamId: string;
+  channelId?: string;
+  requestedBy?: string;
+  idPrefix?: string;
+  limit: number;
+}
+
+export interface WorkflowSummary {
+  id: string;
+  status: string;
+  requestText: string;
+  channelId: string;
+  threadTs: string;
+  requestedBy: string;
+  createdAt: Date;
 }
 
 export function createOrchestrator(deps: EngineDeps): Orchestrator {
@@ -27,5 +50,14 @@ export function createOrchestrator(deps: EngineDeps): Orchestrator {
       return { text: CLICK_RECEIVED_TEXT };
     },
     act: (action, value, actor, feedback) => act(deps, action, value, actor, feedback),
+    workflows: (q) => deps.prisma.workflow.findMany({
+      where: {
+        platform: q.platform, teamId: q.teamId, channelId: q.channelId, requestedBy: q.requestedBy,
+        ...(q.idPrefix ? { id: { startsWith: q.idPrefix.toLowerCase() } } : {}),
+      },
+      orderBy: { createdAt: 'desc' },
+      take: Math.min(Math.max(1, q.limit), 50),
+      select: { id: true, status: true, requestText: true, channelId: true, threadTs: true, requestedBy: true, createdAt: true },
+    }),
   };
 }

@@ -1,7 +1,7 @@
 // What the orchestrator needs from a chat platform (ChatPort) and what a platform hands it (InboundMessage).
 // Platform SDKs implement the port in bot/; views stay platform-neutral here.
 import { RolecallError } from '../agents/errors';
-import type { ActionId, PlatformName } from './contract';
+import { PLATFORM_LABELS, type ActionId, type PlatformName } from './contract';
 
 export type { ActionId, PlatformName };
 
@@ -47,6 +47,18 @@ export interface ChatPort {
   /** A short note to one person about their own action, in `thread`: only they see it where the platform allows
    * (Slack), otherwise a reply that mentions them (Teams). `person.id` is their id on the platform. */
   notify(thread: ThreadRef, person: { id: string; name?: string }, text: string): Promise<void>;
+  /** Uploads files into `thread`, with `comment` (markdown) above them, and returns the platform's ids of the files.
+   *  Absent where a bot cannot upload into a thread (Teams: orchestrator/outputs.ts posts links to the console instead).
+   *  Throws like `post`. */
+  upload?(thread: ThreadRef, persona: Persona, files: OutgoingFile[], comment: string): Promise<string[]>;
+}
+
+/** A file Rolecall attaches in a thread (a role's output file). */
+export interface OutgoingFile {
+  name: string;
+  mime: string;
+  bytes: Uint8Array;
+  title: string;
 }
 
 export type ChatPorts = Partial<Record<PlatformName, ChatPort>>;
@@ -55,14 +67,14 @@ export type ChatPorts = Partial<Record<PlatformName, ChatPort>>;
  * was removed, or its token was revoked. Retrying will not help; a person must fix it (then Retry in the console). */
 export class ChannelUnreachableError extends RolecallError {
   constructor(readonly platform: PlatformName, readonly code: string, options?: ErrorOptions) {
-    super(`${platform === 'slack' ? 'Slack' : 'Teams'} will not take posts in this channel (${code})`, options);
+    super(`${PLATFORM_LABELS[platform]} will not take posts in this channel (${code})`, options);
   }
 }
 
 /** The platform refused this one message (too long, malformed): the thread itself is reachable. */
 export class MessageRejectedError extends RolecallError {
   constructor(readonly platform: PlatformName, readonly code: string, options?: ErrorOptions) {
-    super(`${platform === 'slack' ? 'Slack' : 'Teams'} refused the message (${code})`, options);
+    super(`${PLATFORM_LABELS[platform]} refused the message (${code})`, options);
   }
 }
 
@@ -96,4 +108,7 @@ export interface InboundFile {
   /** Size the platform declares (checked again while downloading). */
   bytes?: number;
   mime?: string;
+  /** Send the platform's bot token with the download: set by the edge only for URLs on the platform's own host
+   *  (Teams hosted content on the activity's authenticated serviceUrl); absent: the URL is fetched without it. */
+  auth?: 'platform';
 }

@@ -9,6 +9,8 @@ export const ACTION_IDS = [
   'plan_drop', 'plan_gate', 'plan_confirm', 'satisfaction_up', 'satisfaction_down',
   // The answer to "which of these do you need?": one id per button (Slack wants action ids unique in a message).
   'intent_pick_1', 'intent_pick_2', 'intent_pick_3', 'intent_other',
+  // An approver raises a spent budget's limit once (orchestrator/budgets.ts).
+  'budget_raise',
 ] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
 
@@ -16,7 +18,11 @@ export const isActionId = (s: string): s is ActionId => (ACTION_IDS as readonly 
 
 export type Decision = 'approved' | 'changes_requested' | 'rejected';
 export type Vote = 'up' | 'down';
-export type PlatformName = 'slack' | 'teams';
+export type PlatformName = 'slack' | 'teams' | 'web';
+/** Every chat platform: Slack, Teams, and the console's playground (web). */
+export const PLATFORMS = ['slack', 'teams', 'web'] as const satisfies readonly PlatformName[];
+/** How people call each platform, in messages and errors. */
+export const PLATFORM_LABELS: Record<PlatformName, string> = { slack: 'Slack', teams: 'Teams', web: 'the playground' };
 
 /** What a button points at, by action: a gate, a step, a workflow, a step of a plan, or an answer to a clarifying
  * question (the question's IntentExample and the chosen template id, or "other"). */
@@ -25,7 +31,8 @@ export type ButtonTarget =
   | { kind: 'step'; stepId: string }
   | { kind: 'workflow'; workflowId: string }
   | { kind: 'plan_step'; workflowId: string; stepKey: string }
-  | { kind: 'intent_choice'; exampleId: string; choice: string };
+  | { kind: 'intent_choice'; exampleId: string; choice: string }
+  | { kind: 'budget'; workflowId: string; windowId: string };
 
 const TARGET_OF: Record<ActionId, ButtonTarget['kind']> = {
   approve: 'approval', request_changes: 'approval', reject: 'approval',
@@ -33,6 +40,7 @@ const TARGET_OF: Record<ActionId, ButtonTarget['kind']> = {
   cancel_workflow: 'workflow', plan_confirm: 'workflow', satisfaction_up: 'workflow', satisfaction_down: 'workflow',
   plan_drop: 'plan_step', plan_gate: 'plan_step',
   intent_pick_1: 'intent_choice', intent_pick_2: 'intent_choice', intent_pick_3: 'intent_choice', intent_other: 'intent_choice',
+  budget_raise: 'budget',
 };
 
 /** The value a button of `action` carries. */
@@ -43,6 +51,7 @@ export function buttonValue(target: ButtonTarget): string {
     case 'workflow': return target.workflowId;
     case 'plan_step': return `${target.workflowId}|${target.stepKey}`;
     case 'intent_choice': return `${target.exampleId}|${target.choice}`;
+    case 'budget': return `${target.workflowId}|${target.windowId}`;
   }
 }
 
@@ -64,6 +73,10 @@ export function parseButtonValue(action: ActionId, value: string): ButtonTarget 
       const [exampleId = '', choice = '', ...rest] = value.split('|');
       return rest.length === 0 && ID.test(exampleId) && CHOICE.test(choice) ? { kind: 'intent_choice', exampleId, choice } : undefined;
     }
+    case 'budget': {
+      const [workflowId = '', windowId = '', ...rest] = value.split('|');
+      return rest.length === 0 && ID.test(workflowId) && ID.test(windowId) ? { kind: 'budget', workflowId, windowId } : undefined;
+    }
   }
 }
 
@@ -81,7 +94,7 @@ export type Actor =
   | { kind: 'chat'; platform: PlatformName; userId: string; teamId: string; channelId: string }
   | { kind: 'console'; email: string };
 
-/** How an actor is named in the audit log: "slack:U123", "teams:…", "console:alice@example.com". */
+/** How an actor is named in the audit log: "slack:U123", "teams:…", "web:<console user id>", "console:alice@example.com". */
 export const actorId = (a: Actor): string => (a.kind === 'chat' ? `${a.platform}:${a.userId}` : `console:${a.email}`);
 
 /** What came of an action, for the edge to render:

@@ -3,11 +3,13 @@ import type { RoleRegistry } from '../agents/mcp/registry';
 import type { Role } from '../agents/roles';
 import type { LlmRouter } from '../agents/llm/router';
 import type { ChatPort, ChatPorts, PlatformName } from './chat';
+import type { BudgetOptions, WorkflowThrottle } from './cost-controls';
 import type { Db } from './db';
 import type { FilesDeps } from './files';
 import type { JobQueue } from './jobs';
 import type { Logger } from './log';
 import type { Planner } from './planning';
+import type { TierOptions } from '../agents/llm/routing';
 
 export interface EngineDeps {
   prisma: Db;
@@ -21,6 +23,12 @@ export interface EngineDeps {
   log: Logger;
   /** Shared files (store, parser threads, downloaders); absent: files in messages are ignored with a log line. */
   files?: FilesDeps;
+  /** Model tiers: the shadow-mode sample (orchestrator/tiers.ts); absent: no shadow runs. */
+  tiers?: TierOptions;
+  /** Budgets (orchestrator/budgets.ts); absent: no limits, spend still counted. */
+  budgets?: BudgetOptions;
+  /** Limits on new workflows per person and channel (orchestrator/throttle.ts); absent: none. */
+  throttle?: WorkflowThrottle;
 }
 
 export function chatFor(deps: EngineDeps, platform: PlatformName): ChatPort {

@@ -11,7 +11,7 @@ import { ingestFile, type IngestedFile } from '../agents/files/ingest';
 import type { FileParserPool } from '../agents/files/pool';
 import type { FileStore } from '../agents/files/store';
 import { FILE_KINDS, type FileMeta, type FileSection } from '../agents/files/types';
-import { fitFile, type CompletionPort } from '../agents/files/summarise';
+import { fitFile, type CompletionPort, type FittedFile } from '../agents/files/summarise';
 import type { PromptFile } from '../agents/prompt';
 import type { Role } from '../agents/roles';
 import { measuredCall, type LlmCallRecord } from '../agents/llm/measure';
@@ -25,7 +25,8 @@ import { ROLECALL_PERSONA } from './views';
 /** Fetches a shared file's bytes from its platform. Throws FileTooLarge past maxBytes, FileDownloadFailed when the
  *  platform refuses or the file is gone; anything else is passing (the queue retries the job). */
 export interface FileDownloader {
-  download(file: InboundFile, maxBytes: number): Promise<Uint8Array>;
+  /** `where`: the workspace the file was shared in (a platform with a token per workspace needs it). */
+  download(file: InboundFile, maxBytes: number, where?: { teamId: string }): Promise<Uint8Array>;
 }
 
 /** The platform would not hand out the file (deleted, no access, not a file URL Rolecall may fetch). */
@@ -41,6 +42,33 @@ export interface FilesDeps {
   /** Largest file taken (FILES_MAX_MB). */
   maxBytes: number;
   downloads: Partial<Record<PlatformName, FileDownloader>>;
+  /** The console's public address (CONSOLE_URL): links to role output files where a platform cannot take uploads. */
+  consoleUrl?: string;
+}
+
+/** A download's body, read as a stream and abandoned past maxBytes (so an oversized file is never held whole). */
+export async function readBounded(res: Response, file: InboundFile, maxBytes: number): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new FileTooLarge(file.name, Math.max(total, file.bytes ?? 0), maxBytes); // its size as the platform declared it, when larger
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** The source reference of one sharing: the same file in the same message is one sharing, however often delivered. */
@@ -74,7 +102,7 @@ export async function ingestMessageFiles(deps: IngestDeps, msg: InboundMessage, 
     try {
       if (!downloader) throw new FileDownloadFailed(file.name, `files from ${msg.platform} are not supported`);
       if (file.bytes !== undefined && file.bytes > cfg.maxBytes) throw new FileTooLarge(file.name, file.bytes, cfg.maxBytes);
-      bytes = await downloader.download(file, cfg.maxBytes);
+      bytes = await downloader.download(file, cfg.maxBytes, { teamId: msg.teamId });
     } catch (e) {
       if (!(e instanceof FileError)) throw e;
       await recordUnfetched(deps.prisma, msg.platform, source, file, workflowId, e);
@@ -199,7 +227,7 @@ export async function promptFiles(deps: PromptFilesDeps, role: Role, workflowId:
       if (!text.trim()) text = f.ocrSkipped ? `(no text read from the image: ${f.ocrSkipped})` : '(no text found in the image)';
     } else if (text) {
       try {
-        const fitted = await fitFile({ name: f.name, kind: fileKind.parse(f.kind), text, structure: { sections: f.sections } }, port, { contextTokens: FILE_CONTEXT_TOKENS, chunkTokens: FILE_CONTEXT_TOKENS / 4 });
+        const fitted = await cachedFit(deps.prisma, f, route.model, () => fitFile({ name: f.name, kind: fileKind.parse(f.kind), text, structure: { sections: f.sections } }, port, { contextTokens: FILE_CONTEXT_TOKENS, chunkTokens: FILE_CONTEXT_TOKENS / 4 }));
         if (fitted.summarised) {
           text = fitted.text;
           const summarised = fitted.parts.filter((p) => p.summarised && p.titles.length).map((p) => (p.titles.length > 1 ? `${p.titles[0]} … ${p.titles.at(-1)}` : p.titles[0]!));
@@ -216,6 +244,25 @@ export async function promptFiles(deps: PromptFilesDeps, role: Role, workflowId:
     files.push({ name: f.name, kind: f.kind, description: describeFile(f), text, truncated: f.truncated, notes });
   }
   return { files, images, calls };
+}
+
+type Fitted = Pick<FittedFile, 'text' | 'parts' | 'summarised' | 'cut'>;
+const cachedParts = z.array(z.object({ titles: z.array(z.string()), summarised: z.boolean(), tokens: z.number() }));
+
+/** A large file fitted to the prompt budget once per file (hash), budget and model: the map-reduce summaries are kept
+ *  (FileSummary), so the next step — of this workflow or another sharing the same bytes — reuses them and its model
+ *  calls (and their cost) are made and recorded once. Two steps fitting the same file at the same moment may both
+ *  summarise it; the first row written is kept. */
+async function cachedFit(prisma: Db, f: StepFile, model: string, fit: () => Promise<FittedFile>): Promise<Fitted> {
+  const variant = `${model}:${FILE_CONTEXT_TOKENS}:${FILE_CONTEXT_TOKENS / 4}`.slice(0, 300);
+  const hit = await prisma.fileSummary.findUnique({ where: { sha256_variant: { sha256: f.sha256, variant } } });
+  const parts = hit ? cachedParts.safeParse(hit.parts) : undefined;
+  if (hit && parts?.success) return { text: hit.text, parts: parts.data, summarised: hit.summarised, cut: hit.cut };
+  const fitted = await fit();
+  if (fitted.summarised) {
+    await prisma.fileSummary.createMany({ data: [{ sha256: f.sha256, variant, text: fitted.text, parts: JSON.parse(JSON.stringify(fitted.parts)), summarised: true, cut: fitted.cut }], skipDuplicates: true });
+  }
+  return fitted;
 }
 
 async function visionImage(deps: PromptFilesDeps, f: StepFile): Promise<ChatImage | undefined> {

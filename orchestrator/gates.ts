@@ -1,12 +1,14 @@
 // Approval gates and the buttons of a failed step: one decision wins, durably; the workflow then moves on in a job.
+// A click costs two statements (read the gate's policy, decide); applying a decision is one read and one transaction
+// that writes the step's next status, the gate card's edit (ChatOutbox) and what comes next.
 // Invariant: every status change goes through workflow/transitions.ts; the caller (act.ts) has already checked who
 // may act and audits the outcome.
 import type { Role } from '../agents/roles';
-import type { MessageView } from './chat';
-import type { Actor, DecideResult, Decision } from './contract';
+import type { MessageView, ThreadRef } from './chat';
+import type { Actor, DecideResult, Decision, PlatformName } from './contract';
 import { chatFor, roleOf, type EngineDeps } from './deps';
-import { postOnce, updatePost } from './posts';
-import { advanceWorkflow, continueAfter, failurePostKey } from './steps';
+import { kickDrains, queuePosts, writeOutbox, type OutboxItem } from './outbox';
+import { afterCommit, edit, failurePostKey, moveOn, stepRef } from './steps';
 import { threadOf } from './threads';
 import * as T from './workflow/transitions';
 import { cancelledView, decidedGateView, personaOf, rejectionSummaryView, retriedView, ROLECALL_PERSONA, skippedView } from './views';
@@ -14,109 +16,150 @@ import { cancelledView, decidedGateView, personaOf, rejectionSummaryView, retrie
 /** Records a decision on a gate. Exactly one decision per gate wins, even when clicks race. On a quorum gate an
  * approval is a vote until enough distinct people have approved. */
 export async function decide(deps: EngineDeps, approvalId: string, decision: Decision, userId: string, feedback?: string): Promise<Exclude<DecideResult, { reason: 'not_allowed' }>> {
-  const gate = await deps.prisma.approval.findUnique({ where: { id: approvalId }, include: { step: true } });
+  const [gate] = await deps.prisma.$queryRaw<{ status: string; roleId: string }[]>`
+    SELECT a.status::text AS status, s."roleId" FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" WHERE a.id = ${approvalId}`;
   if (!gate) return { won: false, reason: 'unknown' };
-  const policy = deps.roles.get(gate.step.roleId)?.approval;
+  const policy = deps.roles.get(gate.roleId)?.approval;
   if (gate.status === 'pending' && decision === 'approved' && policy?.policy === 'quorum') {
     await deps.prisma.approvalVote.createMany({ data: [{ approvalId, userId }], skipDuplicates: true });
     const votes = await deps.prisma.approvalVote.count({ where: { approvalId } });
     if (votes < policy.quorum) return { won: false, reason: 'vote_recorded', votes, needed: policy.quorum };
   }
-  const won = await T.decideApproval(deps.prisma, approvalId, decision, userId, feedback);
-  // Enqueued in both cases: the job id is fixed, so this only re-delivers a decision whose job was lost.
-  const approval = await deps.prisma.approval.findUniqueOrThrow({ where: { id: approvalId } });
-  if (approval.status !== 'pending') await deps.queue.enqueue({ kind: 'decision', approvalId });
-  if (won) return { won: true };
-  return { won: false, reason: 'already_decided', status: approval.status, decidedBy: approval.decidedBy, decidedAt: approval.decidedAt };
+  let outcome = await T.decideApprovalReading(deps.prisma, approvalId, decision, userId, feedback);
+  if (!outcome) return { won: false, reason: 'unknown' };
+  if (!outcome.won && outcome.status === 'pending') {
+    // lost to a decision committed while this statement ran (its snapshot predates it): read what was decided
+    const now = await deps.prisma.approval.findUniqueOrThrow({ where: { id: approvalId }, select: { status: true, decidedBy: true, decidedAt: true } });
+    outcome = { won: false, ...now };
+  }
+  // Added in both cases: the job id is fixed, so this only re-delivers a decision whose job was lost.
+  if (outcome.status !== 'pending') await deps.queue.enqueue({ kind: 'decision', approvalId });
+  if (outcome.won) return { won: true };
+  return { won: false, reason: 'already_decided', status: outcome.status, decidedBy: outcome.decidedBy, decidedAt: outcome.decidedAt };
+}
+
+interface DecidedGate {
+  id: string;
+  status: 'pending' | 'approved' | 'changes_requested' | 'rejected';
+  revision: number;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  feedback: string | null;
+  stepId: string;
+  roleId: string;
+  runCount: number;
+  workflowId: string;
+  platform: PlatformName;
+  teamId: string;
+  channelId: string;
+  threadTs: string;
 }
 
 /** Job: shows the decision on the gate message and acts on it. Safe to repeat. */
 export async function applyDecision(deps: EngineDeps, approvalId: string): Promise<void> {
-  const approval = await deps.prisma.approval.findUniqueOrThrow({ where: { id: approvalId }, include: { step: true, workflow: true } });
-  if (approval.status === 'pending') return;
-  const { step, workflow } = approval;
-  const role = roleOf(deps, step.roleId);
-  const who = chatFor(deps, workflow.platform).mention(approval.decidedBy ?? 'unknown');
-  await updatePost(deps, {
-    key: { kind: 'gate', approvalId: approval.id }, workflowId: workflow.id, stepId: step.id, roleId: step.roleId, thread: threadOf(workflow), persona: personaOf(role),
-    view: decidedGateView(role, approval.status, who, approval.decidedAt ?? new Date(), approval.feedback),
-  });
-  if (approval.status === 'approved') {
-    await T.approveStep(deps.prisma, step.id, approval.revision);
-    await T.settleWorkflow(deps.prisma, workflow.id);
-    return continueAfter(deps, step.id);
+  const [a] = await deps.prisma.$queryRaw<DecidedGate[]>`
+    SELECT a.id, a.status::text AS status, a.revision, a."decidedBy", a."decidedAt", a.feedback, a."stepId", s."roleId", s."runCount", a."workflowId",
+      w.platform::text AS platform, w."teamId", w."channelId", w."threadTs"
+    FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" JOIN "Workflow" w ON w.id = a."workflowId" WHERE a.id = ${approvalId}`;
+  if (!a) throw new Error(`approval ${approvalId} not found`);
+  if (a.status === 'pending') return;
+  const role = roleOf(deps, a.roleId);
+  const who = chatFor(deps, a.platform).mention(a.decidedBy ?? 'unknown');
+  const step = { id: a.stepId, workflowId: a.workflowId, roleId: a.roleId, revision: a.revision, runCount: a.runCount, thread: threadOf(a) };
+  const card = edit(deps, step, { kind: 'gate', approvalId: a.id }, a.status, decidedGateView(role, a.status, who, a.decidedAt ?? new Date(), a.feedback));
+  if (a.status === 'approved') {
+    const next = await deps.prisma.$transaction(async (tx) => {
+      await T.approveStepLocked(tx, a.workflowId, a.stepId, a.revision);
+      return moveOn(deps, tx, a.workflowId, [card]);
+    });
+    return afterCommit(deps, next);
   }
-  if (approval.status === 'changes_requested') {
-    await T.reviseStep(deps.prisma, step.id, approval.revision, approval.feedback);
-    await T.settleWorkflow(deps.prisma, workflow.id);
-    const current = await deps.prisma.step.findUniqueOrThrow({ where: { id: step.id } });
-    if (current.status === 'pending') await deps.queue.enqueue({ kind: 'step', stepId: current.id, revision: current.revision, run: current.runCount });
-    return;
+  if (a.status === 'changes_requested') {
+    const next = await deps.prisma.$transaction(async (tx) => {
+      await T.reviseStepLocked(tx, a.workflowId, a.stepId, a.revision, a.feedback);
+      return moveOn(deps, tx, a.workflowId, [card]);
+    });
+    // the next revision's job (its id is fixed: a repeat adds nothing; a run that is no longer current does nothing)
+    return afterCommit(deps, { ...next, ready: [{ id: a.stepId, revision: a.revision + 1, runCount: a.runCount, roleId: a.roleId }] });
   }
-  await rejectWorkflow(deps, workflow.id, step.id, role.persona.display_name, who);
+  await rejectWorkflow(deps, a, card, role.persona.display_name, who);
 }
 
-async function rejectWorkflow(deps: EngineDeps, workflowId: string, rejectedStepId: string, rejectedRole: string, who: string): Promise<void> {
-  await T.rejectWorkflow(deps.prisma, workflowId);
-  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: { orderBy: { position: 'asc' } } } });
-  if (wf.status !== 'rejected') return; // cancelled (or finished) first: nothing to summarise
-  const name = (roleId: string) => roleOf(deps, roleId).persona.display_name;
-  const others = wf.steps.filter((s) => s.id !== rejectedStepId);
-  const done = others.filter((s) => s.status === 'completed').map((s) => name(s.roleId));
-  const notRun = others.filter((s) => s.status !== 'completed').map((s) => name(s.roleId));
-  const summarizer = roleOf(deps, wf.steps.at(-1)?.roleId ?? '');
-  await postOnce(deps, {
-    key: { kind: 'rejected', workflowId: wf.id }, workflowId: wf.id, roleId: summarizer.role_id, thread: threadOf(wf), persona: personaOf(summarizer),
-    view: rejectionSummaryView(done, rejectedRole, notRun, who),
+async function rejectWorkflow(deps: EngineDeps, a: DecidedGate, card: OutboxItem, rejectedRole: string, who: string): Promise<void> {
+  const posts = await deps.prisma.$transaction(async (tx) => {
+    if (!(await T.rejectWorkflow(tx, a.workflowId))) {
+      await writeOutbox(tx, [card]);
+      return [card]; // cancelled (or finished) first: nothing to summarise
+    }
+    const steps = await tx.step.findMany({ where: { workflowId: a.workflowId }, orderBy: { position: 'asc' }, select: { id: true, roleId: true, status: true } });
+    const name = (roleId: string) => roleOf(deps, roleId).persona.display_name;
+    const others = steps.filter((s) => s.id !== a.stepId);
+    const done = others.filter((s) => s.status === 'completed').map((s) => name(s.roleId));
+    const notRun = others.filter((s) => s.status !== 'completed').map((s) => name(s.roleId));
+    const summarizer = roleOf(deps, steps.at(-1)?.roleId ?? '');
+    const summary: OutboxItem = {
+      op: 'post', key: { kind: 'rejected', workflowId: a.workflowId }, workflowId: a.workflowId, roleId: summarizer.role_id, thread: threadOf(a), persona: personaOf(summarizer),
+      view: rejectionSummaryView(done, rejectedRole, notRun, who),
+    };
+    await writeOutbox(tx, [card, summary]);
+    deps.log.info('workflow rejected', { workflowId: a.workflowId });
+    return [card, summary];
   });
-  deps.log.info('workflow rejected', { workflowId });
+  await kickDrains(deps, posts);
 }
 
 /** How an actor is named in the thread: a mention for a chat user, "the admin console" for a console user. */
-function actorInThread(deps: EngineDeps, platform: 'slack' | 'teams', actor: Actor): string {
+function actorInThread(deps: EngineDeps, platform: PlatformName, actor: Actor): string {
   return actor.kind === 'chat' ? chatFor(deps, platform).mention(actor.userId) : 'an operator in the admin console';
 }
 
-type FailedStep = NonNullable<Awaited<ReturnType<typeof failedStep>>>;
+type FailedStep = NonNullable<Awaited<ReturnType<typeof stepRef>>>;
 
-const failedStep = (deps: EngineDeps, stepId: string) => deps.prisma.step.findUnique({ where: { id: stepId }, include: { workflow: true } });
-
-/** Replaces the failure card's buttons with what happened to the step. */
-async function settleFailureCard(deps: EngineDeps, step: FailedStep, view: (role: Role, who: string) => MessageView, actor: Actor): Promise<void> {
+/** The failure card's edit: its buttons replaced with what happened to the step. */
+function failureCardEdit(deps: EngineDeps, step: FailedStep, tag: string, view: (role: Role, who: string) => MessageView, actor: Actor): OutboxItem {
   const role = roleOf(deps, step.roleId);
-  await updatePost(deps, {
-    key: failurePostKey(step), workflowId: step.workflowId, stepId: step.id, roleId: step.roleId,
-    thread: threadOf(step.workflow), persona: personaOf(role), view: view(role, actorInThread(deps, step.workflow.platform, actor)),
-  });
+  return edit(deps, step, failurePostKey(step), tag, view(role, actorInThread(deps, step.thread.platform, actor)));
 }
 
 /** The Retry button on a failed step (or the console's Retry). Only the first press re-runs it. */
 export async function retryStep(deps: EngineDeps, stepId: string, actor: Actor): Promise<boolean> {
-  const before = await failedStep(deps, stepId);
-  if (!before || !(await T.retryFailedStep(deps.prisma, before))) return false;
-  await T.settleWorkflow(deps.prisma, before.workflowId);
-  await deps.queue.enqueue({ kind: 'step', stepId, revision: before.revision, run: before.runCount + 1 });
-  await settleFailureCard(deps, before, retriedView, actor);
+  const before = await stepRef(deps, stepId);
+  if (!before) return false;
+  const card = failureCardEdit(deps, before, 'retried', retriedView, actor);
+  const retried = await deps.prisma.$transaction(async (tx) => {
+    if (!(await T.retryFailedStep(tx, before))) return false;
+    await T.settleWorkflow(tx, before.workflowId);
+    await writeOutbox(tx, [card]);
+    return true;
+  });
+  if (!retried) return false;
+  await afterCommit(deps, { ready: [{ id: stepId, revision: before.revision, runCount: before.runCount + 1, roleId: before.roleId }], posts: [card] });
   return true;
 }
 
 /** The Skip button on a failed step: the workflow goes on without it. Only the first press counts. */
 export async function skipStep(deps: EngineDeps, stepId: string, actor: Actor): Promise<boolean> {
-  const before = await failedStep(deps, stepId);
-  if (!before || !(await T.skipFailedStep(deps.prisma, before))) return false;
-  await T.settleWorkflow(deps.prisma, before.workflowId);
-  await settleFailureCard(deps, before, skippedView, actor);
-  await advanceWorkflow(deps, before.workflowId);
+  const before = await stepRef(deps, stepId);
+  if (!before) return false;
+  const card = failureCardEdit(deps, before, 'skipped', skippedView, actor);
+  const next = await deps.prisma.$transaction(async (tx) => {
+    await T.lockWorkflow(tx, before.workflowId);
+    if (!(await T.skipFailedStep(tx, before))) return undefined;
+    return moveOn(deps, tx, before.workflowId, [card]);
+  });
+  if (!next) return false;
+  await afterCommit(deps, next);
   return true;
 }
 
 /** Cancel (a thread's button or the console): stops the workflow and says in the thread who stopped it. */
 export async function cancelWorkflow(deps: EngineDeps, workflowId: string, actor: Actor): Promise<boolean> {
   if (!(await T.cancelWorkflow(deps.prisma, workflowId))) return false;
-  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId } });
-  await postOnce(deps, {
-    key: { kind: 'cancelled', workflowId: wf.id }, workflowId: wf.id, roleId: 'rolecall', thread: threadOf(wf), persona: ROLECALL_PERSONA,
+  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, select: { id: true, platform: true, teamId: true, channelId: true, threadTs: true } });
+  const thread: ThreadRef = threadOf(wf);
+  await queuePosts(deps, [{
+    op: 'post', key: { kind: 'cancelled', workflowId: wf.id }, workflowId: wf.id, roleId: 'rolecall', thread, persona: ROLECALL_PERSONA,
     view: cancelledView(actorInThread(deps, wf.platform, actor)),
-  });
+  }]);
   return true;
 }

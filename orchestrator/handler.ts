@@ -5,10 +5,12 @@ import { handleClick } from './clicks';
 import type { EngineDeps } from './deps';
 import { applyDecision } from './gates';
 import { handleInbound } from './intake';
-import type { JobData } from './jobs';
+import { deliverOutputFiles } from './outputs';
+import { jobId, type JobData } from './jobs';
+import { drainChannel } from './outbox';
 import type { JobContext, JobHandler } from './queue';
 import { failStep, isPermanent, noteRetry, runStep } from './steps';
-import { errorMessage } from '../agents/errors';
+import { errorMessage, RetryLaterError } from '../agents/errors';
 import { isInfraError } from './infra';
 
 export function createJobHandler(deps: EngineDeps): JobHandler {
@@ -22,6 +24,10 @@ export function createJobHandler(deps: EngineDeps): JobHandler {
         return runStepWithFailure(deps, data, ctx);
       case 'click':
         return handleClick(deps, data);
+      case 'drain':
+        return drainChannel(deps, data.channel, jobId(data));
+      case 'outputs':
+        return deliverOutputFiles(deps, data); // a role's files: built, stored, uploaded once (outputs.ts)
     }
   };
 }
@@ -31,6 +37,7 @@ async function runStepWithFailure(deps: EngineDeps, data: Extract<JobData, { kin
     await runStep(deps, data, ctx);
   } catch (e) {
     if (isInfraError(e)) throw e; // the database, Redis or the chat platform: retried until it is back
+    if (e instanceof RetryLaterError) throw e; // a rate limit or a spent budget: delayed, not an attempt (queue.ts)
     const message = errorMessage(e);
     if (isPermanent(e) || ctx.attempt >= ctx.maxAttempts) return failStep(deps, data.stepId, message, ctx.attempt, e);
     await noteRetry(deps, data.stepId, message, ctx).catch((err) => deps.log.warn('could not update status message', { error: String(err) }));

@@ -4,6 +4,7 @@
 // Invariants: an inbox row's id is the job's deterministic id (a redelivery is kept once, ON CONFLICT DO NOTHING); the
 // relay deletes a row only in the transaction that saw the job added to the queue (a crash in between adds it again,
 // which the job id makes harmless); nothing here waits longer than a few seconds for either store.
+import { keepCarrier } from './traced';
 import { Prisma } from '../generated/prisma/client';
 import type { Db } from './db';
 import { withDeadline } from './deadline';
@@ -57,7 +58,7 @@ export function startInboxRelay(queue: JobQueue, prisma: Db, log: Logger, interv
         SELECT id, data FROM "InboxJob" ORDER BY "createdAt" LIMIT ${RELAY_BATCH} FOR UPDATE SKIP LOCKED`;
       for (const row of rows) {
         const parsed = JobDataSchema.safeParse(row.data);
-        if (parsed.success) await queue.enqueue(parsed.data); // throws while Redis is down: nothing is deleted
+        if (parsed.success) await queue.enqueue(keepCarrier(parsed.data, row.data)); // throws while Redis is down: nothing is deleted
         else log.error('dropped an unreadable inbox job', { job: row.id, issues: parsed.error.issues.map((i) => i.path.join('.')) });
       }
       if (rows.length) await tx.inboxJob.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });

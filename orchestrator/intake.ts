@@ -5,6 +5,7 @@ import { askWhich, postQuestion, refreshTraining } from './clarify';
 import { chatFor, type EngineDeps } from './deps';
 import { ingestMessageFiles } from './files';
 import { insertWorkflow, kickOff } from './start';
+import { refusedByThrottle } from './throttle';
 import { ACTIVE_STATUSES, answerStep } from './workflow/transitions';
 import { noPlanView, ROLECALL_PERSONA } from './views';
 
@@ -57,6 +58,7 @@ async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessag
 }
 
 async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string): Promise<void> {
+  if (await refusedByThrottle(deps, msg, key)) return; // too many new workflows from this person or channel
   await refreshTraining(deps);
   const d = await deps.planner.decide(msg.text);
   if (d.kind === 'clarify') {

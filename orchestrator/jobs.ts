@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { InboundMessage, ThreadRef } from './chat';
-import { ACTION_IDS, type ActionId, type Actor } from './contract';
+import { ACTION_IDS, PLATFORMS, type ActionId, type Actor } from './contract';
 
 /** A button press (or a submitted feedback form) queued by the edge: the worker runs `act` and tells the person. */
 export interface ClickJob {
@@ -26,6 +26,11 @@ export type JobData =
   | { kind: 'intake'; message: InboundMessage }
   | { kind: 'step'; stepId: string; revision: number; run: number }
   | { kind: 'decision'; approvalId: string }
+  /** Build a step revision's output files (role YAML outputs.files) and deliver them to the thread (orchestrator/outputs.ts). */
+  | { kind: 'outputs'; stepId: string; revision: number }
+  /** Send a channel's unsent chat posts, in order (orchestrator/outbox.ts). `from` tells adds apart: the first outbox
+   *  row of the transaction that wrote them, or the sweep's tick. */
+  | { kind: 'drain'; channel: string; from: string }
   | ClickJob;
 
 export function jobId(data: JobData): string {
@@ -36,15 +41,19 @@ export function jobId(data: JobData): string {
       return `step-${data.stepId}-r${data.revision}-n${data.run}`;
     case 'decision':
       return `decision-${data.approvalId}`;
+    case 'outputs':
+      return `outputs-${data.stepId}-r${data.revision}`;
     case 'click':
       return `click-${data.actor.platform}-${digest(data.deliveryId)}`;
+    case 'drain':
+      return `drain-${digest(data.channel)}-${data.from}`;
   }
 }
 
 /** A short, id-safe digest of a platform's delivery id (those may contain ':' and be long). */
 const digest = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 32);
 
-const platform = z.enum(['slack', 'teams']);
+const platform = z.enum(PLATFORMS);
 /** Files one message may carry into a workflow (Slack allows 10 per message; more are ignored by the edge). */
 export const MAX_MESSAGE_FILES = 20;
 const short = z.string().max(300);
@@ -56,11 +65,13 @@ export const JobDataSchema: z.ZodType<JobData> = z.discriminatedUnion('kind', [
     kind: z.literal('intake'),
     message: threadRef.extend({
       messageTs: short, sentAt: short.optional(), userId: short, text: z.string().max(100_000), mentioned: z.boolean(),
-      files: z.array(z.object({ id: short, name: z.string().min(1).max(1000), url: z.string().url().max(2000), bytes: z.number().int().min(0).optional(), mime: short.optional() })).max(MAX_MESSAGE_FILES).optional(),
+      files: z.array(z.object({ id: short, name: z.string().min(1).max(1000), url: z.string().url().max(2000), bytes: z.number().int().min(0).optional(), mime: short.optional(), auth: z.literal('platform').optional() })).max(MAX_MESSAGE_FILES).optional(),
     }),
   }),
   z.object({ kind: z.literal('step'), stepId: short, revision: z.number().int(), run: z.number().int() }),
   z.object({ kind: z.literal('decision'), approvalId: short }),
+  z.object({ kind: z.literal('outputs'), stepId: short, revision: z.number().int() }),
+  z.object({ kind: z.literal('drain'), channel: short, from: z.string().regex(/^[a-z0-9]{1,40}$/) }),
   z.object({
     kind: z.literal('click'),
     deliveryId: z.string().min(1).max(1000),
@@ -88,13 +99,29 @@ export type PostKey =
   | { kind: 'handover'; stepId: string; toRoleId: string }
   | { kind: 'satisfaction'; workflowId: string }
   | { kind: 'rejected'; workflowId: string }
-  | { kind: 'cancelled'; workflowId: string };
+  | { kind: 'cancelled'; workflowId: string }
+  /** A budget's notice (80%), its "limit reached" post with the raise button, and the raise, per workflow and window. */
+  | { kind: 'budget'; stage: 'warned' | 'reached' | 'raised'; workflowId: string; windowId: string }
+  /** The note that goes with a step revision's output files: links, or what could not be made or uploaded. */
+  | { kind: 'files'; stepId: string; revision: number };
 
 export type PostKind = PostKey['kind'];
 
 /** The key of the n-th (1-based) of several posts a long message was cut into, before its last part; the last part
  *  carries the message's own key (so a post counts as made only once every part is). */
-export const postPartKey = (k: PostKey, part: number): string => `${postKey(k)}#part${part}`;
+export const postPartKey = (k: PostKey, part: number): string => partKeyOf(postKey(k), part);
+/** postPartKey over a key already built (the outbox keeps keys as text). */
+export const partKeyOf = (key: string, part: number): string => `${key}#part${part}`;
+
+/** The key of one edit of a post (outbox row): `tag` names the edit (e.g. "done", "retry-a2"), so repeating it
+ *  writes nothing new. */
+export const updateKey = (target: PostKey, tag: string): string => `${postKey(target)}@${tag}`;
+
+/** A gate's id, from its step run: the step's transaction writes the gate and its card together, without reading. */
+export function approvalIdOf(stepId: string, revision: number): string {
+  const h = createHash('sha256').update(`approval:${stepId}:r${revision}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export function postKey(k: PostKey): string {
   switch (k.kind) {
@@ -118,5 +145,9 @@ export function postKey(k: PostKey): string {
       return `rejected:${k.workflowId}`;
     case 'cancelled':
       return `cancelled:${k.workflowId}`;
+    case 'budget':
+      return `budget:${k.stage}:${k.workflowId}:${k.windowId}`;
+    case 'files':
+      return `files:${k.stepId}:r${k.revision}`;
   }
 }

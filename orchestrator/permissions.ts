@@ -1,5 +1,6 @@
 // RBAC for chat users at approval gates. A GatePolicy row names the lowest RBAC role that may decide the gate after a
-// workflow role's output; without a row anyone may decide. Chat users get their RBAC role from ChatUserRole.
+// workflow role's output; without a row anyone may decide. Chat users get their RBAC role from ChatUserRole; on the
+// playground (platform web) the chat user is a console user (userId = AdminUser.id) and has their console role.
 import type { RbacRole } from '../generated/prisma/client';
 import type { PlatformName } from './chat';
 import type { Db } from './db';
@@ -17,7 +18,9 @@ export async function mayDecide(prisma: Db, platform: PlatformName, userId: stri
   const row = await prisma.gatePolicy.findUnique({ where: { roleId: gateRoleId } });
   const policy = row ?? (roleFileMin ? { minRole: roleFileMin } : null);
   if (!policy) return { ok: true };
-  const mapping = await prisma.chatUserRole.findUnique({ where: { platform_userId: { platform, userId } } });
+  const mapping = platform === 'web'
+    ? await prisma.adminUser.findUnique({ where: { id: userId }, select: { role: true } })
+    : await prisma.chatUserRole.findUnique({ where: { platform_userId: { platform, userId } } });
   if (!mapping) return { ok: false, reason: `this gate needs the ${policy.minRole} role or above, and you have no Rolecall role` };
   if (!atLeast(mapping.role, policy.minRole)) {
     return { ok: false, reason: `this gate needs the ${policy.minRole} role or above, and you are ${mapping.role}` };

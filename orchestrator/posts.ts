@@ -44,7 +44,7 @@ async function postPart(deps: EngineDeps, port: ChatPort, spec: PostSpec, key: s
   try {
     ts = await port.post(spec.thread, spec.persona, view);
   } catch (e) {
-    if (isPostRefused(e)) await postRefused(deps, spec, key, e);
+    if (isPostRefused(e)) await postRefused(deps, refusedWhere(spec), key, e);
     throw e;
   }
   await deps.prisma.agentMessage.update({ where: { idempotencyKey: key }, data: { messageTs: ts, postedAt: new Date(), text, error: null, failedAt: null } });
@@ -59,16 +59,26 @@ export async function updatePost(deps: EngineDeps, spec: PostSpec): Promise<stri
   try {
     await chatFor(deps, spec.thread.platform).update(spec.thread, existing.messageTs, spec.persona, spec.view);
   } catch (e) {
-    if (isPostRefused(e)) await postRefused(deps, spec, key, e);
+    if (isPostRefused(e)) await postRefused(deps, refusedWhere(spec), key, e);
     throw e;
   }
   await deps.prisma.agentMessage.update({ where: { idempotencyKey: key }, data: { text: spec.view.text } });
   return existing.messageTs;
 }
 
+/** Where a refused post was to go, and what it was (its PostKey kind). */
+export interface RefusedWhere {
+  workflowId: string;
+  stepId?: string | null;
+  thread: ThreadRef;
+  kind: string;
+}
+
+const refusedWhere = (spec: PostSpec): RefusedWhere => ({ workflowId: spec.workflowId, stepId: spec.stepId, thread: spec.thread, kind: spec.key.kind });
+
 /** Records a refused post on its row and, the first time, in the audit log; a rejected message that is not a step's
  *  (a step's failure card says it) gets a short note in the thread, which is reachable. */
-async function postRefused(deps: EngineDeps, spec: PostSpec, key: string, e: Error & { code: string; platform: string }): Promise<void> {
+export async function postRefused(deps: EngineDeps, spec: RefusedWhere, key: string, e: Error & { code: string; platform: string }): Promise<void> {
   try {
     const { count } = await deps.prisma.agentMessage.updateMany({ where: { idempotencyKey: key, failedAt: null }, data: { error: e.message, failedAt: new Date() } });
     if (count === 0) return; // recorded (and told) before
@@ -80,7 +90,7 @@ async function postRefused(deps: EngineDeps, spec: PostSpec, key: string, e: Err
     });
     deps.log.warn('a post was refused by the chat platform', { workflowId: spec.workflowId, post: key, code: e.code });
     if (e instanceof MessageRejectedError && !spec.stepId) {
-      await chatFor(deps, spec.thread.platform).post(spec.thread, ROLECALL_PERSONA, postRefusedView(spec.key.kind, e.message));
+      await chatFor(deps, spec.thread.platform).post(spec.thread, ROLECALL_PERSONA, postRefusedView(spec.kind, e.message));
     }
   } catch (err) {
     deps.log.warn('could not record a refused post', { workflowId: spec.workflowId, post: key, error: errorMessage(err) });

@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { withDeadline } from './deadline';
 import { asInfraError, infraRetryDelay, InfraError, type InfraRetryOptions } from './infra';
 import { jobId, type JobData, type JobQueue } from './jobs';
-import { errorMessage } from '../agents/errors';
+import { fairPriorities, laneOf, workspaceOf, type FairKeys } from './lanes';
+import { errorMessage, RetryLaterError } from '../agents/errors';
 
 export const QUEUE_NAME = 'rolecall';
 
@@ -62,6 +63,7 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
     },
   });
   queue.on('error', () => undefined); // every failed add is reported to its caller
+  const fairKeys: FairKeys = { prioritized: queue.keys.prioritized!, tags: queue.toKey('fair') };
   // Adds made in one turn of the event loop go to Redis together: one alone as a plain add, several as one addBulk
   // (one pipeline: one write, one read), so a burst of acks costs a round trip per turn instead of one per event.
   // A batch shares its fate: if it fails, every caller in it learns so (jobs that did get in stay; their ids are
@@ -71,9 +73,14 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
     const jobs = batch;
     batch = [];
     if (!jobs.length) return;
-    const added = (async () => jobs.length === 1
-      ? void (await queue.add(jobs[0]!.data.kind, jobs[0]!.data, { jobId: jobId(jobs[0]!.data) }))
-      : void (await queue.addBulk(jobs.map(({ data }) => ({ name: data.kind, data, opts: { jobId: jobId(data) } })))))();
+    const added = (async () => {
+      // Continuations without a priority (the wait list, taken first), intakes with their fair priority (lanes.ts).
+      const intakes = jobs.map(({ data }) => workspaceOf(data)).filter((w): w is string => w !== undefined);
+      const priorities = await fairPriorities(connection, fairKeys, intakes);
+      const opts = jobs.map(({ data }) => ({ jobId: jobId(data), ...(laneOf(data) === 'intake' ? { priority: priorities.shift()! } : {}) }));
+      if (jobs.length === 1) await queue.add(jobs[0]!.data.kind, jobs[0]!.data, opts[0]);
+      else await queue.addBulk(jobs.map(({ data }, i) => ({ name: data.kind, data, opts: opts[i] })));
+    })();
     withDeadline(added, PRODUCER_COMMAND_TIMEOUT_MS, () => new Error(`no answer from Redis within ${PRODUCER_COMMAND_TIMEOUT_MS} ms`)).then(
       () => { for (const j of jobs) j.resolve(); },
       (e: unknown) => {
@@ -104,6 +111,11 @@ export async function runWithInfraRetry(job: Job<JobData>, token: string | undef
   try {
     await handle(job.data, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
   } catch (e) {
+    if (e instanceof RetryLaterError) {
+      // a provider's rate limit or a spent budget (orchestrator/budgets.ts): not an attempt, and no cap in hours
+      await job.moveToDelayed(Date.now() + Math.max(1, e.delayMs), token);
+      throw new DelayedError();
+    }
     const failure = asInfraError(e);
     if (!failure) throw e;
     if (Date.now() - job.timestamp > infra.maxHours * 3_600_000) {

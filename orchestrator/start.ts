@@ -8,6 +8,8 @@ import { postPlan } from './plan-edits';
 import type { Plan } from './planning';
 import { postOnce } from './posts';
 import { advanceWorkflow } from './steps';
+import { context } from '@opentelemetry/api';
+import { recordWorkflowSpan, tracingEnabled, workflowContext } from '../agents/tracing';
 
 export interface WorkflowRequest {
   platform: PlatformName;
@@ -27,7 +29,7 @@ export interface WorkflowRequest {
  */
 export async function insertWorkflow(deps: EngineDeps, req: WorkflowRequest, plan: Plan, markInbound: boolean): Promise<string | undefined> {
   try {
-    return await deps.prisma.$transaction(async (tx) => {
+    const id = await deps.prisma.$transaction(async (tx) => {
       if (markInbound) await tx.inboundEvent.create({ data: { id: req.key, platform: req.platform, kind: 'mention' } });
       const wf = await tx.workflow.create({
         data: {
@@ -42,6 +44,9 @@ export async function insertWorkflow(deps: EngineDeps, req: WorkflowRequest, pla
       });
       return wf.id;
     });
+    // Traces (when on): the workflow's root span, once, in the trace every step of it joins (agents/tracing.ts)
+    recordWorkflowSpan(id, { 'rolecall.workflow.template': plan.templateId, 'rolecall.workflow.intent': plan.intent.intent, 'rolecall.chat.platform': req.platform, 'rolecall.workflow.steps': plan.steps.length });
+    return id;
   } catch (e) {
     if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return undefined; // the same message, twice at once
     throw e;
@@ -51,5 +56,8 @@ export async function insertWorkflow(deps: EngineDeps, req: WorkflowRequest, pla
 /** Posts the plan and, unless it waits for confirmation, starts the steps that depend on nothing. Safe to repeat. */
 export async function kickOff(deps: EngineDeps, workflowId: string): Promise<void> {
   const wf = await postPlan(deps, workflowId, postOnce);
-  if (wf.status !== 'planned') await advanceWorkflow(deps, workflowId);
+  if (wf.status === 'planned') return;
+  // the first steps are queued from inside the workflow's trace, so their runs are children of its root span
+  if (tracingEnabled()) await context.with(workflowContext(workflowId), () => advanceWorkflow(deps, workflowId));
+  else await advanceWorkflow(deps, workflowId);
 }

@@ -1,23 +1,30 @@
-// Runs a workflow step: the role's persona works in the thread, posts its output, then the workflow moves on.
-// Invariant: every status change goes through workflow/transitions.ts, and a job for an older run of a step (or of a
-// workflow that is no longer active) changes nothing.
+// Runs a workflow step: the role's persona works in the thread, its status message becomes its output, then the
+// workflow moves on. A step is one statement that starts it and reads what it works from, one that queues its
+// "working…" post, the model call, then ONE transaction that writes its result, its model calls, its posts
+// (ChatOutbox, sent later by the poster: orchestrator/outbox.ts), its gate and what comes next; the next jobs are
+// added after the commit.
+// Invariants: every status change goes through workflow/transitions.ts, and a job for an older run of a step (or of a
+// workflow that is no longer active) changes nothing; a job that runs again after its transaction committed (a crash
+// before its jobs were added, BullMQ's stalled-job recovery) finds the committed state and only adds what comes next.
 import { isLanguage, LANGUAGE_NAMES } from './intent/language';
-import { runAgent, type AgentResult, type ModelAttempts, type ModelRetry } from '../agents/agent';
+import type { AgentResult, ModelAttempts, ModelRetry } from '../agents/agent';
+import { runRoutedStep } from './tiers';
 import type { StepContext } from '../agents/prompt';
 import { LlmError } from '../agents/llm/provider';
-import type { Prisma, Step, Workflow } from '../generated/prisma/client';
+import type { Prisma } from '../generated/prisma/client';
+import type { Role } from '../agents/roles';
 import * as T from './workflow/transitions';
-import { roleOf, type EngineDeps } from './deps';
+import { chatFor, roleOf, type EngineDeps } from './deps';
 import type { JobContext } from './queue';
-import { postOnce, updatePost, type PostSpec } from './posts';
-import { isPostRefused } from './chat';
-import { postKey, type PostKey } from './jobs';
+import { isPostRefused, type MessageView, type ThreadRef } from './chat';
+import { approvalIdOf, type JobData, type PostKey } from './jobs';
 import { threadOf } from './threads';
 import { promptFiles } from './files';
-import { doneView, failedView, handoverView, modelAttemptsText, modelRetryView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, workingView } from './views';
+import { checkBudgets, countSpend, warnBudgets } from './budgets';
+import { queueOutputFiles } from './outputs';
+import { drainJobFor, kickDrains, queuePosts, writeOutbox, type OutboxItem } from './outbox';
+import { doneView, failedView, handoverView, modelAttemptsText, modelRetryView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, stepOutputView, workingView } from './views';
 import { RolecallError } from '../agents/errors';
-
-type StepWithWorkflow = Step & { workflow: Workflow };
 
 /** A step failure that retrying will not fix (e.g. the model rejected the request). */
 export class PermanentStepError extends RolecallError {
@@ -30,83 +37,104 @@ export class ModelAttemptsFailedError extends PermanentStepError {
   }
 }
 
-export async function runStep(deps: EngineDeps, data: { stepId: string; revision: number; run: number }, ctx: JobContext): Promise<void> {
-  const step = await deps.prisma.step.findUnique({ where: { id: data.stepId }, include: { workflow: true } });
-  if (!step || step.revision !== data.revision || step.runCount !== data.run) return; // superseded by a newer run
-  if (!T.isActive(step.workflow.status)) return;
-  if (step.status === 'completed' || step.status === 'awaiting_approval') return continueAfter(deps, step.id);
-  if (step.status !== 'pending' && step.status !== 'running') return; // failed, skipped or waiting for a person
-
-  const role = roleOf(deps, step.roleId);
-  const started = Date.now();
-  if (!(await T.startStepRun(deps.prisma, step))) return;
-  await updatePost(deps, statusPost(deps, step, workingView(role, ctx.attempt, ctx.maxAttempts, step.revision)));
-
-  const produced = await producedOutput(deps, step);
-  if ('question' in produced) return askPerson(deps, step, produced.question);
-  const { output, outputData, escalation } = produced;
-  const gate = escalation !== null || (step.gateAfter && role.approval.policy !== 'none');
-  if (!(await T.finishStepRun(deps.prisma, step, gate, { output, outputData }))) return;
-  await updatePost(deps, statusPost(deps, step, doneView(role, (Date.now() - started) / 1000)));
-  await continueAfter(deps, step.id);
+/** A step run and where it posts. */
+interface StepRef extends T.StepRun {
+  workflowId: string;
+  roleId: string;
+  thread: ThreadRef;
 }
 
-type Produced = { output: string; outputData: Record<string, unknown> | null; escalation: string | null } | { question: string };
-
-/** The step's output: the one already posted for this revision (after a crash), or a new one from the role agent. */
-async function producedOutput(deps: EngineDeps, step: StepWithWorkflow): Promise<Produced> {
-  const key = { kind: 'output', stepId: step.id, revision: step.revision, roleId: step.roleId } as const;
-  const posted = await deps.prisma.agentMessage.findUnique({ where: { idempotencyKey: postKey(key) } });
-  if (posted?.messageTs) return { output: posted.text, outputData: (step.outputData as Record<string, unknown> | null) ?? null, escalation: step.escalation };
+export async function runStep(deps: EngineDeps, data: { stepId: string; revision: number; run: number }, ctx: JobContext): Promise<void> {
+  const step = await T.startStepRunReading(deps.prisma, { id: data.stepId, revision: data.revision, runCount: data.run });
+  if (!step) return resumeRun(deps, data);
+  const ref: StepRef = { ...step, thread: threadOf(step.workflow) };
   const role = roleOf(deps, step.roleId);
-  const onRetry = async (r: ModelRetry) => void (await updatePost(deps, statusPost(deps, step, modelRetryView(role, r))));
+  const started = Date.now();
+  const working = workingView(role, ctx.attempt, ctx.maxAttempts, step.revision);
+  await queuePosts(deps, [ctx.attempt === 1 ? post(deps, ref, statusKey(ref), working) : edit(deps, ref, statusKey(ref), `work-a${ctx.attempt}`, working)]);
+
+  const produced = await producedOutput(deps, step, ref, role, ctx);
+  if ('question' in produced) return askPerson(deps, ref, role, produced.question, produced.result);
+  const { result, escalation, outputData } = produced;
+  const gate = escalation !== null || (step.gateAfter && role.approval.policy !== 'none');
+  const approvalId = gate ? approvalIdOf(step.id, step.revision) : undefined;
+  const posts = outputPosts(deps, ref, role, result, escalation, (Date.now() - started) / 1000);
+  if (approvalId) posts.push(post(deps, ref, { kind: 'gate', approvalId }, gateView(role, approvalId, escalation)));
+  const next = await deps.prisma.$transaction(async (tx) => {
+    if (!(await T.finishStepRunLocked(tx, ref, gate, { output: result.text, outputData, escalation }))) return undefined;
+    await recordTrace(tx, ref, result);
+    if (approvalId) await T.insertGate(tx, { id: approvalId, workflowId: step.workflowId, stepId: step.id, revision: step.revision });
+    return moveOn(deps, tx, step.workflowId, posts);
+  });
+  if (next) await Promise.all([afterCommit(deps, next), queueOutputFiles(deps, { ...ref, outputData })]); // files: orchestrator/outputs.ts
+  await warnBudgets(deps, ref); // the 80% notice, once per budget window (budgets.ts)
+}
+
+type Produced = { result: Extract<AgentResult, { kind: 'ok' | 'escalate' }>; outputData: Record<string, unknown> | null; escalation: string | null } | { question: string; result: AgentResult };
+
+/** The role agent's answer (its model calls are recorded with the step's result, in the step's transaction). */
+async function producedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRef, role: Role, ctx: JobContext): Promise<Produced> {
+  const onRetry = async (r: ModelRetry) => void (await queuePosts(deps, [edit(deps, ref, statusKey(ref), `model-a${ctx.attempt}-${r.model}-${r.attempt}`, modelRetryView(role, r))]));
+  const budgetRouter = await checkBudgets(deps, ref); // over a budget: held (a delayed job), or on the local model
   const files = await promptFiles(deps, role, step.workflowId);
   if (files.calls.length) {
     // Summarising large files is a model call like any other: recorded with the step, priced.
     await deps.prisma.llmCall.createMany({ data: files.calls.map((c) => ({ ...c, workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, purpose: 'file' })) });
+    await countSpend(deps.prisma, ref, files.calls);
   }
-  const context = { ...(await stepContext(deps, step)), ...(files.files.length ? { files: files.files } : {}), ...(files.images.length ? { images: files.images } : {}) };
-  const result = await runAgent(role, deps.llm, context, deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry });
-  await recordTrace(deps, step, result);
+  const context = { ...stepContext(deps, step), ...(files.files.length ? { files: files.files } : {}), ...(files.images.length ? { images: files.images } : {}) };
+  // On the role's model tier (orchestrator/tiers.ts: starts cheap, moves up on failed checks; recorded; status line).
+  const status = (tag: string, view: MessageView) => queuePosts(deps, [edit(deps, ref, statusKey(ref), `${tag}-a${ctx.attempt}`, view)]);
+  const result = await runRoutedStep(budgetRouter ? { ...deps, llm: budgetRouter } : deps, step, role, context, deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry, status });
   // The model's attempts (and its fallback's) are spent inside runAgent, with backoff: what is left is for a person.
-  if (result.kind === 'llm_error') throw new ModelAttemptsFailedError(result.tried, result.error.message);
-  if (result.kind === 'question') return { question: result.question };
+  if (result.kind === 'llm_error') {
+    await recordTrace(deps.prisma, ref, result);
+    throw new ModelAttemptsFailedError(result.tried, result.error.message);
+  }
+  if (result.kind === 'question') return { question: result.question, result };
   const escalation = result.kind === 'escalate' ? result.reasons.map((r) => `${r.kind}: ${r.detail}`).join('\n') : null;
-  const outputData = result.kind === 'ok' ? result.data : null;
-  await deps.prisma.step.update({ where: { id: step.id }, data: { escalation, outputData: (outputData ?? undefined) as Prisma.InputJsonValue | undefined } });
-  await postOnce(deps, { ...basePost(deps, step), key, view: outputView(result.text, result.model, escalation) });
-  return { output: result.text, outputData, escalation };
+  return { result, outputData: result.kind === 'ok' ? result.data : null, escalation };
+}
+
+/** The status message becomes the output when the output fits one message; otherwise the status says "finished" and
+ *  the output follows as posts of its own (cut into parts by the poster), as before the outbox. */
+function outputPosts(deps: EngineDeps, ref: StepRef, role: Role, result: Extract<AgentResult, { kind: 'ok' | 'escalate' }>, escalation: string | null, seconds: number): OutboxItem[] {
+  const outputKey: PostKey = { kind: 'output', stepId: ref.id, revision: ref.revision, roleId: ref.roleId };
+  const merged = stepOutputView(role, result.text, result.model, escalation, seconds);
+  const port = chatFor(deps, ref.thread.platform);
+  if ((port.split?.(merged) ?? [merged]).length === 1) return [{ ...edit(deps, ref, statusKey(ref), 'output', merged), as: outputKey } as OutboxItem];
+  return [edit(deps, ref, statusKey(ref), 'done', doneView(role, seconds)), post(deps, ref, outputKey, outputView(result.text, result.model, escalation))];
 }
 
 /** The role cannot go on without an answer: it asks in the thread and the step waits, durably, for a reply. */
-async function askPerson(deps: EngineDeps, step: StepWithWorkflow, question: string): Promise<void> {
-  if (!(await T.askForInput(deps.prisma, step, question))) return;
-  const role = roleOf(deps, step.roleId);
-  await updatePost(deps, statusPost(deps, step, waitingView(role)));
-  await postOnce(deps, { ...basePost(deps, step), key: { kind: 'question', stepId: step.id }, view: questionView(role, question) });
+async function askPerson(deps: EngineDeps, ref: StepRef, role: Role, question: string, result: AgentResult): Promise<void> {
+  const posts = [edit(deps, ref, statusKey(ref), 'waiting', waitingView(role)), post(deps, ref, { kind: 'question', stepId: ref.id }, questionView(role, question))];
+  const asked = await deps.prisma.$transaction(async (tx) => {
+    if (!(await T.askForInput(tx, ref, question))) return false;
+    await recordTrace(tx, ref, result);
+    await writeOutbox(tx, posts);
+    return true;
+  });
+  if (asked) await kickDrains(deps, posts);
 }
 
-async function recordTrace(deps: EngineDeps, step: StepWithWorkflow, result: AgentResult): Promise<void> {
+async function recordTrace(db: T.Writer, step: StepRef, result: AgentResult): Promise<void> {
   const ids = { workflowId: step.workflowId, stepId: step.id };
-  if (result.calls.length) await deps.prisma.llmCall.createMany({ data: result.calls.map((c) => ({ ...c, ...ids, roleId: step.roleId, purpose: 'step' })) });
+  if (result.calls.length) await db.llmCall.createMany({ data: result.calls.map((c) => ({ ...c, ...ids, roleId: step.roleId, purpose: 'step' })) });
+  await countSpend(db, step, result.calls); // budgets: the windows' spend, committed with the calls (budgets.ts)
   if (result.violations.length) {
-    await deps.prisma.constraintViolation.createMany({ data: result.violations.map((v) => ({ ...ids, roleId: step.roleId, kind: v.kind, detail: v.detail, action: v.action })) });
+    await db.constraintViolation.createMany({ data: result.violations.map((v) => ({ ...ids, roleId: step.roleId, kind: v.kind, detail: v.detail, action: v.action })) });
   }
 }
 
 /** What a step works from: the outputs of the steps it depends on (transitively), as structured data. */
-async function stepContext(deps: EngineDeps, step: StepWithWorkflow): Promise<StepContext> {
-  const [all, replies] = await Promise.all([
-    deps.prisma.step.findMany({ where: { workflowId: step.workflowId }, orderBy: { position: 'asc' } }),
-    // in the order people wrote them (events arrive in any order); the platform's message id breaks ties
-    deps.prisma.threadReply.findMany({ where: { workflowId: step.workflowId }, orderBy: [{ sentAt: 'asc' }, { messageTs: 'asc' }] }),
-  ]);
-  const upstream = ancestors(all, step);
-  const previous = all.filter((p) => upstream.has(p.key) && p.output !== null && p.status === 'completed');
+function stepContext(deps: EngineDeps, step: T.StartedStep): StepContext {
+  const upstream = ancestors(step.steps, step);
+  const previous = step.steps.filter((p) => upstream.has(p.key) && p.output !== null && p.status === 'completed');
   return {
     request: step.workflow.requestText,
     previous: previous.map((p) => ({ roleName: roleOf(deps, p.roleId).persona.display_name, output: p.outputData ? JSON.stringify(p.outputData, null, 1) : p.output! })),
-    threadNotes: replies.map((r) => ({ userId: r.userId, text: r.text })),
+    threadNotes: step.replies.map((r) => ({ userId: r.userId, text: r.text })),
     revision: step.revision > 1 && step.feedback && step.output ? { previousOutput: step.output, feedback: step.feedback } : undefined,
     question: step.question && step.answer ? { question: step.question, answer: step.answer } : undefined,
     mayAsk: !step.question,
@@ -114,7 +142,7 @@ async function stepContext(deps: EngineDeps, step: StepWithWorkflow): Promise<St
   };
 }
 
-function ancestors(all: Step[], step: Step): Set<string> {
+function ancestors(all: { key: string; dependsOn: string[] }[], step: { dependsOn: string[] }): Set<string> {
   const byKey = new Map(all.map((s) => [s.key, s]));
   const seen = new Set<string>();
   const visit = (keys: string[]) => keys.forEach((k) => { if (!seen.has(k)) { seen.add(k); visit(byKey.get(k)?.dependsOn ?? []); } });
@@ -122,86 +150,157 @@ function ancestors(all: Step[], step: Step): Set<string> {
   return seen;
 }
 
-/** Moves the workflow on from a finished step: opens its gate, enqueues the next step or completes. Safe to repeat. */
+// ---- what comes next ----
+
+/** What a committed transaction leaves to do: the steps to start and the posts to send. */
+export interface Next {
+  ready: T.ReadyStep[];
+  posts: OutboxItem[];
+}
+
+/** Inside a transaction that has locked the workflow's row: settles the workflow (completing it when every step is
+ *  done, with the closing post), writes `posts` and the closing post to the outbox, and says what to start. */
+export async function moveOn(deps: EngineDeps, tx: Prisma.TransactionClient, workflowId: string, posts: OutboxItem[]): Promise<Next> {
+  const adv = await T.advanceLocked(tx, workflowId);
+  if (adv.completed && adv.lastRoleId && adv.thread) {
+    posts.push({
+      op: 'post', key: { kind: 'satisfaction', workflowId }, workflowId, roleId: adv.lastRoleId, thread: adv.thread,
+      persona: personaOf(roleOf(deps, adv.lastRoleId)), view: satisfactionView(workflowId),
+    });
+    deps.log.info('workflow completed', { workflowId });
+  }
+  await writeOutbox(tx, posts);
+  return { ready: adv.ready, posts };
+}
+
+/** After the commit: the next steps' jobs and the posts' drain jobs (a failure here is made up for by the job's
+ *  re-run, which finds the committed state, by resumeWorkflows, and by the outbox sweep). */
+export async function afterCommit(deps: EngineDeps, next: Next): Promise<void> {
+  await Promise.all([
+    ...next.ready.map((s) => deps.queue.enqueue({ kind: 'step', stepId: s.id, revision: s.revision, run: s.runCount })),
+    kickDrains(deps, next.posts),
+  ]);
+}
+
+/** The run did not start: superseded, waiting for a person, or finished by a run whose jobs may not have been added
+ *  (a crash between its commit and the adds): then only what comes next is added. */
+async function resumeRun(deps: EngineDeps, data: { stepId: string; revision: number; run: number }): Promise<void> {
+  const s = await stepRef(deps, data.stepId);
+  if (!s || s.revision !== data.revision || s.runCount !== data.run) return;
+  if (s.status === 'completed' || s.status === 'awaiting_approval') return continueAfter(deps, s.id);
+}
+
+/** Moves the workflow on from a finished step: opens its gate (if its post is missing), adds the next steps' jobs, or
+ *  completes. Safe to repeat. */
 export async function continueAfter(deps: EngineDeps, stepId: string): Promise<void> {
-  const step = await deps.prisma.step.findUniqueOrThrow({ where: { id: stepId }, include: { workflow: true } });
+  const step = await stepRef(deps, stepId);
+  if (!step) return;
   if (step.status === 'awaiting_approval') return openGate(deps, step);
   if (step.status !== 'completed' && step.status !== 'skipped') return;
-  return advanceWorkflow(deps, step.workflowId);
+  return advanceWorkflow(deps, step.workflowId, [drainJobFor(step.thread, `resume:${step.id}:r${step.revision}:n${step.runCount}`)]);
 }
 
-/** Starts every step whose inputs exist (parallel where the DAG allows) and completes the workflow when all are done. */
-export async function advanceWorkflow(deps: EngineDeps, workflowId: string): Promise<void> {
-  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: { orderBy: { position: 'asc' } } } });
-  if (!T.isActive(wf.status)) return;
-  const done = new Set(wf.steps.filter((s) => s.status === 'completed' || s.status === 'skipped').map((s) => s.key));
-  const ready = wf.steps.filter((s) => s.status === 'pending' && s.dependsOn.every((d) => done.has(d)));
-  for (const s of ready) await deps.queue.enqueue({ kind: 'step', stepId: s.id, revision: s.revision, run: s.runCount });
-  if (done.size < wf.steps.length) return;
-  const last = wf.steps.at(-1);
-  if (!last) return;
-  // Completion is decided once (the conditional write); the satisfaction post is keyed, so a repeat posts nothing new.
-  const finished = (await T.completeWorkflow(deps.prisma, workflowId)) || (await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId } })).status === 'completed';
-  if (!finished) return;
-  await postOnce(deps, {
-    key: { kind: 'satisfaction', workflowId }, workflowId, roleId: last.roleId, thread: threadOf(wf),
-    persona: personaOf(roleOf(deps, last.roleId)), view: satisfactionView(workflowId),
+/** Starts every step whose inputs exist (parallel where the DAG allows) and completes the workflow when all are done.
+ *  `drains`: drain jobs to add as well (a recovery adds one for the thread's channel). */
+export async function advanceWorkflow(deps: EngineDeps, workflowId: string, drains: JobData[] = []): Promise<void> {
+  const next = await deps.prisma.$transaction(async (tx) => {
+    await T.lockWorkflow(tx, workflowId);
+    return moveOn(deps, tx, workflowId, []);
   });
-  deps.log.info('workflow completed', { workflowId });
+  await Promise.all([afterCommit(deps, next), ...drains.map((d) => deps.queue.enqueue(d))]);
 }
 
-async function openGate(deps: EngineDeps, step: StepWithWorkflow): Promise<void> {
-  await deps.prisma.approval.createMany({ data: [{ workflowId: step.workflowId, stepId: step.id, revision: step.revision }], skipDuplicates: true });
-  const approval = await deps.prisma.approval.findUniqueOrThrow({ where: { stepId_revision: { stepId: step.id, revision: step.revision } } });
-  if (approval.status !== 'pending') return deps.queue.enqueue({ kind: 'decision', approvalId: approval.id });
-  await T.settleWorkflow(deps.prisma, step.workflowId);
+/** A gate whose step finished: its row and card exist (written with the step); after a restart, written if missing,
+ *  and a decision whose job was lost is applied. */
+async function openGate(deps: EngineDeps, step: StepRef): Promise<void> {
   const role = roleOf(deps, step.roleId);
-  const ts = await postOnce(deps, { ...basePost(deps, step), key: { kind: 'gate', approvalId: approval.id }, view: gateView(role, approval.id, step.escalation) });
-  await deps.prisma.approval.update({ where: { id: approval.id }, data: { messageTs: ts } });
+  const gate = await deps.prisma.$transaction(async (tx) => {
+    await T.insertGate(tx, { id: approvalIdOf(step.id, step.revision), workflowId: step.workflowId, stepId: step.id, revision: step.revision });
+    const approval = await tx.approval.findUniqueOrThrow({ where: { stepId_revision: { stepId: step.id, revision: step.revision } }, select: { id: true, status: true } });
+    if (approval.status !== 'pending') return { approval, next: undefined };
+    const escalation = (await tx.step.findUniqueOrThrow({ where: { id: step.id }, select: { escalation: true } })).escalation;
+    await T.lockWorkflow(tx, step.workflowId);
+    const next = await moveOn(deps, tx, step.workflowId, [post(deps, step, { kind: 'gate', approvalId: approval.id }, gateView(role, approval.id, escalation))]);
+    return { approval, next };
+  });
+  if (!gate.next) return deps.queue.enqueue({ kind: 'decision', approvalId: gate.approval.id });
+  await afterCommit(deps, gate.next);
 }
+
+// ---- failures ----
 
 /** The last attempt failed: the step fails visibly in the thread with a Retry button; the workflow waits. */
 export async function failStep(deps: EngineDeps, stepId: string, error: string, attempts: number, cause?: unknown): Promise<void> {
-  const step = await deps.prisma.step.findUniqueOrThrow({ where: { id: stepId }, include: { workflow: true } });
+  const step = await stepRef(deps, stepId);
+  if (!step) return;
   const role = roleOf(deps, step.roleId);
   const next = step.fallbackRoles.find((r) => r !== step.roleId && !step.attemptedRoles.includes(r));
   if (next) return handOver(deps, step, next, error);
-  if (!(await T.failStepRun(deps.prisma, step, error))) return;
-  await T.settleWorkflow(deps.prisma, step.workflowId);
+  const posts = [
+    edit(deps, step, statusKey(step), 'stopped', stoppedView(role)),
+    post(deps, step, failurePostKey(step), failedView(role, error, step.id, cause instanceof ModelAttemptsFailedError ? null : attempts, step.workflowId)),
+  ];
+  // A thread that cannot be posted to: the poster records the refusal (posts.ts) and the console's workflow page shows it.
+  const failed = await deps.prisma.$transaction(async (tx) => {
+    if (!(await T.failStepRun(tx, step, error))) return false;
+    await T.settleWorkflow(tx, step.workflowId);
+    await writeOutbox(tx, posts);
+    return true;
+  });
+  if (!failed) return;
   deps.log.warn('step failed', { stepId, workflowId: step.workflowId, error });
-  try {
-    await updatePost(deps, statusPost(deps, step, stoppedView(role)));
-    await postOnce(deps, { ...basePost(deps, step), key: failurePostKey(step), view: failedView(role, error, step.id, cause instanceof ModelAttemptsFailedError ? null : attempts, step.workflowId) });
-  } catch (e) {
-    // The thread cannot be posted to: the failure is recorded (posts.ts) and shown on the console's workflow page.
-    if (!isPostRefused(e)) throw e;
-  }
+  await kickDrains(deps, posts);
 }
 
 /** The step's role keeps failing: the next role of its fallback chain takes the step over. */
-async function handOver(deps: EngineDeps, step: StepWithWorkflow, nextRoleId: string, error: string): Promise<void> {
+async function handOver(deps: EngineDeps, step: StepRef & { attemptedRoles: string[] }, nextRoleId: string, error: string): Promise<void> {
   const from = roleOf(deps, step.roleId);
-  if (!(await T.handOverStep(deps.prisma, step, nextRoleId))) return;
-  await updatePost(deps, statusPost(deps, step, stoppedView(from)));
   const to = roleOf(deps, nextRoleId);
-  await postOnce(deps, { ...basePost(deps, step), key: { kind: 'handover', stepId: step.id, toRoleId: nextRoleId }, view: handoverView(from, to, error) });
-  await deps.queue.enqueue({ kind: 'step', stepId: step.id, revision: step.revision, run: step.runCount + 1 });
+  const posts = [
+    edit(deps, step, statusKey(step), 'stopped', stoppedView(from)),
+    post(deps, step, { kind: 'handover', stepId: step.id, toRoleId: nextRoleId }, handoverView(from, to, error)),
+  ];
+  const handed = await deps.prisma.$transaction(async (tx) => {
+    if (!(await T.handOverStep(tx, step, nextRoleId))) return false;
+    await writeOutbox(tx, posts);
+    return true;
+  });
+  if (!handed) return;
+  await afterCommit(deps, { ready: [{ id: step.id, revision: step.revision, runCount: step.runCount + 1, roleId: nextRoleId }], posts });
 }
 
 /** The failure card of a step's current run (its Retry / Skip / Cancel buttons are settled on it later). */
 export const failurePostKey = (step: T.StepRun): PostKey => ({ kind: 'failure', stepId: step.id, revision: step.revision, run: step.runCount });
 
 export async function noteRetry(deps: EngineDeps, stepId: string, error: string, ctx: JobContext): Promise<void> {
-  const step = await deps.prisma.step.findUniqueOrThrow({ where: { id: stepId }, include: { workflow: true } });
-  await updatePost(deps, statusPost(deps, step, retryingView(roleOf(deps, step.roleId), ctx.attempt, ctx.maxAttempts, error)));
+  const step = await stepRef(deps, stepId);
+  if (!step) return;
+  await queuePosts(deps, [edit(deps, step, statusKey(step), `retry-a${ctx.attempt}`, retryingView(roleOf(deps, step.roleId), ctx.attempt, ctx.maxAttempts, error))]);
 }
 
 export const isPermanent = (e: unknown) => e instanceof PermanentStepError || (e instanceof LlmError && !e.retryable) || isPostRefused(e);
 
-function basePost(deps: EngineDeps, step: StepWithWorkflow): Omit<PostSpec, 'key' | 'view'> {
-  return { workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, thread: threadOf(step.workflow), persona: personaOf(roleOf(deps, step.roleId)) };
+// ---- posts ----
+
+/** A step's run and its thread, in one query. */
+export async function stepRef(deps: EngineDeps, stepId: string): Promise<(StepRef & { status: string; fallbackRoles: string[]; attemptedRoles: string[] }) | undefined> {
+  const rows = await deps.prisma.$queryRaw<{ id: string; workflowId: string; roleId: string; revision: number; runCount: number; status: string; fallbackRoles: string[]; attemptedRoles: string[]; platform: ThreadRef['platform']; teamId: string; channelId: string; threadTs: string }[]>`
+    SELECT s.id, s."workflowId", s."roleId", s.revision, s."runCount", s.status::text AS status, s."fallbackRoles", s."attemptedRoles",
+      w.platform::text AS platform, w."teamId", w."channelId", w."threadTs"
+    FROM "Step" s JOIN "Workflow" w ON w.id = s."workflowId" WHERE s.id = ${stepId}`;
+  const r = rows[0];
+  return r && { ...r, thread: threadOf(r) };
 }
 
-function statusPost(deps: EngineDeps, step: StepWithWorkflow, view: PostSpec['view']): PostSpec {
-  return { ...basePost(deps, step), key: { kind: 'status', stepId: step.id, revision: step.revision, run: step.runCount }, view };
+/** The status message of a step's run (it becomes the run's output). */
+const statusKey = (s: T.StepRun): PostKey => ({ kind: 'status', stepId: s.id, revision: s.revision, run: s.runCount });
+
+/** A new post of the step's persona in its thread. */
+export function post(deps: EngineDeps, step: StepRef, key: PostKey, view: MessageView): OutboxItem {
+  return { op: 'post', key, workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, thread: step.thread, persona: personaOf(roleOf(deps, step.roleId)), view };
+}
+
+/** An edit of a post of the step (`tag` names the edit: the same edit written twice is sent once). */
+export function edit(deps: EngineDeps, step: StepRef, target: PostKey, tag: string, view: MessageView): OutboxItem {
+  return { op: 'update', target, tag, workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, thread: step.thread, persona: personaOf(roleOf(deps, step.roleId)), view };
 }

@@ -132,6 +132,12 @@ export function outputView(text: string, model: string, escalation: string | nul
   return { text: `${held}${text}`, context: model === 'demo' ? `model: demo. ${DEMO_NOTICE}` : `model: ${model}` };
 }
 
+/** A step's status message once the step is done: its output, with who finished it and how fast in the small print. */
+export function stepOutputView(role: Role, text: string, model: string, escalation: string | null, seconds: number): MessageView {
+  const view = outputView(text, model, escalation);
+  return { ...view, context: `${view.context} · ${role.persona.display_name} finished in ${seconds.toFixed(1)} s` };
+}
+
 export function gateView(role: Role, approvalId: string, escalation: string | null = null): MessageView {
   const why = escalation ? `\n:warning: It did not meet its constraints after ${role.constraints.max_retries + 1} tries:\n${escalation.split('\n').map((l) => `• ${truncate(l, 300)}`).join('\n')}\nApprove it anyway, request changes, or reject.` : '';
   return {

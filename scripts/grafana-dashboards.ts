@@ -39,7 +39,8 @@ export const DASHBOARDS: Dashboard[] = [
   {
     uid: 'rolecall-queue', title: 'Rolecall · Queue and workers', description: 'Queue depth and age, workers, job throughput, durations and queue hops',
     panels: [
-      { title: 'Jobs on the queue by state', exprs: [['{{state}}', 'max by (state) (rolecall_queue_jobs{state=~"wait|active|delayed|prioritized|failed"})']] },
+      { title: 'Jobs waiting by lane (continuations run first; intakes fair across workspaces)', exprs: [['{{lane}}', 'max by (lane) (rolecall_queue_waiting_jobs)'], ['total', 'sum(max by (lane) (rolecall_queue_waiting_jobs))']] },
+      { title: 'Jobs on the queue by state', exprs: [['{{state}}', 'max by (state) (rolecall_queue_jobs{state=~"waiting|prioritized|active|delayed|failed"})']] },
       { title: 'Oldest waiting job age', unit: 's', exprs: [['oldest', 'max(rolecall_queue_oldest_waiting_seconds)']] },
       { title: 'Workers connected', kind: 'stat', exprs: [['queue', 'max(rolecall_queue_workers)'], ['scraped', 'sum(up{job="rolecall-worker"})']] },
       { title: 'Jobs per second by kind and outcome', unit: 'ops', exprs: [['{{kind}} {{outcome}}', 'sum by (kind, outcome) (rate(rolecall_jobs_total[5m]))']] },

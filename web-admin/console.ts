@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
 import { requireUser } from './auth/guard';
+import { workspaceScope } from './auth/workspaces';
 import type { ConsoleDeps, ConsoleEnv } from './context';
 import { mountAnalytics } from './routes/analytics';
 import { mountApiKeys } from './routes/api-keys';
@@ -14,6 +15,7 @@ import { mountMetrics } from './routes/metrics';
 import { mountRbac } from './routes/rbac';
 import { mountRoles } from './routes/roles';
 import { mountWorkflows } from './routes/workflows';
+import { mountWorkspaces } from './routes/workspaces';
 
 /** The console's routes (/admin/*) and /metrics. */
 export function adminConsoleRoutes(deps: ConsoleDeps): Hono {
@@ -30,6 +32,9 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Hono {
   mountMetrics(app, deps);
   admin.use('/admin', requireUser(deps));
   admin.use('/admin/*', requireUser(deps));
+  // A console user bound to workspaces sees only theirs, and no page that spans every workspace.
+  admin.use('/admin', workspaceScope(deps.prisma));
+  admin.use('/admin/*', workspaceScope(deps.prisma));
   mountAnalytics(admin, deps);
   mountWorkflows(admin, deps);
   mountRoles(admin, deps);
@@ -37,5 +42,7 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Hono {
   mountApiKeys(admin, deps);
   mountIntents(admin, deps);
   mountAudit(admin, deps);
+  mountWorkspaces(admin, deps);
+  deps.playground?.(admin); // /admin/playground (bot/web): signed-in users, the same guards
   return app;
 }

@@ -1,4 +1,5 @@
 // What the admin console needs from the rest of Rolecall, and the per-request values its middleware sets.
+import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import type { RoleRegistry } from '../agents/mcp/registry';
 import type { Role } from '../agents/roles';
@@ -18,6 +19,8 @@ export interface ConsoleDeps {
   /** Role health as the MCP registry reports it (provider configured, endpoint). */
   registry: RoleRegistry;
   rolesDir: string;
+  /** Where a saved role edit is kept for every server and worker (orchestrator/role-sync.ts); absent: this process only. */
+  roleStore?: { save(roleId: string, yaml: string, by: string): Promise<void>; storedYaml(roleId: string): Promise<string | undefined>; refresh(): Promise<void> };
   workflows: WorkflowActions;
   queueCounts(): Promise<Record<string, number>>;
   session: SessionSettings;
@@ -32,9 +35,15 @@ export interface ConsoleDeps {
   intents?: { labels: { id: string; name: string }[]; refresh(): Promise<void> };
   /** Where shared files' bytes are (the workflow page's downloads); absent: files are listed without downloads. */
   files?: { get(sha256: string): Promise<Uint8Array | undefined> };
+  /** Mounts the playground (/admin/playground, the web chat platform: bot/web) behind the console's guards. */
+  playground?: (app: Hono<ConsoleEnv>) => void;
+  /** The trace of a workflow (OTEL_TRACE_URL_TEMPLATE with its trace id): the workflow page links each step to it;
+   *  absent: no links. Every step of a workflow is traced in that one trace (agents/tracing.ts). */
+  traceUrl?(workflowId: string): string;
   log: Logger;
 }
 
-export type ConsoleEnv = { Variables: { user: AdminUser; session: Session } };
+/** `workspaces`: the team ids the user is bound to (web-admin/auth/workspaces.ts); undefined: every workspace. */
+export type ConsoleEnv = { Variables: { user: AdminUser; session: Session; workspaces?: string[] } };
 
 export const consoleActor = (user: AdminUser) => `console:${user.email}`;

@@ -12,7 +12,7 @@ import { DEFAULT_FILE_LIMITS, FILE_KINDS, type FileExtraction, type FileLimits }
 
 export const shareInput = z.object({
   name: z.string().min(1).max(1000),
-  platform: z.enum(['slack', 'teams', 'mcp', 'console']),
+  platform: z.enum(['slack', 'teams', 'web', 'mcp', 'console']),
   /** The caller's unique reference of this sharing, e.g. slack:<channel>:<message ts>:<file id>. */
   source: z.string().min(1).max(500),
   workflowId: z.string().min(1).max(100).nullable().optional(),

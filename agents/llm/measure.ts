@@ -1,7 +1,10 @@
-// One model call, timed and priced: what every LlmCall row is made of.
-import { costUsd } from './pricing';
+// One model call, timed and priced: what every LlmCall row is made of. Tokens are the provider's usage; a provider that
+// reports none (an Ollama stream, an OpenAI-compatible server without usage) is counted with gpt-tokenizer (o200k_base,
+// a close estimate for other models' tokenizers). A model without a known price is marked priceUnknown (pricing.ts).
+import { countTokens } from 'gpt-tokenizer';
+import { priceCall } from './pricing';
 import { LlmError, type ChatRequest, type ChatResult, type LlmProvider } from './provider';
-import { errorMessage } from '../errors';
+import { errorMessage, RetryLaterError } from '../errors';
 
 export interface LlmCallRecord {
   provider: string;
@@ -10,6 +13,8 @@ export interface LlmCallRecord {
   completionTokens: number;
   latencyMs: number;
   costUsd: number;
+  /** No price is known for this model: costUsd is 0 but must not be read as free. */
+  priceUnknown: boolean;
   ok: boolean;
   error?: string;
 }
@@ -20,12 +25,14 @@ export async function measuredCall(provider: LlmProvider, req: ChatRequest): Pro
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
-    const r = await provider.complete(req);
-    const cost = costUsd(provider.name, r.model, r.promptTokens, r.completionTokens);
-    return { ok: true, result: r, record: { provider: provider.name, model: r.model, promptTokens: r.promptTokens, completionTokens: r.completionTokens, latencyMs: latency(), costUsd: cost, ok: true } };
+    const r = withTokens(req, await provider.complete(req));
+    const latencyMs = latency();
+    const price = priceCall(provider.name, r.model, r.promptTokens, r.completionTokens, latencyMs);
+    return { ok: true, result: r, record: { provider: provider.name, model: r.model, promptTokens: r.promptTokens, completionTokens: r.completionTokens, latencyMs, costUsd: price.costUsd, priceUnknown: !price.known, ok: true } };
   } catch (e) {
+    if (e instanceof RetryLaterError) throw e; // no request was sent (the shared rate limit): nothing to record
     const error = e instanceof LlmError ? e : new LlmError(errorMessage(e), true);
-    return { ok: false, error, record: { provider: provider.name, model: req.model, promptTokens: 0, completionTokens: 0, latencyMs: latency(), costUsd: 0, ok: false, error: error.message } };
+    return { ok: false, error, record: { provider: provider.name, model: req.model, promptTokens: 0, completionTokens: 0, latencyMs: latency(), costUsd: 0, priceUnknown: false, ok: false, error: error.message } };
   }
 }
 
@@ -41,4 +48,13 @@ export function recordingProvider(inner: LlmProvider, record: (call: LlmCallReco
       return m.result;
     },
   };
+}
+
+/** The result with token counts: the provider's, or counted here when it reported none at all. */
+export function withTokens(req: ChatRequest, r: ChatResult): ChatResult {
+  if (r.promptTokens > 0 || r.completionTokens > 0) return r;
+  const turns = (req.turns ?? []).map((t) => (t.role === 'tool' ? t.content : JSON.stringify(t.toolCalls))).join('\n');
+  const prompt = [req.system, req.user, turns, req.tools?.length ? JSON.stringify(req.tools) : ''].join('\n');
+  const answer = r.text + (r.toolCalls?.length ? JSON.stringify(r.toolCalls) : '');
+  return { ...r, promptTokens: countTokens(prompt), completionTokens: countTokens(answer) };
 }

@@ -1,16 +1,39 @@
-import OpenAI from 'openai';
+// OpenAI and every OpenAI-compatible endpoint (vLLM, LM Studio, Together, Groq, ...), and Azure OpenAI (deployment,
+// api-version), behind LlmProvider. Invariant: every failure surfaces as an LlmError; the rate-limit headers of every
+// answer (success or failure) are handed to `onHeaders` (the shared limiter, agents/llm/rate-limit.ts).
+import OpenAI, { AzureOpenAI } from 'openai';
 import { isRetryableStatus, LlmError, retryAfterMs, type ChatRequest, type ChatResult, type ChatTurn, type LlmProvider } from './provider';
 import { errorMessage } from '../errors';
 
-export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeoutMs: number }): LlmProvider {
+export interface OpenAiOptions {
+  apiKey: string;
+  baseURL?: string;
+  timeoutMs: number;
+  /** The provider's name in LlmCall rows, limits and the console (default "openai"). */
+  name?: string;
+  /** Azure OpenAI: the resource endpoint (https://<resource>.openai.azure.com), api-version and, optionally, one
+   *  deployment for every call (otherwise the role's model names the deployment). */
+  azure?: { endpoint: string; apiVersion: string; deployment?: string };
+  /** Told the headers of every answer (x-ratelimit-*, Retry-After). Its failure changes nothing. */
+  onHeaders?(headers: Headers): Promise<void> | void;
+}
+
+export function openAiProvider(opts: OpenAiOptions): LlmProvider {
   // Retries are the queue's job (backoff across attempts, visible in the thread), so the SDK does none.
-  const client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL, timeout: opts.timeoutMs, maxRetries: 0 });
+  const client = opts.azure
+    ? new AzureOpenAI({ apiKey: opts.apiKey, endpoint: opts.azure.endpoint, apiVersion: opts.azure.apiVersion, deployment: opts.azure.deployment, timeout: opts.timeoutMs, maxRetries: 0 })
+    : new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL, timeout: opts.timeoutMs, maxRetries: 0 });
+  const seen = async (headers: Headers | undefined) => {
+    try {
+      if (headers) await opts.onHeaders?.(headers);
+    } catch { /* the limiter's trouble must not fail a call that was answered */ }
+  };
   return {
-    name: 'openai',
+    name: opts.name ?? 'openai',
     capabilities: { tools: true, images: true, structuredOutput: true, reasoning: true },
     async complete(req: ChatRequest): Promise<ChatResult> {
       try {
-        const res = await client.chat.completions.create({
+        const { data: res, response } = await client.chat.completions.create({
           model: req.model,
           temperature: req.temperature,
           ...(req.responseSchema ? { response_format: { type: 'json_schema' as const, json_schema: { name: req.responseSchema.name, schema: req.responseSchema.schema, strict: false } } } : {}),
@@ -20,7 +43,8 @@ export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeout
             { role: 'user', content: req.images?.length ? [{ type: 'text' as const, text: req.user }, ...req.images.map((i) => ({ type: 'image_url' as const, image_url: { url: `data:${i.mime};base64,${i.base64}` } }))] : req.user },
             ...(req.turns ?? []).map(toMessage),
           ],
-        });
+        }).withResponse();
+        await seen(response.headers);
         const message = res.choices[0]?.message;
         const toolCalls = (message?.tool_calls ?? [])
           .filter((c) => c.type === 'function')
@@ -35,6 +59,7 @@ export function openAiProvider(opts: { apiKey: string; baseURL?: string; timeout
           completionTokens: res.usage?.completion_tokens ?? 0,
         };
       } catch (e) {
+        if (e instanceof OpenAI.APIError) await seen(e.headers);
         throw toLlmError(e);
       }
     },

@@ -61,7 +61,8 @@ export interface ProviderCapabilities {
 }
 
 export interface LlmProvider {
-  readonly name: 'openai' | 'ollama' | 'demo';
+  /** The configured provider's name: openai, azure, ollama, demo, or an OpenAI-compatible endpoint's (LLM_ENDPOINTS). */
+  readonly name: string;
   readonly capabilities: ProviderCapabilities;
   complete(req: ChatRequest): Promise<ChatResult>;
 }

@@ -3,15 +3,17 @@
 import { OperatorError } from '../errors';
 import type { Role } from '../roles';
 import { demoProvider } from './demo';
-import { ollamaProvider } from './ollama';
-import { openAiProvider } from './openai';
 import type { LlmProvider } from './provider';
+import { createProviders, providerVariable, type AzureOptions, type EndpointOptions } from './providers';
+import type { ProviderLimiter } from './rate-limit';
 
 export interface LlmRouter {
   readonly describe: string;
   forRole(role: Role): ModelRoute;
   /** A real model for orchestration questions (intent classification); undefined with only the demo model. */
   orchestration?: { provider: LlmProvider; model: string };
+  /** The configured providers by name (agents/llm/providers.ts); empty with only the demo model. */
+  providers: ReadonlyMap<string, LlmProvider>;
 }
 
 /** How a role's failing model calls are retried: the primary model's `attempts` with exponential backoff from
@@ -35,6 +37,9 @@ export interface ModelRoute {
 /** The model providers the operator configured (absent: not configured). */
 export interface LlmRouterOptions {
   openai?: { apiKey: string; baseURL?: string };
+  azure?: AzureOptions;
+  /** OpenAI-compatible endpoints (vLLM, LM Studio, Together, Groq), each under its own provider name. */
+  endpoints?: EndpointOptions[];
   ollama?: { host: string };
   timeoutMs: number;
   retry?: Partial<ModelRetryPolicy>;
@@ -45,27 +50,26 @@ export const DEFAULT_RETRY: ModelRetryPolicy = { attempts: 3, backoffMs: 2_000, 
 /** A role names a provider that is not configured while another one is. */
 export class ProviderNotConfiguredError extends OperatorError {}
 
-export function createLlmRouter(cfg: LlmRouterOptions, roleList: Iterable<Role>): LlmRouter {
+export function createLlmRouter(cfg: LlmRouterOptions, roleList: Iterable<Role>, limiter?: ProviderLimiter): LlmRouter {
   const roles = [...roleList];
   const retry: ModelRetryPolicy = { ...DEFAULT_RETRY, ...cfg.retry };
-  const providers: Partial<Record<'openai' | 'ollama', LlmProvider>> = {};
-  if (cfg.openai) providers.openai = openAiProvider({ ...cfg.openai, timeoutMs: cfg.timeoutMs });
-  if (cfg.ollama) providers.ollama = ollamaProvider({ host: cfg.ollama.host, timeoutMs: cfg.timeoutMs });
-  const configured = Object.keys(providers);
+  const byName = createProviders(cfg, limiter);
+  const providers: Record<string, LlmProvider> = Object.fromEntries(byName);
+  const configured = [...byName.keys()];
   if (configured.length === 0) {
     const demo = demoProvider();
-    return { describe: 'offline demo model (no OPENAI_API_KEY or OLLAMA_HOST set)', forRole: (role) => ({ provider: demo, model: 'demo', temperature: role.llm_config.temperature, retry }) };
+    return { describe: 'offline demo model (no OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, LLM_ENDPOINTS or OLLAMA_HOST set)', providers: byName, forRole: (role) => ({ provider: demo, model: 'demo', temperature: role.llm_config.temperature, retry }) };
   }
   for (const role of roles) {
     if (!providers[role.llm_config.provider]) {
-      const variable = role.llm_config.provider === 'openai' ? 'OPENAI_API_KEY' : 'OLLAMA_HOST';
-      throw new ProviderNotConfiguredError(`role ${role.role_id} uses provider ${role.llm_config.provider}, but ${variable} is not set`);
+      throw new ProviderNotConfiguredError(`role ${role.role_id} uses provider ${role.llm_config.provider}, but ${providerVariable(role.llm_config.provider)} is not set`);
     }
   }
   const first = roles[0];
   return {
     orchestration: first ? { provider: providers[first.llm_config.provider]!, model: first.llm_config.model } : undefined,
     describe: configured.join(' + '),
+    providers: byName,
     forRole: (role) => {
       const provider = providers[role.llm_config.provider]!;
       const fallback = role.llm_config.fallback_model;

@@ -4,6 +4,7 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { runAgent, type ToolRunner } from '../agent';
 import { checkOutput } from '../constraints';
+import { DEMO_NOTICE } from '../llm/demo';
 import type { LlmRouter } from '../llm/router';
 import type { Role } from '../roles';
 import { errorMessage } from '../errors';
@@ -55,8 +56,13 @@ const BUILTINS: Record<string, BuiltinTool> = {
         return text(`The model call failed (error id ${errorId}); the details are in the server log.`, true);
       }
       if (result.kind === 'question') return text(`The role needs more information: ${result.question}`, true);
-      if (result.kind === 'escalate') return { ...text(`Escalated: the output broke the role's constraints:\n${result.reasons.map((r) => `- ${r.kind}: ${r.detail}`).join('\n')}\n\n${result.text}`, true), structuredContent: { escalated: true } };
-      return { content: [{ type: 'text', text: result.text }], structuredContent: result.data };
+      // the demo model's output says so, as in a chat post's model line (views.ts outputView)
+      const label = result.model === 'demo' ? [{ type: 'text' as const, text: `model: demo. ${DEMO_NOTICE}` }] : [];
+      if (result.kind === 'escalate') {
+        const escalated = text(`Escalated: the output broke the role's constraints:\n${result.reasons.map((r) => `- ${r.kind}: ${r.detail}`).join('\n')}\n\n${result.text}`, true);
+        return { ...escalated, content: [...escalated.content, ...label], structuredContent: { escalated: true } };
+      }
+      return { content: [{ type: 'text', text: result.text }, ...label], structuredContent: result.data };
     },
   },
   validate_output: {

@@ -1,4 +1,6 @@
-// The orchestrator's ChatPort on the Slack Web API: persona posts (chat:write.customize) and updates.
+// The orchestrator's ChatPort on the Slack Web API: persona posts (chat:write.customize) and updates, each with the
+// bot token of the thread's workspace (installations.ts: one SLACK_BOT_TOKEN, or the workspace's "Add to Slack"
+// install; a workspace without an active install is ChannelUnreachableError, so its workflows stop posting).
 // Invariants: Slack's own rate limits and hiccups are handled by the WebClient (on HTTP 429 it waits the Retry-After
 // Slack sent, pausing this client's other calls too, then tries again; network errors and 5xx are retried with
 // backoff), a call never hangs (timeout), and what still fails reaches the orchestrator as ChannelUnreachableError or
@@ -9,6 +11,8 @@ import { ErrorCode, WebClient } from '@slack/web-api';
 import { ChannelUnreachableError, MessageRejectedError, type ChatPort, type MessageView, type Persona, type ThreadRef } from '../../orchestrator/chat';
 import { halveView, splitView, type PostLimit } from '../../orchestrator/split';
 import { escapeBroadcasts, toSlack } from './blocks';
+import { WorkspaceNotInstalled, type SlackTokens } from './installations';
+import { TokenSealBroken } from './token-seal';
 
 /** Text per post: well below Slack's 40,000 (Slack counts after escaping &, < and >), in sections of 2,900. */
 export const SLACK_POST_LIMIT: PostLimit = { max: 30_000 };
@@ -33,6 +37,35 @@ export function slackWebClient(token: string, apiUrl: string): WebClient {
   });
 }
 
+/** At most this many workspaces' clients are kept (each keeps its own rate-limit state). */
+const MAX_CLIENTS = 1_000;
+
+/** The Web API client of a workspace, by its team id. */
+export type SlackClientFor = (teamId: string) => Promise<WebClient>;
+
+/** One client per token, made on first use: Slack's rate limits are per workspace, and so is each client's pause. A
+ *  workspace without an active install rejects with ChannelUnreachableError. */
+export function slackClients(tokens: SlackTokens, apiUrl: string): SlackClientFor {
+  const clients = new Map<string, WebClient>();
+  return async (teamId) => {
+    let token: string;
+    try {
+      token = await tokens.botToken(teamId);
+    } catch (e) {
+      if (e instanceof WorkspaceNotInstalled) throw new ChannelUnreachableError('slack', `app_${e.reason === 'not_installed' ? 'not_installed' : e.reason}`, { cause: e });
+      if (e instanceof TokenSealBroken) throw new ChannelUnreachableError('slack', 'token_unreadable', { cause: e });
+      throw e;
+    }
+    let client = clients.get(token);
+    if (!client) {
+      if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value!);
+      client = slackWebClient(token, apiUrl);
+      clients.set(token, client);
+    }
+    return client;
+  };
+}
+
 /** Slack's platform error code (`not_in_channel`, ...) of a failed call, if it was one. */
 function slackErrorCode(e: unknown): string | undefined {
   const err = e as { code?: unknown; data?: { error?: unknown } } | undefined;
@@ -47,8 +80,9 @@ function refusal(e: unknown): never {
   throw e;
 }
 
-export function slackChat(client: WebClient): ChatPort {
+export function slackChat(clientFor: SlackClientFor): ChatPort {
   const postOne = async (thread: ThreadRef, persona: Persona, view: MessageView): Promise<string> => {
+    const client = await clientFor(thread.teamId);
     const res = await client.chat.postMessage({
       channel: thread.channelId,
       thread_ts: thread.threadTs,
@@ -75,13 +109,29 @@ export function slackChat(client: WebClient): ChatPort {
     post: (thread, persona, view) => post(thread, persona, view),
     split: (view) => splitView(view, SLACK_POST_LIMIT),
     async update(thread: ThreadRef, messageId: string, _persona: Persona, view: MessageView) {
+      const client = await clientFor(thread.teamId);
       await client.chat.update({ channel: thread.channelId, ts: messageId, ...toSlack(view) }).catch(refusal);
     },
     mention: (userId) => `<@${userId}>`,
     nameOf: async (userId) => `<@${userId}>`, // rendered as the person's name, without notifying them, in an ephemeral note
     async notify(thread, person, text) {
       // ephemeral: only the person sees it, in the thread the button is in (the channel itself when there is none)
+      const client = await clientFor(thread.teamId);
       await client.chat.postEphemeral({ channel: thread.channelId, user: person.id, text: escapeBroadcasts(text), ...(thread.threadTs ? { thread_ts: thread.threadTs } : {}) });
+    },
+    async upload(thread, _persona, files, comment) {
+      // files.uploadV2 (@slack/web-api): files.getUploadURLExternal per file, the bytes to each upload URL, then one
+      // files.completeUploadExternal sharing them into the thread with the comment (scope files:write). Slack shows
+      // uploads as the app itself: the comment names the role.
+      const client = await clientFor(thread.teamId);
+      const res = await client.filesUploadV2({
+        channel_id: thread.channelId,
+        thread_ts: thread.threadTs,
+        initial_comment: escapeBroadcasts(comment),
+        file_uploads: files.map((f) => ({ file: Buffer.from(f.bytes), filename: f.name, title: f.title })),
+      }).catch(refusal);
+      const done = (res.files ?? []) as { files?: { id?: string }[] }[];
+      return done.flatMap((c) => (c.files ?? []).map((f) => f.id ?? '')).filter(Boolean);
     },
   };
 }

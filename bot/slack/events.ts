@@ -1,15 +1,18 @@
-// Slack Events API callbacks (a mention, a person's thread reply), taken straight from the receiver without Bolt's
-// middleware chain: this is the ack path, so it only zod-parses the envelope and the event, drops what Rolecall does
-// not read, and queues the message durably (orchestrator.receive, one job with a deterministic id) before Slack is
-// answered. Invariant: nothing here reads the database, and nothing calls Slack per event; the bot's own user id
-// (needed only for a thread reply that @mentions someone, to leave it to its app_mention twin) comes from one
-// auth.test that is kept once it has succeeded.
+// Slack Events API callbacks (a mention, a person's thread reply, a direct message in the app's Messages tab), taken
+// straight from the receiver (HTTP) or the Socket Mode connection without Bolt's middleware chain: this is the ack
+// path, so it only zod-parses the envelope and the event, drops what Rolecall does not read, and queues the message
+// durably (orchestrator.receive, one job with a deterministic id) before Slack is answered. Invariant: nothing here
+// reads the database for a message, and nothing calls Slack per event; the bot's own user id (needed only for a
+// thread reply that @mentions someone, to leave it to its app_mention twin) comes from the event's authorizations, or
+// from one auth.test kept once it has succeeded. Besides messages: app_uninstalled and tokens_revoked disable the
+// workspace's install (acked once written, so Slack retries a failed write), and app_home_opened publishes the App
+// Home after the ack (each opening publishes again, so a lost one costs nothing).
 import { WebClient } from '@slack/web-api';
 import type { InboundMessage, Logger, Orchestrator } from '../../orchestrator';
 import { errorMessage } from '../../agents/errors';
 import { MAX_MESSAGE_FILES } from '../../orchestrator/jobs';
 import type { InboundFile } from '../../orchestrator/chat';
-import { EventCallback, MessageEvent, type SlackFile } from './payloads';
+import { AppHomeOpened, EventCallback, MessageEvent, TokensRevoked, type SlackFile } from './payloads';
 
 /** What became of an event callback: queued, deliberately dropped (bots, edits, replies outside threads), of a type
  *  no listener reads (e.g. reaction_added), or unreadable (answered 400). */
@@ -17,13 +20,25 @@ export type EventOutcome = 'queued' | 'dropped' | 'unhandled' | 'malformed';
 
 export type EventCallbackHandler = (body: Record<string, unknown>) => Promise<EventOutcome>;
 
+/** What the events handler needs besides the orchestrator. */
+export interface EventHooks {
+  /** The bot's own user id in `teamId`, when the event does not say it. */
+  botUserId(teamId: string): Promise<string>;
+  /** The app was uninstalled from `teamId`, or its bot token revoked: stop using that workspace's token. */
+  disable(teamId: string, reason: 'uninstalled' | 'tokens_revoked'): Promise<void>;
+  /** `userId` opened the App Home tab: publish it (after the ack; failures are the hook's to log). */
+  homeOpened?(teamId: string, userId: string): void;
+}
+
 /** The handler for `event_callback` bodies (already signature-checked and JSON-parsed by the receiver). */
-export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, botUserId: () => Promise<string>): EventCallbackHandler {
+export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, hooks: EventHooks): EventCallbackHandler {
   return async (body) => {
     const envelope = EventCallback.safeParse(body);
     if (!envelope.success) return 'malformed';
-    const { team_id: teamId, event: { type } } = envelope.data;
-    const event = body.event; // parsed below by MessageEvent, for the two types Rolecall reads
+    const { team_id: teamId, event: { type }, authorizations } = envelope.data;
+    const ownUser = authorizations?.find((a) => a.is_bot !== false && a.user_id && (!a.team_id || a.team_id === teamId))?.user_id;
+    const botUserId = () => (ownUser ? Promise.resolve(ownUser) : hooks.botUserId(teamId));
+    const event = body.event; // parsed below by its type's schema
     if (type === 'app_mention') {
       const e = MessageEvent.safeParse(event);
       if (!e.success) {
@@ -38,9 +53,34 @@ export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, bo
       const parsed = MessageEvent.safeParse(event);
       if (!parsed.success) return 'dropped'; // message subtypes Rolecall does not read (edits, deletions, joins) have other shapes
       const e = parsed.data;
-      if ((e.subtype && e.subtype !== 'file_share') || e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return 'dropped'; // only people's thread replies (with files or not)
+      if ((e.subtype && e.subtype !== 'file_share') || e.bot_id || !e.user) return 'dropped';
+      if (e.channel_type === 'im' && (!e.thread_ts || e.thread_ts === e.ts)) {
+        // a direct message in the app's Messages tab is a request, as a mention is in a channel
+        await orchestrator.receive(inbound(teamId, e, true));
+        return 'queued';
+      }
+      if (!e.thread_ts || e.thread_ts === e.ts) return 'dropped'; // only people's thread replies (with files or not)
       if (e.text?.includes('<@') && e.text.includes(`<@${await botUserId()}>`)) return 'dropped'; // the app_mention event carries it
       await orchestrator.receive(inbound(teamId, e, false));
+      return 'queued';
+    }
+    if (type === 'app_uninstalled') {
+      await hooks.disable(teamId, 'uninstalled');
+      log.warn('Slack: the app was uninstalled from a workspace; its workflows stop posting', { team: teamId });
+      return 'queued';
+    }
+    if (type === 'tokens_revoked') {
+      const e = TokensRevoked.safeParse(event);
+      if (!e.success) return 'dropped';
+      if (!e.data.tokens.bot?.length) return 'dropped'; // only people's tokens: Rolecall keeps none
+      await hooks.disable(teamId, 'tokens_revoked');
+      log.warn('Slack: the bot token of a workspace was revoked; its workflows stop posting', { team: teamId });
+      return 'queued';
+    }
+    if (type === 'app_home_opened') {
+      const e = AppHomeOpened.safeParse(event);
+      if (!e.success) return 'dropped';
+      if (e.data.tab !== 'messages') hooks.homeOpened?.(teamId, e.data.user);
       return 'queued';
     }
     return 'unhandled';

@@ -5,10 +5,12 @@
 // request without a usable token or the files:read scope) is a refusal, not the file.
 import { FileTooLarge } from '../../agents/files/errors';
 import type { InboundFile } from '../../orchestrator/chat';
-import { FileDownloadFailed, type FileDownloader } from '../../orchestrator/files';
+import { FileDownloadFailed, readBounded, type FileDownloader } from '../../orchestrator/files';
+import { WorkspaceNotInstalled, type SlackTokens } from './installations';
 
 export interface SlackFilesOptions {
-  botToken: string;
+  /** One workspace's token, or each workspace's (installations.ts) when the caller says which workspace. */
+  botToken: string | SlackTokens;
   /** The Slack Web API base URL: its origin may serve files too (tests' fake Slack). */
   apiUrl: string;
   /** Default 60 s. */
@@ -20,11 +22,22 @@ const SLACK_FILE_ORIGINS = ['https://files.slack.com'];
 export function slackFiles(options: SlackFilesOptions): FileDownloader {
   const allowed = new Set([...SLACK_FILE_ORIGINS, new URL(options.apiUrl).origin]);
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const tokens = options.botToken;
+  const tokenFor = async (file: InboundFile, teamId: string | undefined): Promise<string> => {
+    if (typeof tokens === 'string') return tokens;
+    if (!teamId) throw new FileDownloadFailed(file.name, 'the workspace it was shared in is not known');
+    try {
+      return await tokens.botToken(teamId);
+    } catch (e) {
+      if (e instanceof WorkspaceNotInstalled) throw new FileDownloadFailed(file.name, `Rolecall is not installed in that workspace (${e.reason})`);
+      throw e;
+    }
+  };
   return {
-    async download(file: InboundFile, maxBytes: number): Promise<Uint8Array> {
+    async download(file: InboundFile, maxBytes: number, where?: { teamId: string }): Promise<Uint8Array> {
       const url = new URL(file.url);
       if (!allowed.has(url.origin)) throw new FileDownloadFailed(file.name, 'it is not on Slack\'s file host');
-      const res = await fetch(url, { headers: { authorization: `Bearer ${options.botToken}` }, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(url, { headers: { authorization: `Bearer ${await tokenFor(file, where?.teamId)}` }, signal: AbortSignal.timeout(timeoutMs) });
       if (res.status === 404 || res.status === 403 || res.status === 401 || res.status === 410) {
         await res.body?.cancel();
         throw new FileDownloadFailed(file.name, `Slack answered ${res.status}`);
@@ -45,28 +58,4 @@ export function slackFiles(options: SlackFilesOptions): FileDownloader {
       return readBounded(res, file, maxBytes);
     },
   };
-}
-
-async function readBounded(res: Response, file: InboundFile, maxBytes: number): Promise<Uint8Array> {
-  if (!res.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new FileTooLarge(file.name, Math.max(total, file.bytes ?? 0), maxBytes); // its size as Slack declared it, when larger
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -27,6 +27,8 @@ export const MessageEvent = z.object({
   channel: id,
   bot_id: z.string().optional(),
   subtype: z.string().optional(),
+  /** "im" for a direct message to the app (its Messages tab), "channel", "group", "mpim". */
+  channel_type: z.string().max(16).optional(),
   /** Files shared with the message (subtype file_share, or on an app_mention); at most 20 are read. */
   files: z.array(SlackFile).max(100).optional(),
 });
@@ -36,7 +38,29 @@ export type MessageEvent = z.infer<typeof MessageEvent>;
 export const EventCallback = z.object({
   team_id: id,
   event: z.object({ type: z.string().max(64) }),
+  /** The installation the event is for: its user_id is the bot's own user in that workspace. */
+  authorizations: z.array(z.object({ team_id: id.nullish(), user_id: id.optional(), is_bot: z.boolean().optional() })).max(10).optional(),
 });
+
+/** The App Home tab (or the Messages tab) was opened. */
+export const AppHomeOpened = z.object({ type: z.literal('app_home_opened'), user: id, tab: z.enum(['home', 'messages']).optional() });
+
+/** Tokens revoked in a workspace: the bot's user ids (tokens.bot) and people's (tokens.oauth). */
+export const TokensRevoked = z.object({
+  type: z.literal('tokens_revoked'),
+  tokens: z.object({ oauth: z.array(id).max(1000).optional(), bot: z.array(id).max(1000).optional() }),
+});
+
+/** The `/rolecall` slash command, as Slack posts it (form fields) or sends it over Socket Mode. */
+export const SlashCommand = z.object({
+  command: z.string().max(64),
+  text: z.string().max(4000).default(''),
+  team_id: id,
+  channel_id: id,
+  user_id: id,
+  trigger_id: z.string().max(256).optional(),
+});
+export type SlashCommand = z.infer<typeof SlashCommand>;
 
 const actionIdSchema = z.string().refine(isActionId, 'not a Rolecall action').transform((s) => s as ActionId);
 

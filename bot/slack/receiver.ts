@@ -1,4 +1,4 @@
-// A Bolt Receiver served by our Hono server at POST /slack/events (events and interactivity).
+// A Bolt Receiver served by our Hono server at POST /slack/events (events, interactivity and the /rolecall command).
 // It verifies signatures and timestamps (both directions, 5 minutes) and answers only after the work is kept durably
 // (the queue, or the PostgreSQL inbox), so Slack retries whatever was not. Event callbacks (mentions, thread replies:
 // the bulk of the traffic) go straight to the events handler (bot/slack/events.ts), which parses them with zod and
@@ -14,6 +14,7 @@ import type { Logger } from '../../orchestrator/log';
 import { errorMessage, errorStack } from '../../agents/errors';
 import { lagTolerantTimer } from '../../orchestrator/deadline';
 import { isInfraError } from '../../orchestrator/infra';
+import type { SlashCommandHandler } from './commands';
 import type { EventCallbackHandler } from './events';
 
 const MAX_SKEW_S = 300;
@@ -25,7 +26,10 @@ export class HonoSlackReceiver implements Receiver {
   /** The route Slack posts events and interactivity to. */
   readonly routes = new Hono();
 
-  constructor(private readonly signingSecret: string, private readonly log: Logger, private readonly events: EventCallbackHandler, path = '/slack/events') {
+  constructor(
+    private readonly signingSecret: string, private readonly log: Logger, private readonly events: EventCallbackHandler,
+    private readonly commands?: SlashCommandHandler, path = '/slack/events',
+  ) {
     this.routes.post(path, (c) => this.handle(c.req.raw));
   }
 
@@ -42,6 +46,10 @@ export class HonoSlackReceiver implements Receiver {
     const body = parseBody(req.headers.get('content-type') ?? '', raw);
     if (!body) return new Response('malformed body', { status: 400 });
     if (body.ssl_check === '1') return new Response(null, { status: 200 });
+    if (typeof body.command === 'string' && this.commands) {
+      // a slash command (form fields, no type): answered with its ephemeral reply
+      return this.settle('slash_command', this.commands(body).then((a) => (a === 'malformed' ? new Response('malformed body', { status: 400 }) : Response.json(a))));
+    }
     const type = typeof body.type === 'string' ? body.type : undefined;
     if (type === 'url_verification') {
       return typeof body.challenge === 'string' ? Response.json({ challenge: body.challenge }) : new Response('malformed body', { status: 400 });

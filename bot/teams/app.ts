@@ -5,7 +5,7 @@ import { Activity } from '@microsoft/agents-activity';
 import type { TurnContext } from '@microsoft/agents-hosting';
 import { Hono } from 'hono';
 import type { Logger, Orchestrator } from '../../orchestrator';
-import { CardActionData, ExecuteInvokeValue, IncomingActivity, isMentioned, plainText, sentAtOf, teamIdOf, userIdOf } from './activity';
+import { CardActionData, ExecuteInvokeValue, filesOf, IncomingActivity, isMentioned, plainText, sentAtOf, teamIdOf, userIdOf } from './activity';
 import { cardPress } from './actions';
 import type { TeamsAdapter } from './adapter';
 import { neutraliseMentions, plainName } from './cards';
@@ -72,7 +72,8 @@ async function onActivity(ctx: TurnContext, a: IncomingActivity, orchestrator: O
   const key = threadKeyOf(a.id, a.conversation);
   await store.saveReference(key, referenceOf(a, replyConversationId(key)));
   const mentioned = isMentioned(a);
-  await orchestrator.receive({ platform: 'teams', teamId: teamIdOf(a), ...key, sentAt: sentAtOf(a), userId: userIdOf(a), text: plainText(a), mentioned });
+  const files = filesOf(a);
+  await orchestrator.receive({ platform: 'teams', teamId: teamIdOf(a), ...key, sentAt: sentAtOf(a), userId: userIdOf(a), text: plainText(a), mentioned, ...(files.length ? { files } : {}) });
   if (mentioned) await ctx.sendActivity(Activity.fromObject({ type: 'typing' })).catch((e) => log.warn('teams typing indicator failed', { error: String(e) }));
 }
 

@@ -8,6 +8,7 @@
 import { Prisma } from '../../generated/prisma/client';
 import type { Decision } from '../contract';
 import type { Db } from '../db';
+import type { ThreadRow } from '../threads';
 
 /** The client or an open transaction: a transition can be part of a larger atomic write. */
 export type Writer = Db | Prisma.TransactionClient;
@@ -136,3 +137,146 @@ export const reviseStep = async (db: Writer, stepId: string, revision: number, f
 /** pending → the decision: of two people deciding at once, exactly one wins. */
 export const decideApproval = async (db: Writer, approvalId: string, decision: Decision, userId: string, feedback?: string) =>
   one(await db.approval.updateMany({ where: { id: approvalId, status: 'pending' }, data: { status: decision, decidedBy: userId, decidedAt: new Date(), feedback: feedback ?? null } }));
+
+// ---- the step path in few statements (issue 12): raw SQL, each statement doing a read and a write together ----
+
+/** A step of the workflow as the starting step reads it (its context). */
+export interface SiblingStep {
+  key: string;
+  roleId: string;
+  status: string;
+  output: string | null;
+  outputData: Record<string, unknown> | null;
+  dependsOn: string[];
+}
+
+/** What a run of a step works from, read by the statement that starts it. */
+export interface StartedStep extends StepRun {
+  workflowId: string;
+  key: string;
+  roleId: string;
+  dependsOn: string[];
+  fallbackRoles: string[];
+  attemptedRoles: string[];
+  gateAfter: boolean;
+  feedback: string | null;
+  output: string | null;
+  question: string | null;
+  answer: string | null;
+  workflow: { platform: 'slack' | 'teams'; teamId: string; channelId: string; threadTs: string; requestText: string; language: string | null };
+  steps: SiblingStep[];
+  replies: { userId: string; text: string }[];
+}
+
+/** pending (or running, after a crash) → running, for this run of an active workflow, and in the same statement
+ * everything the run works from: the step, its workflow, the workflow's steps and the thread's replies (in the order
+ * people wrote them). Null: superseded, finished, waiting for a person, or the workflow is no longer under way. */
+export async function startStepRunReading(db: Writer, s: StepRun): Promise<StartedStep | null> {
+  const rows = await db.$queryRaw<(Omit<StartedStep, 'workflow' | 'steps' | 'replies'> & StartedStep['workflow'] & { steps: SiblingStep[] | null; replies: StartedStep['replies'] | null })[]>`
+    WITH s AS (
+      UPDATE "Step" s SET status = 'running', "startedAt" = now(), error = NULL
+      FROM "Workflow" w
+      WHERE s.id = ${s.id} AND s.revision = ${s.revision} AND s."runCount" = ${s.runCount} AND s.status IN ('pending', 'running')
+        AND w.id = s."workflowId" AND w.status IN ('running', 'awaiting_approval', 'step_failed')
+      RETURNING s.id, s."workflowId", s.key, s."roleId", s.revision, s."runCount", s."dependsOn", s."fallbackRoles", s."attemptedRoles",
+        s."gateAfter", s.feedback, s.output, s.question, s.answer)
+    SELECT s.*, w.platform::text AS platform, w."teamId", w."channelId", w."threadTs", w."requestText", w.language,
+      (SELECT json_agg(json_build_object('key', p.key, 'roleId', p."roleId", 'status', p.status, 'output', p.output, 'outputData', p."outputData", 'dependsOn', p."dependsOn") ORDER BY p.position)
+         FROM "Step" p WHERE p."workflowId" = s."workflowId") AS steps,
+      (SELECT json_agg(json_build_object('userId', r."userId", 'text', r.text) ORDER BY r."sentAt", r."messageTs")
+         FROM "ThreadReply" r WHERE r."workflowId" = s."workflowId") AS replies
+    FROM s JOIN "Workflow" w ON w.id = s."workflowId"`;
+  const r = rows[0];
+  if (!r) return null;
+  const { platform, teamId, channelId, threadTs, requestText, language, steps, replies, ...step } = r;
+  return { ...step, workflow: { platform, teamId, channelId, threadTs, requestText, language }, steps: steps ?? [], replies: replies ?? [] };
+}
+
+/** Locks the workflow's row for the rest of the transaction: the transactions that move one workflow on run one
+ * after another, so each sees the steps the one before it finished (two parallel branches finishing at once cannot
+ * both miss the step that joins them). */
+export async function lockWorkflow(tx: Prisma.TransactionClient, workflowId: string): Promise<void> {
+  await tx.$queryRaw`SELECT 1 FROM "Workflow" WHERE id = ${workflowId} FOR UPDATE`;
+}
+
+/** running → awaiting_approval (gated) or completed, with its output, for this run only; locks the workflow's row
+ * first (see lockWorkflow), in the same statement. */
+export async function finishStepRunLocked(
+  tx: Prisma.TransactionClient, s: StepRun & { workflowId: string }, gated: boolean,
+  out: { output: string; outputData: Record<string, unknown> | null; escalation: string | null },
+): Promise<boolean> {
+  const n = await tx.$executeRaw`
+    WITH w AS (SELECT id FROM "Workflow" WHERE id = ${s.workflowId} FOR UPDATE)
+    UPDATE "Step" SET status = ${gated ? 'awaiting_approval' : 'completed'}::"StepStatus", output = ${out.output},
+      "outputData" = COALESCE(${out.outputData ? JSON.stringify(out.outputData) : null}::jsonb, "outputData"),
+      escalation = ${out.escalation}, "finishedAt" = now()
+    WHERE id = ${s.id} AND revision = ${s.revision} AND "runCount" = ${s.runCount} AND status = 'running' AND EXISTS (SELECT 1 FROM w)`;
+  return n === 1;
+}
+
+/** A gate after a step's run: inserted once (its id comes from the step run, orchestrator/jobs.ts approvalIdOf). */
+export async function insertGate(tx: Writer, gate: { id: string; workflowId: string; stepId: string; revision: number }): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO "Approval" (id, "workflowId", "stepId", revision) VALUES (${gate.id}, ${gate.workflowId}, ${gate.stepId}, ${gate.revision})
+    ON CONFLICT DO NOTHING`;
+}
+
+/** A step that may start now (its inputs exist). */
+export interface ReadyStep extends StepRun {
+  roleId: string;
+}
+
+/** After the workflow's row is locked (lockWorkflow or a *Locked transition earlier in the transaction), in one
+ * statement: the workflow's status from its steps (completed when every step is completed or skipped, else
+ * step_failed / awaiting_approval / running as settleWorkflow), and the pending steps whose inputs all exist.
+ * `status` is null when the workflow is no longer under way (nothing to start then); `completed` says that this
+ * statement completed it (the one transaction that does writes the closing post). */
+export async function advanceLocked(tx: Prisma.TransactionClient, workflowId: string): Promise<{ status: string | null; completed: boolean; ready: ReadyStep[]; lastRoleId: string | null; thread: ThreadRow | null }> {
+  const rows = await tx.$queryRaw<{ status: string | null; ready: ReadyStep[] | null; lastRoleId: string | null; thread: ThreadRow | null }[]>`
+    WITH st AS (SELECT id, key, status, "dependsOn", revision, "runCount", "roleId", position FROM "Step" WHERE "workflowId" = ${workflowId}),
+    agg AS (SELECT coalesce(array_agg(key) FILTER (WHERE status IN ('completed', 'skipped')), '{}') AS done,
+              coalesce(bool_and(status IN ('completed', 'skipped')), false) AS all_done,
+              coalesce(bool_or(status = 'failed'), false) AS failed,
+              coalesce(bool_or(status = 'awaiting_approval'), false) AS gated FROM st),
+    w AS (UPDATE "Workflow" w SET "updatedAt" = now(),
+            status = (CASE WHEN agg.all_done THEN 'completed' WHEN agg.failed THEN 'step_failed' WHEN agg.gated THEN 'awaiting_approval' ELSE 'running' END)::"WorkflowStatus",
+            "finishedAt" = CASE WHEN agg.all_done THEN now() ELSE w."finishedAt" END
+          FROM agg WHERE w.id = ${workflowId} AND w.status IN ('running', 'awaiting_approval', 'step_failed')
+          RETURNING w.status::text AS status, json_build_object('platform', w.platform, 'teamId', w."teamId", 'channelId', w."channelId", 'threadTs', w."threadTs") AS thread)
+    SELECT (SELECT status FROM w) AS status, (SELECT thread FROM w) AS thread,
+      (SELECT json_agg(json_build_object('id', st.id, 'revision', st.revision, 'runCount', st."runCount", 'roleId', st."roleId") ORDER BY st.position)
+         FROM st, agg WHERE st.status = 'pending' AND st."dependsOn" <@ agg.done AND EXISTS (SELECT 1 FROM w)) AS ready,
+      (SELECT "roleId" FROM st ORDER BY position DESC LIMIT 1) AS "lastRoleId"`;
+  const r = rows[0];
+  const status = r?.status ?? null;
+  return { status, completed: status === 'completed', ready: r?.ready ?? [], lastRoleId: r?.lastRoleId ?? null, thread: r?.thread ?? null };
+}
+
+/** awaiting_approval → completed (its gate was approved), locking the workflow's row first, in the same statement. */
+export async function approveStepLocked(tx: Prisma.TransactionClient, workflowId: string, stepId: string, revision: number): Promise<boolean> {
+  const n = await tx.$executeRaw`
+    WITH w AS (SELECT id FROM "Workflow" WHERE id = ${workflowId} FOR UPDATE)
+    UPDATE "Step" SET status = 'completed' WHERE id = ${stepId} AND revision = ${revision} AND status = 'awaiting_approval' AND EXISTS (SELECT 1 FROM w)`;
+  return n === 1;
+}
+
+/** awaiting_approval → pending as the next revision, with the reviewer's feedback, locking the workflow's row first. */
+export async function reviseStepLocked(tx: Prisma.TransactionClient, workflowId: string, stepId: string, revision: number, feedback: string | null): Promise<boolean> {
+  const n = await tx.$executeRaw`
+    WITH w AS (SELECT id FROM "Workflow" WHERE id = ${workflowId} FOR UPDATE)
+    UPDATE "Step" SET status = 'pending', revision = ${revision + 1}, feedback = ${feedback}
+    WHERE id = ${stepId} AND revision = ${revision} AND status = 'awaiting_approval' AND EXISTS (SELECT 1 FROM w)`;
+  return n === 1;
+}
+
+/** pending → the decision, in one statement that also says who won and, when this caller lost, what was decided. */
+export async function decideApprovalReading(db: Writer, approvalId: string, decision: Decision, userId: string, feedback?: string): Promise<{ won: boolean; status: string; decidedBy: string | null; decidedAt: Date | null } | null> {
+  const rows = await db.$queryRaw<{ won: boolean; status: string; decidedBy: string | null; decidedAt: Date | null }[]>`
+    WITH u AS (
+      UPDATE "Approval" SET status = ${decision}::"ApprovalStatus", "decidedBy" = ${userId}, "decidedAt" = now(), feedback = ${feedback ?? null}
+      WHERE id = ${approvalId} AND status = 'pending' RETURNING status::text AS status, "decidedBy", "decidedAt")
+    SELECT true AS won, status, "decidedBy", "decidedAt" FROM u
+    UNION ALL
+    SELECT false, a.status::text, a."decidedBy", a."decidedAt" FROM "Approval" a WHERE a.id = ${approvalId} AND NOT EXISTS (SELECT 1 FROM u)`;
+  return rows[0] ?? null;
+}

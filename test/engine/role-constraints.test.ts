@@ -41,7 +41,7 @@ describe('required outputs', () => {
     const rows = await e.prisma.constraintViolation.findMany({ where: { roleId: 'business_analyst', workflowId: wf }, orderBy: { createdAt: 'asc' } });
     expect(rows.every((r) => r.kind === 'schema' && r.action === 'retried')).toBe(true);
     expect(rows.length).toBeGreaterThanOrEqual(2);
-    const outputs = e.posts(t.threadTs).filter((p) => p.persona.displayName === 'Business Analyst' && /Requirements doc/.test(p.view.text));
+    const outputs = e.messages(t.threadTs).filter((p) => p.persona.displayName === 'Business Analyst' && /Requirements doc/.test(p.view.text));
     expect(outputs).toHaveLength(1);
     expect(outputs[0]!.view.text).toContain('Fine text for the thread');
     expect(await e.prisma.llmCall.count({ where: { workflowId: wf, step: { roleId: 'business_analyst' } } })).toBe(3);
@@ -108,7 +108,7 @@ describe('the offline demo model', () => {
     await e.waitForStatus(t.threadTs, 'completed');
     const wf = await workflowId(e, t.threadTs);
     expect(await e.prisma.constraintViolation.count({ where: { workflowId: wf } })).toBe(0);
-    const outputs = e.posts(t.threadTs).filter((p) => /model: demo/.test(p.view.context ?? ''));
+    const outputs = e.messages(t.threadTs).filter((p) => /model: demo/.test(p.view.context ?? ''));
     expect(outputs.map((p) => p.persona.displayName)).toEqual(['Business Analyst', 'Technical Architect', 'Developer', 'QA Tester', 'Project Manager']);
     expect(outputs.every((p) => JSON.stringify(p.view).includes('Offline demo model'))).toBe(true);
     expect(e.openai.requests).toHaveLength(0);

@@ -3,7 +3,7 @@
 // (kubernetes-models; KEDA's from @kubernetes-models/keda), and the chart's invariants hold: probes on every
 // container, no root, read-only root filesystems, limits set, PDBs and NetworkPolicies for both Deployments, the
 // migration Job as a pre-install/pre-upgrade hook, secrets only from the existing Secret, and worker autoscaling on
-// BullMQ's wait list (KEDA) or by HPA.
+// the jobs waiting in BullMQ's wait list and prioritized set (KEDA) or by HPA.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ function render(...sets: string[]): Obj[] {
 
 const base = ['existingSecret=rolecall-env'];
 const everything = [...base, 'ingress.enabled=true', 'ingress.tlsSecret=rolecall-tls', 'rolesPersistence.enabled=true', 'autoscaling.keda.enabled=true', 'autoscaling.keda.redisAddress=redis:6379'];
-const withHpa = [...base, 'autoscaling.hpa.enabled=true', 'autoscaling.hpa.externalQueueMetric=rolecall_queue_jobs'];
+const withHpa = [...base, 'autoscaling.hpa.enabled=true', 'autoscaling.hpa.externalQueueMetric=rolecall_queue_waiting'];
 const variants: [string, string[]][] = [['defaults', base], ['everything on (KEDA)', everything], ['HPA', withHpa]];
 
 const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);
@@ -116,11 +116,12 @@ describe('the Helm chart', () => {
     expect(c.envFrom).toEqual([{ secretRef: { name: 'rolecall-env' } }]); // hooks run before the ConfigMap exists
   });
 
-  it('scales workers on the BullMQ wait list with KEDA, or with an HPA', () => {
+  it('scales workers on the jobs waiting in both lanes with KEDA, or with an HPA', () => {
     const keda = render(...everything, 'config.QUEUE_PREFIX=prod');
     const scaled = byKind(keda, 'ScaledObject')[0]!;
     expect(scaled.spec.scaleTargetRef.name).toBe('rc-rolecall-worker');
-    expect(scaled.spec.triggers[0]).toEqual({ type: 'redis', metadata: { address: 'redis:6379', listName: 'prod:rolecall:wait', listLength: '20' } });
+    // Both lanes: continuations on the wait list, intakes in the prioritized set (orchestrator/lanes.ts).
+    expect(scaled.spec.triggers).toEqual(['wait', 'prioritized'].map((set) => ({ type: 'redis', metadata: { address: 'redis:6379', listName: `prod:rolecall:${set}`, listLength: '20' } })));
     expect(byKind(keda, 'Deployment').find((d) => d.metadata.name.endsWith('worker'))!.spec.replicas).toBeUndefined(); // the autoscaler owns it
     const hpa = byKind(render(...withHpa), 'HorizontalPodAutoscaler')[0]!;
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'rc-rolecall-worker' });

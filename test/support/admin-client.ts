@@ -9,6 +9,8 @@ export interface AdminClient {
   post(path: string, form: Record<string, string>, opts?: { csrf?: string | null; origin?: string | null }): Promise<Response>;
   signIn(email: string, password: string): Promise<Response>;
   csrf(): Promise<string>;
+  /** Any request with the session's cookies (JSON, multipart, streams): the caller sets the headers it needs. */
+  request(path: string, init: RequestInit): Promise<Response>;
   cookies: Map<string, string>;
 }
 
@@ -30,6 +32,7 @@ export function adminClient(app: Hono): AdminClient {
   };
   const client: AdminClient = {
     cookies,
+    request,
     get: (path, headers) => request(path, { method: 'GET', headers }),
     post: async (path, form, opts = {}) => {
       const csrf = opts.csrf === undefined ? await client.csrf() : opts.csrf;

@@ -139,6 +139,9 @@ export interface Engine {
   press(action: ActionId, value: string, user?: string, feedback?: string): Promise<ActOutcome>;
   /** Posts in a thread, in order. */
   posts(threadTs: string): RecordedPost[];
+  /** The thread's messages as they read now: each post with the view of its latest edit (a step's status message
+   *  becomes its output). */
+  messages(threadTs: string): RecordedPost[];
   /** Posts in a thread that carry the Approve button (gates), in order. */
   gates(threadTs: string): RecordedPost[];
   waitForGate(threadTs: string, n: number): Promise<RecordedPost>;
@@ -147,7 +150,10 @@ export interface Engine {
   updatesOf(post: RecordedPost): RecordedUpdate[];
   /** The thread's (latest) workflow with its steps (by position) and approvals. */
   workflow(threadTs: string): ReturnType<typeof findWorkflow>;
+  /** Waits until the workflow has this status and its posts have gone out (posting is asynchronous: the outbox). */
   waitForStatus(threadTs: string, status: string): Promise<void>;
+  /** Waits until every post the engine decided in this conversation has been sent (the poster drained the outbox). */
+  postsSent(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -203,13 +209,18 @@ async function startEngine(databaseUrl: string, opts: EngineOptions): Promise<En
     press: (action, value, user = 'U_ALICE', feedback) =>
       orchestrator.act(action, value, { kind: 'chat', platform: 'slack', userId: user, teamId, channelId }, feedback),
     posts,
+    messages: (threadTs) => posts(threadTs).map((p) => ({ ...p, view: chat.updates.filter((u) => u.messageId === p.id).at(-1)?.view ?? p.view })),
     gates,
     waitForGate: (threadTs, n) => waitFor(() => gates(threadTs)[n - 1], `gate ${n}`),
     waitForPost: (threadTs, match, what) => waitFor(() => posts(threadTs).find(match), what),
     updatesOf: (post) => chat.updates.filter((u) => u.messageId === post.id),
     workflow: (threadTs) => findWorkflow(deps.prisma, channelId, threadTs),
-    waitForStatus: async (threadTs, status) =>
-      void (await waitFor(async () => (await findWorkflow(deps.prisma, channelId, threadTs))?.status === status, `workflow ${status}`)),
+    waitForStatus: async (threadTs, status) => {
+      await waitFor(async () => (await findWorkflow(deps.prisma, channelId, threadTs))?.status === status, `workflow ${status}`);
+      await engine.postsSent();
+    },
+    postsSent: async () =>
+      void (await waitFor(async () => (await deps.prisma.chatOutbox.count({ where: { channel: `slack:${teamId}:${channelId}`, status: { in: ['pending', 'sending'] } } })) === 0, 'the posts to be sent')),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,6 +1,8 @@
 // A local stand-in for the Slack Web API (https://slack.com/api/<method>) that records every call, and for Slack's
 // file host: files added with addFile are served at their url_private only to the bot token (like Slack, a request
 // without it gets the sign-in page as HTML), and every download is recorded.
+import { randomUUID } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { startLocalServer } from './local-server';
 
 export interface SlackCall {
@@ -25,8 +27,29 @@ export interface FakeSlack {
   addFile(name: string, bytes: Uint8Array, mimetype?: string): SlackFileObject;
   /** Every request for a file's bytes, with the Authorization header it carried and whether the file was served. */
   downloads: { id: string; auth?: string; served: boolean }[];
+  /** Files uploaded with files.uploadV2 (files.getUploadURLExternal, the bytes posted to its upload_url, then
+   *  files.completeUploadExternal), once completed: where they were shared and their bytes. */
+  uploads: UploadedFile[];
+  /** Slack's Socket Mode: apps.connections.open (with an app token, xapp-…) answers with this ws:// URL. */
+  socket: FakeSocketMode;
   close(): Promise<void>;
 }
+
+/** The socket-mode WebSocket: says hello to each connection, pings it, sends envelopes and records the acks. */
+export interface FakeSocketMode {
+  url: string;
+  /** Connections open now. */
+  connected(): number;
+  /** Sends an envelope to the newest connection; `acked` resolves with the ack's payload ({} when it had none). */
+  send(type: 'events_api' | 'interactive' | 'slash_commands', payload: Record<string, unknown>, opts?: { retryAttempt?: number }): { envelopeId: string; acked: Promise<Record<string, unknown>> };
+  /** Every ack received, in order. */
+  acks: { envelopeId: string; payload: Record<string, unknown> }[];
+}
+
+/** "Add to Slack" on the fake: oauth.v2.access takes `code-<team id>` from this client and installs into that team,
+ *  with the bot token `xoxb-<team id>` (auth.test answers for each such token with its team). */
+export const FAKE_CLIENT_ID = 'fake-client-id';
+export const FAKE_CLIENT_SECRET = 'fake-client-secret';
 
 export interface SlackFileObject {
   id: string;
@@ -40,6 +63,16 @@ export interface SlackFileObject {
   url_private_download: string;
 }
 
+export interface UploadedFile {
+  id: string;
+  filename: string;
+  title?: string;
+  bytes: Buffer;
+  channel?: string;
+  threadTs?: string;
+  comment?: string;
+}
+
 /** The token the fake's file host accepts (the harness's SLACK_BOT_TOKEN). */
 export const FAKE_BOT_TOKEN = 'xoxb-test';
 
@@ -50,7 +83,25 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let seq = 1_700_000_000;
   const files = new Map<string, { bytes: Uint8Array; mimetype: string }>();
   const downloads: FakeSlack['downloads'] = [];
-  const server = await startLocalServer((req, res) => {
+  const pendingUploads = new Map<string, { filename: string; length: number; bytes?: Buffer }>();
+  const uploads: UploadedFile[] = [];
+  const socket = await startSocketMode();
+  const server = await startLocalServer(async (req, res) => {
+    const upload = /^\/upload\/v1\/(F[A-Z0-9]+)$/.exec(req.path);
+    if (upload && req.method === 'POST') {
+      // Slack's upload URL takes the bytes as the body (the WebClient sends them as a multipart form field)
+      const pending = pendingUploads.get(upload[1]!);
+      if (!pending) return { status: 404, text: 'unknown upload' };
+      const type = String(req.headers['content-type'] ?? '');
+      if (type.startsWith('multipart/form-data')) {
+        const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(req.bytes) }).formData();
+        const part = [...form.values()][0];
+        pending.bytes = typeof part === 'string' ? Buffer.from(part) : Buffer.from(await (part as Blob).arrayBuffer());
+      } else {
+        pending.bytes = req.bytes;
+      }
+      return { status: 200, text: `OK - ${pending.bytes.length}` };
+    }
     const file = /^\/files-pri\/T1-([A-Z0-9]+)\//.exec(req.path);
     if (file && req.method === 'GET') {
       const stored = files.get(file[1]!);
@@ -78,13 +129,36 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     if (failure && failure.count > 0) {
       failure.count--;
       call.response = { ok: false, error: failure.error };
+    } else if (method === 'apps.connections.open') {
+      call.response = /^Bearer xapp-/.test(req.headers.authorization ?? '') ? { ok: true, url: socket.url } : { ok: false, error: 'invalid_auth' };
     } else {
-      call.response = answer(method, params, () => `${seq++}.000100`);
+      call.response = method === 'files.getUploadURLExternal' || method === 'files.completeUploadExternal'
+        ? uploadAnswer(method, params)
+        : answer(method, params, () => `${seq++}.000100`, req.headers.authorization);
     }
     return { json: call.response };
   });
+  function uploadAnswer(method: string, params: Record<string, any>): Record<string, unknown> {
+    if (method === 'files.getUploadURLExternal') {
+      if (!params.filename || !Number(params.length)) return { ok: false, error: 'invalid_arguments' };
+      const id = `F${String(900_000 + pendingUploads.size + 1).padStart(8, '0')}`;
+      pendingUploads.set(id, { filename: String(params.filename), length: Number(params.length) });
+      return { ok: true, upload_url: `${server.url}/upload/v1/${id}`, file_id: id };
+    }
+    const list = (typeof params.files === 'string' ? JSON.parse(params.files) : params.files) as { id: string; title?: string }[];
+    const done: UploadedFile[] = [];
+    for (const f of list ?? []) {
+      const pending = pendingUploads.get(f.id);
+      if (!pending?.bytes) return { ok: false, error: 'file_not_found' };
+      if (pending.bytes.length !== pending.length) return { ok: false, error: 'file_upload_size_mismatch' };
+      done.push({ id: f.id, filename: pending.filename, title: f.title, bytes: pending.bytes, channel: params.channel_id, threadTs: params.thread_ts, comment: params.initial_comment });
+    }
+    uploads.push(...done);
+    return { ok: true, files: done.map((f) => ({ id: f.id, name: f.filename, title: f.title ?? f.filename, size: f.bytes.length })) };
+  }
   return {
     url: `${server.url}/api/`,
+    uploads,
     calls,
     callsTo: (m) => calls.filter((c) => c.method === m),
     failNext: (method, error, count = 1) => void failures.set(method, { error, count }),
@@ -96,14 +170,72 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       return { id, name, title: name, mimetype, filetype: name.split('.').pop() ?? 'binary', size: bytes.length, mode: 'hosted', url_private: url, url_private_download: `${url}?download=1` };
     },
     downloads,
-    close: server.close,
+    socket,
+    close: async () => {
+      await Promise.all([server.close(), socket.close()]);
+    },
   };
 }
 
-function answer(method: string, params: Record<string, any>, nextTs: () => string): Record<string, unknown> {
+async function startSocketMode(): Promise<FakeSocketMode & { close(): Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const open: WebSocket[] = [];
+  const waiting = new Map<string, (payload: Record<string, unknown>) => void>();
+  const acks: FakeSocketMode['acks'] = [];
+  wss.on('connection', (ws) => {
+    open.push(ws);
+    const ping = setInterval(() => ws.ping(), 2_000).unref();
+    ws.on('close', () => {
+      clearInterval(ping);
+      open.splice(open.indexOf(ws), 1);
+    });
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as { envelope_id?: string; payload?: Record<string, unknown> };
+      if (!msg.envelope_id) return;
+      acks.push({ envelopeId: msg.envelope_id, payload: msg.payload ?? {} });
+      waiting.get(msg.envelope_id)?.(msg.payload ?? {});
+      waiting.delete(msg.envelope_id);
+    });
+    ws.send(JSON.stringify({ type: 'hello', num_connections: open.length, connection_info: { app_id: 'A1' }, debug_info: { host: 'fake', approximate_connection_time: 18060 } }));
+  });
+  const { port } = wss.address() as { port: number };
+  return {
+    url: `ws://127.0.0.1:${port}/link/?ticket=fake`,
+    connected: () => open.length,
+    acks,
+    send: (type, payload, opts = {}) => {
+      const ws = open.at(-1);
+      if (!ws) throw new Error('no socket-mode connection is open');
+      const envelopeId = randomUUID();
+      const acked = new Promise<Record<string, unknown>>((r) => waiting.set(envelopeId, r));
+      ws.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type !== 'events_api', ...(opts.retryAttempt ? { retry_attempt: opts.retryAttempt, retry_reason: 'timeout' } : {}) }));
+      return { envelopeId, acked };
+    },
+    close: () => new Promise<void>((r) => {
+      for (const ws of open) ws.terminate();
+      wss.close(() => r());
+    }),
+  };
+}
+
+function answer(method: string, params: Record<string, any>, nextTs: () => string, auth?: string): Record<string, unknown> {
+  const team = /^Bearer xoxb-(T[A-Z0-9]+)$/.exec(auth ?? '')?.[1]; // a token of an install made through oauth.v2.access
   switch (method) {
     case 'auth.test':
+      if (team) return { ok: true, url: `https://${team.toLowerCase()}.slack.test/`, team: `Team ${team}`, user: 'rolecall', team_id: team, user_id: `U_BOT_${team}`, bot_id: `B_${team}` };
       return { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'rolecall', team_id: 'T1', user_id: 'U_BOT', bot_id: 'B_SELF' };
+    case 'oauth.v2.access': {
+      const code = /^code-(T[A-Z0-9]+)$/.exec(String(params.code ?? ''))?.[1];
+      if (params.client_id !== FAKE_CLIENT_ID || params.client_secret !== FAKE_CLIENT_SECRET) return { ok: false, error: 'invalid_client_id' };
+      if (!code) return { ok: false, error: 'invalid_code' };
+      return {
+        ok: true, app_id: 'A1', authed_user: { id: `U_INSTALLER_${code}` }, scope: String(params.scope ?? 'app_mentions:read,chat:write,commands'), token_type: 'bot',
+        access_token: `xoxb-${code}`, bot_user_id: `U_BOT_${code}`, team: { id: code, name: `Team ${code} <b>&</b>` }, enterprise: null, is_enterprise_install: false,
+      };
+    }
+    case 'views.publish':
+      return { ok: true, view: { id: 'VH1', ...params.view } };
     case 'chat.postMessage': {
       const ts = nextTs();
       return { ok: true, channel: params.channel, ts, message: { ...params, ts, bot_id: 'B_SELF', type: 'message' } };

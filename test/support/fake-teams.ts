@@ -33,18 +33,47 @@ export interface FakeMicrosoft {
   /** Make the next `count` connector calls (posts and updates) answer HTTP `status` (429 with Retry-After:
    *  `retryAfterSeconds`, a 5xx, or 403/404/413 refusals). Failed calls are recorded with `failedWith`. */
   failNext(count: number, status: number, retryAfterSeconds?: number): void;
+  /** Shares a file in a chat: the attachment Teams puts on the message (file download info with a pre-authorised
+   *  download URL on this fake, served without any token, like SharePoint's). */
+  addChatFile(name: string, bytes: Uint8Array): TeamsAttachment;
+  /** A pasted image: hosted content on the connector, served only with the bot's token (like Teams). */
+  addInlineImage(bytes: Uint8Array, contentType?: string): TeamsAttachment;
+  /** A file linked from a channel message (`reference`): its host refuses a bot without Microsoft Graph access. */
+  channelFileReference(name: string): TeamsAttachment;
+  /** Every request for file bytes, with its Authorization header and whether the bytes were served. */
+  fileRequests: { path: string; auth?: string; served: boolean }[];
   /** Env for Rolecall pointing at these stand-ins (authenticated mode). */
   env: Record<string, string>;
   close(): Promise<void>;
 }
 
+export interface TeamsAttachment {
+  contentType: string;
+  contentUrl?: string;
+  name?: string;
+  content?: Record<string, unknown>;
+}
+
 export async function startFakeMicrosoft(): Promise<FakeMicrosoft> {
+  const hosted = new Map<string, { bytes: Uint8Array; type: string; auth: boolean }>();
+  const fileRequests: FakeMicrosoft['fileRequests'] = [];
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const calls: ConnectorCall[] = [];
   const tokenRequests: URLSearchParams[] = [];
   let seq = 1;
   const failing = { count: 0, status: 0, retryAfter: undefined as number | undefined };
-  const connector = await startLocalServer((req) => {
+  const connector = await startLocalServer((req, res) => {
+    const file = /^\/(v3\/attachments|sharepoint|refs)\/([A-Za-z0-9-]+)/.exec(req.path);
+    if (file && req.method === 'GET') {
+      const stored = hosted.get(file[2]!);
+      const served = !!stored && (!stored.auth || /^Bearer outbound-\d+$/.test(req.headers.authorization ?? ''));
+      fileRequests.push({ path: req.path, auth: req.headers.authorization, served });
+      if (!stored || file[1] === 'refs') return { status: stored ? 403 : 404, json: { error: 'accessDenied' } };
+      if (!served) return { status: 401, json: { error: { code: 'Unauthorized' } } };
+      res.writeHead(200, { 'content-type': stored.type, 'content-length': String(stored.bytes.length) });
+      res.end(Buffer.from(stored.bytes));
+      return;
+    }
     const m = decodeURIComponent(req.path).match(/^\/v3\/conversations\/(.+?)\/activities(?:\/(.+))?$/);
     if (!m || (req.method !== 'POST' && req.method !== 'PUT')) return { status: 404 };
     const body = req.body ? JSON.parse(req.body) : {};
@@ -81,6 +110,23 @@ export async function startFakeMicrosoft(): Promise<FakeMicrosoft> {
     calls,
     tokenRequests,
     key: privateKey,
+    addChatFile: (name, bytes) => {
+      const id = randomUUID();
+      hosted.set(id, { bytes, type: 'application/octet-stream', auth: false });
+      const downloadUrl = `${connector.url}/sharepoint/${id}?tempauth=local`;
+      return { contentType: 'application/vnd.microsoft.teams.file.download.info', contentUrl: `${connector.url}/sites/x/${encodeURIComponent(name)}`, name, content: { downloadUrl, uniqueId: id, fileType: name.split('.').pop() } };
+    },
+    addInlineImage: (bytes, contentType = 'image/png') => {
+      const id = randomUUID();
+      hosted.set(id, { bytes, type: contentType, auth: true });
+      return { contentType, contentUrl: `${connector.url}/v3/attachments/${id}/views/original` };
+    },
+    channelFileReference: (name) => {
+      const id = randomUUID();
+      hosted.set(id, { bytes: new Uint8Array(), type: 'application/octet-stream', auth: true });
+      return { contentType: 'reference', contentUrl: `${connector.url}/refs/${id}/${encodeURIComponent(name)}`, name };
+    },
+    fileRequests,
     failNext: (count, status, retryAfter) => void Object.assign(failing, { count, status, retryAfter }),
     env: { TEAMS_APP_ID, TEAMS_APP_PASSWORD: TEAMS_PASSWORD, TEAMS_TENANT_ID: TEAMS_TENANT, TEAMS_APP_TYPE: 'SingleTenant', TEAMS_LOGIN_URL: login.url },
     close: async () => {

@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Hono } from 'hono';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { withDeadline } from '../../orchestrator/deadline';
+import { waitingByLane } from '../../orchestrator/lanes';
 import { foldMetricCounters, oldestPendingGate, quantileOfBuckets, readCounters, type CounterRow } from '../../orchestrator/metric-counters';
 import type { ConsoleDeps } from '../context';
 
@@ -55,6 +56,9 @@ const COLLECTORS: Collector[] = [
   }),
   (reg, deps, failed) => gauge(reg, failed, 'rolecall_queue_jobs', 'Jobs on the BullMQ queue by state', ['state'], async (g) => {
     for (const [state, n] of Object.entries(await deps.queueCounts())) g.set({ state }, n);
+  }),
+  (reg, deps, failed) => gauge(reg, failed, 'rolecall_queue_waiting_jobs', 'Jobs waiting for a worker by lane: continuations of running work (BullMQ wait list, taken first) and new intakes (its prioritized set, fair across workspaces); queue depth is their sum', ['lane'], async (g) => {
+    for (const [lane, n] of Object.entries(waitingByLane(await deps.queueCounts()))) g.set({ lane }, n);
   }),
   (reg, deps, failed) => gauge(reg, failed, 'rolecall_queue_workers', 'Worker connections on the queue (one per running worker process)', [], async (g) => {
     if (deps.queueHealth) g.set((await deps.queueHealth()).workers);

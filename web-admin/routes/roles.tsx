@@ -1,5 +1,6 @@
 // Roles: the YAML definitions, their health (last 7 days) and MCP endpoints; admins edit a role's YAML here.
-// A valid edit is written to ROLES_DIR, replaces the live definition in this process and is audited. An edit is checked
+// A valid edit is stored in PostgreSQL for every server and worker (orchestrator/role-sync.ts: each reloads it before
+// its next step, no restart), also written to ROLES_DIR (best effort: that directory may be read-only), and audited. An edit is checked
 // against the same operator policy as the files at start-up (MCP_STDIO_COMMANDS, MCP_HTTP_ALLOW, with the HTTP hosts
 // resolved), and a change to a role's tools or approval needs the owner role: tools reach other systems, approval
 // decides who lets its output through.
@@ -29,6 +30,9 @@ async function roleHealth(deps: ConsoleDeps): Promise<Map<string, RoleHealth>> {
 }
 
 const fileOf = (deps: ConsoleDeps, roleId: string) => path.join(deps.rolesDir, `${roleId}.yaml`);
+
+/** The definition in use: the one saved in the console (any server), else the file. */
+const currentYaml = async (deps: ConsoleDeps, roleId: string) => (await deps.roleStore?.storedYaml(roleId)) ?? readFileSync(fileOf(deps, roleId), 'utf8');
 
 /** JSON with sorted keys: two parsed definitions compare equal however their YAML was written. */
 const canonical = (v: unknown): string => JSON.stringify(v, (_k, val) =>
@@ -67,10 +71,10 @@ export function mountRoles(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
 
   app.get('/admin/api/roles', (c) => c.json([...deps.roles.values()]));
 
-  app.get('/admin/roles/:id', (c) => {
+  app.get('/admin/roles/:id', async (c) => {
     const roleId = c.req.param('id');
     if (!deps.roles.has(roleId)) return c.html(<Page title="Unknown role" user={c.get('user')} csrf={c.get('session').csrf} />, 404);
-    return c.html(rolePage(c, deps, roleId, readFileSync(fileOf(deps, roleId), 'utf8'), c.req.query('saved') ? { kind: 'ok', text: 'Saved.' } : undefined));
+    return c.html(rolePage(c, deps, roleId, await currentYaml(deps, roleId), c.req.query('saved') ? { kind: 'ok', text: 'Saved.' } : undefined));
   });
 
   app.post('/admin/roles/:id', requireRole('admin'), requireCsrfToken(), async (c) => {
@@ -95,8 +99,14 @@ export function mountRoles(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     }
     const unreachable = await networkProblems(role, policy.externalMcp);
     if (unreachable.length) return c.html(rolePage(c, deps, roleId, yaml, { kind: 'error', text: unreachable.join('; ') }), 422);
-    const before = readFileSync(file, 'utf8');
-    writeFileSync(file, yaml);
+    const before = await currentYaml(deps, roleId);
+    if (deps.roleStore) await deps.roleStore.save(roleId, yaml, consoleActor(c.get('user'))); // every process, from its next step
+    try {
+      writeFileSync(file, yaml);
+    } catch (e) {
+      if (!deps.roleStore) throw e;
+      deps.log.warn(`role ${roleId}: saved for every process, but ${file} could not be written`, { error: String(e) });
+    }
     deps.roles.set(roleId, role);
     await audit(deps.prisma, { actor: consoleActor(c.get('user')), action: 'config.role', target: roleId, detail: { file, before, after: yaml } });
     return c.redirect(`/admin/roles/${roleId}?saved=1`, 303);
@@ -107,7 +117,7 @@ function rolePage(c: Context<ConsoleEnv>, deps: ConsoleDeps, roleId: string, yam
   const canEdit = ['owner', 'admin'].includes(c.get('user').role);
   return (
     <Page title={`Role ${roleId}`} user={c.get('user')} csrf={c.get('session').csrf} active="roles">
-      <p>File <code>{fileOf(deps, roleId)}</code> · MCP endpoint <a href={`/mcp/${roleId}`}>/mcp/{roleId}</a> · Worker processes pick up edits when they restart.</p>
+      <p>File <code>{fileOf(deps, roleId)}</code> · MCP endpoint <a href={`/mcp/${roleId}`}>/mcp/{roleId}</a> · A saved edit reaches every server and worker before their next step, without a restart.</p>
       {notice && <Notice kind={notice.kind} text={notice.text} />}
       {canEdit && c.get('user').role !== 'owner' && <p class="hint">Changing <code>tools</code> or <code>approval</code> needs the owner role.</p>}
       <form method="post" action={`/admin/roles/${roleId}`}>

@@ -2,7 +2,9 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { Prisma } from '../../generated/prisma/client';
+import { PLATFORMS } from '../../orchestrator/contract';
 import { requireCsrfToken, requireRole } from '../auth/guard';
+import { teamFilter } from '../auth/workspaces';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
 import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
 
@@ -10,7 +12,7 @@ const STATUSES = ['running', 'awaiting_approval', 'step_failed', 'completed', 'r
 const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const filterSchema = z.object({
   status: z.preprocess(blankToUndefined, z.enum(STATUSES).optional()),
-  platform: z.preprocess(blankToUndefined, z.enum(['slack', 'teams']).optional()),
+  platform: z.preprocess(blankToUndefined, z.enum(PLATFORMS).optional()),
   channel: z.preprocess(blankToUndefined, z.string().trim().max(100).optional()),
   role: z.preprocess(blankToUndefined, z.string().regex(/^[a-z][a-z0-9_]*$/).optional()),
 });
@@ -26,18 +28,20 @@ const whereOf = (f: Filters): Prisma.WorkflowWhereInput => ({
   status: f.status, platform: f.platform, channelId: f.channel, ...(f.role ? { steps: { some: { roleId: f.role } } } : {}),
 });
 
-const listWorkflows = (deps: ConsoleDeps, f: Filters) =>
-  deps.prisma.workflow.findMany({ where: whereOf(f), orderBy: { createdAt: 'desc' }, take: 200, include: { _count: { select: { steps: true } } } });
+// `teams`: the signed-in user's workspaces (web-admin/auth/workspaces.ts); a workflow of another is "not found".
+const listWorkflows = (deps: ConsoleDeps, f: Filters, teams: string[] | undefined) =>
+  deps.prisma.workflow.findMany({ where: { ...whereOf(f), ...teamFilter(teams) }, orderBy: { createdAt: 'desc' }, take: 200, include: { _count: { select: { steps: true } } } });
 
-const loadWorkflow = (deps: ConsoleDeps, id: string) =>
-  deps.prisma.workflow.findUnique({
-    where: { id },
+const loadWorkflow = (deps: ConsoleDeps, id: string, teams: string[] | undefined) =>
+  deps.prisma.workflow.findFirst({
+    where: { id, ...teamFilter(teams) },
     include: {
       steps: { orderBy: { position: 'asc' } },
       messages: { orderBy: { createdAt: 'asc' } },
       llmCalls: { orderBy: { createdAt: 'asc' } },
       approvals: { orderBy: { createdAt: 'asc' } },
       files: { orderBy: { createdAt: 'asc' }, select: { id: true, name: true, mime: true, bytes: true, status: true, error: true, platform: true, createdAt: true, blobId: true, sha256: true } },
+      outputFiles: { orderBy: [{ createdAt: 'asc' }, { name: 'asc' }], select: { id: true, roleId: true, revision: true, name: true, mime: true, bytes: true, delivery: true, error: true, createdAt: true } },
     },
   });
 
@@ -45,7 +49,7 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   app.get('/admin/workflows', async (c) => {
     const f = filterSchema.safeParse(c.req.query());
     const filters = f.success ? f.data : {};
-    const rows = await listWorkflows(deps, filters);
+    const rows = await listWorkflows(deps, filters, c.get('workspaces'));
     return c.html(
       <Page title="Workflows" user={c.get('user')} csrf={c.get('session').csrf} active="workflows">
         {!f.success && <Notice kind="error" text="Some filters were invalid and were ignored." />}
@@ -68,13 +72,13 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   app.get('/admin/api/workflows', async (c) => {
     const f = filterSchema.safeParse(c.req.query());
     if (!f.success) return c.json({ error: 'bad_request', issues: f.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 400);
-    const rows = await listWorkflows(deps, f.data);
+    const rows = await listWorkflows(deps, f.data, c.get('workspaces'));
     return c.json(rows.map(({ _count, ...w }) => ({ ...w, steps: _count.steps })));
   });
 
   app.get('/admin/api/workflows/:id', async (c) => {
     const p = idParam.safeParse(c.req.param());
-    const wf = p.success ? await loadWorkflow(deps, p.data.id) : null;
+    const wf = p.success ? await loadWorkflow(deps, p.data.id, c.get('workspaces')) : null;
     if (!wf) return c.json({ error: 'not_found' }, 404);
     const violations = await deps.prisma.constraintViolation.findMany({ where: { workflowId: wf.id }, orderBy: { createdAt: 'asc' } });
     return c.json({ ...wf, llmCalls: wf.llmCalls.map((l) => ({ ...l, costUsd: Number(l.costUsd) })), violations });
@@ -82,18 +86,35 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
 
   app.get('/admin/workflows/:id', async (c) => {
     const p = idParam.safeParse(c.req.param());
-    const wf = p.success ? await loadWorkflow(deps, p.data.id) : null;
+    const wf = p.success ? await loadWorkflow(deps, p.data.id, c.get('workspaces')) : null;
     if (!wf) return c.html(<Page title="Workflow not found" user={c.get('user')} csrf={c.get('session').csrf}><p><a href="/admin/workflows">All workflows</a></p></Page>, 404);
     const violations = await deps.prisma.constraintViolation.findMany({ where: { workflowId: wf.id }, orderBy: { createdAt: 'asc' } });
-    return c.html(<WorkflowDetail wf={wf} violations={violations} csrf={c.get('session').csrf} user={c.get('user')} notice={c.req.query('done')} />);
+    // "Add to Slack" installs: a workspace that uninstalled the app (or revoked its token) gets no posts; say so
+    const install = wf.platform === 'slack' ? await deps.prisma.slackInstallation.findUnique({ where: { teamId: wf.teamId }, select: { status: true, disabledAt: true } }) : null;
+    return c.html(<WorkflowDetail wf={wf} violations={violations} csrf={c.get('session').csrf} user={c.get('user')} notice={c.req.query('done')} traceUrl={deps.traceUrl?.(wf.id)} install={install} />);
   });
 
   // A shared file's bytes, for anyone who may see the workflow (every signed-in console user). Always a download of
   // opaque bytes (never rendered: an HTML or SVG file must not run in the console's origin).
+  // A file a role made (role YAML outputs.files), for anyone who may see the workflow; a download, like shared files.
+  app.get('/admin/workflows/:id/outputs/:fileId', async (c) => {
+    const p = fileParam.safeParse(c.req.param());
+    if (!p.success) return c.text('Not found', 404);
+    const file = await deps.prisma.outputFile.findFirst({ where: { id: p.data.fileId, workflowId: p.data.id } });
+    const bytes = file && deps.files ? await deps.files.get(file.sha256) : undefined;
+    if (!file || !bytes) return c.text('Not found', 404);
+    return c.body(Buffer.from(bytes), 200, {
+      'content-type': 'application/octet-stream',
+      'content-disposition': `attachment; filename="${asciiName(file.name)}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'private, no-store',
+    });
+  });
+
   app.get('/admin/workflows/:id/files/:fileId', async (c) => {
     const p = fileParam.safeParse(c.req.param());
     if (!p.success) return c.text('Not found', 404);
-    const file = await deps.prisma.sharedFile.findFirst({ where: { id: p.data.fileId, workflowId: p.data.id, blobId: { not: null } } });
+    const file = await deps.prisma.sharedFile.findFirst({ where: { id: p.data.fileId, workflowId: p.data.id, blobId: { not: null }, workflow: teamFilter(c.get('workspaces')) } });
     const bytes = file && deps.files ? await deps.files.get(file.sha256) : undefined;
     if (!file || !bytes) return c.text('Not found', 404);
     return c.body(Buffer.from(bytes), 200, {
@@ -108,7 +129,7 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const p = idParam.safeParse(c.req.param());
     const body = retrySchema.safeParse(await c.req.parseBody());
     if (!p.success || !body.success) return c.text('Bad request: a step id is required', 400);
-    const step = await deps.prisma.step.findFirst({ where: { id: body.data.stepId, workflowId: p.data.id } });
+    const step = await deps.prisma.step.findFirst({ where: { id: body.data.stepId, workflowId: p.data.id, workflow: teamFilter(c.get('workspaces')) } });
     if (!step) return c.text('No such step in this workflow', 404);
     const outcome = await deps.workflows.act('retry_step', step.id, { kind: 'console', email: c.get('user').email }); // audited there
     return c.redirect(`/admin/workflows/${p.data.id}?done=${outcome.kind === 'done' ? 'retried' : 'not-failed'}`, 303);
@@ -117,6 +138,7 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   app.post('/admin/workflows/:id/cancel', requireRole('approver'), requireCsrfToken(), async (c) => {
     const p = idParam.safeParse(c.req.param());
     if (!p.success) return c.text('Bad request', 400);
+    if (!(await deps.prisma.workflow.findFirst({ where: { id: p.data.id, ...teamFilter(c.get('workspaces')) }, select: { id: true } }))) return c.text('No such workflow', 404);
     const outcome = await deps.workflows.act('cancel_workflow', p.data.id, { kind: 'console', email: c.get('user').email }); // audited there
     return c.redirect(`/admin/workflows/${p.data.id}?done=${outcome.kind === 'done' ? 'cancelled' : 'not-active'}`, 303);
   });
@@ -135,7 +157,7 @@ function WorkflowFilters({ f, roles }: { f: Filters; roles: string[] }) {
   return (
     <form method="get" action="/admin/workflows" class="filters">
       {select('status', STATUSES, f.status)}
-      {select('platform', ['slack', 'teams'], f.platform)}
+      {select('platform', PLATFORMS, f.platform)}
       <div><label for="channel">channel</label><input id="channel" name="channel" value={f.channel ?? ''} /></div>
       {select('role', roles, f.role)}
       <button type="submit">Filter</button>
@@ -153,13 +175,18 @@ const NOTICES: Record<string, [kind: 'ok' | 'error', text: string]> = {
   'not-active': ['error', 'The workflow has already finished.'],
 };
 
-function WorkflowDetail({ wf, violations, csrf, user, notice }: { wf: LoadedWorkflow; violations: Violation[]; csrf: string; user: ConsoleEnv['Variables']['user']; notice?: string }) {
+type InstallState = { status: 'active' | 'uninstalled' | 'tokens_revoked'; disabledAt: Date | null } | null;
+
+function WorkflowDetail({ wf, violations, csrf, user, notice, traceUrl, install }: { wf: LoadedWorkflow; violations: Violation[]; csrf: string; user: ConsoleEnv['Variables']['user']; notice?: string; traceUrl?: string; install?: InstallState }) {
   const n = notice ? NOTICES[notice] : undefined;
   const active = ['running', 'awaiting_approval', 'step_failed'].includes(wf.status);
   const refused = wf.messages.filter((m) => m.failedAt && !m.messageTs); // posts the chat platform refused for good
   return (
     <Page title={`Workflow ${wf.id.slice(0, 8)}`} user={user} csrf={csrf} active="workflows">
       {n && <Notice kind={n[0]} text={n[1]} />}
+      {install && install.status !== 'active' && (
+        <Notice kind="error" text={`Slack: Rolecall was ${install.status === 'uninstalled' ? 'uninstalled from' : 'stripped of its token in'} this workspace (${fmtDate(install.disabledAt)}). Nothing is posted in its threads until someone installs it again at /slack/install; then retry.`} />
+      )}
       {refused.map((m) => <Notice kind="error" text={`Could not post in the thread (${m.kind}, ${fmtDate(m.failedAt)}): ${m.error}. Fix it (e.g. invite the app to the channel), then retry.`} />)}
       <p><b>Request:</b> {wf.requestText}</p>
       <p>Status <span class="status" id="wf-status">{wf.status}</span> · {wf.platform} channel {wf.channelId} thread {wf.threadTs} · by {wf.requestedBy} · created {fmtDate(wf.createdAt)} · finished {fmtDate(wf.finishedAt)}</p>
@@ -168,12 +195,13 @@ function WorkflowDetail({ wf, violations, csrf, user, notice }: { wf: LoadedWork
       )}
       <h2>Steps</h2>
       <table id="steps">
-        <thead><tr><th>#</th><th>Role</th><th>Status</th><th>Revision / runs</th><th>Started</th><th>Finished</th><th>Error</th><th></th></tr></thead>
+        <thead><tr><th>#</th><th>Role</th><th>Status</th><th>Revision / runs</th><th>Started</th><th>Finished</th><th>Error</th>{traceUrl && <th>Trace</th>}<th></th></tr></thead>
         <tbody>
           {wf.steps.map((s) => (
             <tr>
               <td>{s.position + 1}</td><td>{s.roleId}{s.gateAfter ? ' 🚦' : ''}</td><td class="status">{s.status}</td><td>{s.revision} / {s.runCount + 1}</td>
               <td>{fmtDate(s.startedAt)}</td><td>{fmtDate(s.finishedAt)}</td><td>{s.error ?? ''}</td>
+              {traceUrl && <td>{s.startedAt ? <a class="trace" href={traceUrl} rel="noopener noreferrer" target="_blank">trace</a> : ''}</td>}
               <td>{s.status === 'failed' && (
                 <form method="post" action={`/admin/workflows/${wf.id}/retry`} class="inline"><CsrfField token={csrf} /><input type="hidden" name="stepId" value={s.id} /><button type="submit">Retry</button></form>
               )}</td>
@@ -187,6 +215,14 @@ function WorkflowDetail({ wf, violations, csrf, user, notice }: { wf: LoadedWork
         <tbody>{wf.files.map((f) => (
           <tr><td>{fmtDate(f.createdAt)}</td><td>{f.name}</td><td>{f.mime}</td><td>{fileSize(f.bytes)}</td><td>{f.status === 'skipped' ? `skipped: ${f.error ?? ''}` : f.status}</td>
             <td>{f.blobId && <a href={`/admin/workflows/${wf.id}/files/${f.id}`} download>Download</a>}</td></tr>
+        ))}</tbody>
+      </table>
+      <h2>Files made by roles</h2>
+      <table id="output-files">
+        <thead><tr><th>Made</th><th>Role</th><th>Revision</th><th>Name</th><th>Size</th><th>Delivery</th><th></th></tr></thead>
+        <tbody>{wf.outputFiles.map((f) => (
+          <tr><td>{fmtDate(f.createdAt)}</td><td>{f.roleId}</td><td>{f.revision}</td><td>{f.name}</td><td>{fileSize(f.bytes)}</td><td>{f.delivery === 'failed' ? `failed: ${f.error ?? ''}` : f.delivery}</td>
+            <td><a href={`/admin/workflows/${wf.id}/outputs/${f.id}`} download>Download</a></td></tr>
         ))}</tbody>
       </table>
       <h2>Posts</h2>

@@ -16,12 +16,14 @@ export interface PageProps {
 const NAV: readonly (readonly [id: string, href: string, label: string, min: RbacRole])[] = [
   ['analytics', '/admin', 'Analytics', 'viewer'],
   ['workflows', '/admin/workflows', 'Workflows', 'viewer'],
+  ['playground', '/admin/playground', 'Playground', 'viewer'],
   ['roles', '/admin/roles', 'Roles', 'viewer'],
   ['rbac', '/admin/rbac', 'Access', 'viewer'],
   ['intents', '/admin/intents', 'Intents', 'admin'],
   ['api-keys', '/admin/api-keys', 'API keys', 'admin'],
   ['sessions', '/admin/sessions', 'Sessions', 'owner'],
   ['audit', '/admin/audit', 'Audit log', 'admin'],
+  ['workspaces', '/admin/workspaces', 'Workspaces', 'admin'],
 ];
 
 export function Page({ title, user, csrf, active, children, scripts = [] }: PageProps) {

@@ -1,0 +1,296 @@
+// The chat outbox (issue 12): the posts and edits a step (or a gate decision, a button) decides are rows of
+// ChatOutbox written in the same transaction as the state they show, and the poster sends them afterwards, off the
+// step's critical path. Invariants:
+// - a row's key is the post's idempotency key (jobs.ts postKey / updateKey): writing it again inserts nothing;
+// - a channel's rows are sent in id order, one sender at a time: only a channel's head (its lowest unsent row) can be
+//   claimed, and only when it is due and nobody holds it (or the claim ran out, or it is held by this same drain job,
+//   re-run by BullMQ after its worker died), so a thread sees its posts in the order they were decided;
+// - a post's AgentMessage row gets its messageTs only once the platform has accepted it (as posts.ts); a crash
+//   between the platform's answer and that write sends the post again after the claim runs out (the same
+//   at-least-once window as before the outbox);
+// - a post the platform refuses for good is recorded on its AgentMessage row and audited once (posts.ts postRefused),
+//   and the channel goes on with its next row; a passing failure (rate limit after the client's own Retry-After waits,
+//   5xx, network) puts the row back, due after what the platform asked, and the drain job is delayed (queue.ts);
+// - every write is followed, after commit, by a drain job for its channel (deterministic id: a repeat adds nothing);
+//   a drain job that was lost (a crash between commit and add, Redis down and the inbox too) is made up for by the
+//   sweep, which adds one for every channel whose head has waited too long.
+import { createHash } from 'node:crypto';
+import type { Prisma } from '../generated/prisma/client';
+import { errorMessage } from '../agents/errors';
+import { isPostRefused, type ChatPort, type MessageView, type Persona, type ThreadRef } from './chat';
+import type { Db } from './db';
+import { chatFor, type EngineDeps } from './deps';
+import { asInfraError } from './infra';
+import { partKeyOf, postKey, updateKey, type JobData, type JobQueue, type PostKey } from './jobs';
+import type { Logger } from './log';
+import { postRefused } from './posts';
+import type { Writer } from './workflow/transitions';
+
+/** One post or edit to send. */
+export type OutboxItem = {
+  workflowId: string;
+  stepId?: string | null;
+  roleId: string;
+  thread: ThreadRef;
+  persona: Persona;
+  view: MessageView;
+} & (
+  /** A new post under its key. */
+  | { op: 'post'; key: PostKey }
+  /** An edit of the post `target`, named by `tag` (its row key is updateKey(target, tag)); posted anew when the target
+   *  was never posted. With `as`, the edited post also counts as the post `as` (a status message that becomes the
+   *  step's output is then the step's output message too). */
+  | { op: 'update'; target: PostKey; tag: string; as?: PostKey }
+);
+
+/** The unit of ordering: one channel of one workspace. */
+export const channelOf = (t: ThreadRef): string => `${t.platform}:${t.teamId}:${t.channelId}`;
+
+/** The drain jobs to add once the rows are committed: one per channel, named by the first row written for it. */
+export function drainJobs(items: OutboxItem[]): Extract<JobData, { kind: 'drain' }>[] {
+  const first = new Map<string, string>();
+  for (const i of items) if (!first.has(channelOf(i.thread))) first.set(channelOf(i.thread), rowKey(i));
+  return [...first].map(([channel, key]) => ({ kind: 'drain', channel, from: createHash('sha256').update(key).digest('hex').slice(0, 20) }));
+}
+
+/** A drain job for a thread's channel outside a write (a recovery): `seed` names it. */
+export const drainJobFor = (thread: ThreadRef, seed: string): Extract<JobData, { kind: 'drain' }> =>
+  ({ kind: 'drain', channel: channelOf(thread), from: createHash('sha256').update(seed).digest('hex').slice(0, 20) });
+
+const rowKey = (i: OutboxItem): string => (i.op === 'post' ? postKey(i.key) : i.as ? postKey(i.as) : updateKey(i.target, i.tag));
+
+/** Writes the rows in one statement (in the caller's transaction when it passes one); repeats insert nothing. */
+export async function writeOutbox(db: Writer, items: OutboxItem[]): Promise<void> {
+  if (!items.length) return;
+  const rows = items.map((i) => ({
+    key: rowKey(i),
+    channel: channelOf(i.thread),
+    op: i.op,
+    targetKey: i.op === 'update' ? postKey(i.target) : null,
+    kind: i.op === 'post' ? i.key.kind : (i.as ?? i.target).kind,
+    workflowId: i.workflowId,
+    stepId: i.stepId ?? null,
+    roleId: i.roleId,
+    thread: i.thread,
+    persona: i.persona,
+    view: i.view,
+  }));
+  await db.$executeRaw`
+    INSERT INTO "ChatOutbox" (key, channel, op, "targetKey", kind, "workflowId", "stepId", "roleId", thread, persona, view)
+    SELECT r.key, r.channel, r.op, r."targetKey", r.kind, r."workflowId", r."stepId", r."roleId", r.thread, r.persona, r.view
+    FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS (key text, channel text, op text, "targetKey" text, kind text, "workflowId" text, "stepId" text, "roleId" text, thread jsonb, persona jsonb, view jsonb))
+      WITH ORDINALITY AS r(key, channel, op, "targetKey", kind, "workflowId", "stepId", "roleId", thread, persona, view, n)
+    ORDER BY r.n
+    ON CONFLICT (key) DO NOTHING`;
+}
+
+/** Adds the drain jobs of rows already committed (a failure is logged: the sweep adds them later). */
+export async function kickDrains(deps: Pick<EngineDeps, 'queue' | 'log'>, items: OutboxItem[]): Promise<void> {
+  await Promise.all(drainJobs(items).map((j) => deps.queue.enqueue(j).catch((e: unknown) => deps.log.warn('could not add a drain job (the outbox sweep will)', { channel: j.channel, error: errorMessage(e) }))));
+}
+
+/** Writes the rows (autocommit) and adds their drain jobs: for posts that change no other state. */
+export async function queuePosts(deps: EngineDeps, items: OutboxItem[]): Promise<void> {
+  await writeOutbox(deps.prisma, items);
+  await kickDrains(deps, items);
+}
+
+// ---- the poster ----
+
+/** Rows one drain job sends before it hands the channel to a new job (other jobs get their turn). */
+const ROWS_PER_DRAIN = 50;
+/** How long a claim holds a row: longer than any send (the chat clients wait out Retry-After within it). */
+const LEASE_SECONDS = 120;
+/** Tries of a row that keeps failing with an error that is neither a refusal nor passing. */
+const MAX_ROW_ATTEMPTS = 5;
+
+interface Claimed {
+  id: bigint;
+  key: string;
+  op: 'post' | 'update';
+  targetKey: string | null;
+  kind: string;
+  workflowId: string;
+  stepId: string | null;
+  roleId: string;
+  thread: ThreadRef;
+  persona: Persona;
+  view: MessageView;
+  attempts: number;
+  targetTs: string | null;
+  /** Edits of this post written after it, not sent yet: sent as part of the post (the latest view goes out). */
+  later: { id: string; key: string; kind: string; view: MessageView }[] | null;
+}
+
+/** Claims the channel's head when it is due and free; in the same statement, its target's message id and the edits
+ *  of it that wait behind it. */
+async function claimHead(db: Db, channel: string, holder: string): Promise<Claimed | undefined> {
+  const rows = await db.$queryRaw<Claimed[]>`
+    UPDATE "ChatOutbox" o SET status = 'sending', "leaseUntil" = now() + make_interval(secs => ${LEASE_SECONDS}), "leaseBy" = ${holder}, attempts = o.attempts + 1
+    WHERE o.id = (SELECT h.id FROM "ChatOutbox" h WHERE h.channel = ${channel} AND h.status IN ('pending', 'sending') ORDER BY h.id LIMIT 1)
+      AND ((o.status = 'pending' AND o."nextAttemptAt" <= now()) OR (o.status = 'sending' AND (o."leaseUntil" < now() OR o."leaseBy" = ${holder})))
+    RETURNING o.id, o.key, o.op, o."targetKey", o.kind, o."workflowId", o."stepId", o."roleId", o.thread, o.persona, o.view, o.attempts,
+      (SELECT m."messageTs" FROM "AgentMessage" m WHERE m."idempotencyKey" = o."targetKey") AS "targetTs",
+      (SELECT json_agg(json_build_object('id', u.id::text, 'key', u.key, 'kind', u.kind, 'view', u.view) ORDER BY u.id) FROM "ChatOutbox" u
+        WHERE o.op = 'post' AND u.channel = o.channel AND u."targetKey" = o.key AND u.status = 'pending' AND u.id > o.id) AS later`;
+  return rows[0];
+}
+
+/** A message the platform accepted (or edited): its AgentMessage row, by key. */
+interface Sent {
+  key: string;
+  kind: string;
+  ts: string;
+  text: string;
+}
+
+/** Marks rows sent and records the messages, in one statement; a gate's card id goes on its Approval. */
+async function markSent(db: Db, ids: (bigint | string)[], row: Claimed, sent: Sent[]): Promise<void> {
+  const gate = sent.find((s) => s.kind === 'gate' && s.key.startsWith('gate:') && !s.key.includes('#'));
+  const messages = sent.map((s) => ({ ...s, workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId }));
+  await db.$executeRaw`
+    WITH done AS (
+      UPDATE "ChatOutbox" SET status = 'sent', "sentAt" = now(), "leaseUntil" = NULL, "leaseBy" = NULL, error = NULL
+      WHERE id = ANY(${ids.map(String)}::bigint[])),
+    msg AS (
+      INSERT INTO "AgentMessage" (id, "idempotencyKey", "workflowId", "stepId", "roleId", kind, "channelId", "messageTs", text, "postedAt")
+      SELECT gen_random_uuid()::text, m.key, m."workflowId", m."stepId", m."roleId", m.kind, m."channelId", m.ts, m.text, now()
+      FROM jsonb_to_recordset(${JSON.stringify(messages)}::jsonb) AS m(key text, kind text, ts text, text text, "workflowId" text, "stepId" text, "roleId" text, "channelId" text)
+      ON CONFLICT ("idempotencyKey") DO UPDATE SET "messageTs" = EXCLUDED."messageTs", text = EXCLUDED.text,
+        "postedAt" = COALESCE("AgentMessage"."postedAt", EXCLUDED."postedAt"), error = NULL, "failedAt" = NULL)
+    UPDATE "Approval" SET "messageTs" = ${gate?.ts ?? null} WHERE id = ${gate ? gate.key.slice('gate:'.length) : null}`;
+}
+
+/** Puts a claimed row back, due after `delayMs` (a passing failure), or gives it up (`failed`). */
+async function release(db: Db, id: bigint, error: string, delayMs: number, failed = false): Promise<void> {
+  await db.$executeRaw`
+    UPDATE "ChatOutbox" SET status = ${failed ? 'failed' : 'pending'}, "leaseUntil" = NULL, "leaseBy" = NULL, error = ${error.slice(0, 2000)},
+      "nextAttemptAt" = now() + make_interval(secs => ${delayMs / 1000})
+    WHERE id = ${id}`;
+}
+
+const kindOfKey = (key: string) => key.slice(0, key.indexOf(':'));
+
+/** Job: sends the channel's due rows in order, until none is left (or another sender holds the head). */
+export async function drainChannel(deps: EngineDeps, channel: string, holder: string): Promise<void> {
+  for (let n = 0; n < ROWS_PER_DRAIN; n++) {
+    const row = await claimHead(deps.prisma, channel, holder);
+    if (!row) return;
+    await sendRow(deps, row);
+  }
+  await deps.queue.enqueue({ kind: 'drain', channel, from: `c${Date.now().toString(36)}` });
+}
+
+async function sendRow(deps: EngineDeps, row: Claimed): Promise<void> {
+  const port = chatFor(deps, row.thread.platform);
+  // the message the platform knows this row by: a post's own key, an edit's target
+  const messageKey = row.op === 'post' ? row.key : row.targetKey!;
+  const asOutput = row.op === 'update' && row.key !== row.targetKey && !row.key.includes('@') ? row.key : undefined;
+  try {
+    if (row.op === 'update' && row.targetTs) {
+      await port.update(row.thread, row.targetTs, row.persona, row.view);
+      const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts: row.targetTs, text: row.view.text }];
+      if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts: row.targetTs, text: row.view.text });
+      return await markSent(deps.prisma, [row.id], row, sent);
+    }
+    // A post, or an edit of a post that never went out (refused, or its row failed): posted now. Edits waiting behind
+    // a post go out with it (its latest view), when that fits one message.
+    const later = row.later ?? [];
+    const last = later.at(-1);
+    const view = last && (port.split?.(last.view) ?? [last.view]).length === 1 ? last.view : row.view;
+    const merged = view === row.view ? [] : later;
+    const ts = await postParts(deps, port, row, messageKey, view);
+    const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts, text: view.text }];
+    if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts, text: view.text });
+    for (const u of merged) if (!u.key.includes('@')) sent.push({ key: u.key, kind: u.kind, ts, text: u.view.text });
+    await markSent(deps.prisma, [row.id, ...merged.map((u) => u.id)], row, sent);
+  } catch (e) {
+    if (isPostRefused(e)) {
+      await release(deps.prisma, row.id, e.message, 0, true);
+      await deps.prisma.agentMessage.createMany({
+        data: [{ idempotencyKey: messageKey, workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, kind: kindOfKey(messageKey), channelId: row.thread.channelId, text: row.view.text }],
+        skipDuplicates: true,
+      });
+      return postRefused(deps, { workflowId: row.workflowId, stepId: row.stepId, thread: row.thread, kind: kindOfKey(messageKey) }, messageKey, e);
+    }
+    const infra = asInfraError(e);
+    if (infra) {
+      await release(deps.prisma, row.id, errorMessage(e), infra.retryAfterMs ?? 0);
+      throw infra; // the job is delayed without using an attempt (queue.ts)
+    }
+    const giveUp = row.attempts >= MAX_ROW_ATTEMPTS;
+    await release(deps.prisma, row.id, errorMessage(e), 1000 * 2 ** Math.min(row.attempts, 6), giveUp);
+    if (giveUp) deps.log.error('gave up a chat post', { workflowId: row.workflowId, post: row.key, error: errorMessage(e) });
+    else throw e;
+  }
+}
+
+/** Posts a view (cut into several posts where the platform needs it: each part keyed, the last under the message's
+ *  own key, parts already accepted before a crash not posted again). */
+async function postParts(deps: EngineDeps, port: ChatPort, row: Claimed, key: string, view: MessageView): Promise<string> {
+  const parts = port.split?.(view) ?? [view];
+  if (parts.length === 1) return port.post(row.thread, row.persona, view);
+  const keys = parts.slice(0, -1).map((_, i) => partKeyOf(key, i + 1));
+  const posted = new Map((await deps.prisma.agentMessage.findMany({ where: { idempotencyKey: { in: keys }, messageTs: { not: null } }, select: { idempotencyKey: true, messageTs: true } })).map((m) => [m.idempotencyKey, m.messageTs!]));
+  for (const [i, part] of parts.slice(0, -1).entries()) {
+    if (posted.has(keys[i]!)) continue;
+    const ts = await port.post(row.thread, row.persona, part);
+    await markSent(deps.prisma, [], row, [{ key: keys[i]!, kind: kindOfKey(key), ts, text: part.text }]);
+  }
+  return port.post(row.thread, row.persona, parts.at(-1)!);
+}
+
+// ---- the sweep ----
+
+export interface OutboxSweep {
+  /** Adds a drain job for every channel whose head waited longer than `staleMs`; returns how many. */
+  runOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Every `intervalMs`: drain jobs for channels whose rows wait although nobody sends them (a lost drain job, a
+ *  claim that ran out after a crash, a delayed drain job that came back before the row was due). Added straight to
+ *  Redis: while it is unreachable the sweep waits (the rows are safe in PostgreSQL). */
+export function startOutboxSweep(queue: JobQueue, prisma: Db, log: Logger, opts: { intervalMs?: number; staleMs?: number } = {}): OutboxSweep {
+  const intervalMs = opts.intervalMs ?? 5_000;
+  const staleMs = opts.staleMs ?? 15_000;
+  let stopped = false;
+  let running: Promise<number> | undefined;
+  const runOnce = async (): Promise<number> => {
+    const heads = await prisma.$queryRaw<{ channel: string }[]>`
+      SELECT channel FROM (
+        SELECT DISTINCT ON (channel) channel, status, "nextAttemptAt", "leaseUntil", "createdAt"
+        FROM "ChatOutbox" WHERE status IN ('pending', 'sending') ORDER BY channel, id) h
+      WHERE (status = 'pending' AND "nextAttemptAt" <= now() AND "createdAt" < now() - make_interval(secs => ${staleMs / 1000}))
+         OR (status = 'sending' AND "leaseUntil" < now())`;
+    const tick = Math.floor(Date.now() / intervalMs).toString(36);
+    await Promise.all(heads.map((h) => queue.enqueue({ kind: 'drain', channel: h.channel, from: `s${tick}` })));
+    return heads.length;
+  };
+  const tick = async () => {
+    if (stopped) return;
+    running = runOnce();
+    try {
+      const n = await running;
+      if (n) log.info(`outbox sweep: drain jobs for ${n} channel(s) whose posts waited`);
+    } catch (e) {
+      log.warn('outbox sweep: could not run (retrying)', { error: errorMessage(e).split('\n').at(-1) });
+    } finally {
+      running = undefined;
+    }
+    if (!stopped) timer = setTimeout(tick, intervalMs);
+  };
+  let timer: NodeJS.Timeout | undefined = setTimeout(tick, intervalMs);
+  return {
+    runOnce,
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}
+
+/** Rows of a workflow not sent yet (tests and the console: "posts still to go out"). */
+export const unsentCount = (db: Db, where: Prisma.ChatOutboxWhereInput = {}) => db.chatOutbox.count({ where: { ...where, status: { in: ['pending', 'sending'] } } });
