@@ -36,12 +36,16 @@ const mcpServerSchema = z.discriminatedUnion('transport', [
   z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/), transport: z.literal('stdio'), command: z.string().min(1), args: z.array(z.string()).default([]) }).strict(),
 ]);
 
+/** A configured model provider: openai, azure, ollama, or the name of an OpenAI-compatible endpoint in LLM_ENDPOINTS
+ *  (agents/llm/providers.ts); whether it is configured is checked when the router is built. */
+const providerName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be openai, azure, ollama or an LLM_ENDPOINTS name');
+
 const tierName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case');
 
 const tierSchema = z
   .object({
     name: tierName,
-    provider: z.enum(['openai', 'ollama']),
+    provider: providerName,
     model: z.string().min(1).max(200),
     temperature: z.number().min(0).max(2).optional(),
     fallback_model: z.string().min(1).max(200).optional(),
@@ -146,7 +150,7 @@ export const roleSchema = z
       .default({ policy: 'any' }),
     llm_config: z
       .object({
-        provider: z.enum(['openai', 'ollama']),
+        provider: providerName,
         model: z.string().min(1),
         temperature: z.number().min(0).max(2).default(0.3),
         fallback_model: z.string().min(1).optional(),

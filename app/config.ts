@@ -1,6 +1,9 @@
 // The only place that reads the environment. Parsed once with zod; the result is passed in everywhere else.
 import os from 'node:os';
 import { z } from 'zod';
+import { BUILT_IN_PROVIDERS, type AzureOptions, type EndpointOptions } from '../agents/llm/providers';
+import type { ProviderLimit } from '../agents/llm/rate-limit';
+import { BudgetDefaultSchema, type BudgetDefault } from '../orchestrator/cost-controls';
 import { TEAMS_ENV, teamsConfig, teamsIssues, type TeamsConfig } from '../bot/teams/config';
 import { OperatorError } from '../agents/errors';
 import { parseHostEntry } from '../agents/mcp/hosts';
@@ -11,6 +14,9 @@ import type { TierOptions } from '../agents/llm/routing';
 import { TRACES_SAMPLERS, type TracingOptions } from './tracing';
 
 const optionalString = z.string().trim().min(1).optional();
+/** A provider's name as roles and LLM_RATE_LIMITS write it. */
+const PROVIDER_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+const EndpointSchema = z.object({ name: z.string().regex(PROVIDER_NAME), baseURL: z.string().url().regex(/^https?:\/\//i), apiKey: z.string().min(1).max(500).default('none') }).strict();
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
 const envSchema = z
@@ -41,6 +47,23 @@ const envSchema = z
     OPENAI_BASE_URL: z.string().url().optional(),
     OLLAMA_HOST: z.string().url().optional(),
     LLM_TIMEOUT_MS: int(60_000, 1),
+    // More providers, rate limits, budgets and limits on new workflows (issue 16): README "Budgets, rate limits and providers"
+    AZURE_OPENAI_ENDPOINT: z.string().url().regex(/^https?:\/\//i).optional(),
+    AZURE_OPENAI_API_KEY: optionalString,
+    AZURE_OPENAI_API_VERSION: z.string().trim().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'must look like 2024-10-21').default('2024-10-21'),
+    AZURE_OPENAI_DEPLOYMENT: optionalString,
+    LLM_ENDPOINTS: jsonOf(z.array(EndpointSchema).max(20)),
+    LLM_RATE_LIMITS: jsonOf(z.record(z.string().regex(PROVIDER_NAME), z.object({ rpm: z.number().int().positive().optional(), tpm: z.number().int().positive().optional() }).strict())),
+    LLM_RATE_LIMIT_MAX_WAIT_MS: int(10_000, 0),
+    BUDGETS: jsonOf(z.array(BudgetDefaultSchema).max(20)),
+    BUDGET_ACTION: z.enum(['wait', 'local']).default('wait'),
+    BUDGET_WARN_AT: z.coerce.number().gt(0).max(1).default(0.8),
+    BUDGET_RECHECK_S: z.coerce.number().positive().max(86_400).default(30),
+    BUDGET_LOCAL_PROVIDER: z.string().regex(PROVIDER_NAME).default('ollama'),
+    BUDGET_LOCAL_MODEL: optionalString,
+    WORKFLOWS_PER_PERSON: int(20, 0),
+    WORKFLOWS_PER_CHANNEL: int(60, 0),
+    WORKFLOW_LIMIT_WINDOW_MINUTES: int(60, 1),
     // Prices (agents/llm/pricing.ts) and model tiers (agents/llm/routing.ts): README "Model tiers and cost"
     LLM_PRICES: z.string().trim().max(10_000).optional().superRefine((v, ctx) => {
       const parsed = parsePriceOverrides(v);
@@ -119,6 +142,14 @@ const envSchema = z
         if (env[k]) ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: `is required when ${k} is set (unset: files are kept in FILES_DIR)` });
       }
     }
+    if (!!env.AZURE_OPENAI_ENDPOINT !== !!env.AZURE_OPENAI_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: [env.AZURE_OPENAI_ENDPOINT ? 'AZURE_OPENAI_API_KEY' : 'AZURE_OPENAI_ENDPOINT'], message: 'is required when Azure OpenAI is configured (set both AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY)' });
+    }
+    for (const [i, ep] of (Array.isArray(env.LLM_ENDPOINTS) ? env.LLM_ENDPOINTS : []).entries()) {
+      if ((BUILT_IN_PROVIDERS as readonly string[]).includes(ep.name) || env.LLM_ENDPOINTS!.findIndex((o) => o.name === ep.name) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['LLM_ENDPOINTS'], message: `name "${ep.name}" is taken (built-in: ${BUILT_IN_PROVIDERS.join(', ')}; names must be unique)` });
+      }
+    }
     if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when OPENAI_BASE_URL is set (use any non-empty value for servers without keys)' });
     }
@@ -144,11 +175,20 @@ export interface Config {
   llm: {
     openai?: { apiKey: string; baseURL?: string };
     ollama?: { host: string };
+    azure?: AzureOptions;
+    /** OpenAI-compatible endpoints (LLM_ENDPOINTS): vLLM, LM Studio, Together, Groq, ... */
+    endpoints: EndpointOptions[];
+    /** Requests and tokens per minute per provider, shared through Redis; the longest in-process wait. */
+    rateLimits: { limits: Record<string, ProviderLimit>; maxWaitMs: number };
     timeoutMs: number;
     /** Model attempts per call: the role's model first (STEP_ATTEMPTS, backoff STEP_BACKOFF_MS), then its fallback. */
     retry: { attempts: number; backoffMs: number; fallbackAttempts: number };
   };
   steps: { attempts: number; backoffMs: number };
+  /** Budgets: config defaults (BUDGETS), the policy at 100%, the 80% notice, the local model. */
+  budgets: { defaults: BudgetDefault[]; action: 'wait' | 'local'; warnAt: number; recheckMs: number; local?: { provider: string; model: string } };
+  /** New workflows per person and per channel per window (0: no limit). */
+  workflowLimits: { perPerson: number; perChannel: number; windowS: number };
   /** Price overrides and local compute price (LLM_PRICES, LOCAL_COMPUTE_USD_PER_HOUR). */
   prices: PriceOptions;
   /** Shadow mode of model tiers (MODEL_SHADOW_SAMPLE, MODEL_SHADOW_MIN_SAMPLES). */
@@ -222,10 +262,20 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     llm: {
       openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL } : undefined,
       ollama: e.OLLAMA_HOST ? { host: e.OLLAMA_HOST } : undefined,
+      azure: e.AZURE_OPENAI_ENDPOINT && e.AZURE_OPENAI_API_KEY
+        ? { endpoint: e.AZURE_OPENAI_ENDPOINT, apiKey: e.AZURE_OPENAI_API_KEY, apiVersion: e.AZURE_OPENAI_API_VERSION, deployment: e.AZURE_OPENAI_DEPLOYMENT }
+        : undefined,
+      endpoints: e.LLM_ENDPOINTS ?? [],
+      rateLimits: { limits: e.LLM_RATE_LIMITS ?? {}, maxWaitMs: e.LLM_RATE_LIMIT_MAX_WAIT_MS },
       timeoutMs: e.LLM_TIMEOUT_MS,
       retry: { attempts: e.STEP_ATTEMPTS, backoffMs: e.STEP_BACKOFF_MS, fallbackAttempts: e.STEP_FALLBACK_ATTEMPTS },
     },
     steps: { attempts: e.STEP_ATTEMPTS, backoffMs: e.STEP_BACKOFF_MS },
+    budgets: {
+      defaults: e.BUDGETS ?? [], action: e.BUDGET_ACTION, warnAt: e.BUDGET_WARN_AT, recheckMs: Math.round(e.BUDGET_RECHECK_S * 1000),
+      local: e.BUDGET_LOCAL_MODEL ? { provider: e.BUDGET_LOCAL_PROVIDER, model: e.BUDGET_LOCAL_MODEL } : undefined,
+    },
+    workflowLimits: { perPerson: e.WORKFLOWS_PER_PERSON, perChannel: e.WORKFLOWS_PER_CHANNEL, windowS: e.WORKFLOW_LIMIT_WINDOW_MINUTES * 60 },
     prices: { overrides: priceOverrides(e.LLM_PRICES), localUsdPerHour: e.LOCAL_COMPUTE_USD_PER_HOUR },
     tiers: { shadowSample: e.MODEL_SHADOW_SAMPLE, minSamples: e.MODEL_SHADOW_MIN_SAMPLES },
     startupWaitMs: e.STARTUP_WAIT_S * 1000,
@@ -303,6 +353,26 @@ function tracingOf(e: Env): Config['tracing'] {
   const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${withSlash(e.OTEL_EXPORTER_OTLP_ENDPOINT)}v1/traces` : undefined);
   if (!url || e.OTEL_SDK_DISABLED === 'true') return undefined;
   return { url, serviceName: e.OTEL_SERVICE_NAME, sampler: { name: e.OTEL_TRACES_SAMPLER, ratio: e.OTEL_TRACES_SAMPLER_ARG } };
+}
+
+/** A JSON-valued variable, parsed and checked by `schema` (unset: undefined). */
+function jsonOf<T extends z.ZodTypeAny>(schema: T) {
+  return z.string().trim().max(20_000).optional().transform((v, ctx): z.infer<T> | undefined => {
+    if (!v) return undefined;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: parsed.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ') });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
 }
 
 /** LLM_PRICES, already checked by the schema. */

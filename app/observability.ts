@@ -60,7 +60,9 @@ export interface QueueHealth {
 export async function queueHealth(queue: Queue, now = Date.now()): Promise<QueueHealth> {
   const [workers, oldest] = await Promise.all([
     queue.getWorkersCount(),
-    queue.getJobs(['wait', 'prioritized'], 0, 0, true),
+    // The wait list's oldest is its end; the prioritized set is in fair order (orchestrator/lanes.ts), where the
+    // oldest intakes are among the first few: each workspace's oldest waits at the head's priority.
+    queue.getJobs(['wait', 'prioritized'], 0, 9, true),
   ]);
   const ages = oldest.filter(Boolean).map((j) => (now - j.timestamp) / 1000);
   return { workers, oldestWaitingSeconds: Math.max(0, ...ages) };

@@ -3,7 +3,10 @@ import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createLlmRouter } from '../agents/llm/router';
+import { createLlmRouter, type LlmRouter } from '../agents/llm/router';
+import { createProviderLimiter, lateLimiter } from '../agents/llm/rate-limit';
+import type { BudgetOptions } from '../orchestrator/cost-controls';
+import { createWorkflowThrottle } from '../orchestrator/throttle';
 import { configurePrices } from '../agents/llm/pricing';
 import type { ApiKeyStore } from '../agents/mcp/api-keys';
 import { createHostPolicy } from '../agents/mcp/hosts';
@@ -76,7 +79,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   const traced = <T>(plain: T, decorate: (x: T) => T): T => (tracing ? decorate(plain) : plain);
   const roleFiles = loadRoles(config.rolesDir, { externalMcp: config.externalMcp });
   configurePrices(config.prices); // before any model call is priced
-  const llm = traced(createLlmRouter(config.llm, roleFiles.values()), tracedLlmRouter);
+  const providerLimiter = lateLimiter(); // per-provider rate limits, shared through Redis once it is connected
+  const llm = traced(createLlmRouter(config.llm, roleFiles.values(), providerLimiter), tracedLlmRouter);
   const roles = createRoleRegistry(roleFiles, llm);
   const templates = loadTemplates(config.templatesDir, new Set(roles.ids()));
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -100,6 +104,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     // Jobs are added through a connection that fails at once while Redis is unreachable; they are then kept in the
     // PostgreSQL inbox, which the relay moves to the queue when Redis is back (orchestrator/inbox.ts).
     const producer = producerConnection(redisUrl);
+    // Rate limits on Redis: per provider (LLM_RATE_LIMITS, x-ratelimit-*) and on new workflows (agents/llm/rate-limit.ts, orchestrator/throttle.ts)
+    providerLimiter.use(createProviderLimiter({ redis: producer, prefix: config.queuePrefix, limits: config.llm.rateLimits.limits, maxWaitMs: config.llm.rateLimits.maxWaitMs }));
+    const throttle = createWorkflowThrottle({ redis: producer, prefix: config.queuePrefix, ...config.workflowLimits });
     cleanup.push(() => producer.quit());
     const redisQueue = createJobQueue(producer, config.queuePrefix, config.steps);
     cleanup.push(() => redisQueue.close());
@@ -121,9 +128,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     const planner = buildPlanner(config, templates, roles, llm, log, toolDeps.usage);
     const tools = (where: { workflowId: string; stepId: string }) => traced(stepToolRunner(toolDeps, where), (t) => tracedToolRunner(t, where));
     const files = createFiles(config, cleanup, slackTokens, teams?.files);
+    toolDeps.files = { pool: files.pool, maxBytes: files.maxBytes }; // run_task's files (MCP embedded resources)
     const fileStore = config.files.store;
     log.info(`Files: ${fileStore.kind === 's3' ? `bucket ${fileStore.bucket}${fileStore.endpoint ? ` at ${fileStore.endpoint}` : ''}` : `directory ${fileStore.dir} (set S3_BUCKET for an S3-compatible store)`}, at most ${Math.round(config.files.maxBytes / 1024 / 1024)} MB per file`);
-    const deps: EngineDeps = { prisma: db.prisma, chat: traced(chat, tracedChatPorts), queue, roles, planner, llm, log, tools, files, tiers: config.tiers };
+    const deps: EngineDeps = { prisma: db.prisma, chat: traced(chat, tracedChatPorts), queue, roles, planner, llm, log, tools, files, tiers: config.tiers, budgets: budgetOptions(config, llm, log), throttle };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? `${config.slack.apiUrl}${config.slack.appToken ? ', Socket Mode' : ''}${config.slack.oauth ? ', "Add to Slack" installs' : ''}` : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN, or SLACK_APP_TOKEN and SLACK_BOT_TOKEN for Socket Mode)'}`);
     if (opts.worker) {
       const worker = startWorker(config, deps, redisUrl, log, cleanup, roleSync);
@@ -246,7 +254,7 @@ function slackTokensFor(slack: NonNullable<Config['slack']>, prisma: Db): SlackT
 function slackWay(config: Config): HomeOptions['slack'] {
   const slack = config.slack as { signingSecret?: string; appToken?: string } | undefined;
   if (!slack) return 'off';
-  return slack.signingSecret ? 'http' : slack.appToken ? 'socket' : 'http';
+  return slack.appToken ? 'socket' : 'http'; // the Slack edge prefers Socket Mode when both are set (bot/slack/app.ts)
 }
 
 /** MCP API keys in the McpApiKey table, looked up by the sha256 of the key. */
@@ -256,4 +264,13 @@ function mcpKeyStore(prisma: Db): ApiKeyStore {
     markUsed: async (id, at, unlessAfter) =>
       void (await prisma.mcpApiKey.updateMany({ where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: unlessAfter } }] }, data: { lastUsedAt: at } })),
   };
+}
+
+/** Budgets as the engine takes them: config's defaults and policy, and the local model a `local` budget moves steps to
+ *  (BUDGET_LOCAL_PROVIDER / BUDGET_LOCAL_MODEL; when that provider is not configured, such steps wait instead). */
+function budgetOptions(config: Config, llm: LlmRouter, log: Logger): BudgetOptions {
+  const { local, ...rest } = config.budgets;
+  const provider = local ? llm.providers.get(local.provider) : undefined;
+  if (local && !provider) log.warn(`Budgets: BUDGET_LOCAL_PROVIDER ${local.provider} is not configured: steps over a "local" budget wait instead`);
+  return { ...rest, ...(local && provider ? { local: { provider, model: local.model } } : {}) };
 }

@@ -8,10 +8,10 @@ import type { MessageView, ThreadRef } from './chat';
 import type { Actor, DecideResult, Decision, PlatformName } from './contract';
 import { chatFor, roleOf, type EngineDeps } from './deps';
 import { kickDrains, queuePosts, writeOutbox, type OutboxItem } from './outbox';
-import { afterCommit, edit, failurePostKey, moveOn, stepRef } from './steps';
+import { afterCommit, edit, failurePostKey, moveOn, statusKey, stepRef } from './steps';
 import { threadOf } from './threads';
 import * as T from './workflow/transitions';
-import { cancelledView, decidedGateView, personaOf, rejectionSummaryView, retriedView, ROLECALL_PERSONA, skippedView } from './views';
+import { cancelledView, decidedGateView, personaOf, rejectionSummaryView, retriedStatusView, retriedView, ROLECALL_PERSONA, skippedView } from './views';
 
 /** Records a decision on a gate. Exactly one decision per gate wins, even when clicks race. On a quorum gate an
  * approval is a vote until enough distinct people have approved. */
@@ -126,14 +126,16 @@ export async function retryStep(deps: EngineDeps, stepId: string, actor: Actor):
   const before = await stepRef(deps, stepId);
   if (!before) return false;
   const card = failureCardEdit(deps, before, 'retried', retriedView, actor);
+  // the failed run's status line ("stopped") says it was retried, so the thread does not read as still stopped
+  const status = edit(deps, before, statusKey(before), 'retried', retriedStatusView(roleOf(deps, before.roleId), actorInThread(deps, before.thread.platform, actor)));
   const retried = await deps.prisma.$transaction(async (tx) => {
     if (!(await T.retryFailedStep(tx, before))) return false;
     await T.settleWorkflow(tx, before.workflowId);
-    await writeOutbox(tx, [card]);
+    await writeOutbox(tx, [card, status]);
     return true;
   });
   if (!retried) return false;
-  await afterCommit(deps, { ready: [{ id: stepId, revision: before.revision, runCount: before.runCount + 1, roleId: before.roleId }], posts: [card] });
+  await afterCommit(deps, { ready: [{ id: stepId, revision: before.revision, runCount: before.runCount + 1, roleId: before.roleId }], posts: [card, status] });
   return true;
 }
 

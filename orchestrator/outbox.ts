@@ -15,7 +15,7 @@
 //   a drain job that was lost (a crash between commit and add, Redis down and the inbox too) is made up for by the
 //   sweep, which adds one for every channel whose head has waited too long.
 import { createHash } from 'node:crypto';
-import type { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 import { errorMessage } from '../agents/errors';
 import { isPostRefused, type ChatPort, type MessageView, type Persona, type ThreadRef } from './chat';
 import type { Db } from './db';
@@ -126,16 +126,20 @@ interface Claimed {
 /** Claims the channel's head when it is due and free; in the same statement, its target's message id and the edits
  *  of it that wait behind it. */
 async function claimHead(db: Db, channel: string, holder: string): Promise<Claimed | undefined> {
-  const rows = await db.$queryRaw<Claimed[]>`
+  return (await db.$queryRaw<Claimed[]>`
+    WITH just AS (SELECT NULL::text AS key, NULL::text AS ts WHERE false)
     UPDATE "ChatOutbox" o SET status = 'sending', "leaseUntil" = now() + make_interval(secs => ${LEASE_SECONDS}), "leaseBy" = ${holder}, attempts = o.attempts + 1
     WHERE o.id = (SELECT h.id FROM "ChatOutbox" h WHERE h.channel = ${channel} AND h.status IN ('pending', 'sending') ORDER BY h.id LIMIT 1)
       AND ((o.status = 'pending' AND o."nextAttemptAt" <= now()) OR (o.status = 'sending' AND (o."leaseUntil" < now() OR o."leaseBy" = ${holder})))
-    RETURNING o.id, o.key, o.op, o."targetKey", o.kind, o."workflowId", o."stepId", o."roleId", o.thread, o.persona, o.view, o.attempts,
-      (SELECT m."messageTs" FROM "AgentMessage" m WHERE m."idempotencyKey" = o."targetKey") AS "targetTs",
+    RETURNING ${CLAIMED}`)[0];
+}
+
+/** What a claim returns: the row, its target's message id (also when the target was sent by this very statement:
+ *  `just`), and the edits of it that wait behind it. */
+const CLAIMED = Prisma.sql`o.id, o.key, o.op, o."targetKey", o.kind, o."workflowId", o."stepId", o."roleId", o.thread, o.persona, o.view, o.attempts,
+      COALESCE((SELECT j.ts FROM just j WHERE j.key = o."targetKey"), (SELECT m."messageTs" FROM "AgentMessage" m WHERE m."idempotencyKey" = o."targetKey")) AS "targetTs",
       (SELECT json_agg(json_build_object('id', u.id::text, 'key', u.key, 'kind', u.kind, 'view', u.view) ORDER BY u.id) FROM "ChatOutbox" u
         WHERE o.op = 'post' AND u.channel = o.channel AND u."targetKey" = o.key AND u.status = 'pending' AND u.id > o.id) AS later`;
-  return rows[0];
-}
 
 /** A message the platform accepted (or edited): its AgentMessage row, by key. */
 interface Sent {
@@ -145,21 +149,34 @@ interface Sent {
   text: string;
 }
 
-/** Marks rows sent and records the messages, in one statement; a gate's card id goes on its Approval. */
-async function markSent(db: Db, ids: (bigint | string)[], row: Claimed, sent: Sent[]): Promise<void> {
+/** Marks rows sent and records the messages (a gate's card id also on its Approval) and, with `next`, claims the
+ *  channel's next head in the same statement (the poster then costs one statement per post or edit). */
+async function markSent(db: Db, ids: (bigint | string)[], row: Claimed, sent: Sent[], next?: { channel: string; holder: string }): Promise<Claimed | undefined> {
   const gate = sent.find((s) => s.kind === 'gate' && s.key.startsWith('gate:') && !s.key.includes('#'));
   const messages = sent.map((s) => ({ ...s, workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId }));
-  await db.$executeRaw`
-    WITH done AS (
+  const done = ids.map(String);
+  // The rows marked here still read as unsent within this statement: the next head is looked for among the others.
+  const claim = next
+    ? Prisma.sql`, claimed AS (
+      UPDATE "ChatOutbox" o SET status = 'sending', "leaseUntil" = now() + make_interval(secs => ${LEASE_SECONDS}), "leaseBy" = ${next.holder}, attempts = o.attempts + 1
+      WHERE o.id = (SELECT h.id FROM "ChatOutbox" h WHERE h.channel = ${next.channel} AND h.status IN ('pending', 'sending') AND h.id <> ALL(${done}::bigint[]) ORDER BY h.id LIMIT 1)
+        AND ((o.status = 'pending' AND o."nextAttemptAt" <= now()) OR (o.status = 'sending' AND (o."leaseUntil" < now() OR o."leaseBy" = ${next.holder})))
+      RETURNING ${CLAIMED})`
+    : Prisma.sql`, claimed AS (SELECT NULL WHERE false)`;
+  const rows = await db.$queryRaw<Claimed[]>`
+    WITH just AS (SELECT m.key, m.ts FROM jsonb_to_recordset(${JSON.stringify(messages)}::jsonb) AS m(key text, ts text)),
+    done AS (
       UPDATE "ChatOutbox" SET status = 'sent', "sentAt" = now(), "leaseUntil" = NULL, "leaseBy" = NULL, error = NULL
-      WHERE id = ANY(${ids.map(String)}::bigint[])),
+      WHERE id = ANY(${done}::bigint[])),
     msg AS (
       INSERT INTO "AgentMessage" (id, "idempotencyKey", "workflowId", "stepId", "roleId", kind, "channelId", "messageTs", text, "postedAt")
       SELECT gen_random_uuid()::text, m.key, m."workflowId", m."stepId", m."roleId", m.kind, m."channelId", m.ts, m.text, now()
       FROM jsonb_to_recordset(${JSON.stringify(messages)}::jsonb) AS m(key text, kind text, ts text, text text, "workflowId" text, "stepId" text, "roleId" text, "channelId" text)
       ON CONFLICT ("idempotencyKey") DO UPDATE SET "messageTs" = EXCLUDED."messageTs", text = EXCLUDED.text,
-        "postedAt" = COALESCE("AgentMessage"."postedAt", EXCLUDED."postedAt"), error = NULL, "failedAt" = NULL)
-    UPDATE "Approval" SET "messageTs" = ${gate?.ts ?? null} WHERE id = ${gate ? gate.key.slice('gate:'.length) : null}`;
+        "postedAt" = COALESCE("AgentMessage"."postedAt", EXCLUDED."postedAt"), error = NULL, "failedAt" = NULL)${claim},
+    gate AS (UPDATE "Approval" SET "messageTs" = ${gate?.ts ?? null} WHERE id = ${gate ? gate.key.slice('gate:'.length) : null})
+    SELECT * FROM claimed`;
+  return next ? rows[0] : undefined;
 }
 
 /** Puts a claimed row back, due after `delayMs` (a passing failure), or gives it up (`failed`). */
@@ -174,15 +191,19 @@ const kindOfKey = (key: string) => key.slice(0, key.indexOf(':'));
 
 /** Job: sends the channel's due rows in order, until none is left (or another sender holds the head). */
 export async function drainChannel(deps: EngineDeps, channel: string, holder: string): Promise<void> {
-  for (let n = 0; n < ROWS_PER_DRAIN; n++) {
-    const row = await claimHead(deps.prisma, channel, holder);
-    if (!row) return;
-    await sendRow(deps, row);
+  let row = await claimHead(deps.prisma, channel, holder);
+  for (let n = 1; row; n++) {
+    const last = n >= ROWS_PER_DRAIN;
+    const sent = await sendRow(deps, row, last ? undefined : { channel, holder });
+    if (last) return void (await deps.queue.enqueue({ kind: 'drain', channel, from: `c${Date.now().toString(36)}` }));
+    // sent: the next row was claimed with the mark (or none is due); not sent (refused): claim the next one
+    row = sent ? sent.next : await claimHead(deps.prisma, channel, holder);
   }
-  await deps.queue.enqueue({ kind: 'drain', channel, from: `c${Date.now().toString(36)}` });
 }
 
-async function sendRow(deps: EngineDeps, row: Claimed): Promise<void> {
+/** Sends one claimed row; `{ next }` when it was sent (with the next row claimed in the same statement, when asked),
+ *  undefined when the platform refused it for good (recorded). Passing failures put the row back and throw. */
+async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string; holder: string }): Promise<{ next: Claimed | undefined } | undefined> {
   const port = chatFor(deps, row.thread.platform);
   // the message the platform knows this row by: a post's own key, an edit's target
   const messageKey = row.op === 'post' ? row.key : row.targetKey!;
@@ -192,7 +213,7 @@ async function sendRow(deps: EngineDeps, row: Claimed): Promise<void> {
       await port.update(row.thread, row.targetTs, row.persona, row.view);
       const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts: row.targetTs, text: row.view.text }];
       if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts: row.targetTs, text: row.view.text });
-      return await markSent(deps.prisma, [row.id], row, sent);
+      return { next: await markSent(deps.prisma, [row.id], row, sent, next) };
     }
     // A post, or an edit of a post that never went out (refused, or its row failed): posted now. Edits waiting behind
     // a post go out with it (its latest view), when that fits one message.
@@ -204,7 +225,7 @@ async function sendRow(deps: EngineDeps, row: Claimed): Promise<void> {
     const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts, text: view.text }];
     if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts, text: view.text });
     for (const u of merged) if (!u.key.includes('@')) sent.push({ key: u.key, kind: u.kind, ts, text: u.view.text });
-    await markSent(deps.prisma, [row.id, ...merged.map((u) => u.id)], row, sent);
+    return { next: await markSent(deps.prisma, [row.id, ...merged.map((u) => u.id)], row, sent, next) };
   } catch (e) {
     if (isPostRefused(e)) {
       await release(deps.prisma, row.id, e.message, 0, true);
@@ -212,7 +233,8 @@ async function sendRow(deps: EngineDeps, row: Claimed): Promise<void> {
         data: [{ idempotencyKey: messageKey, workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, kind: kindOfKey(messageKey), channelId: row.thread.channelId, text: row.view.text }],
         skipDuplicates: true,
       });
-      return postRefused(deps, { workflowId: row.workflowId, stepId: row.stepId, thread: row.thread, kind: kindOfKey(messageKey) }, messageKey, e);
+      await postRefused(deps, { workflowId: row.workflowId, stepId: row.stepId, thread: row.thread, kind: kindOfKey(messageKey) }, messageKey, e);
+      return undefined;
     }
     const infra = asInfraError(e);
     if (infra) {
@@ -221,8 +243,9 @@ async function sendRow(deps: EngineDeps, row: Claimed): Promise<void> {
     }
     const giveUp = row.attempts >= MAX_ROW_ATTEMPTS;
     await release(deps.prisma, row.id, errorMessage(e), 1000 * 2 ** Math.min(row.attempts, 6), giveUp);
-    if (giveUp) deps.log.error('gave up a chat post', { workflowId: row.workflowId, post: row.key, error: errorMessage(e) });
-    else throw e;
+    if (!giveUp) throw e;
+    deps.log.error('gave up a chat post', { workflowId: row.workflowId, post: row.key, error: errorMessage(e) });
+    return undefined;
   }
 }
 

@@ -73,7 +73,8 @@ export async function deliverOutputFiles(deps: EngineDeps, data: OutputsJob): Pr
           files.push({ name: r.name, mime: r.mime, bytes, title: r.name });
         }
         const ids = await port.upload(thread, persona, files, `*${role.persona.display_name}* attached ${rows.length === 1 ? 'a file' : `${rows.length} files`}: ${rows.map((r) => r.name).join(', ')}`);
-        await deps.prisma.outputFile.updateMany({ where: { id: { in: rows.map((r) => r.id) }, delivery: 'delivering' }, data: { delivery: 'delivered', deliveredRef: ids.join(',').slice(0, 1000) } });
+        // the platform answers with the files in the order they were given
+        for (const [i, r] of rows.entries()) await deps.prisma.outputFile.updateMany({ where: { id: r.id, delivery: 'delivering' }, data: { delivery: 'delivered', deliveredRef: (ids.length === rows.length ? ids[i]! : ids.join(',')).slice(0, 1000) } });
       } catch (e) {
         // Not tried again: an upload that failed half-way may have reached the thread (at most once, never twice).
         const why = errorMessage(e).slice(0, 300);

@@ -39,7 +39,7 @@ export function createRoleSync(prisma: Db, roles: Map<string, Role>, log: Logger
     const next: [string, Role][] = [];
     for (const row of rows) {
       try {
-        const role = parseRoleFile(`RoleDefinition ${row.roleId}`, row.yaml, policy);
+        const role = parseRoleFile(`RoleDefinition/${row.roleId}.yaml`, row.yaml, policy);
         if (role.role_id !== row.roleId) throw new Error(`role_id is "${role.role_id}", not "${row.roleId}"`);
         next.push([row.roleId, role]);
       } catch (e) {
@@ -76,7 +76,7 @@ export function createRoleSync(prisma: Db, roles: Map<string, Role>, log: Logger
   return {
     refresh,
     async save(roleId, yaml, by) {
-      const role = parseRoleFile(`RoleDefinition ${roleId}`, yaml, policy); // the caller validated it; never store less
+      const role = parseRoleFile(`RoleDefinition/${roleId}.yaml`, yaml, policy); // the caller validated it; never store less
       const [row] = await prisma.$queryRaw<{ version: number }[]>`
         INSERT INTO "RoleDefinition" ("roleId", "yaml", "updatedBy") VALUES (${roleId}, ${yaml}, ${by})
         ON CONFLICT ("roleId") DO UPDATE SET "yaml" = EXCLUDED."yaml", "updatedBy" = EXCLUDED."updatedBy",

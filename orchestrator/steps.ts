@@ -293,7 +293,7 @@ export async function stepRef(deps: EngineDeps, stepId: string): Promise<(StepRe
 }
 
 /** The status message of a step's run (it becomes the run's output). */
-const statusKey = (s: T.StepRun): PostKey => ({ kind: 'status', stepId: s.id, revision: s.revision, run: s.runCount });
+export const statusKey = (s: T.StepRun): PostKey => ({ kind: 'status', stepId: s.id, revision: s.revision, run: s.runCount });
 
 /** A new post of the step's persona in its thread. */
 export function post(deps: EngineDeps, step: StepRef, key: PostKey, view: MessageView): OutboxItem {

@@ -25,9 +25,10 @@ export interface RoutedStepHooks extends AgentHooks {
   status?(tag: string, view: MessageView): Promise<unknown>;
 }
 
-/** Which providers can run a tier: the configured ones (with none configured, the demo model runs every tier). */
-export function availability(llm: Pick<EngineDeps['llm'], 'providers'>): (provider: string) => boolean {
-  return (p) => llm.providers.size === 0 || llm.providers.has(p);
+/** Which providers can run a tier: the configured ones. With none configured the demo model answers for the role's
+ *  own provider only (one tier: escalating from demo to demo would tell nothing). */
+export function availability(llm: Pick<EngineDeps['llm'], 'providers'>, role: Role): (provider: string) => boolean {
+  return (p) => (llm.providers.size === 0 ? p === role.llm_config.provider : llm.providers.has(p));
 }
 
 /** Runs the step's role on the right tier, escalating as the policy says, and records it all. */
@@ -37,7 +38,7 @@ export async function runRoutedStep(
 ): Promise<AgentResult> {
   const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: stepRow.workflowId }, select: { template: true } });
   const step: StepWithTemplate = { ...stepRow, template: wf.template };
-  const available = availability(deps.llm);
+  const available = availability(deps.llm, role);
   const plan = planTiers(role, step.template, available);
   const previous = step.revision > 1 && step.feedback ? await routedTierOf(deps, step.id, step.revision - 1) : undefined;
   const start = startFor(plan, previous);

@@ -6,6 +6,9 @@ import type { Role } from '../agents/roles';
 import type { MessageView, Persona } from './chat';
 import { buttonValue, type DecideResult } from './contract';
 import { LANGUAGE_NAMES, LANGUAGES, type Language } from './intent/language';
+import { dateToken, utcStamp } from './markup';
+
+export { utcStamp };
 
 export const ROLECALL_PERSONA: Persona = { displayName: 'Rolecall', iconEmoji: ':robot_face:' };
 
@@ -65,11 +68,12 @@ export function planView(plan: PlanInfo): MessageView {
     const after = s.after.length ? `  _(${w.after(s.after)})_` : '';
     return `${i + 1}. *${s.displayName}*${after}${s.gateAfter ? `  →  :vertical_traffic_light: ${w.gate}` : ''}`;
   });
-  const why = (plan.intent ? `\n_Intent: ${plan.intent.intent} (${Math.round(plan.intent.confidence * 100)}% ${plan.intent.source}): ${truncate(plan.intent.reason, 300)}_` : '')
-    + (plan.language ? `\n_${w.language(plan.language)}_` : '');
+  const why = plan.language ? `\n_${w.language(plan.language)}_` : '';
+  // the classifier's internals (confidence, matched words) stay out of the plan: one "details" line in the small print
+  const details = plan.intent ? ` · details: ${plan.intent.intent}, ${Math.round(plan.intent.confidence * 100)}% ${plan.intent.source}; ${truncate(plan.intent.reason, 200)}` : '';
   const view: MessageView = {
     text: `:clipboard: *${w.plan}: ${plan.templateName}* ${w.for} _${truncate(plan.request, 300)}_${why}\n${lines.join('\n')}`,
-    context: plan.editable ? w.assembled : w.howItWorks,
+    context: `${plan.editable ? w.assembled : w.howItWorks}${details}`,
   };
   if (plan.editable) {
     const id = plan.editable.workflowId;
@@ -156,7 +160,7 @@ export function decidedGateView(role: Role, decision: keyof typeof DECISION_WORD
   const fb = feedback ? `\n> ${truncate(feedback, 500).replace(/\n/g, '\n> ')}` : '';
   return {
     text: `${DECISION_WORDS[decision]} by ${who}: *${role.persona.display_name}* output.${fb}`,
-    context: `decided ${utcStamp(at)}`,
+    context: `decided ${dateToken(at)}`,
   };
 }
 
@@ -164,13 +168,28 @@ export function decidedGateView(role: Role, decision: keyof typeof DECISION_WORD
 export function failedView(role: Role, error: string, stepId: string, attempts: number | null, workflowId: string): MessageView {
   const after = attempts === null ? '' : ` after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
   return {
-    text: `:x: *${role.persona.display_name}* could not finish${after}: ${truncate(error, 700)}\nThe workflow is paused; nothing is lost. Retry this step, skip it, or cancel the workflow.`,
+    text: `:x: *${role.persona.display_name}* could not finish${after}. ${humanError(error)}\nThe workflow is paused; nothing is lost. Retry this step, skip it, or cancel the workflow.`,
+    context: `The technical detail is on the workflow's page in the admin console (error id ${stepId}).`,
     actions: [
       { id: 'retry_step', label: 'Retry', value: buttonValue({ kind: 'step', stepId }), style: 'primary' },
       { id: 'skip_step', label: 'Skip', value: buttonValue({ kind: 'step', stepId }) },
       { id: 'cancel_workflow', label: 'Cancel workflow', value: buttonValue({ kind: 'workflow', workflowId }), style: 'danger' },
     ],
   };
+}
+
+/** A sentence a person can act on for a failed step; the raw error (provider messages, stack-ish detail) stays in the
+ * console, found by the error id (the step id) on the workflow's page. */
+export function humanError(error: string): string {
+  const e = error.toLowerCase();
+  if (/rate.?limit|\b429\b|too many requests/.test(e)) return 'The AI model provider is busy right now (rate limited); retrying in a minute usually works.';
+  if (/timed? ?out|timeout|deadline/.test(e)) return 'The AI model took too long to answer.';
+  if (/unreachable|econnrefused|enotfound|fetch failed|network/.test(e)) return 'The AI model provider could not be reached.';
+  if (/empty answer/.test(e)) return 'The AI model answered with nothing usable.';
+  if (/budget|spend|cost limit/.test(e)) return 'This would go over the spending budget set in the admin console.';
+  if (/\b(401|403)\b|api key|unauthori[sz]ed|forbidden/.test(e)) return 'The AI model provider refused Rolecall\'s credentials; an admin needs to check the model settings.';
+  if (/rejected|\b400\b|content/.test(e)) return 'The AI model provider refused the request.';
+  return 'Something went wrong while it worked.';
 }
 
 /** Told in the thread when the platform refused one of Rolecall's messages there (the thread itself is reachable). */
@@ -202,6 +221,11 @@ export function retriedView(role: Role, who: string): MessageView {
   return { text: `:repeat: *${role.persona.display_name}* step retried by ${who}.` };
 }
 
+/** The failed run's status line once a person retried the step: the new run posts its own status below. */
+export function retriedStatusView(role: Role, who: string): MessageView {
+  return { text: `:repeat: *${role.persona.display_name}* stopped, then ${who} retried it: the new attempt follows below.` };
+}
+
 export function rejectionSummaryView(done: string[], rejectedRole: string, notRun: string[], who: string): MessageView {
   const lines = [
     `:no_entry: *Workflow stopped.* ${who} rejected the *${rejectedRole}* output.`,
@@ -220,8 +244,6 @@ export function satisfactionView(workflowId: string): MessageView {
     ],
   };
 }
-
-export const utcStamp = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 
 const DECIDED_WORDS: Record<string, string> = { approved: 'approved', changes_requested: 'sent back for changes', rejected: 'rejected' };
 

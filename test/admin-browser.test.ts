@@ -97,6 +97,17 @@ describe('the admin console in Chromium', () => {
     await shot('workflow-detail');
   });
 
+  it('shows cost and acceptance per role, template and model tier, and each role\'s tiers', async () => {
+    await page.click('nav a[href="/admin/cost"]');
+    await page.waitForSelector('#tier-stats');
+    expect(await page.textContent('h1')).toBe('Cost and model tiers');
+    // the workflows above ran through the tier router: every step's run is a row of some role, template and tier
+    expect(await page.locator('#tier-stats tbody tr').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.textContent('#tier-stats')).toContain('qa_tester');
+    expect(await page.textContent('#role-tiers')).toContain('local: ollama/llama3.1:8b');
+    await shot('cost');
+  });
+
   it('changes an RBAC setting: maps a Slack user and sets a gate policy', async () => {
     await page.goto(`${h.url}/admin/rbac`);
     await page.fill('#cu-user', 'U_CAROL');

@@ -1,5 +1,6 @@
 // The admin console over Hono in-process requests (app.request) on real Postgres and Redis: sign-in, sessions, CSRF,
 // rate limiting, every page and API, and who may do what.
+import { workflowTraceId } from '../agents/tracing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sign } from 'hono/jwt';
@@ -21,7 +22,7 @@ const as: Record<'owner' | 'admin' | 'approver' | 'viewer', AdminClient> = {} as
 
 beforeAll(async () => {
   rolesDir = rolesCopy();
-  h = await startHarness({ env: { ADMIN_SESSION_SECRET: SECRET, ROLES_DIR: rolesDir, ADMIN_SESSION_TTL_MINUTES: '60' } });
+  h = await startHarness({ env: { ADMIN_SESSION_SECRET: SECRET, ROLES_DIR: rolesDir, ADMIN_SESSION_TTL_MINUTES: '60', OTEL_TRACE_URL_TEMPLATE: 'http://localhost:16686/trace/{traceId}' } });
   app = h.runtime.app!;
   for (const role of ['owner', 'admin', 'approver', 'viewer'] as const) {
     await upsertAdminUser(h.prisma, `${role}@example.com`, PASSWORD, role);
@@ -193,6 +194,9 @@ describe('workflows', () => {
     expect(detail).toContain('gpt-4o-mini');
     expect(detail).toMatch(/<td>100 \+ 50<\/td>/);
     expect(detail).toContain('approved');
+    // each step that ran links to the workflow's trace (OTEL_TRACE_URL_TEMPLATE, agents/tracing.ts workflowTraceId)
+    expect(detail.match(/<a class="trace" href="([^"]+)"/g)?.length).toBeGreaterThanOrEqual(5);
+    expect(detail).toContain(`href="http://localhost:16686/trace/${workflowTraceId(workflowId)}"`);
     const json = await (await as.viewer.get(`/admin/api/workflows/${workflowId}`)).json();
     expect(json.llmCalls.length).toBeGreaterThan(0);
     expect(json.approvals.every((a: { status: string }) => a.status === 'approved')).toBe(true);
@@ -297,6 +301,8 @@ describe('roles', () => {
     expect(ok.status).toBe(303);
     expect(readFileSync(file, 'utf8')).toBe(edited);
     expect(h.runtime.deps.roles.get('developer')!.persona.display_name).toBe('Senior Developer');
+    // stored for every server and worker (orchestrator/role-sync.ts), not only this process
+    expect((await h.prisma.roleDefinition.findUniqueOrThrow({ where: { roleId: 'developer' } })).yaml).toBe(edited);
     const entry = await h.prisma.auditLog.findFirstOrThrow({ where: { action: 'config.role', target: 'developer' } });
     expect(entry.actor).toBe('console:admin@example.com');
     expect(entry.detail).toMatchObject({ after: edited });

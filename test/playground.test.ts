@@ -5,6 +5,15 @@
 // platforms that are off.
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ALL_ROLES, newApiKey } from '../agents/mcp/api-keys';
+import { webChat, webFiles } from '../bot/web/chat';
+import { toDto } from '../bot/web/render';
+import { WebStore } from '../bot/web/store';
+import { ChannelUnreachableError, MessageRejectedError } from '../orchestrator/chat';
+import { FileDownloadFailed } from '../orchestrator/files';
+import { createLogger } from '../orchestrator/log';
 import { upsertAdminUser } from '../web-admin/auth/bootstrap';
 import { adminClient, ORIGIN, type AdminClient } from './support/admin-client';
 import { rolesCopy } from './support/admin-flow';
@@ -15,12 +24,13 @@ let h: Harness;
 let app: Hono;
 const as: Record<'alice' | 'bob' | 'carol', AdminClient> = {} as never;
 const users: Record<string, string> = {};
+const logLines: string[] = [];
 
 interface Msg { id: string; person: boolean; mine: boolean; onlyMe: boolean; author: { name: string; avatar: string }; text: string; context?: string; actions: { id: string; value: string }[]; files: { name: string }[] }
 
 beforeAll(async () => {
   // no model configured: the offline demo model; no Slack and no Teams: their routes are off
-  h = await startHarness({ env: { ADMIN_SESSION_SECRET: 'playground-test-session-secret-0123456789', ROLES_DIR: rolesCopy(), OPENAI_API_KEY: '', OPENAI_BASE_URL: '', SLACK_SIGNING_SECRET: '', SLACK_BOT_TOKEN: '' } });
+  h = await startHarness({ env: { ADMIN_SESSION_SECRET: 'playground-test-session-secret-0123456789', ROLES_DIR: rolesCopy(), OPENAI_API_KEY: '', OPENAI_BASE_URL: '', SLACK_SIGNING_SECRET: '', SLACK_BOT_TOKEN: '' }, log: createLogger('info', (line) => void logLines.push(line)) });
   app = h.runtime.app!;
   for (const [name, role] of [['alice', 'approver'], ['bob', 'viewer'], ['carol', 'admin']] as const) {
     await upsertAdminUser(h.prisma, `${name}@example.com`, PASSWORD, role);
@@ -40,10 +50,13 @@ const press = async (c: AdminClient, threadId: string, action: string, value: st
   c.request(`/admin/api/playground/threads/${threadId}/actions`, {
     method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-csrf-token': await c.csrf() }, body: JSON.stringify({ action, value, ...(feedback ? { feedback } : {}) }),
   });
-/** The n-th gate message of a thread (1-based), once it has its buttons. */
+/** The message of the n-th approval of a thread (1-based), once it has its buttons (a decided gate loses them). */
 const gate = async (c: AdminClient, threadId: string, n: number) => {
   try {
-    return await waitFor(async () => (await thread(c, threadId)).messages.filter((m) => m.actions.some((a) => a.id === 'approve'))[n - 1], `gate ${n}`, 2 * WAIT_MS);
+    return await waitFor(async () => {
+      const approval = (await pending(threadId))[n - 1];
+      return approval && (await thread(c, threadId)).messages.find((m) => m.actions.some((a) => a.id === 'approve' && a.value === approval.id));
+    }, `gate ${n}`, 2 * WAIT_MS);
   } catch (e) {
     const steps = await h.prisma.step.findMany({ where: { workflow: { channelId: threadId } }, orderBy: { position: 'asc' } });
     throw new Error(`${String(e)}\nthread: ${JSON.stringify((await thread(c, threadId)).messages.map((m) => [m.author.name, m.text.slice(0, 300), m.actions.map((a) => a.id)]), null, 1)}\nsteps: ${JSON.stringify(steps.map((s) => [s.roleId, s.status, s.error]))}`);
@@ -175,6 +188,12 @@ describe('the start page and routes that are off', () => {
     expect(html).toContain('offline demo model');
   });
 
+  it('names /mcp, the playground and what to do next in the start-up log', () => {
+    const log = logLines.join('\n');
+    expect(log).toMatch(/MCP: \/mcp needs an API key/);
+    expect(log).toMatch(/Playground: http:\/\/127\.0\.0\.1:\d+\/admin\/playground .*type a request.*offline demo model/);
+  });
+
   it('says that Slack and Teams are not configured instead of 404', async () => {
     const slack = await app.request(`${ORIGIN}/slack/events`, { method: 'POST', body: '{}' });
     expect(slack.status).toBe(503);
@@ -182,5 +201,74 @@ describe('the start page and routes that are off', () => {
     const teams = await app.request(`${ORIGIN}/api/messages`, { method: 'POST', body: '{}' });
     expect(teams.status).toBe(503);
     expect(await teams.text()).toMatch(/Teams is not configured.*TEAMS_APP_ID/s);
+  });
+});
+
+describe('the web ChatPort and its file downloader', () => {
+  it('posts, updates and notifies in a thread; a deleted thread is unreachable', async () => {
+    const store = new WebStore(h.prisma);
+    const chat = webChat(store);
+    const alice = { id: users.alice!, email: 'alice@example.com', role: 'approver' as const };
+    const t = (await store.createThread(alice, 'adapter test'))!;
+    const ref = { platform: 'web' as const, teamId: 'playground', channelId: t.id, threadTs: t.id };
+    const id = await chat.post(ref, { displayName: 'QA Tester', iconEmoji: ':mag:' }, { text: `:mag: for ${chat.mention(alice.id)}`, actions: [{ id: 'approve', label: 'Approve', value: 'x' }] });
+    await chat.update(ref, id, { displayName: 'QA Tester', iconEmoji: ':mag:' }, { text: 'done' });
+    await chat.notify(ref, { id: users.bob! }, 'only for bob');
+    const rows = await store.messages(t.id, alice.id);
+    expect(rows).toHaveLength(1); // bob's note is not alice's to see
+    expect(rows[0]).toMatchObject({ text: 'done', version: 2, actions: [] });
+    expect((await store.messages(t.id, users.bob!)).map((r) => r.onlyFor)).toEqual([null, users.bob]);
+    const dto = toDto({ ...rows[0]!, text: `:mag: <@${alice.id}> <b>x</b>` }, alice.id, new Map([[alice.id, alice.email]]));
+    expect(dto).toMatchObject({ text: '🔍 @alice@example.com <b>x</b>', author: { avatar: '🔍' }, person: false }); // text stays text: the browser never parses it as HTML
+    await expect(chat.update(ref, 'no-such-message', { displayName: 'x' }, { text: 'y' })).rejects.toBeInstanceOf(MessageRejectedError);
+    await store.deleteThread(t.id);
+    await expect(chat.post(ref, { displayName: 'x' }, { text: 'y' })).rejects.toBeInstanceOf(ChannelUnreachableError);
+  });
+
+  it('downloads only playground uploads, by their hash, within the size limit', async () => {
+    const bytes = new TextEncoder().encode('hello');
+    const sha = 'a'.repeat(64);
+    const files = webFiles({ get: async (s) => (s === sha ? bytes : undefined) });
+    expect(await files.download({ id: '1', name: 'a.txt', url: `rolecall-web://files/${sha}` }, 100)).toEqual(bytes);
+    await expect(files.download({ id: '1', name: 'a.txt', url: 'https://evil.example/a.txt' }, 100)).rejects.toBeInstanceOf(FileDownloadFailed);
+    await expect(files.download({ id: '1', name: 'a.txt', url: `rolecall-web://files/${'b'.repeat(64)}` }, 100)).rejects.toBeInstanceOf(FileDownloadFailed);
+    await expect(files.download({ id: '1', name: 'a.txt', url: `rolecall-web://files/${sha}` }, 3)).rejects.toThrow();
+  });
+});
+
+describe('the offline demo model over MCP', () => {
+  it('labels run_task output as the offline demo model, like chat posts, with plausible content', async () => {
+    const k = newApiKey();
+    await h.prisma.mcpApiKey.create({ data: { name: 'demo label', prefix: k.prefix, hash: k.hash, roles: [ALL_ROLES], readArtifacts: true, runTasks: true, createdBy: 'test' } });
+    const c = new Client({ name: 'test', version: '1.0.0' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(`${h.url}/mcp/business_analyst`), { requestInit: { headers: { Authorization: `Bearer ${k.key}` } } }));
+    const res = await c.callTool({ name: 'run_task', arguments: { task: 'add CSV export to the billing report' } });
+    await c.close();
+    expect(res.isError).toBeFalsy();
+    const texts = (res.content as { text: string }[]).map((t) => t.text);
+    expect(texts.at(-1)).toMatch(/^model: demo\. Offline demo model/);
+    const doc = (res.structuredContent as { requirements_doc: { user_stories: { story: string }[] } }).requirements_doc;
+    expect(doc.user_stories[0]!.story).toMatch(/^As a .+, I want .+, so that /);
+    expect(JSON.stringify(doc).split('billing report').length - 1).toBe(1); // the request named once, not in every bullet
+  });
+});
+
+describe('the playground on a configured model', () => {
+  let g: Harness;
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  it('runs the same workflow on the model, without the demo label', async () => {
+    g = await startHarness({ env: { ADMIN_SESSION_SECRET: 'playground-model-session-secret-0123456789', ROLES_DIR: rolesCopy() } }); // the fake OpenAI
+    await upsertAdminUser(g.prisma, 'dana@example.com', PASSWORD, 'owner');
+    const dana = adminClient(g.runtime.app!);
+    expect((await dana.signIn('dana@example.com', PASSWORD)).status).toBe(303);
+    expect(await (await dana.get('/admin/playground')).text()).not.toContain('id="demo-label"');
+    const res = await send(dana, 'we need a login page with SSO for our customer portal');
+    const { threadId } = (await res.json()) as { threadId: string };
+    const output = await waitFor(async () => (await thread(dana, threadId)).messages.find((m) => m.author.name === 'Business Analyst' && /model: /.test(m.context ?? '')), 'the model output', 2 * WAIT_MS);
+    expect(output.context).not.toContain('demo');
+    expect(g.openai.requests.length).toBeGreaterThan(0);
   });
 });

@@ -64,6 +64,8 @@ describe('role edits shared through PostgreSQL', () => {
     expect(roles.has('no_such_role')).toBe(false);
     const refused = lines.map((l) => JSON.parse(l)).filter((l) => /not valid here/.test(l.msg));
     expect(refused.map((l) => l.role).sort()).toEqual(['business_analyst', 'developer']);
+    expect(refused.find((l) => l.role === 'business_analyst').error).toMatch(/display_name/);
+    expect(refused.find((l) => l.role === 'developer').error).toMatch(/role_id/);
     await sync.refresh(); // logged once per version
     expect(lines.map((l) => JSON.parse(l)).filter((l) => /not valid here/.test(l.msg))).toHaveLength(2);
     // the store itself never keeps an invalid definition

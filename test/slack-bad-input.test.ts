@@ -1,7 +1,7 @@
 // Bad or repeated input gets a clear answer and loses nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, waitFor, type Harness } from './support/harness';
-import { startThread, workflowOf } from './support/flow';
+import { startThread, threadMessages, workflowOf } from './support/flow';
 import { mention, sign, SIGNING_SECRET, threadReply } from './support/slack-requests';
 
 let h: Harness;
@@ -92,7 +92,7 @@ describe('repeated and self-made events', () => {
     const first = await h.post.event(ev, { eventId: 'EvRetry1' });
     const retries = await Promise.all([1, 2, 3].map((n) => h.post.event(ev, { eventId: 'EvRetry1', headers: { 'x-slack-retry-num': String(n), 'x-slack-retry-reason': 'http_timeout' } })));
     expect([first, ...retries].map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    await waitFor(() => h.threadPosts(ev.ts).find((c) => c.params.username === 'Business Analyst' && /says: done/.test(c.params.text)), 'first output');
+    await waitFor(() => threadMessages(h, ev.ts).find((c) => c.params.username === 'Business Analyst' && /says: done/.test(c.params.text)), 'first output');
     expect(await h.prisma.workflow.count({ where: { threadTs: ev.ts } })).toBe(1);
     expect(h.threadPosts(ev.ts).filter((c) => c.params.username === 'Rolecall')).toHaveLength(1);
   });

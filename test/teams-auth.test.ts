@@ -56,7 +56,8 @@ describe('proactive posting from a worker-only process', () => {
       expect(worker.url).toBeUndefined();
       const mention = channelMention(ms, 'we need a billing export feature for our customer portal');
       expect((await teamsPoster(h.url, ms).send(mention)).status).toBe(200);
-      const output = await waitFor(() => ms.calls.find((c) => headerName(c) === 'Business Analyst' && c.verb === 'POST' && JSON.stringify(c.body).includes('says: done')), 'the analyst output');
+      // the analyst's output: its status message edited (PUT) or posted (POST) with it
+      const output = await waitFor(() => ms.calls.find((c) => headerName(c) === 'Business Analyst' && (c.verb === 'POST' || c.verb === 'PUT') && JSON.stringify(c.body).includes('says: done')), 'the analyst output');
       expect(output.conversationId).toBe(mention.conversation.id);
       expect(output.auth).toMatch(/^Bearer outbound-/);
     } finally {

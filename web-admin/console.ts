@@ -7,6 +7,8 @@ import { workspaceScope } from './auth/workspaces';
 import type { ConsoleDeps, ConsoleEnv } from './context';
 import { mountAnalytics } from './routes/analytics';
 import { mountApiKeys } from './routes/api-keys';
+import { mountCost } from './routes/cost';
+import { mountBudgets } from './routes/budgets';
 import { mountAssets } from './routes/assets';
 import { mountAudit } from './routes/audit';
 import { mountIntents } from './routes/intents';
@@ -36,6 +38,8 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Hono {
   admin.use('/admin', workspaceScope(deps.prisma));
   admin.use('/admin/*', workspaceScope(deps.prisma));
   mountAnalytics(admin, deps);
+  mountCost(admin, deps);
+  mountBudgets(admin, deps);
   mountWorkflows(admin, deps);
   mountRoles(admin, deps);
   mountRbac(admin, deps);

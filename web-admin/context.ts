@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { RoleRegistry } from '../agents/mcp/registry';
 import type { Role } from '../agents/roles';
 import type { AdminUser } from '../generated/prisma/client';
+import type { BudgetOptions } from '../orchestrator/cost-controls';
 import type { Db } from '../orchestrator/db';
 import type { Logger, Orchestrator } from '../orchestrator';
 import type { LoginLimiter } from './auth/rate-limit';
@@ -40,6 +41,12 @@ export interface ConsoleDeps {
   /** The trace of a workflow (OTEL_TRACE_URL_TEMPLATE with its trace id): the workflow page links each step to it;
    *  absent: no links. Every step of a workflow is traced in that one trace (agents/tracing.ts). */
   traceUrl?(workflowId: string): string;
+  /** Model tiers: how many shadow runs a recommendation needs (MODEL_SHADOW_MIN_SAMPLES); absent: 20. */
+  tiers?: { minSamples: number };
+  /** Budgets (orchestrator/budgets.ts): config defaults and policy, for the budgets page; absent: none. */
+  budgets?: BudgetOptions;
+  /** The configured model providers' names, for the providers page. */
+  providers?: string[];
   log: Logger;
 }
 

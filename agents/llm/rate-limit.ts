@@ -152,3 +152,16 @@ export function limitedProvider(inner: LlmProvider, limiter: ProviderLimiter): L
     },
   };
 }
+
+/** A limiter whose Redis is known only later (the composition root builds the router before it connects): until
+ *  `use` is called, calls go through unlimited. */
+export function lateLimiter(): ProviderLimiter & { use(limiter: ProviderLimiter): void } {
+  let inner: ProviderLimiter | undefined;
+  return {
+    use: (l) => void (inner = l),
+    acquire: async (p, n) => inner?.acquire(p, n),
+    settle: async (p, e, u) => inner?.settle(p, e, u),
+    observe: async (p, h) => inner?.observe(p, h),
+    block: async (p, ms) => inner?.block(p, ms),
+  };
+}

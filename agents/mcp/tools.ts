@@ -8,6 +8,10 @@ import { DEMO_NOTICE } from '../llm/demo';
 import type { LlmRouter } from '../llm/router';
 import type { Role } from '../roles';
 import { errorMessage } from '../errors';
+import { FileError, FileTooLarge } from '../files/errors';
+import { buildOutputFiles } from '../files/outputs/build';
+import type { FileParserPool } from '../files/pool';
+import type { PromptFile } from '../prompt';
 import { callExternalTool, listExternalTools, NO_EXTERNAL_MCP, type ExternalMcpPolicy } from './external';
 import type { Artifact, ArtifactStore, UsageLog, ViolationLog } from './ports';
 
@@ -25,6 +29,8 @@ export interface ToolDeps {
   externalMcp?: ExternalMcpPolicy;
   /** Default: console.warn. */
   log?: ToolLog;
+  /** Reading files given to run_task (the parser threads and the size limit); absent: run_task takes no files. */
+  files?: { pool: Pick<FileParserPool, 'extract'>; maxBytes: number };
 }
 
 const consoleLog: ToolLog = { warn: (message, fields) => console.warn(message, fields ?? {}) };
@@ -35,6 +41,67 @@ interface BuiltinTool {
   run(role: Role, args: any, deps: ToolDeps): Promise<CallToolResult>;
 }
 
+/** Files one run_task call may carry, and the characters of one file's text the role is given. */
+export const MCP_MAX_FILES = 5;
+const MCP_FILE_TEXT_CHARS = 40_000;
+/** A base64 blob of at most 1 GB decoded (FILES_MAX_MB's own cap); the configured limit is checked once decoded. */
+const embeddedResource = z.object({
+  type: z.literal('resource'),
+  resource: z.object({
+    uri: z.string().min(1).max(2000),
+    mimeType: z.string().max(200).optional(),
+    text: z.string().max(MCP_FILE_TEXT_CHARS * 50).optional(),
+    blob: z.string().max(Math.ceil((1024 * 1024 * 1024 * 4) / 3)).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').optional(),
+  }).refine((r) => (r.text === undefined) !== (r.blob === undefined), { message: 'needs exactly one of text or blob' }),
+});
+type EmbeddedFile = z.infer<typeof embeddedResource>;
+
+/** A file's name from its resource URI: the last path segment, without control characters (never a path). */
+const nameOfUri = (uri: string, i: number) => {
+  const last = uri.split(/[/\\]/).filter(Boolean).at(-1) ?? '';
+  let name = last;
+  try { name = decodeURIComponent(last); } catch { /* kept as it is */ }
+  // eslint-disable-next-line no-control-regex
+  name = name.replace(/[\u0000-\u001f\u007f/\\]/g, '').slice(0, 200);
+  return name && name !== '.' && name !== '..' ? name : `file-${i + 1}`;
+};
+
+/** The call's files read in the parser threads (bounded like shared files); a file that cannot be read is skipped and
+ *  named, one over the size limit refuses the call. */
+async function readMcpFiles(files: EmbeddedFile[], deps: ToolDeps): Promise<{ files: PromptFile[]; skipped: string[] } | { error: string }> {
+  if (!files.length) return { files: [], skipped: [] };
+  if (!deps.files) return { error: 'This server does not take files (no file store is configured).' };
+  const out: PromptFile[] = [];
+  const skipped: string[] = [];
+  for (const [i, f] of files.entries()) {
+    const name = nameOfUri(f.resource.uri, i);
+    const bytes = f.resource.blob !== undefined ? new Uint8Array(Buffer.from(f.resource.blob, 'base64')) : new TextEncoder().encode(f.resource.text ?? '');
+    if (bytes.length > deps.files.maxBytes) return { error: new FileTooLarge(name, bytes.length, deps.files.maxBytes).message };
+    try {
+      const ex = await deps.files.pool.extract(bytes, name, { maxBytes: deps.files.maxBytes });
+      const cut = ex.text.length > MCP_FILE_TEXT_CHARS;
+      out.push({
+        name, kind: ex.kind, description: `${ex.kind}, ${Math.max(1, Math.round(ex.bytes / 1024))} KB`, text: cut ? ex.text.slice(0, MCP_FILE_TEXT_CHARS) : ex.text, truncated: ex.truncated || cut,
+        notes: cut ? [`only the first ${MCP_FILE_TEXT_CHARS} characters are below (files given to run_task are not summarised)`] : [],
+      });
+    } catch (e) {
+      if (!(e instanceof FileError)) throw e;
+      skipped.push(e.message);
+    }
+  }
+  return { files: out, skipped };
+}
+
+/** The role's output files (role YAML outputs.files) as embedded resources, and what could not be made as text. */
+async function outputResources(role: Role, data: Record<string, unknown>, deps: ToolDeps): Promise<CallToolResult['content']> {
+  if (!role.outputs.files.length) return [];
+  const built = await buildOutputFiles(role.outputs.files, data, { roleName: role.persona.display_name, maxBytes: deps.files?.maxBytes ?? 25 * 1024 * 1024 });
+  return [
+    ...built.files.map((f) => ({ type: 'resource' as const, resource: { uri: `rolecall://outputs/${role.role_id}/${encodeURIComponent(f.name)}`, mimeType: f.mime, blob: Buffer.from(f.bytes).toString('base64') } })),
+    ...built.failures.map((t) => ({ type: 'text' as const, text: t })),
+  ];
+}
+
 const text = (t: string, isError = false): CallToolResult => ({ content: [{ type: 'text', text: t }], ...(isError ? { isError } : {}) });
 
 const BUILTINS: Record<string, BuiltinTool> = {
@@ -42,11 +109,25 @@ const BUILTINS: Record<string, BuiltinTool> = {
     tool: {
       name: 'run_task',
       description: "Runs this role on a task under its constraints and returns its structured output (or why it was escalated).",
-      inputSchema: { type: 'object', properties: { task: { type: 'string', description: 'What the role should do' }, context: { type: 'string', description: 'Earlier work to build on' } }, required: ['task'] },
+      inputSchema: {
+        type: 'object',
+        properties: {
+          task: { type: 'string', description: 'What the role should do' },
+          context: { type: 'string', description: 'Earlier work to build on' },
+          files: {
+            type: 'array', maxItems: MCP_MAX_FILES,
+            description: `Files for the role to read, as MCP embedded resources ({ type: "resource", resource: { uri, mimeType, blob (base64) or text } }); at most ${MCP_MAX_FILES}, each within the server's file size limit. The role's own output files come back as resources.`,
+            items: { type: 'object', properties: { type: { const: 'resource' }, resource: { type: 'object', properties: { uri: { type: 'string' }, mimeType: { type: 'string' }, text: { type: 'string' }, blob: { type: 'string' } }, required: ['uri'] } }, required: ['type', 'resource'] },
+          },
+        },
+        required: ['task'],
+      },
     },
-    input: z.object({ task: z.string().min(3), context: z.string().optional() }),
-    async run(role, args: { task: string; context?: string }, deps) {
-      const result = await runAgent(role, deps.llm, { request: args.task, previous: args.context ? [{ roleName: 'requester', output: args.context }] : [], threadNotes: [] });
+    input: z.object({ task: z.string().min(3), context: z.string().optional(), files: z.array(embeddedResource).max(MCP_MAX_FILES).optional() }),
+    async run(role, args: { task: string; context?: string; files?: EmbeddedFile[] }, deps) {
+      const read = await readMcpFiles(args.files ?? [], deps);
+      if ('error' in read) return text(read.error, true);
+      const result = await runAgent(role, deps.llm, { request: args.task, previous: args.context ? [{ roleName: 'requester', output: args.context }] : [], threadNotes: [], ...(read.files.length ? { files: read.files } : {}) });
       for (const c of result.calls) await deps.usage.record({ ...c, roleId: role.role_id, purpose: 'mcp' });
       for (const v of result.violations) await deps.violations.record({ roleId: role.role_id, kind: v.kind, detail: v.detail, action: v.action });
       if (result.kind === 'llm_error') {
@@ -62,7 +143,9 @@ const BUILTINS: Record<string, BuiltinTool> = {
         const escalated = text(`Escalated: the output broke the role's constraints:\n${result.reasons.map((r) => `- ${r.kind}: ${r.detail}`).join('\n')}\n\n${result.text}`, true);
         return { ...escalated, content: [...escalated.content, ...label], structuredContent: { escalated: true } };
       }
-      return { content: [{ type: 'text', text: result.text }, ...label], structuredContent: result.data };
+      const out = await outputResources(role, result.data, deps);
+      const skipped = read.skipped.length ? [{ type: 'text' as const, text: `Not read: ${read.skipped.join(' ')}` }] : [];
+      return { content: [{ type: 'text', text: result.text }, ...label, ...skipped, ...out], structuredContent: result.data };
     },
   },
   validate_output: {

@@ -2,6 +2,7 @@
 // Invariant: everything Rolecall posts to Slack passes through here (toSlack, or escapeBroadcasts for a bare note), so
 // echoed text (requests, model output, feedback, errors) can never notify a whole channel or a user group.
 import type { MessageView } from '../../orchestrator/chat';
+import { renderDates, slackDate } from '../../orchestrator/markup';
 
 const SECTION_LIMIT = 2900;
 const TEXT_LIMIT = 39_000;
@@ -23,12 +24,16 @@ export function escapeBroadcasts(text: string): string {
     .replace(/(^|[^\w@])@(channel|here|everyone)\b/gi, '$1@\u2060$2');
 }
 
+/** View text (orchestrator/markup.ts) as Slack mrkdwn: broadcasts neutralised first, then each date token becomes
+ * Slack's `<!date^…>` (from its digits only), so every reader sees their own local time. Shortcodes are Slack's own. */
+export const slackText = (text: string): string => renderDates(escapeBroadcasts(text), slackDate);
+
 export function toSlack(view: MessageView): SlackMessage {
-  const text = escapeBroadcasts(view.text);
+  const text = slackText(view.text);
   const blocks: Record<string, unknown>[] = chunk(text, SECTION_LIMIT)
     .slice(0, 45)
     .map((t) => ({ type: 'section', text: { type: 'mrkdwn', text: t } }));
-  if (view.context) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeBroadcasts(view.context.slice(0, 2000)) }] });
+  if (view.context) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackText(view.context.slice(0, 2000)) }] });
   if (view.actions?.length) {
     blocks.push({
       type: 'actions',

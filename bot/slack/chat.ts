@@ -10,7 +10,7 @@
 import { ErrorCode, WebClient } from '@slack/web-api';
 import { ChannelUnreachableError, MessageRejectedError, type ChatPort, type MessageView, type Persona, type ThreadRef } from '../../orchestrator/chat';
 import { halveView, splitView, type PostLimit } from '../../orchestrator/split';
-import { escapeBroadcasts, toSlack } from './blocks';
+import { escapeBroadcasts, slackText, toSlack } from './blocks';
 import { WorkspaceNotInstalled, type SlackTokens } from './installations';
 import { TokenSealBroken } from './token-seal';
 
@@ -117,7 +117,7 @@ export function slackChat(clientFor: SlackClientFor): ChatPort {
     async notify(thread, person, text) {
       // ephemeral: only the person sees it, in the thread the button is in (the channel itself when there is none)
       const client = await clientFor(thread.teamId);
-      await client.chat.postEphemeral({ channel: thread.channelId, user: person.id, text: escapeBroadcasts(text), ...(thread.threadTs ? { thread_ts: thread.threadTs } : {}) });
+      await client.chat.postEphemeral({ channel: thread.channelId, user: person.id, text: slackText(text), ...(thread.threadTs ? { thread_ts: thread.threadTs } : {}) });
     },
     async upload(thread, _persona, files, comment) {
       // files.uploadV2 (@slack/web-api): files.getUploadURLExternal per file, the bytes to each upload URL, then one

@@ -5,7 +5,7 @@
 // is in it); everything echoed is escaped (text.ts); the argument is bounded and must look like a workflow id.
 import type { Logger, Orchestrator } from '../../orchestrator';
 import { SlashCommand } from './payloads';
-import { mrkdwnText, slackDate, statusWords } from './text';
+import { mrkdwnText, slackDate, statusWords, userRef } from './text';
 
 export interface SlashAnswer {
   response_type: 'ephemeral';
@@ -38,7 +38,7 @@ export function slashCommandHandler(orchestrator: Orchestrator, log: Logger): Sl
       case 'status': {
         const rows = await orchestrator.workflows({ platform: 'slack', teamId: cmd.team_id, channelId: cmd.channel_id, limit: STATUS_SHOWN });
         if (!rows.length) return answer('No workflows in this channel yet: mention @Rolecall with a request to start one.');
-        return answer(['*Recent workflows in this channel*', ...rows.map((w) => `• \`${w.id.slice(0, 8)}\` ${statusWords(w.status)} · ${slackDate(w.createdAt)} · <@${w.requestedBy}>: ${mrkdwnText(w.requestText, 120)}`)].join('\n'));
+        return answer(['*Recent workflows in this channel*', ...rows.map((w) => `• \`${w.id.slice(0, 8)}\` ${statusWords(w.status)} · ${slackDate(w.createdAt)} · ${userRef(w.requestedBy)}: ${mrkdwnText(w.requestText, 120)}`)].join('\n'));
       }
       case 'cancel': {
         const id = args[0] ?? '';

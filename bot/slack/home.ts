@@ -5,7 +5,7 @@
 import type { Logger, Orchestrator, WorkflowSummary } from '../../orchestrator';
 import { errorMessage } from '../../agents/errors';
 import type { SlackClientFor } from './chat';
-import { mrkdwnText, slackDate, statusWords } from './text';
+import { channelRef, mrkdwnText, slackDate, statusWords } from './text';
 
 const SHOWN = 10;
 
@@ -24,7 +24,7 @@ export function appHome(orchestrator: Orchestrator, clientFor: SlackClientFor, l
 
 export function homeView(mine: WorkflowSummary[]) {
   const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
-  const list = (rows: WorkflowSummary[]) => rows.map((w) => section(`${statusWords(w.status)} · <#${w.channelId}> · ${slackDate(w.createdAt)}\n>${mrkdwnText(w.requestText, 150)}\n\`${w.id.slice(0, 8)}\``));
+  const list = (rows: WorkflowSummary[]) => rows.map((w) => section(`${statusWords(w.status)} · ${channelRef(w.channelId)} · ${slackDate(w.createdAt)}\n>${mrkdwnText(w.requestText, 150)}\n\`${w.id.slice(0, 8)}\``));
   return {
     type: 'home' as const,
     blocks: [

@@ -10,6 +10,7 @@ import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { errorMessage } from '../../agents/errors';
 import type { Logger } from '../../orchestrator/log';
+import { slackLogger } from './slack-logger';
 
 /** The bot scopes Rolecall asks for (the same as in bot/slack/manifest*.yaml). */
 export const BOT_SCOPES = [
@@ -39,6 +40,7 @@ export function slackOAuthRoutes(options: SlackOAuthOptions, store: Installation
     installationStore: store,
     installUrlOptions: { scopes: BOT_SCOPES, ...(options.redirectUri ? { redirectUri: options.redirectUri } : {}) },
     clientOptions: { slackApiUrl: options.apiUrl },
+    logger: slackLogger(log, 'Slack install'),
     ...(options.authorizationUrl ? { authorizationUrl: options.authorizationUrl } : {}),
   });
   const routes = new Hono();

@@ -6,12 +6,12 @@
 // once its work is kept (the queue, or the PostgreSQL inbox) or deliberately dropped; when the work could not be kept
 // it is not acknowledged, so Slack delivers it again. Malformed envelopes are acked (a retry would not change them).
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
-import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
 import { SocketModeClient } from '@slack/socket-mode';
 import { errorMessage, errorStack } from '../../agents/errors';
 import { isInfraError } from '../../orchestrator/infra';
 import type { Logger } from '../../orchestrator/log';
 import type { SlashCommandHandler } from './commands';
+import { slackLogger } from './slack-logger';
 import type { EventCallbackHandler } from './events';
 
 /** Interactivity types Bolt's listeners take (as over HTTP, receiver.ts). */
@@ -38,7 +38,7 @@ export class SocketModeEdge implements Receiver {
   private readonly client: SocketModeClient;
 
   constructor(options: SocketModeOptions, private readonly log: Logger, private readonly events: EventCallbackHandler, private readonly commands: SlashCommandHandler) {
-    this.client = new SocketModeClient({ appToken: options.appToken, clientOptions: { slackApiUrl: options.apiUrl }, logger: slackLogger(log) });
+    this.client = new SocketModeClient({ appToken: options.appToken, clientOptions: { slackApiUrl: options.apiUrl }, logger: slackLogger(log, 'Slack Socket Mode') });
     this.client.on('slack_event', (m: SocketEnvelope) => void this.handle(m));
   }
 
@@ -102,19 +102,4 @@ export class SocketModeEdge implements Receiver {
       await m.ack();
     }
   }
-}
-
-/** @slack/socket-mode's logger on Rolecall's (its info lines, e.g. each reconnect, are debug here). */
-function slackLogger(log: Logger): SlackLogger {
-  let level = LogLevel.INFO;
-  const text = (msg: unknown[]) => msg.map((x) => (typeof x === 'string' ? x : errorMessage(x))).join(' ');
-  return {
-    debug: (...msg) => log.debug(`Slack Socket Mode: ${text(msg)}`),
-    info: (...msg) => log.debug(`Slack Socket Mode: ${text(msg)}`),
-    warn: (...msg) => log.warn(`Slack Socket Mode: ${text(msg)}`),
-    error: (...msg) => log.error(`Slack Socket Mode: ${text(msg)}`),
-    setLevel: (l) => void (level = l),
-    getLevel: () => level,
-    setName: () => undefined,
-  };
 }

@@ -26,3 +26,9 @@ export const STATUS_WORDS: Record<string, string> = {
 };
 
 export const statusWords = (s: string) => STATUS_WORDS[s] ?? mrkdwnText(s, 40);
+
+/** A Slack id (channel, user) inside `<#…>` / `<@…>` only when it is one (ids come from signed events, but a stored
+ *  value is never trusted to be markup-free); otherwise shown as text. */
+const SLACK_ID = /^[A-Z0-9_]{2,32}$/;
+export const channelRef = (id: string) => (SLACK_ID.test(id) ? `<#${id}>` : mrkdwnText(id, 40));
+export const userRef = (id: string) => (SLACK_ID.test(id) ? `<@${id}>` : mrkdwnText(id, 40));

@@ -6,6 +6,7 @@
 // as text and notifies nobody.
 import { randomBytes } from 'node:crypto';
 import type { MessageView, Persona, ViewAction } from '../../orchestrator/chat';
+import { cardDate, emojify, emojiOf, renderDates, utcStamp } from '../../orchestrator/markup';
 import { truncate } from '../../orchestrator/views';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -105,18 +106,17 @@ function withMentions(text: string, names: Map<string, string>, used: Map<string
 /** A display name as mention text: no angle brackets (it sits inside <at>…</at>). */
 export const plainName = (name: string): string => name.replace(/[<>]/g, '').trim() || 'someone';
 
-/** Slack-style mrkdwn from the views (single-asterisk bold, :emoji:) to the Markdown subset Adaptive Cards render. */
+/** The views' neutral markup (single-asterisk bold, :emoji:, date tokens) to the Markdown subset Adaptive Cards render:
+ * emoji as Unicode from the shared table (orchestrator/markup.ts), dates as the card's DATE/TIME functions (each reader
+ * sees their own locale and time zone). */
 export function toCardMarkdown(text: string): string {
-  return text
-    .replace(/(^|[^*\w])\*(?=\S)([^*\n]*?\S)\*(?!\*)/g, '$1**$2**')
-    .replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m);
+  return renderDates(emojify(boldToMarkdown(text)), cardDate);
 }
 
-const emoji = (code: string) => code.replace(/^:|:$/g, '').replace(/^(.*)$/, (n) => EMOJI[n] ?? '🤖');
+/** The same for a plain Teams message (not a card): no DATE/TIME functions there, so dates are shown in UTC. */
+export const toMessageMarkdown = (text: string): string => renderDates(emojify(boldToMarkdown(text)), utcStamp);
 
-const EMOJI: Record<string, string> = {
-  robot_face: '🤖', clipboard: '📋', vertical_traffic_light: '🚦', hourglass_flowing_sand: '⏳', warning: '⚠️',
-  white_check_mark: '✅', x: '❌', pencil2: '✏️', no_entry: '⛔', repeat: '🔁', memo: '📝', computer: '💻', mag: '🔍',
-  building_construction: '🏗️', thinking_face: '🤔', thumbsup: '👍', thumbsdown: '👎', '+1': '👍', '-1': '👎', tada: '🎉',
-};
+const boldToMarkdown = (text: string) => text.replace(/(^|[^*\w])\*(?=\S)([^*\n]*?\S)\*(?!\*)/g, '$1**$2**');
 
+/** A persona's emoji as Unicode; a custom workspace emoji Teams cannot show becomes 🤖. */
+export const emoji = (code: string): string => emojiOf(code) ?? '🤖';

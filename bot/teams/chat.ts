@@ -9,7 +9,7 @@ import { ChannelUnreachableError, MessageRejectedError, type ChatPort, type Mess
 import { halveView, splitView, type PostLimit } from '../../orchestrator/split';
 import { retryAfterMs } from '../../agents/llm/provider';
 import type { TeamsAdapter } from './adapter';
-import { mentionedIds as mentionedIdsIn, neutraliseMentions, plainName, teamsMention, toCardMarkdown, toTeamsMessage } from './cards';
+import { mentionedIds as mentionedIdsIn, neutraliseMentions, plainName, teamsMention, toCardMarkdown, toMessageMarkdown, toTeamsMessage } from './cards';
 import type { StoredReference, TeamsStore } from './store';
 import { RolecallError } from '../../agents/errors';
 
@@ -99,7 +99,7 @@ export function teamsChat(teams: TeamsAdapter, store: TeamsStore): ChatPort {
       await inThread(thread, async (ctx) => {
         await ctx.sendActivity(Activity.fromObject({
           type: 'message',
-          text: `<at>${name}</at> ${neutraliseMentions(text)}`,
+          text: `<at>${name}</at> ${neutraliseMentions(toMessageMarkdown(text))}`,
           entities: [{ type: 'mention', text: `<at>${name}</at>`, mentioned: { id: person.id, name } }],
         }));
       });

@@ -1,6 +1,7 @@
 // What the playground's browser code receives for a message: plain data (JSON), never HTML. Mentions (<@id>) become
 // "@name", Slack-style :shortcodes: become emoji; the browser builds the DOM from text nodes only (assets/playground.js),
 // so nothing a model, a person or a file writes can inject markup.
+import { emojify, emojiOf, renderDates, utcStamp } from '../../orchestrator/markup';
 import type { WebMessageRow } from './store';
 
 export interface WebMessageDto {
@@ -18,27 +19,22 @@ export interface WebMessageDto {
   onlyMe: boolean;
 }
 
-/** The emoji the views, the role files and the demo model use, by their Slack shortcode. */
-const EMOJI: Record<string, string> = {
-  robot_face: '🤖', clipboard: '📋', vertical_traffic_light: '🚦', hourglass_flowing_sand: '⏳', warning: '⚠️',
-  white_check_mark: '✅', x: '❌', pencil2: '✏️', no_entry: '⛔', repeat: '🔁', memo: '📝', computer: '💻', mag: '🔍',
-  building_construction: '🏗️', thinking_face: '🤔', thumbsup: '👍', thumbsdown: '👎', '+1': '👍', '-1': '👎', tada: '🎉',
-  checkered_flag: '🏁', raised_hand: '✋', question: '❓', octagonal_sign: '🛑', fast_forward: '⏩', arrow_right_hook: '↪️',
-  art: '🎨', bulb: '💡', test_tube: '🧪', bug: '🐛', rocket: '🚀', lock: '🔒', speech_balloon: '💬', eyes: '👀',
-  paperclip: '📎', page_facing_up: '📄', bar_chart: '📊', calendar: '📅', gear: '⚙️', sparkles: '✨', package: '📦',
-};
-
-export const emojiText = (text: string) => text.replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m);
+/** View text's shortcodes as Unicode (the shared emoji table) and its date tokens in UTC (orchestrator/markup.ts). */
+export const emojiText = (text: string) => emojify(renderDates(text, utcStamp));
 
 /** An avatar for a persona: its emoji, else its initial. */
-const avatarOf = (emoji: string | undefined, name: string) => (emoji ? EMOJI[emoji.replace(/^:|:$/g, '')] ?? '🤖' : (name.trim()[0] ?? '?').toUpperCase());
+const avatarOf = (emoji: string | undefined, name: string) => (emoji ? emojiOf(emoji) ?? '🤖' : (name.trim()[0] ?? '?').toUpperCase());
 
 const MENTION = /<@([A-Za-z0-9-]{1,64})>/g;
+/** Slack's <!date^…|fallback> (each person's local time): the playground shows the fallback. */
+const SLACK_DATE = /<!date\^\d+\^[^|>]*\|([^>]*)>/g;
 
 export const mentionedIds = (rows: WebMessageRow[]) => [...new Set(rows.flatMap((r) => [...`${r.text}\n${r.context ?? ''}`.matchAll(MENTION)].map((m) => m[1]!)))];
 
 export function toDto(row: WebMessageRow, viewerId: string, names: Map<string, string>): WebMessageDto {
-  const plain = (s: string) => emojiText(s.replace(MENTION, (_, id: string) => `@${names.get(id) ?? 'someone'}`));
+  const plain = (s: string) => emojiText(s
+    .replace(MENTION, (_, id: string) => `@${names.get(id) ?? 'someone'}`)
+    .replace(SLACK_DATE, (_, fallback: string) => fallback));
   const person = row.authorId !== null;
   return {
     id: row.id,

@@ -11,7 +11,7 @@ import { userPrompt } from '../../agents/prompt';
 import { describeFile } from '../../orchestrator/files';
 import { defaultScript, roleOf, type ChatRequestBody } from '../support/fake-openai';
 import { FAKE_BOT_TOKEN } from '../support/fake-slack';
-import { gatePost, tsOf } from '../support/flow';
+import { gatePost, threadMessages, tsOf } from '../support/flow';
 import { buttonsOf, startHarness, waitFor, type Harness } from '../support/harness';
 import { buttonClick, mention, threadReply } from '../support/slack-requests';
 import { encryptedOfficeFile, fixture, pdf, xlsx } from './samples';
@@ -178,7 +178,8 @@ describe('the offline demo model and models without vision', () => {
     const shot = h.slack.addFile('screenshot.png', fixture('screenshot-text.png'), 'image/png');
     const ev = { ...mention('we need a login page with SSO for our customer portal'), files: [spec, shot] };
     expect((await h.post.event(ev)).status).toBe(200);
-    const out = await waitFor(() => h.threadPosts(ev.ts).find((c) => c.params.username === 'Business Analyst' && /received files/.test(c.params.text)), 'the demo output');
+    // the analyst's status message, become its output
+    const out = await waitFor(() => threadMessages(h, ev.ts).find((c) => c.params.username === 'Business Analyst' && /received files/.test(c.params.text)), 'the demo output');
     expect(out.params.text).toMatch(/received files: spec\.pdf \(pdf, \d+ KB, 2 pages\); screenshot\.png \(image, \d+ KB, \d+×\d+\)/);
     expect(out.params.text).not.toContain('image part');
     expect(h.openai.requests).toHaveLength(0);

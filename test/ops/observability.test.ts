@@ -107,6 +107,9 @@ describe('every metric a dashboard or an alert uses', () => {
     expect(scrape).toMatch(/^rolecall_dependency_up\{dependency="postgres"\} 1$/m);
     expect(scrape).toMatch(/^rolecall_dependency_up\{dependency="redis"\} 1$/m);
     expect(scrape).toMatch(/^rolecall_queue_workers [1-9]/m);
+    // Queue depth by lane (orchestrator/lanes.ts): continuations on the wait list, intakes in the prioritized set.
+    expect(scrape).toMatch(/^rolecall_queue_waiting_jobs\{lane="continuation"\} \d+$/m);
+    expect(scrape).toMatch(/^rolecall_queue_waiting_jobs\{lane="intake"\} \d+$/m);
     expect(scrape).toMatch(/^rolecall_gate_oldest_pending_seconds \d/m);
     expect(scrape).toMatch(/^rolecall_llm_calls\{role="business_analyst",model="[^"]+"\} [1-9]/m);
     expect(scrape).toMatch(/^rolecall_jobs_total\{kind="step",outcome="completed"\} [1-9]/m);

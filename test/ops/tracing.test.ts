@@ -170,6 +170,11 @@ describe('HTTP requests and tools', () => {
       expect(http).toMatchObject({ name: 'GET /things/:id', traceId: parent.traceId, parentSpanId: parent.spanId });
       expect(http.attributes).toMatchObject({ 'http.route': '/things/:id', 'http.response.status_code': 200, 'http.request.method': 'GET' });
       expect(JSON.stringify(http)).not.toContain('secret-id-123');
+      // a caller's malformed or oversized trace headers are ignored: the request is served in a new trace
+      const bad = await app.request('/things/2', { headers: { traceparent: '00-zz-yy-01', tracestate: 'a=b,'.repeat(5000) } });
+      expect(bad.status).toBe(200);
+      const fresh = await waitFor(() => otlp.spans.find((s) => s.service === 'rolecall-http' && s.kind === KIND.server && s.traceId !== parent.traceId), 'the second request span');
+      expect(fresh.parentSpanId).toBeUndefined();
     } finally {
       await tracing!.shutdown();
     }

@@ -18,6 +18,10 @@ export interface FakeOpenAI {
   requests: ChatRequestBody[];
   /** When each request arrived (Date.now()), by index into `requests`. */
   receivedAt: number[];
+  /** Where each request went (path with query) and how it authenticated (Bearer, or Azure's api-key header). */
+  seen: { path: string; authorization?: string; apiKey?: string }[];
+  /** The server's origin (http://127.0.0.1:port), e.g. as an Azure endpoint. */
+  origin: string;
   script: Script;
   /** Resolves when the n-th request (1-based) has arrived. */
   waitForRequest(n: number): Promise<ChatRequestBody>;
@@ -44,9 +48,13 @@ export function fill(schema: Record<string, any>, text: string): unknown {
 export async function startFakeOpenAI(script: Script = defaultScript): Promise<FakeOpenAI> {
   const requests = recording<ChatRequestBody>();
   const receivedAt: number[] = [];
+  const seen: FakeOpenAI['seen'] = [];
   const server = await startLocalServer(async (req, res) => {
-    if (req.path !== '/v1/chat/completions' || req.method !== 'POST') return { status: 404, json: { error: { message: 'not found' } } };
+    // OpenAI's path, or Azure OpenAI's (/openai/deployments/<deployment>/chat/completions?api-version=…)
+    const azure = /^\/openai\/deployments\/[^/]+\/chat\/completions$/.test(req.url.pathname);
+    if ((req.url.pathname !== '/v1/chat/completions' && !azure) || req.method !== 'POST') return { status: 404, json: { error: { message: 'not found' } } };
     receivedAt.push(Date.now());
+    seen.push({ path: req.path, authorization: req.headers.authorization, apiKey: typeof req.headers['api-key'] === 'string' ? req.headers['api-key'] : undefined });
     const body = requests.add(JSON.parse(req.body) as ChatRequestBody);
     const n = requests.items.length;
     const reply = await fake.script(body, n);
@@ -57,6 +65,7 @@ export async function startFakeOpenAI(script: Script = defaultScript): Promise<F
       ? { role: 'assistant', content: null, tool_calls: reply.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
       : { role: 'assistant', content: reply.content ?? 'ok' };
     return {
+      headers: reply.headers,
       json: {
         id: `chatcmpl-${n}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model,
         choices: [{ index: 0, finish_reason: reply.toolCalls ? 'tool_calls' : 'stop', message }],
@@ -68,6 +77,8 @@ export async function startFakeOpenAI(script: Script = defaultScript): Promise<F
     baseURL: `${server.url}/v1`,
     requests: requests.items,
     receivedAt,
+    seen,
+    origin: server.url,
     script,
     waitForRequest: requests.nth,
     close: server.close,

@@ -5,6 +5,16 @@ import { mention } from './slack-requests';
 
 export const tsOf = (call: SlackCall): string => call.response!.ts;
 
+/** A post as it reads now: with the text and blocks of its latest chat.update (a step's status message becomes its
+ *  output), keeping the post's own persona and thread. */
+export function current(h: Harness, post: SlackCall): SlackCall {
+  const edit = h.slack.callsTo('chat.update').filter((c) => c.params.ts === post.response?.ts).at(-1);
+  return edit ? { ...post, params: { ...post.params, text: edit.params.text, blocks: edit.params.blocks } } : post;
+}
+
+/** The thread's messages as they read now, in the order they were posted. */
+export const threadMessages = (h: Harness, threadTs: string): SlackCall[] => h.threadPosts(threadTs).map((c) => current(h, c));
+
 export function gatePosts(h: Harness, threadTs: string): SlackCall[] {
   return h.threadPosts(threadTs).filter((c) => 'approve' in buttonsOf(c));
 }

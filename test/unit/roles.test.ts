@@ -38,7 +38,7 @@ describe('role files', () => {
 
   it.each([
     [valid.replace('  display_name: Designer\n', ''), /designer\.yaml: persona\.display_name:/],
-    [valid.replace('provider: ollama', 'provider: bard'), /llm_config\.provider:/],
+    [valid.replace('provider: ollama', 'provider: "Bard AI"'), /llm_config\.provider:/], // any configured name (openai, azure, ollama, an LLM_ENDPOINTS name) is checked by the router
     [valid.replace('  icon_emoji: ":art:"\n', ''), /persona\.icon_emoji: needs icon_emoji or icon_url/],
     [valid.replace('role_id: designer', 'role_id: painter'), /must match the file name "designer"/],
     [valid + 'surprise: 1\n', /Unrecognized key.*surprise|surprise/],

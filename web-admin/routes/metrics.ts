@@ -92,6 +92,9 @@ const COLLECTORS: Collector[] = [
   (reg, deps, failed) => gauge(reg, failed, 'rolecall_llm_errors', 'Failed LLM calls by role and model', ['role', 'model'], async (g) => {
     for (const r of llmTotals(await counters(deps))) g.set({ role: r.role, model: r.model }, r.errors);
   }),
+  (reg, deps, failed) => gauge(reg, failed, 'rolecall_llm_unknown_price_calls', 'LLM calls priced $0 because their model has no known price (set LLM_PRICES), by role and model', ['role', 'model'], async (g) => {
+    for (const r of counted(await counters(deps), 'llm_unknown_price')) g.set({ role: r.l1, model: r.l2 }, r.value);
+  }),
   (reg, deps, failed) => gauge(reg, failed, 'rolecall_approvals', 'Gate approvals by status', ['status'], async (g) => {
     for (const r of counted(await counters(deps), 'approvals')) g.set({ status: r.l1 }, r.value);
   }),

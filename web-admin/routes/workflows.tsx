@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { Prisma } from '../../generated/prisma/client';
 import { PLATFORMS } from '../../orchestrator/contract';
+import { mentionIds, plainText } from '../../orchestrator/markup';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { teamFilter } from '../auth/workspaces';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
@@ -40,6 +41,8 @@ const loadWorkflow = (deps: ConsoleDeps, id: string, teams: string[] | undefined
       messages: { orderBy: { createdAt: 'asc' } },
       llmCalls: { orderBy: { createdAt: 'asc' } },
       approvals: { orderBy: { createdAt: 'asc' } },
+      tierRuns: { orderBy: { createdAt: 'asc' } },
+      tierEscalations: { orderBy: { createdAt: 'asc' } },
       files: { orderBy: { createdAt: 'asc' }, select: { id: true, name: true, mime: true, bytes: true, status: true, error: true, platform: true, createdAt: true, blobId: true, sha256: true } },
       outputFiles: { orderBy: [{ createdAt: 'asc' }, { name: 'asc' }], select: { id: true, roleId: true, revision: true, name: true, mime: true, bytes: true, delivery: true, error: true, createdAt: true } },
     },
@@ -51,7 +54,7 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const filters = f.success ? f.data : {};
     const rows = await listWorkflows(deps, filters, c.get('workspaces'));
     return c.html(
-      <Page title="Workflows" user={c.get('user')} csrf={c.get('session').csrf} active="workflows">
+      <Page title="Workflows" user={c.get('user')} csrf={c.get('session').csrf} active="workflows" scoped={!!c.get('workspaces')}>
         {!f.success && <Notice kind="error" text="Some filters were invalid and were ignored." />}
         <WorkflowFilters f={filters} roles={[...deps.roles.keys()]} />
         <table id="workflows">
@@ -87,11 +90,14 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   app.get('/admin/workflows/:id', async (c) => {
     const p = idParam.safeParse(c.req.param());
     const wf = p.success ? await loadWorkflow(deps, p.data.id, c.get('workspaces')) : null;
-    if (!wf) return c.html(<Page title="Workflow not found" user={c.get('user')} csrf={c.get('session').csrf}><p><a href="/admin/workflows">All workflows</a></p></Page>, 404);
+    if (!wf) return c.html(<Page title="Workflow not found" user={c.get('user')} csrf={c.get('session').csrf} scoped={!!c.get('workspaces')}><p><a href="/admin/workflows">All workflows</a></p></Page>, 404);
     const violations = await deps.prisma.constraintViolation.findMany({ where: { workflowId: wf.id }, orderBy: { createdAt: 'asc' } });
     // "Add to Slack" installs: a workspace that uninstalled the app (or revoked its token) gets no posts; say so
     const install = wf.platform === 'slack' ? await deps.prisma.slackInstallation.findUnique({ where: { teamId: wf.teamId }, select: { status: true, disabledAt: true } }) : null;
-    return c.html(<WorkflowDetail wf={wf} violations={violations} csrf={c.get('session').csrf} user={c.get('user')} notice={c.req.query('done')} traceUrl={deps.traceUrl?.(wf.id)} install={install} />);
+    // posts show people by name where Rolecall knows it (Teams users it has met), not as raw ids or <at> tags
+    const ids = [...new Set(wf.messages.flatMap((m) => mentionIds(m.text)))].slice(0, 200);
+    const names = new Map((ids.length ? await deps.prisma.teamsUser.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : []).map((u) => [u.id, u.name]));
+    return c.html(<WorkflowDetail wf={wf} violations={violations} csrf={c.get('session').csrf} user={c.get('user')} notice={c.req.query('done')} traceUrl={deps.traceUrl?.(wf.id)} install={install} names={names} scoped={!!c.get('workspaces')} />);
   });
 
   // A shared file's bytes, for anyone who may see the workflow (every signed-in console user). Always a download of
@@ -177,12 +183,12 @@ const NOTICES: Record<string, [kind: 'ok' | 'error', text: string]> = {
 
 type InstallState = { status: 'active' | 'uninstalled' | 'tokens_revoked'; disabledAt: Date | null } | null;
 
-function WorkflowDetail({ wf, violations, csrf, user, notice, traceUrl, install }: { wf: LoadedWorkflow; violations: Violation[]; csrf: string; user: ConsoleEnv['Variables']['user']; notice?: string; traceUrl?: string; install?: InstallState }) {
+function WorkflowDetail({ wf, violations, csrf, user, notice, traceUrl, install, names = new Map(), scoped }: { wf: LoadedWorkflow; violations: Violation[]; csrf: string; user: ConsoleEnv['Variables']['user']; notice?: string; traceUrl?: string; install?: InstallState; names?: ReadonlyMap<string, string>; scoped?: boolean }) {
   const n = notice ? NOTICES[notice] : undefined;
   const active = ['running', 'awaiting_approval', 'step_failed'].includes(wf.status);
   const refused = wf.messages.filter((m) => m.failedAt && !m.messageTs); // posts the chat platform refused for good
   return (
-    <Page title={`Workflow ${wf.id.slice(0, 8)}`} user={user} csrf={csrf} active="workflows">
+    <Page title={`Workflow ${wf.id.slice(0, 8)}`} user={user} csrf={csrf} active="workflows" scoped={scoped}>
       {n && <Notice kind={n[0]} text={n[1]} />}
       {install && install.status !== 'active' && (
         <Notice kind="error" text={`Slack: Rolecall was ${install.status === 'uninstalled' ? 'uninstalled from' : 'stripped of its token in'} this workspace (${fmtDate(install.disabledAt)}). Nothing is posted in its threads until someone installs it again at /slack/install; then retry.`} />
@@ -228,13 +234,29 @@ function WorkflowDetail({ wf, violations, csrf, user, notice, traceUrl, install 
       <h2>Posts</h2>
       <table id="posts">
         <thead><tr><th>At</th><th>Role</th><th>Kind</th><th>Text</th><th>Delivery</th></tr></thead>
-        <tbody>{wf.messages.map((m) => <tr><td>{fmtDate(m.postedAt ?? m.createdAt)}</td><td>{m.roleId}</td><td>{m.kind}</td><td><pre class="output">{m.text}</pre></td><td class="delivery">{m.messageTs ? 'posted' : m.error ? `not posted: ${m.error}` : 'pending'}</td></tr>)}</tbody>
+        <tbody>{wf.messages.map((m) => <tr><td>{fmtDate(m.postedAt ?? m.createdAt)}</td><td>{m.roleId}</td><td>{m.kind}</td><td><pre class="output">{plainText(m.text, names)}</pre></td><td class="delivery">{m.messageTs ? 'posted' : m.error ? `not posted: ${m.error}` : 'pending'}</td></tr>)}</tbody>
       </table>
       <h2>LLM calls</h2>
       <table id="llm-calls">
         <thead><tr><th>At</th><th>Provider / model</th><th>Tokens (prompt + completion)</th><th>Cost (USD)</th><th>Latency (ms)</th><th>Result</th></tr></thead>
         <tbody>{wf.llmCalls.map((l) => (
-          <tr><td>{fmtDate(l.createdAt)}</td><td>{l.provider} / {l.model}</td><td>{l.promptTokens} + {l.completionTokens}</td><td>{Number(l.costUsd).toFixed(6)}</td><td>{l.latencyMs}</td><td>{l.ok ? 'ok' : l.error}</td></tr>
+          <tr><td>{fmtDate(l.createdAt)}</td><td>{l.provider} / {l.model}</td><td>{l.promptTokens} + {l.completionTokens}</td><td>{Number(l.costUsd).toFixed(6)}{l.priceUnknown ? ' ⚠ price unknown' : ''}</td><td>{l.latencyMs}</td><td>{l.ok ? 'ok' : l.error}</td></tr>
+        ))}</tbody>
+      </table>
+      <h2>Model tiers</h2>
+      <table id="tier-runs">
+        <thead><tr><th>At</th><th>Role</th><th>Revision / run</th><th>Tier</th><th>Model</th><th>Mode</th><th>Outcome</th><th>Cost (USD)</th><th>Why</th></tr></thead>
+        <tbody>{wf.tierRuns.map((r) => (
+          <tr><td>{fmtDate(r.createdAt)}</td><td>{r.roleId}</td><td>{r.revision} / {r.run + 1}</td><td>{r.tier}</td><td>{r.provider} / {r.model}</td>
+            <td>{r.mode === 'shadow' ? `shadow (of ${r.baseTier ?? '?'}; not posted)` : 'routed'}</td><td>{r.outcome}</td>
+            <td>{Number(r.costUsd).toFixed(6)}{r.priceUnknown ? ' ⚠ price unknown' : ''}</td><td>{r.reasons}</td></tr>
+        ))}</tbody>
+      </table>
+      <h3>Escalations</h3>
+      <table id="tier-escalations">
+        <thead><tr><th>At</th><th>Role</th><th>Revision</th><th>From</th><th>To</th><th>Reason</th><th>Detail</th></tr></thead>
+        <tbody>{wf.tierEscalations.map((e) => (
+          <tr><td>{fmtDate(e.createdAt)}</td><td>{e.roleId}</td><td>{e.revision}</td><td>{e.fromTier}</td><td>{e.toTier}</td><td>{e.reason}</td><td>{e.detail}</td></tr>
         ))}</tbody>
       </table>
       <h2>Approvals</h2>

@@ -10,11 +10,16 @@ export interface PageProps {
   active?: string;
   children?: Child;
   scripts?: string[];
+  /** The user is bound to workspaces (web-admin/auth/workspaces.ts): only the pages they may open are linked. */
+  scoped?: boolean;
 }
 
 /** Each page with the lowest console role that may open it: a link is shown only to those (the routes check again). */
 const NAV: readonly (readonly [id: string, href: string, label: string, min: RbacRole])[] = [
   ['analytics', '/admin', 'Analytics', 'viewer'],
+  ['cost', '/admin/cost', 'Cost', 'viewer'],
+  ['budgets', '/admin/budgets', 'Budgets', 'viewer'],
+  ['providers', '/admin/providers', 'Providers', 'viewer'],
   ['workflows', '/admin/workflows', 'Workflows', 'viewer'],
   ['playground', '/admin/playground', 'Playground', 'viewer'],
   ['roles', '/admin/roles', 'Roles', 'viewer'],
@@ -26,7 +31,7 @@ const NAV: readonly (readonly [id: string, href: string, label: string, min: Rba
   ['workspaces', '/admin/workspaces', 'Workspaces', 'admin'],
 ];
 
-export function Page({ title, user, csrf, active, children, scripts = [] }: PageProps) {
+export function Page({ title, user, csrf, active, children, scripts = [], scoped = false }: PageProps) {
   return (
     <html lang="en">
       <head>
@@ -40,7 +45,7 @@ export function Page({ title, user, csrf, active, children, scripts = [] }: Page
           <strong class="brand">Rolecall</strong>
           {user && (
             <nav>
-              {NAV.filter(([, , , min]) => atLeast(user.role, min)).map(([id, href, label]) => <a href={href} class={active === id ? 'active' : ''}>{label}</a>)}
+              {NAV.filter(([id, , , min]) => atLeast(user.role, min) && (!scoped || id === 'workflows')).map(([id, href, label]) => <a href={href} class={active === id ? 'active' : ''}>{label}</a>)}
             </nav>
           )}
           {user && (

@@ -67,9 +67,11 @@ export async function buildOutputFiles(specs: OutputFileSpec[], data: Record<str
         case 'docx':
           add(`${spec.name}.docx`, OUTPUT_MIME.docx, await toDocx(`${spec.name}.docx`, title, value));
           break;
-        case 'patch':
-          add(`${spec.name}.patch`, OUTPUT_MIME.patch, toPatch(`${spec.name}.patch`, value));
+        case 'patch': {
+          const patch = toPatch(`${spec.name}.patch`, value);
+          if (patch) add(`${spec.name}.patch`, OUTPUT_MIME.patch, patch);
           break;
+        }
         case 'mermaid': {
           const diagrams = diagramsOf(`${spec.name}.mmd`, value);
           for (const [i, d] of diagrams.entries()) {

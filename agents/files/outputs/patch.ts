@@ -25,7 +25,8 @@ function asDiff(name: string, text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;
 }
 
-export function toPatch(name: string, value: unknown): Uint8Array {
+/** The patch, or undefined when the output has neither a diff nor any code (nothing to attach, nothing to complain of). */
+export function toPatch(name: string, value: unknown): Uint8Array | undefined {
   const obj = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   const given = typeof value === 'string' ? value : typeof obj?.patch === 'string' && obj.patch.trim() ? obj.patch : undefined;
   let text: string;
@@ -34,7 +35,7 @@ export function toPatch(name: string, value: unknown): Uint8Array {
   } else {
     const changes = Array.isArray(obj?.changes) ? obj.changes : [];
     const withCode = changes.filter((c): c is { file: string; change?: string; code: string } => !!c && typeof c === 'object' && typeof c.file === 'string' && typeof c.code === 'string' && c.code.trim() !== '');
-    if (!withCode.length) throw new OutputBuildError(name, 'the output has neither a patch nor code for any change');
+    if (!withCode.length) return undefined;
     const header = '# Proposed by Rolecall\'s Developer role: each change\'s code as an addition to its file.\n# Review before applying (git apply --check).\n';
     text = header + withCode.map((c) => {
       const file = safePath(c.file);

@@ -22,7 +22,7 @@
   const say = (msg) => { status.textContent = msg || ''; };
 
   // Inline marks of the views' markdown: `code`, *bold* / **bold**, _italic_, <url|label>, bare http(s) links.
-  const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|((?<![\w*])\*[^*\n]+?\*(?![\w*]))|((?<![\w])_[^_\n]+?_(?![\w]))|(<https?:\/\/[^|>\s]+(?:\|[^>\n]+)?>)|(https?:\/\/[^\s<>]+)/g;
+  const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|((?<![\w*])\*[^*\n]+?\*(?![\w*]))|((?<![\w])_[^\n]+?_(?![\w]))|(<https?:\/\/[^|>\s]+(?:\|[^>\n]+)?>)|(https?:\/\/[^\s<>]+)/g;
   function link(href, label) {
     let url;
     try { url = new URL(href); } catch { return document.createTextNode(label); }

@@ -1,0 +1,25 @@
+// The two Slack app manifests (HTTP and Socket Mode) ask for what Rolecall uses: the scopes the "Add to Slack"
+// install asks for (bot/slack/oauth.ts BOT_SCOPES), the events its handler reads, the App Home with the Messages tab,
+// and the /rolecall command; the Socket Mode one has no URL at all.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { BOT_SCOPES } from '../../bot/slack/oauth';
+
+const load = (f: string) => parse(readFileSync(`bot/slack/${f}`, 'utf8'));
+const EVENTS = ['app_home_opened', 'app_mention', 'app_uninstalled', 'message.channels', 'message.groups', 'message.im', 'message.mpim', 'tokens_revoked'];
+
+describe.each(['manifest.yaml', 'manifest.socket.yaml'])('%s', (file) => {
+  const m = load(file);
+  it('asks for the install\'s scopes, the events Rolecall reads, the App Home and /rolecall', () => {
+    expect([...m.oauth_config.scopes.bot].sort()).toEqual([...BOT_SCOPES].sort());
+    expect([...m.settings.event_subscriptions.bot_events].sort()).toEqual(EVENTS);
+    expect(m.features.app_home).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: true, messages_tab_read_only_enabled: false });
+    expect(m.features.slash_commands.map((c: { command: string }) => c.command)).toEqual(['/rolecall']);
+  });
+  it(file === 'manifest.socket.yaml' ? 'runs over Socket Mode, with no URL' : 'runs over HTTP, with the redirect URL', () => {
+    const socket = file === 'manifest.socket.yaml';
+    expect(m.settings.socket_mode_enabled).toBe(socket);
+    expect(JSON.stringify(m).includes('https://')).toBe(!socket);
+  });
+});
