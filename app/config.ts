@@ -61,8 +61,8 @@ const envSchema = z
     BUDGET_RECHECK_S: z.coerce.number().positive().max(86_400).default(30),
     BUDGET_LOCAL_PROVIDER: z.string().regex(PROVIDER_NAME).default('ollama'),
     BUDGET_LOCAL_MODEL: optionalString,
-    WORKFLOWS_PER_PERSON: int(20, 0),
-    WORKFLOWS_PER_CHANNEL: int(60, 0),
+    WORKFLOWS_PER_PERSON: int(0, 0), // 0: off (benches and tests start hundreds from one person); README suggests values
+    WORKFLOWS_PER_CHANNEL: int(0, 0),
     WORKFLOW_LIMIT_WINDOW_MINUTES: int(60, 1),
     // Prices (agents/llm/pricing.ts) and model tiers (agents/llm/routing.ts): README "Model tiers and cost"
     LLM_PRICES: z.string().trim().max(10_000).optional().superRefine((v, ctx) => {

@@ -51,6 +51,10 @@ export interface ChatPort {
    *  Absent where a bot cannot upload into a thread (Teams: orchestrator/outputs.ts posts links to the console instead).
    *  Throws like `post`. */
   upload?(thread: ThreadRef, persona: Persona, files: OutgoingFile[], comment: string): Promise<string[]>;
+  /** Marks a person's message in `thread` with an emoji reaction (a shortcode name, e.g. `eyes`), so they see it was
+   * taken. Absent where a bot cannot react (Teams: the Bot Framework has no API for a bot's reaction). Best effort:
+   * an error is logged by the caller and nothing else depends on it. */
+  react?(thread: ThreadRef, messageId: string, emoji: 'eyes' | 'white_check_mark'): Promise<void>;
 }
 
 /** A file Rolecall attaches in a thread (a role's output file). */

@@ -1,5 +1,6 @@
 // A person's message reaches the orchestrator: start a workflow, ask which workflow is meant (the classifier is
 // unsure), say what Rolecall can do (small talk, nothing fits), or add the reply to the thread's running workflow.
+import { errorMessage } from '../agents/errors';
 import type { InboundMessage } from './chat';
 import { askWhich, postQuestion, refreshTraining } from './clarify';
 import { chatFor, type EngineDeps } from './deps';
@@ -49,12 +50,22 @@ async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessag
     await tx.threadReply.createMany({ data: [{ workflowId, userId: msg.userId, text: msg.text, messageTs: msg.messageTs, sentAt: sentAtOf(msg) }], skipDuplicates: true });
     return waiting ? answerStep(tx, waiting, msg.text) : false;
   });
+  await acknowledge(deps, msg, waiting && answered ? 'white_check_mark' : 'eyes');
   if (waiting && answered) {
     await deps.queue.enqueue({ kind: 'step', stepId: waiting.id, revision: waiting.revision, run: waiting.runCount + 1 });
     deps.log.info('thread reply answers a waiting step', { workflowId, stepId: waiting.id, key });
     return;
   }
   deps.log.info('thread reply added as context', { workflowId, key });
+}
+
+/** A reaction on the person's reply so they see it was taken: ✅ when it answered a waiting step, 👀 when it became
+ * context. Best effort (a platform without reactions, or a refusal, only loses the mark; the reply itself is kept). */
+async function acknowledge(deps: EngineDeps, msg: InboundMessage, emoji: 'eyes' | 'white_check_mark'): Promise<void> {
+  const port = chatFor(deps, msg.platform);
+  if (!port.react) return;
+  const thread = { platform: msg.platform, teamId: msg.teamId, channelId: msg.channelId, threadTs: msg.threadTs };
+  await port.react(thread, msg.messageTs, emoji).catch((e) => deps.log.warn('could not add a reaction to a thread reply', { platform: msg.platform, error: errorMessage(e) }));
 }
 
 async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string): Promise<void> {

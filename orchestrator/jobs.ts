@@ -24,7 +24,9 @@ export interface ClickJob {
 
 export type JobData =
   | { kind: 'intake'; message: InboundMessage }
-  | { kind: 'step'; stepId: string; revision: number; run: number }
+  /** `roleId`: the role the run is for, when the adder knew it (the run's "working…" post is then written by the
+   *  statement that starts it). */
+  | { kind: 'step'; stepId: string; revision: number; run: number; roleId?: string }
   | { kind: 'decision'; approvalId: string }
   /** Build a step revision's output files (role YAML outputs.files) and deliver them to the thread (orchestrator/outputs.ts). */
   | { kind: 'outputs'; stepId: string; revision: number }
@@ -68,7 +70,7 @@ export const JobDataSchema: z.ZodType<JobData> = z.discriminatedUnion('kind', [
       files: z.array(z.object({ id: short, name: z.string().min(1).max(1000), url: z.string().url().max(2000), bytes: z.number().int().min(0).optional(), mime: short.optional(), auth: z.literal('platform').optional() })).max(MAX_MESSAGE_FILES).optional(),
     }),
   }),
-  z.object({ kind: z.literal('step'), stepId: short, revision: z.number().int(), run: z.number().int() }),
+  z.object({ kind: z.literal('step'), stepId: short, revision: z.number().int(), run: z.number().int(), roleId: short.optional() }),
   z.object({ kind: z.literal('decision'), approvalId: short }),
   z.object({ kind: z.literal('outputs'), stepId: short, revision: z.number().int() }),
   z.object({ kind: z.literal('drain'), channel: short, from: z.string().regex(/^[a-z0-9]{1,40}$/) }),

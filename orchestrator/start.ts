@@ -8,6 +8,7 @@ import { postPlan } from './plan-edits';
 import type { Plan } from './planning';
 import { postOnce } from './posts';
 import { advanceWorkflow } from './steps';
+import { assignExperiments, recordAssignments } from './experiments/assign';
 import { context } from '@opentelemetry/api';
 import { recordWorkflowSpan, tracingEnabled, workflowContext } from '../agents/tracing';
 
@@ -27,7 +28,9 @@ export interface WorkflowRequest {
  * Inserts the workflow and its steps; with `markInbound`, the inbound event too, in the same transaction (a retry
  * after a crash redoes both). Undefined when this message already has a workflow.
  */
-export async function insertWorkflow(deps: EngineDeps, req: WorkflowRequest, plan: Plan, markInbound: boolean): Promise<string | undefined> {
+export async function insertWorkflow(deps: EngineDeps, req: WorkflowRequest, planned: Plan, markInbound: boolean): Promise<string | undefined> {
+  // running experiments (orchestrator/experiments): the thread's sticky arm may vary the plan; recorded with the workflow
+  const { plan, assignments } = await assignExperiments(deps.prisma, { ...req, templateId: planned.templateId }, planned);
   try {
     const id = await deps.prisma.$transaction(async (tx) => {
       if (markInbound) await tx.inboundEvent.create({ data: { id: req.key, platform: req.platform, kind: 'mention' } });
@@ -42,6 +45,7 @@ export async function insertWorkflow(deps: EngineDeps, req: WorkflowRequest, pla
           },
         },
       });
+      await recordAssignments(tx, wf.id, assignments);
       return wf.id;
     });
     // Traces (when on): the workflow's root span, once, in the trace every step of it joins (agents/tracing.ts)

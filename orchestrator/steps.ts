@@ -17,7 +17,7 @@ import * as T from './workflow/transitions';
 import { chatFor, roleOf, type EngineDeps } from './deps';
 import type { JobContext } from './queue';
 import { isPostRefused, type MessageView, type ThreadRef } from './chat';
-import { approvalIdOf, type JobData, type PostKey } from './jobs';
+import { approvalIdOf, postKey, type JobData, type PostKey } from './jobs';
 import { threadOf } from './threads';
 import { promptFiles } from './files';
 import { checkBudgets, countSpend, warnBudgets } from './budgets';
@@ -44,14 +44,20 @@ interface StepRef extends T.StepRun {
   thread: ThreadRef;
 }
 
-export async function runStep(deps: EngineDeps, data: { stepId: string; revision: number; run: number }, ctx: JobContext): Promise<void> {
-  const step = await T.startStepRunReading(deps.prisma, { id: data.stepId, revision: data.revision, runCount: data.run });
+export async function runStep(deps: EngineDeps, data: { stepId: string; revision: number; run: number; roleId?: string }, ctx: JobContext): Promise<void> {
+  const run = { id: data.stepId, revision: data.revision, runCount: data.run };
+  // The first attempt's "working…" post is written by the statement that starts the run, when the job names the role.
+  const known = data.roleId && ctx.attempt === 1 ? deps.roles.get(data.roleId) : undefined;
+  const first = known && { key: postKey(statusKey(run)), kind: 'status', roleId: known.role_id, persona: personaOf(known), view: workingView(known, 1, ctx.maxAttempts, data.revision) };
+  const step = await T.startStepRunReading(deps.prisma, run, first);
   if (!step) return resumeRun(deps, data);
   const ref: StepRef = { ...step, thread: threadOf(step.workflow) };
   const role = roleOf(deps, step.roleId);
   const started = Date.now();
   const working = workingView(role, ctx.attempt, ctx.maxAttempts, step.revision);
-  await queuePosts(deps, [ctx.attempt === 1 ? post(deps, ref, statusKey(ref), working) : edit(deps, ref, statusKey(ref), `work-a${ctx.attempt}`, working)]);
+  const status = ctx.attempt === 1 ? post(deps, ref, statusKey(ref), working) : edit(deps, ref, statusKey(ref), `work-a${ctx.attempt}`, working);
+  if (first && first.roleId === step.roleId) await kickDrains(deps, [status]);
+  else await queuePosts(deps, [status]);
 
   const produced = await producedOutput(deps, step, ref, role, ctx);
   if ('question' in produced) return askPerson(deps, ref, role, produced.question, produced.result);
@@ -177,7 +183,7 @@ export async function moveOn(deps: EngineDeps, tx: Prisma.TransactionClient, wor
  *  re-run, which finds the committed state, by resumeWorkflows, and by the outbox sweep). */
 export async function afterCommit(deps: EngineDeps, next: Next): Promise<void> {
   await Promise.all([
-    ...next.ready.map((s) => deps.queue.enqueue({ kind: 'step', stepId: s.id, revision: s.revision, run: s.runCount })),
+    ...next.ready.map((s) => deps.queue.enqueue({ kind: 'step', stepId: s.id, revision: s.revision, run: s.runCount, roleId: s.roleId })),
     kickDrains(deps, next.posts),
   ]);
 }

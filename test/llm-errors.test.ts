@@ -40,8 +40,13 @@ describe('model errors', () => {
     // 3 attempts on the role's model, then 1 on the fallback (STEP_FALLBACK_ATTEMPTS): 4 calls, in that order
     expect(h.openai.requests.map((r) => r.model)).toEqual(['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o-mini', 'gpt-4.1-mini']);
     expect(await h.prisma.llmCall.count()).toBe(4);
-    expect(failure.params.text).toContain('could not finish: gpt-4o-mini: 3 attempts (rate limited); fallback gpt-4.1-mini: 1 attempt (server error)');
-    expect(failure.params.text).toContain('Last error: model server answered 504');
+    // the thread gets a sentence a person can act on; what was tried is the step's error on the console's page
+    expect(failure.params.text).toContain('could not finish. The AI model provider is busy right now');
+    expect(failure.params.text).not.toContain('model server answered');
+    const step = (await workflowOf(h, ev.ts))!.steps[0]!;
+    expect(JSON.stringify(failure.params.blocks)).toContain(`error id ${step.id}`);
+    expect(step.error).toContain('gpt-4o-mini: 3 attempts (rate limited); fallback gpt-4.1-mini: 1 attempt (server error)');
+    expect(step.error).toContain('Last error: model server answered 504');
     expect(h.slack.callsTo('chat.update').some((c) => /and will try the fallback model gpt-4\.1-mini/.test(c.params.text))).toBe(true);
     // the step failed once, for good: the queue did not run it again
     await new Promise((r) => setTimeout(r, 500));
@@ -54,8 +59,9 @@ describe('model errors', () => {
     const ev = await startThread(h);
     const failure = await waitFor(() => failurePost(h, ev.ts), 'failure post');
     expect(failure.params.username).toBe('Business Analyst');
-    expect(failure.params.text).toMatch(/could not finish: gpt-4o-mini: 2 attempts \(server error\); fallback gpt-4\.1-mini: 1 attempt \(server error\)\. Last error: model server answered 500/);
+    expect(failure.params.text).toContain('could not finish. Something went wrong while it worked.');
     let wf = (await workflowOf(h, ev.ts))!;
+    expect(wf.steps[0]!.error).toMatch(/gpt-4o-mini: 2 attempts \(server error\); fallback gpt-4\.1-mini: 1 attempt \(server error\)\. Last error: model server answered 500/);
     expect(wf.status).toBe('step_failed');
     expect(wf.steps[0]).toMatchObject({ status: 'failed' });
     expect(h.openai.requests.map((r) => r.model)).toEqual(['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4.1-mini']); // 2 attempts, then the fallback's 1
@@ -65,6 +71,9 @@ describe('model errors', () => {
     await waitForGate(h, ev.ts, 1);
     const retried = h.slack.callsTo('chat.update').find((c) => c.params.ts === tsOf(failure))!;
     expect(retried.params.text).toContain('step retried by <@U_OPS>');
+    // the failed run's status line no longer says "stopped: see below": it says the step was retried
+    const stopped = h.slack.callsTo('chat.update').filter((c) => c.params.ts !== tsOf(failure) && /stopped: see below/.test(c.params.text as string)).at(-1)!;
+    await waitFor(() => h.slack.callsTo('chat.update').find((c) => c.params.ts === stopped.params.ts && /stopped, then <@U_OPS> retried it/.test(c.params.text as string)), 'status line updated');
     wf = (await workflowOf(h, ev.ts))!;
     expect(wf.status).toBe('awaiting_approval');
     expect(wf.steps[0]).toMatchObject({ status: 'awaiting_approval', runCount: 1, error: null });
@@ -81,7 +90,8 @@ describe('model errors', () => {
     h.openai.script = () => ({ status: 400, error: 'model not found' });
     const ev = await startThread(h);
     const failure = await waitFor(() => failurePost(h, ev.ts), 'failure post');
-    expect(failure.params.text).toMatch(/could not finish: gpt-4o-mini: 1 attempt \(rejected\)\. Last error: model server answered 400/);
+    expect(failure.params.text).toContain('could not finish. The AI model provider refused the request.');
+    expect((await workflowOf(h, ev.ts))!.steps[0]!.error).toMatch(/gpt-4o-mini: 1 attempt \(rejected\)\. Last error: model server answered 400/);
     expect(h.openai.requests).toHaveLength(1);
   });
 

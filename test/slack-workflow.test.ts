@@ -48,7 +48,8 @@ describe('a Slack thread runs the default workflow end to end', () => {
     const decided = await waitFor(() => h.slack.callsTo('chat.update').find((c) => c.params.ts === tsOf(gate1) && /Approved/.test(c.params.text)), 'gate 1 updated');
     expect(decided.params.text).toContain('Approved by <@U_BOB>');
     expect(JSON.stringify(decided.params.blocks)).not.toContain('"actions"');
-    expect(JSON.stringify(decided.params.blocks)).toMatch(/decided \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
+    // each reader sees the time in their own time zone (Slack's date token), UTC where a client cannot
+    expect(JSON.stringify(decided.params.blocks)).toMatch(/decided <!date\^\d+\^\{date_short_pretty\} \{time\}\|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC>/);
 
     const gate2 = await waitFor(() => gatePost(h, ev.ts, 2), 'the second gate');
     expect(gate2.params.username).toBe('Technical Architect');

@@ -55,7 +55,8 @@ describe('a Teams channel reply chain runs the default workflow end to end', () 
 
     const decided = await waitFor(() => ms.calls.find((c) => c.verb === 'PUT' && c.activityId === gate1.response.id), 'gate 1 refreshed');
     expect(cardText(decided)).toContain('Approved by <at>Bob Brown</at>');
-    expect(cardText(decided)).toMatch(/decided \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
+    // Adaptive Cards' DATE/TIME functions: each reader sees their own locale and time zone
+    expect(cardText(decided)).toMatch(/decided \{\{DATE\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z, SHORT\)\}\} \{\{TIME\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\)\}\}/);
     expect(actionsOf(decided)).toEqual([]);
     expect(cardOf(decided)!.msteams.entities).toEqual([{ type: 'mention', text: '<at>Bob Brown</at>', mentioned: { id: 'aad-bob', name: 'Bob Brown' } }]);
 

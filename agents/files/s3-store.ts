@@ -2,7 +2,7 @@
 // content-addressed keys (store.ts objectKey), the content's SHA-256 sent with every upload so the service checks it
 // too. Invariants: an object that exists is not uploaded again (HEAD first); a read verifies the hash; SDK retries are
 // the SDK's standard ones (uploads are idempotent: same key, same bytes).
-import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { type FileStore, type StoredObject, StoredFileCorrupt, objectKey, sha256Hex } from './store';
 
 export interface S3FileStoreOptions {
@@ -70,6 +70,10 @@ export class S3FileStore implements FileStore {
       if (e instanceof NotFound || (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 404)) return false;
       throw e;
     }
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(sha256) }));
   }
 
   close(): void {

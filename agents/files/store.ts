@@ -21,6 +21,8 @@ export interface FileStore {
   /** The bytes, or undefined when the store does not hold them. */
   get(sha256: string): Promise<Uint8Array | undefined>;
   has(sha256: string): Promise<boolean>;
+  /** Removes the bytes (subject erasure, retention; issue 18). Optional: a store without it keeps them (reported). */
+  delete?(sha256: string): Promise<void>;
 }
 
 /** Stored bytes that no longer match their hash. */
@@ -86,5 +88,9 @@ export class LocalFileStore implements FileStore {
     } catch {
       return false;
     }
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await rm(this.pathOf(sha256), { force: true });
   }
 }

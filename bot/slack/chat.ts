@@ -114,6 +114,13 @@ export function slackChat(clientFor: SlackClientFor): ChatPort {
     },
     mention: (userId) => `<@${userId}>`,
     nameOf: async (userId) => `<@${userId}>`, // rendered as the person's name, without notifying them, in an ephemeral note
+    async react(thread, messageId, emoji) {
+      // reactions:write; the same reaction twice (a redelivered event) is not an error
+      const client = await clientFor(thread.teamId);
+      await client.reactions.add({ channel: thread.channelId, timestamp: messageId, name: emoji }).catch((e) => {
+        if (slackErrorCode(e) !== 'already_reacted') throw e;
+      });
+    },
     async notify(thread, person, text) {
       // ephemeral: only the person sees it, in the thread the button is in (the channel itself when there is none)
       const client = await clientFor(thread.teamId);

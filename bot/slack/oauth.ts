@@ -15,7 +15,7 @@ import { slackLogger } from './slack-logger';
 /** The bot scopes Rolecall asks for (the same as in bot/slack/manifest*.yaml). */
 export const BOT_SCOPES = [
   'app_mentions:read', 'chat:write', 'chat:write.customize', 'commands', 'files:read', 'files:write',
-  'channels:history', 'groups:history', 'im:history', 'mpim:history',
+  'channels:history', 'groups:history', 'im:history', 'mpim:history', 'reactions:write',
 ];
 
 export interface SlackOAuthOptions {

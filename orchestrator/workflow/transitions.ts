@@ -150,6 +150,15 @@ export interface SiblingStep {
   dependsOn: string[];
 }
 
+/** A run's first post, written by the statement that starts the run when the run is `roleId`'s. */
+export interface StartPost {
+  key: string;
+  kind: string;
+  roleId: string;
+  persona: unknown;
+  view: unknown;
+}
+
 /** What a run of a step works from, read by the statement that starts it. */
 export interface StartedStep extends StepRun {
   workflowId: string;
@@ -171,7 +180,18 @@ export interface StartedStep extends StepRun {
 /** pending (or running, after a crash) → running, for this run of an active workflow, and in the same statement
  * everything the run works from: the step, its workflow, the workflow's steps and the thread's replies (in the order
  * people wrote them). Null: superseded, finished, waiting for a person, or the workflow is no longer under way. */
-export async function startStepRunReading(db: Writer, s: StepRun): Promise<StartedStep | null> {
+export async function startStepRunReading(db: Writer, s: StepRun, working?: StartPost): Promise<StartedStep | null> {
+  // The run's first post, in the same statement (a ChatOutbox row as orchestrator/outbox.ts writes them), when the
+  // run is the role's the caller expected.
+  const post = working
+    ? Prisma.sql`, post AS (
+      INSERT INTO "ChatOutbox" (key, channel, op, kind, "workflowId", "stepId", "roleId", thread, persona, view)
+      SELECT ${working.key}, w.platform::text || ':' || w."teamId" || ':' || w."channelId", 'post', ${working.kind}, s."workflowId", s.id, s."roleId",
+        jsonb_build_object('platform', w.platform, 'teamId', w."teamId", 'channelId', w."channelId", 'threadTs', w."threadTs"),
+        ${JSON.stringify(working.persona)}::jsonb, ${JSON.stringify(working.view)}::jsonb
+      FROM s JOIN "Workflow" w ON w.id = s."workflowId" WHERE s."roleId" = ${working.roleId}
+      ON CONFLICT (key) DO NOTHING)`
+    : Prisma.empty;
   const rows = await db.$queryRaw<(Omit<StartedStep, 'workflow' | 'steps' | 'replies'> & StartedStep['workflow'] & { steps: SiblingStep[] | null; replies: StartedStep['replies'] | null })[]>`
     WITH s AS (
       UPDATE "Step" s SET status = 'running', "startedAt" = now(), error = NULL
@@ -179,7 +199,7 @@ export async function startStepRunReading(db: Writer, s: StepRun): Promise<Start
       WHERE s.id = ${s.id} AND s.revision = ${s.revision} AND s."runCount" = ${s.runCount} AND s.status IN ('pending', 'running')
         AND w.id = s."workflowId" AND w.status IN ('running', 'awaiting_approval', 'step_failed')
       RETURNING s.id, s."workflowId", s.key, s."roleId", s.revision, s."runCount", s."dependsOn", s."fallbackRoles", s."attemptedRoles",
-        s."gateAfter", s.feedback, s.output, s.question, s.answer)
+        s."gateAfter", s.feedback, s.output, s.question, s.answer)${post}
     SELECT s.*, w.platform::text AS platform, w."teamId", w."channelId", w."threadTs", w."requestText", w.language,
       (SELECT json_agg(json_build_object('key', p.key, 'roleId', p."roleId", 'status', p.status, 'output', p.output, 'outputData', p."outputData", 'dependsOn', p."dependsOn") ORDER BY p.position)
          FROM "Step" p WHERE p."workflowId" = s."workflowId") AS steps,

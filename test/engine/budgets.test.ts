@@ -3,6 +3,8 @@
 // posted once per window, and a person who starts too many workflows gets a polite note only they see.
 import { describe, expect, it } from 'vitest';
 import { buttonsOf, engineSuite, type Engine, type RecordedPost } from '../support/engine';
+import { fill } from '../support/fake-openai';
+import { startFakeOllama } from '../support/fake-ollama';
 import { waitFor } from '../support/wait';
 
 const suite = engineSuite();
@@ -76,6 +78,25 @@ describe('budgets', () => {
     expect(window.warnedAt).not.toBeNull();
     expect(await e.prisma.auditLog.count({ where: { action: 'budget.warned', target: window.id } })).toBe(1);
     expect(Number(window.spentTokens)).toBeGreaterThanOrEqual(300);
+  });
+
+  it('drops steps over a `local` budget to the local model instead of holding them', async () => {
+    const ollama = await startFakeOllama((body) => ({ content: JSON.stringify(fill(body.format as Record<string, any>, 'local model answer')) }));
+    try {
+      const e = await suite.start({ env: {
+        BUDGETS: JSON.stringify([{ scope: 'workflow', period: 'total', tokens: 50, action: 'local' }]), // the triage spends 60 (fake Ollama) or 150
+        OLLAMA_HOST: ollama.host, BUDGET_LOCAL_MODEL: 'llama3.2:3b',
+      } });
+      const t = await e.mention('the checkout page crashes when the cart is empty');
+      await approve(e, await e.waitForGate(t.threadTs, 1));
+      // the developer's step (an openai role) runs on the local model once the workflow's budget is spent
+      await waitFor(() => ollama.requests.find((r) => r.model === 'llama3.2:3b' && /You are the Developer/.test(r.messages[0]?.content ?? '')), 'the developer on the local model');
+      expect(budgetPosts(e, t.threadTs, 'reached')).toHaveLength(0);
+      const wf = (await e.workflow(t.threadTs))!;
+      await waitFor(() => e.prisma.llmCall.findFirst({ where: { workflowId: wf.id, provider: 'ollama', model: 'llama3.2:3b', ok: true } }), 'the local call recorded');
+    } finally {
+      await ollama.close();
+    }
   });
 
   it('the console budget row overrides config and a step over a budget with no local model waits', async () => {

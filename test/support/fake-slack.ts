@@ -244,6 +244,8 @@ function answer(method: string, params: Record<string, any>, nextTs: () => strin
       return { ok: true, channel: params.channel, ts: params.ts, text: params.text };
     case 'chat.postEphemeral':
       return { ok: true, message_ts: nextTs() };
+    case 'reactions.add':
+      return { ok: true };
     case 'views.open':
       return { ok: true, view: { id: 'V1', ...params.view } };
     default:

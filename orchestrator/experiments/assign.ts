@@ -1,0 +1,90 @@
+// Assigning workflows to experiment arms, and applying the arm's variation to the plan before the workflow is created.
+// Invariants: the arm is a pure function of (experiment id, thread key) — a SHA-256 of both mapped onto the arms'
+// weights — so a re-delivered message, a retry or a second worker assigns the same arm without reading anything;
+// only running experiments whose eligibility matches assign; the assignment row is written in the workflow's own
+// transaction (one row per experiment and workflow); nothing here posts to a thread.
+import { createHash } from 'node:crypto';
+import type { Prisma } from '../../generated/prisma/client';
+import type { Db } from '../db';
+import type { Plan } from '../planning';
+import { experimentSchema, type Arm, type ExperimentDefinition } from './definition';
+
+/** A uniform number in [0, 1) from the experiment id and the thread key (52 bits of SHA-256). */
+export function bucketOf(experimentId: string, threadKey: string): number {
+  const h = createHash('sha256').update(`${experimentId}\u0000${threadKey}`).digest();
+  return (h.readUInt32BE(0) * 2 ** 20 + (h.readUInt32BE(4) >>> 12)) / 2 ** 52;
+}
+
+/** The arm of `threadKey` in `def`: sticky (deterministic) and split by the arms' weights. */
+export function armFor(def: Pick<ExperimentDefinition, 'id' | 'arms'>, threadKey: string): Arm {
+  const total = def.arms.reduce((n, a) => n + a.weight, 0);
+  let x = bucketOf(def.id, threadKey) * total;
+  for (const arm of def.arms) {
+    if (x < arm.weight) return arm;
+    x -= arm.weight;
+  }
+  return def.arms[def.arms.length - 1]!;
+}
+
+/** The thread a workflow belongs to: the same key for every message of one thread. */
+export const threadKeyOf = (t: { platform: string; teamId: string; channelId: string; threadTs: string }) => `${t.platform}:${t.teamId}:${t.channelId}:${t.threadTs}`;
+
+export interface Eligible { templateId: string; channelId: string; teamId: string }
+
+export function eligible(def: ExperimentDefinition, w: Eligible): boolean {
+  const e = def.eligibility;
+  return (!e.templates.length || e.templates.includes(w.templateId)) && (!e.channels.length || e.channels.includes(w.channelId)) && (!e.workspaces.length || e.workspaces.includes(w.teamId));
+}
+
+/** The plan with an arm's template variation: gates switched, steps left out (dependants lose that dependency). */
+export function applyArm(plan: Plan, arm: Arm): Plan {
+  if (!arm.template) return plan;
+  const drop = new Set(arm.template.drop_steps ?? []);
+  const steps = plan.steps.filter((s) => !drop.has(s.key));
+  if (!steps.length) return plan; // never an empty workflow
+  const gates = arm.template.gates ?? {};
+  return {
+    ...plan,
+    steps: steps.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => !drop.has(d)), gateAfter: gates[s.key] ?? s.gateAfter })),
+  };
+}
+
+export interface Assigned { experimentId: string; arm: string; threadKey: string }
+
+/**
+ * The running experiments this workflow is eligible for, its arm in each, and the plan with the arms' template
+ * variations applied. Read-only: the caller writes `assignments` with the workflow (recordAssignments).
+ */
+export async function assignExperiments(prisma: Db, w: Eligible & { platform: string; threadTs: string }, plan: Plan): Promise<{ plan: Plan; assignments: Assigned[] }> {
+  const running = await prisma.experiment.findMany({ where: { status: 'running' }, select: { id: true, definition: true }, orderBy: { id: 'asc' }, take: 50 });
+  const threadKey = threadKeyOf(w);
+  const assignments: Assigned[] = [];
+  let out = plan;
+  for (const row of running) {
+    const parsed = experimentSchema.safeParse(row.definition);
+    if (!parsed.success || !eligible(parsed.data, w)) continue;
+    const arm = armFor(parsed.data, threadKey);
+    out = applyArm(out, arm);
+    assignments.push({ experimentId: row.id, arm: arm.id, threadKey });
+  }
+  return { plan: out, assignments };
+}
+
+/** Writes the assignments of a new workflow, inside its transaction. */
+export async function recordAssignments(tx: Prisma.TransactionClient, workflowId: string, assignments: Assigned[]): Promise<void> {
+  if (assignments.length) await tx.experimentAssignment.createMany({ data: assignments.map((a) => ({ ...a, workflowId })), skipDuplicates: true });
+}
+
+/**
+ * The role variation a workflow's arms apply to `roleId` (instructions, display name, model, tier), for the step
+ * runner to lay over the role before a step. Undefined when no arm of this workflow varies that role.
+ */
+export async function roleVariationFor(prisma: Db, workflowId: string, roleId: string): Promise<NonNullable<Arm['role']> | undefined> {
+  const rows = await prisma.experimentAssignment.findMany({ where: { workflowId }, select: { arm: true, experiment: { select: { definition: true } } } });
+  for (const r of rows) {
+    const def = experimentSchema.safeParse(r.experiment.definition);
+    const arm = def.success ? def.data.arms.find((a) => a.id === r.arm) : undefined;
+    if (arm?.role?.id === roleId) return arm.role;
+  }
+  return undefined;
+}
