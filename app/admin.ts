@@ -50,6 +50,7 @@ export async function adminConsole(config: Config, deps: EngineDeps, extras: Adm
     tiers: { minSamples: config.tiers.minSamples },
     ...(config.traceUrlTemplate ? { traceUrl: traceUrlOf(config.traceUrlTemplate) } : {}),
     ...(deps.files ? { files: deps.files.store } : {}),
+    privacy: { pseudonymSecret: config.privacy.pseudonymSecret ?? secret, retention: config.privacy.retention, ...(deps.files ? { store: deps.files.store } : {}) },
     limiter: createLoginLimiter(deps.prisma, config.admin.login),
     playground: (app) => mountPlayground(app, {
       store: new WebStore(deps.prisma),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BUILT_IN_PROVIDERS, type AzureOptions, type EndpointOptions } from '../agents/llm/providers';
 import type { ProviderLimit } from '../agents/llm/rate-limit';
 import { BudgetDefaultSchema, type BudgetDefault } from '../orchestrator/cost-controls';
+import { retentionRuleSchema, type RetentionRule } from '../orchestrator/privacy/retention';
 import { TEAMS_ENV, teamsConfig, teamsIssues, type TeamsConfig } from '../bot/teams/config';
 import { OperatorError } from '../agents/errors';
 import { parseHostEntry } from '../agents/mcp/hosts';
@@ -61,6 +62,11 @@ const envSchema = z
     BUDGET_RECHECK_S: z.coerce.number().positive().max(86_400).default(30),
     BUDGET_LOCAL_PROVIDER: z.string().regex(PROVIDER_NAME).default('ollama'),
     BUDGET_LOCAL_MODEL: optionalString,
+    // Privacy (issue 18): README "Privacy"
+    RETENTION: jsonOf(z.array(retentionRuleSchema).max(50)),
+    RETENTION_EVERY_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
+    RETENTION_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+    PRIVACY_PSEUDONYM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     WORKFLOWS_PER_PERSON: int(0, 0), // 0: off (benches and tests start hundreds from one person); README suggests values
     WORKFLOWS_PER_CHANNEL: int(0, 0),
     WORKFLOW_LIMIT_WINDOW_MINUTES: int(60, 1),
@@ -187,6 +193,8 @@ export interface Config {
   steps: { attempts: number; backoffMs: number };
   /** Budgets: config defaults (BUDGETS), the policy at 100%, the 80% notice, the local model. */
   budgets: { defaults: BudgetDefault[]; action: 'wait' | 'local'; warnAt: number; recheckMs: number; local?: { provider: string; model: string } };
+  /** Privacy (issue 18): retention defaults and schedule, the pseudonym key of subject erasures. */
+  privacy: { retention: RetentionRule[]; retentionEveryMs: number; retentionBatch: number; pseudonymSecret?: string };
   /** New workflows per person and per channel per window (0: no limit). */
   workflowLimits: { perPerson: number; perChannel: number; windowS: number };
   /** Price overrides and local compute price (LLM_PRICES, LOCAL_COMPUTE_USD_PER_HOUR). */
@@ -275,6 +283,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       defaults: e.BUDGETS ?? [], action: e.BUDGET_ACTION, warnAt: e.BUDGET_WARN_AT, recheckMs: Math.round(e.BUDGET_RECHECK_S * 1000),
       local: e.BUDGET_LOCAL_MODEL ? { provider: e.BUDGET_LOCAL_PROVIDER, model: e.BUDGET_LOCAL_MODEL } : undefined,
     },
+    privacy: { retention: e.RETENTION ?? [], retentionEveryMs: e.RETENTION_EVERY_MINUTES * 60_000, retentionBatch: e.RETENTION_BATCH, pseudonymSecret: e.PRIVACY_PSEUDONYM_SECRET ?? e.ADMIN_SESSION_SECRET },
     workflowLimits: { perPerson: e.WORKFLOWS_PER_PERSON, perChannel: e.WORKFLOWS_PER_CHANNEL, windowS: e.WORKFLOW_LIMIT_WINDOW_MINUTES * 60 },
     prices: { overrides: priceOverrides(e.LLM_PRICES), localUsdPerHour: e.LOCAL_COMPUTE_USD_PER_HOUR },
     tiers: { shadowSample: e.MODEL_SHADOW_SAMPLE, minSamples: e.MODEL_SHADOW_MIN_SAMPLES },

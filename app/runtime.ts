@@ -47,6 +47,8 @@ import { resumeWorkflows } from '../orchestrator/resume';
 import { startTracing } from './tracing';
 import { createRoleSync, syncedJobHandler, type RoleSync } from '../orchestrator/role-sync';
 import { tracedLlmRouter } from '../agents/llm/traced';
+import { privateLlmRouter } from '../agents/llm/private';
+import { startRetentionScheduler } from '../orchestrator/privacy/scheduler';
 import { tracingEnabled } from '../agents/tracing';
 import { tracedChatPorts, tracedJobHandler, tracedJobQueue, tracedToolRunner } from '../orchestrator/traced';
 import { createProcessMetrics, queueHealth, type ProcessMetrics } from './observability';
@@ -80,7 +82,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   const roleFiles = loadRoles(config.rolesDir, { externalMcp: config.externalMcp });
   configurePrices(config.prices); // before any model call is priced
   const providerLimiter = lateLimiter(); // per-provider rate limits, shared through Redis once it is connected
-  const llm = traced(createLlmRouter(config.llm, roleFiles.values(), providerLimiter), tracedLlmRouter);
+  const llm = privateRouter(traced(createLlmRouter(config.llm, roleFiles.values(), providerLimiter), tracedLlmRouter), config);
   const roles = createRoleRegistry(roleFiles, llm);
   const templates = loadTemplates(config.templatesDir, new Set(roles.ids()));
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -145,6 +147,11 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
         cleanup.push(() => health.close());
       }
       await resumeWorkflows(deps);
+      // Retention (issue 18): a repeatable job on its own small queue (orchestrator/privacy/scheduler.ts)
+      const retentionConnection = redisConnection(redisUrl);
+      const retention = await startRetentionScheduler(retentionConnection, config.queuePrefix, db.prisma, { defaults: config.privacy.retention, batchSize: config.privacy.retentionBatch, everyMs: config.privacy.retentionEveryMs, files: files.store }, log);
+      cleanup.push(() => retentionConnection.quit());
+      cleanup.push(() => retention.close());
     }
     const queueCounts = () => redisQueue.queue.getJobCounts();
     const admin: AdminExtras = { roleFiles, roleSync, queueCounts, queueHealth: () => queueHealth(redisQueue.queue), processRegistry: metrics.registry };
@@ -273,4 +280,12 @@ function budgetOptions(config: Config, llm: LlmRouter, log: Logger): BudgetOptio
   const provider = local ? llm.providers.get(local.provider) : undefined;
   if (local && !provider) log.warn(`Budgets: BUDGET_LOCAL_PROVIDER ${local.provider} is not configured: steps over a "local" budget wait instead`);
   return { ...rest, ...(local && provider ? { local: { provider, model: local.model } } : {}) };
+}
+
+/** Privacy controls (issue 18, agents/llm/private.ts): PII redaction and local models only, per channel/workspace;
+ *  local-only calls go to the budgets' local model (BUDGET_LOCAL_PROVIDER / _MODEL) when one is configured. */
+function privateRouter(llm: LlmRouter, config: Config): LlmRouter {
+  const local = config.budgets.local;
+  const provider = local ? llm.providers.get(local.provider) : undefined;
+  return privateLlmRouter(llm, provider && local ? { local: { provider, model: local.model } } : {});
 }

@@ -12,6 +12,8 @@ import type { JobContext, JobHandler } from './queue';
 import { failStep, isPermanent, noteRetry, runStep } from './steps';
 import { errorMessage, RetryLaterError } from '../agents/errors';
 import { isInfraError } from './infra';
+import { withPrivacy } from '../agents/llm/private';
+import { privacySettingsForStep } from './privacy/settings';
 
 export function createJobHandler(deps: EngineDeps): JobHandler {
   return async (data: JobData, ctx: JobContext) => {
@@ -34,7 +36,8 @@ export function createJobHandler(deps: EngineDeps): JobHandler {
 
 async function runStepWithFailure(deps: EngineDeps, data: Extract<JobData, { kind: 'step' }>, ctx: JobContext): Promise<void> {
   try {
-    await runStep(deps, data, ctx);
+    // PII redaction and local-models-only of the step's channel/workspace apply to its model calls (issue 18)
+    await withPrivacy(await privacySettingsForStep(deps.prisma, data.stepId), () => runStep(deps, data, ctx));
   } catch (e) {
     if (isInfraError(e)) throw e; // the database, Redis or the chat platform: retried until it is back
     if (e instanceof RetryLaterError) throw e; // a rate limit or a spent budget: delayed, not an attempt (queue.ts)

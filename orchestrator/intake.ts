@@ -63,9 +63,16 @@ async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessag
  * context. Best effort (a platform without reactions, or a refusal, only loses the mark; the reply itself is kept). */
 async function acknowledge(deps: EngineDeps, msg: InboundMessage, emoji: 'eyes' | 'white_check_mark'): Promise<void> {
   const port = chatFor(deps, msg.platform);
-  if (!port.react) return;
   const thread = { platform: msg.platform, teamId: msg.teamId, channelId: msg.channelId, threadTs: msg.threadTs };
-  await port.react(thread, msg.messageTs, emoji).catch((e) => deps.log.warn('could not add a reaction to a thread reply', { platform: msg.platform, error: errorMessage(e) }));
+  const failed = (e: unknown) => deps.log.warn('could not acknowledge a thread reply', { platform: msg.platform, error: errorMessage(e) });
+  if (port.react) return void (await port.react(thread, msg.messageTs, emoji).catch(failed));
+  // No reactions (Teams): a message addressed to Rolecall (a mention, or any message of a 1:1 chat, where a new
+  // request would otherwise vanish into the running workflow) is answered with what happened to it.
+  if (!msg.mentioned) return;
+  const text = emoji === 'white_check_mark'
+    ? 'Thanks: your answer went to the step that asked for it.'
+    : 'I added this to the workflow already running here, as context for its next steps. To start a separate request, wait until this one finishes or cancel it, then write it again.';
+  await port.notify(thread, { id: msg.userId }, text).catch(failed);
 }
 
 async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string): Promise<void> {

@@ -9,6 +9,7 @@
 // the note that goes with them has one post key ({ kind: 'files' }) and goes through the chat outbox.
 import { buildOutputFiles } from '../agents/files/outputs/build';
 import { errorMessage } from '../agents/errors';
+import { Prisma } from '../generated/prisma/client';
 import type { OutgoingFile } from './chat';
 import { chatFor, roleOf, type EngineDeps } from './deps';
 import type { JobData } from './jobs';
@@ -24,6 +25,24 @@ export async function queueOutputFiles(deps: EngineDeps, step: { id: string; rol
   const role = deps.roles.get(step.roleId);
   if (!role?.outputs.files.length) return;
   await deps.queue.enqueue({ kind: 'outputs', stepId: step.id, revision: step.revision });
+}
+
+/** After a restart: the output files of recent finished steps whose job may have been lost (a crash between the
+ *  step's commit and the add) are queued again; a step revision that has its files recorded is left alone (repeats
+ *  are no-ops anyway: the job id, the unique rows and the claim). */
+export async function resumeOutputFiles(deps: EngineDeps, since = new Date(Date.now() - 24 * 3600_000)): Promise<number> {
+  const roleIds = deps.roles.ids().filter((id) => (deps.roles.get(id)?.outputs.files.length ?? 0) > 0);
+  if (!roleIds.length) return 0;
+  const steps = await deps.prisma.step.findMany({
+    where: { roleId: { in: roleIds }, status: { in: ['completed', 'awaiting_approval'] }, finishedAt: { gte: since }, NOT: { outputData: { equals: Prisma.DbNull } } },
+    select: { id: true, roleId: true, revision: true, outputData: true }, take: 500, orderBy: { finishedAt: 'desc' },
+  });
+  if (!steps.length) return 0;
+  const done = await deps.prisma.outputFile.findMany({ where: { stepId: { in: steps.map((s) => s.id) } }, select: { stepId: true, revision: true }, distinct: ['stepId', 'revision'] });
+  const have = new Set(done.map((d) => `${d.stepId}:${d.revision}`));
+  const missing = steps.filter((s) => !have.has(`${s.id}:${s.revision}`));
+  for (const s of missing) await queueOutputFiles(deps, s);
+  return missing.length;
 }
 
 const size = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${Math.round(n / 1024)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);

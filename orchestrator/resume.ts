@@ -1,6 +1,7 @@
 // After a restart, every running workflow continues from what the database says: steps whose job may be lost are
 // enqueued again (job ids are deterministic, so a job that still exists is not duplicated), gates are re-posted if
 // their post never went out, and decided gates are applied.
+import { resumeOutputFiles } from './outputs';
 import type { EngineDeps } from './deps';
 import { advanceWorkflow, continueAfter } from './steps';
 import { ACTIVE_STATUSES } from './workflow/transitions';
@@ -15,5 +16,6 @@ export async function resumeWorkflows(deps: EngineDeps): Promise<number> {
     await advanceWorkflow(deps, wf.id);
   }
   if (workflows.length) deps.log.info(`resumed ${workflows.length} running workflow(s) from the database`);
+  await resumeOutputFiles(deps); // a role's files whose job was lost in a crash (outputs.ts)
   return workflows.length;
 }

@@ -86,6 +86,17 @@ export function planView(plan: PlanInfo): MessageView {
   return view;
 }
 
+/** The answer to the `help` command (Teams' declared command list; any platform may use it). */
+export function helpView(): MessageView {
+  return {
+    text: ':wave: *Rolecall* runs AI roles (Business Analyst, Technical Architect, Developer, QA Tester, Project Manager) on a request, each posting its work here as itself.\n'
+      + '• *Start*: write what you need, e.g. _we need a login page with SSO for our customer portal_ (in a channel, mention @Rolecall).\n'
+      + '• *Steer*: reply in the thread to add context or answer a role\'s question.\n'
+      + '• *Decide*: at a gate, press Approve, Request changes or Reject.',
+    context: 'The admin console shows every workflow, its costs and its audit trail.',
+  };
+}
+
 export function noPlanView(templates: { name: string; description: string }[]): MessageView {
   return {
     text: `:thinking_face: I could not tell which kind of work you need, and no role's capabilities match. I can run:\n${templates.map((t) => `• *${t.name}*: ${t.description}`).join('\n')}\nMention me again with a little more detail.`,

@@ -61,6 +61,9 @@ export async function buildTo(outDir: string): Promise<{ outDir: string; files: 
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    // Keep `with { type: 'json' }` on imports left external (e.g. emoji-datasource/emoji.json): Node 20.10+ needs it,
+    // and esbuild drops it for a plain node20 target.
+    supported: { 'import-attributes': true },
     packages: 'external',
     sourcemap: 'linked',
     tsconfig: path.join(ROOT, 'tsconfig.json'), // JSX: react-jsx with hono/jsx

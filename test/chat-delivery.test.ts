@@ -109,7 +109,8 @@ describe('Slack API failures on Rolecall\'s posts', () => {
     const wf = await waitFor(() => h!.prisma.workflow.findFirst({ where: { threadTs: ev.ts } }), 'the workflow');
     const row = await waitFor(() => h!.prisma.agentMessage.findFirst({ where: { workflowId: wf.id, failedAt: { not: null } } }), 'the refused post recorded');
     expect(row).toMatchObject({ kind: 'plan', messageTs: null, error: 'Slack will not take posts in this channel (not_in_channel)' });
-    const audit = await waitFor(() => h!.prisma.auditLog.findMany({ where: { action: 'post.failed', target: wf.id } }), 'the audit row');
+    // the audit row is written just after the refusal is recorded on the post's row: wait for it, not for an empty list
+    const audit = await waitFor(async () => { const rows = await h!.prisma.auditLog.findMany({ where: { action: 'post.failed', target: wf.id } }); return rows.length ? rows : undefined; }, 'the audit row');
     expect(audit).toHaveLength(1);
     expect(audit[0]!.detail).toMatchObject({ code: 'not_in_channel', platform: 'slack', channel: 'C_TEAM' });
 

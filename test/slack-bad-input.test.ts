@@ -118,6 +118,12 @@ describe('repeated and self-made events', () => {
     await h.post.event(mentionInThread);
     await waitFor(async () => (await h.prisma.threadReply.count({ where: { workflow: { threadTs: ev.ts } } })) === 2, 'two replies stored');
     expect(await h.prisma.workflow.count({ where: { threadTs: ev.ts } })).toBe(1);
+    // each reply gets 👀 so its writer sees it was taken (as context: no step was waiting for an answer)
+    const seen = await waitFor(() => {
+      const r = h.slack.callsTo('reactions.add');
+      return r.length === 2 ? r : undefined;
+    }, 'two reactions');
+    expect(seen.map((c) => [c.params.name, c.params.timestamp]).sort()).toEqual([['eyes', mentionInThread.ts], ['eyes', reply.ts]].sort());
     const wf = (await workflowOf(h, ev.ts))!;
     const approvalId = wf.approvals[0]!.id;
     const { buttonClick } = await import('./support/slack-requests');

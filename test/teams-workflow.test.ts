@@ -99,5 +99,34 @@ describe('a 1:1 chat with Rolecall', () => {
     expect(wf).toMatchObject({ platform: 'teams', template: 'bug_triage', channelId: encodeURIComponent(conv) }); // ids are URI-encoded: job ids cannot hold ':'
     expect(wf.replies[0]!.text).toBe('it only happens on Safari');
     expect(await h.prisma.workflow.count()).toBe(1);
+    // not silently: the person is told their message joined the running workflow, and how to start a separate one
+    const told = await waitFor(() => posts(conv).find((c) => /added this to the workflow already running here/.test(String(c.body.text ?? ''))), 'the answer');
+    expect(told.body.text).toMatch(/^<at>Alice Adams<\/at> /);
+  });
+
+  it('answers the declared help command and starts nothing', async () => {
+    const help = personalMessage(ms, 'help');
+    expect((await teams.send(help)).status).toBe(200);
+    const answer = await waitFor(() => posts(help.conversation.id)[0], 'the help card');
+    expect(headerName(answer)).toBe('Rolecall');
+    expect(cardText(answer)).toContain('👋 **Rolecall** runs AI roles');
+    expect(cardText(answer)).not.toMatch(/:[a-z_]+:/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await h.prisma.workflow.count()).toBe(0);
+    expect(await h.prisma.inboundEvent.count()).toBe(0);
+  });
+});
+
+describe('the Teams app manifest', () => {
+  it('is on a current schema, declares help, and has the RSC permissions that let channel and chat replies reach the bot without a mention', async () => {
+    const { readFileSync } = await import('node:fs');
+    const m = JSON.parse(readFileSync('bot/teams/manifest.json', 'utf8'));
+    expect(Number(m.manifestVersion)).toBeGreaterThanOrEqual(1.19);
+    expect(m.$schema).toContain(`/v${m.manifestVersion}/`);
+    expect(m.bots[0].commandLists[0].commands.map((c: { title: string }) => c.title)).toEqual(['help']);
+    expect(m.authorization.permissions.resourceSpecific).toEqual(expect.arrayContaining([
+      { name: 'ChannelMessage.Read.Group', type: 'Application' }, { name: 'ChatMessage.Read.Chat', type: 'Application' },
+    ]));
+    expect(m.webApplicationInfo.id).toBe(m.bots[0].botId);
   });
 });

@@ -9,6 +9,7 @@ import { mountAnalytics } from './routes/analytics';
 import { mountApiKeys } from './routes/api-keys';
 import { mountCost } from './routes/cost';
 import { mountBudgets } from './routes/budgets';
+import { mountPrivacy } from './routes/privacy';
 import { mountAssets } from './routes/assets';
 import { mountAudit } from './routes/audit';
 import { mountIntents } from './routes/intents';
@@ -16,6 +17,7 @@ import { mountLogin } from './routes/login';
 import { mountMetrics } from './routes/metrics';
 import { mountRbac } from './routes/rbac';
 import { mountRoles } from './routes/roles';
+import { mountExperiments } from './routes/experiments';
 import { mountWorkflows } from './routes/workflows';
 import { mountWorkspaces } from './routes/workspaces';
 
@@ -42,11 +44,13 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Hono {
   mountBudgets(admin, deps);
   mountWorkflows(admin, deps);
   mountRoles(admin, deps);
+  mountExperiments(admin, deps);
   mountRbac(admin, deps);
   mountApiKeys(admin, deps);
   mountIntents(admin, deps);
   mountAudit(admin, deps);
   mountWorkspaces(admin, deps);
+  mountPrivacy(admin, deps);
   deps.playground?.(admin); // /admin/playground (bot/web): signed-in users, the same guards
   return app;
 }

@@ -1,4 +1,6 @@
 // What the admin console needs from the rest of Rolecall, and the per-request values its middleware sets.
+import type { FileStore } from '../agents/files/store';
+import type { RetentionRule } from '../orchestrator/privacy/retention';
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import type { RoleRegistry } from '../agents/mcp/registry';
@@ -45,6 +47,9 @@ export interface ConsoleDeps {
   tiers?: { minSamples: number };
   /** Budgets (orchestrator/budgets.ts): config defaults and policy, for the budgets page; absent: none. */
   budgets?: BudgetOptions;
+  /** Privacy (issue 18, web-admin/routes/privacy.tsx): the pseudonym key of erasures, retention defaults, the file
+   *  store whose bytes an erasure removes; absent: subject requests use the session secret and no file store. */
+  privacy?: { pseudonymSecret: string; retention: RetentionRule[]; store?: FileStore };
   /** The configured model providers' names, for the providers page. */
   providers?: string[];
   log: Logger;

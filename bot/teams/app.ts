@@ -8,7 +8,8 @@ import type { Logger, Orchestrator } from '../../orchestrator';
 import { CardActionData, ExecuteInvokeValue, filesOf, IncomingActivity, isMentioned, plainText, sentAtOf, teamIdOf, userIdOf } from './activity';
 import { cardPress } from './actions';
 import type { TeamsAdapter } from './adapter';
-import { neutraliseMentions, plainName } from './cards';
+import { neutraliseMentions, plainName, toTeamsMessage } from './cards';
+import { helpView, ROLECALL_PERSONA } from '../../orchestrator/views';
 import { referenceOf } from './chat';
 import { recordedResponse, sdkRequest, type SdkRequest } from './http';
 import { replyConversationId, threadKeyOf } from './ids';
@@ -69,9 +70,10 @@ async function onActivity(ctx: TurnContext, a: IncomingActivity, orchestrator: O
   if (a.type !== 'message' || a.from.id === a.recipient.id || !a.id) return;
   await saveName(store, a, log);
   if (a.value !== undefined && !a.text) return onSubmit(ctx, a, orchestrator, store, log);
+  const mentioned = isMentioned(a);
+  if (mentioned && isHelp(a)) return void (await ctx.sendActivity(Activity.fromObject(toTeamsMessage(ROLECALL_PERSONA, helpView(), new Map()))));
   const key = threadKeyOf(a.id, a.conversation);
   await store.saveReference(key, referenceOf(a, replyConversationId(key)));
-  const mentioned = isMentioned(a);
   const files = filesOf(a);
   await orchestrator.receive({ platform: 'teams', teamId: teamIdOf(a), ...key, sentAt: sentAtOf(a), userId: userIdOf(a), text: plainText(a), mentioned, ...(files.length ? { files } : {}) });
   if (mentioned) await ctx.sendActivity(Activity.fromObject({ type: 'typing' })).catch((e) => log.warn('teams typing indicator failed', { error: String(e) }));
@@ -128,6 +130,9 @@ function mentionNote(a: IncomingActivity, text: string): Activity {
     entities: [{ type: 'mention', text: `<at>${name}</at>`, mentioned: { id: a.from.id, name } }],
   });
 }
+
+/** The manifest's declared `help` command (picked from the command menu, or typed), answered here and never a request. */
+const isHelp = (a: IncomingActivity): boolean => /^\s*\/?help\s*[.!?]?\s*$/i.test(plainText(a));
 
 function parseJson(raw: string): Record<string, unknown> | undefined {
   try {

@@ -63,8 +63,8 @@ export const experimentSchema = z.object({
     if (seen.has(a.id)) ctx.addIssue({ code: 'custom', message: `arm "${a.id}" appears twice`, path: ['arms'] });
     seen.add(a.id);
   }
-  const control = d.arms[0]!;
-  if (control.template || control.role || control.intent_threshold !== undefined) ctx.addIssue({ code: 'custom', message: 'the first arm is the control: it must not vary anything', path: ['arms', 0] });
+  const control = d.arms[0]; // zod still runs this when arms failed (e.g. none)
+  if (control && (control.template || control.role || control.intent_threshold !== undefined)) ctx.addIssue({ code: 'custom', message: 'the first arm is the control: it must not vary anything', path: ['arms', 0] });
 });
 export type ExperimentDefinition = z.infer<typeof experimentSchema>;
 

@@ -139,7 +139,8 @@ export async function eraseSubject(prisma: Db, subject: Subject, actor: string, 
   if (admins.length) n.consoleUsers = (await prisma.adminUser.deleteMany({ where: { id: { in: admins.map((a) => a.id) } } })).count; // sessions, workspaces, playground threads cascade
   let bytesRemoved = 0;
   for (const b of removedBlobs) {
-    if (opts.files?.delete && b.store === opts.files.id) { await opts.files.delete(b.sha256); bytesRemoved++; }
+    const usedByOutput = await prisma.outputFile.count({ where: { store: b.store, sha256: b.sha256 } });
+    if (!usedByOutput && opts.files?.delete && b.store === opts.files.id) { await opts.files.delete(b.sha256); bytesRemoved++; }
   }
   n.fileBytesRemoved = bytesRemoved;
   n.fileBytesKept = removedBlobs.length - bytesRemoved;

@@ -177,6 +177,8 @@ describe('handoffs', () => {
     expect(e.gates(t.threadTs)).toHaveLength(0);
     await e.reply(t.threadTs, 'Okta and Azure AD', 'U_CAROL');
     await e.waitForGate(t.threadTs, 1);
+    // the answer was used: its writer sees ✅ on it
+    expect(e.chat.reactions.filter((r) => r.thread.threadTs === t.threadTs).map((r) => r.emoji)).toEqual(['white_check_mark']);
     const rerun = e.openai.requests.filter((r) => roleOf(r) === 'Business Analyst')[1]!.messages[1]!.content;
     expect(rerun).toContain('## You asked the people in the thread\nWhich identity providers must we support?\n## Their answer\nOkta and Azure AD');
     expect(rerun).not.toContain('you may instead set "question_for_requester"');

@@ -6,7 +6,7 @@
 import * as XLSX from '@e965/xlsx';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { upsertAdminUser } from '../../web-admin/auth/bootstrap';
-import { deliverOutputFiles } from '../../orchestrator/outputs';
+import { deliverOutputFiles, resumeOutputFiles } from '../../orchestrator/outputs';
 import { adminClient } from '../support/admin-client';
 import { defaultScript, roleOf } from '../support/fake-openai';
 import { waitForGate, tsOf } from '../support/flow';
@@ -76,6 +76,8 @@ describe('files made by roles, in a Slack thread', () => {
     const posts = h.threadPosts(threadTs).length;
     await deliverOutputFiles(h.runtime.deps, { kind: 'outputs', stepId: ta.stepId, revision: ta.revision });
     await h.runtime.deps.queue.enqueue({ kind: 'outputs', stepId: ta.stepId, revision: ta.revision });
+    // a restart queues again only the step revisions without recorded files (here the Developer's, which had no code to attach)
+    expect(await resumeOutputFiles(h.runtime.deps)).toBe(1);
     await new Promise((r) => setTimeout(r, 1000));
     expect(h.slack.uploads).toHaveLength(7);
     expect(await h.prisma.outputFile.count({ where: { workflowId: wf.id } })).toBe(7);

@@ -46,6 +46,8 @@ export interface RecordingChat extends ChatPort {
   updates: RecordedUpdate[];
   /** Notes shown to one person (Slack: ephemeral). */
   notes: RecordedNote[];
+  /** Reactions on people's messages (react). */
+  reactions: { thread: ThreadRef; messageId: string; emoji: string }[];
 }
 
 /** A ChatPort that keeps every post, update and note in memory, platform-neutral (the MessageView as the engine made
@@ -56,6 +58,10 @@ export function recordingChat(): RecordingChat {
     posts: [],
     updates: [],
     notes: [],
+    reactions: [],
+    async react(thread, messageId, emoji) {
+      chat.reactions.push({ thread, messageId, emoji });
+    },
     async post(thread, persona, view) {
       const id = `m-${++seq}`;
       chat.posts.push({ id, thread, persona, view });

@@ -23,11 +23,13 @@ const NAV: readonly (readonly [id: string, href: string, label: string, min: Rba
   ['workflows', '/admin/workflows', 'Workflows', 'viewer'],
   ['playground', '/admin/playground', 'Playground', 'viewer'],
   ['roles', '/admin/roles', 'Roles', 'viewer'],
+  ['experiments', '/admin/experiments', 'Experiments', 'viewer'],
   ['rbac', '/admin/rbac', 'Access', 'viewer'],
   ['intents', '/admin/intents', 'Intents', 'admin'],
   ['api-keys', '/admin/api-keys', 'API keys', 'admin'],
   ['sessions', '/admin/sessions', 'Sessions', 'owner'],
   ['audit', '/admin/audit', 'Audit log', 'admin'],
+  ['privacy', '/admin/privacy', 'Privacy', 'viewer'],
   ['workspaces', '/admin/workspaces', 'Workspaces', 'admin'],
 ];
 

@@ -1,0 +1,130 @@
+// Experiments end to end, on real PostgreSQL and Redis through the console over Hono in-process requests (the HTTP
+// console test style): define (YAML, validated), start (fixed-horizon plan), a real Slack workflow is assigned its
+// sticky arm in the workflow's transaction and gets the arm's template variation, results say "not enough data yet",
+// insights render, and Stop rolls the winning role variation out through the role editor's audited path
+// (a RoleDefinition row and a config.role audit row). Attacks: viewers cannot change anything, a post without the
+// CSRF token is refused, a hostile name is escaped, a workspace-bound user is refused.
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { armFor, assignExperiments, threadKeyOf } from '../orchestrator/experiments/assign';
+import { parseExperiment } from '../orchestrator/experiments/definition';
+import { upsertAdminUser } from '../web-admin/auth/bootstrap';
+import { adminClient, type AdminClient } from './support/admin-client';
+import { rolesCopy, runWorkflow } from './support/admin-flow';
+import { startHarness, type Harness } from './support/harness';
+
+const PASSWORD = 'a long enough password';
+let h: Harness;
+let app: Hono;
+const as: Record<'admin' | 'viewer' | 'scoped', AdminClient> = {} as never;
+
+const gateYaml = `id: gate-off
+name: "<script>alert(1)</script> gates"
+arms:
+  - { id: control, weight: 50 }
+  - id: no_gate
+    weight: 50
+    template: { gates: { requirements: false, design: false, implementation: false, qa: false } }
+primary_metric: completion
+guardrails: [satisfaction, time_to_completion]
+`;
+const roleYaml = `id: analyst-persona
+name: Analyst persona
+arms:
+  - { id: control }
+  - id: renamed
+    role: { id: business_analyst, display_name: Experiment Analyst, instructions: "Turn the request into requirements; keep it short." }
+primary_metric: approval_unchanged
+`;
+
+beforeAll(async () => {
+  h = await startHarness({ env: { ADMIN_SESSION_SECRET: 'test-admin-session-secret-0123456789abcdef', ROLES_DIR: rolesCopy() } });
+  app = h.runtime.app!;
+  for (const role of ['admin', 'viewer', 'scoped'] as const) {
+    const user = await upsertAdminUser(h.prisma, `${role}@example.com`, PASSWORD, role === 'scoped' ? 'admin' : role);
+    void user;
+    as[role] = adminClient(app);
+    expect((await as[role].signIn(`${role}@example.com`, PASSWORD)).status).toBe(303);
+  }
+  const scoped = await h.prisma.adminUser.findUniqueOrThrow({ where: { email: 'scoped@example.com' } });
+  await h.prisma.adminWorkspace.create({ data: { userId: scoped.id, teamId: 'T_OTHER' } });
+});
+afterAll(async () => { await h?.close(); });
+
+describe('experiments in the console', () => {
+  it('refuses bad definitions, viewers, posts without the token and workspace-bound users', async () => {
+    const bad = await as.admin.post('/admin/experiments', { yaml: 'id: x\nname: y\narms: []\nprimary_metric: completion\n' });
+    expect(await bad.text()).toMatch(/arms/);
+    expect(await h.prisma.experiment.count()).toBe(0);
+    expect((await as.viewer.post('/admin/experiments', { yaml: gateYaml })).status).toBe(403);
+    expect((await as.admin.post('/admin/experiments', { yaml: gateYaml }, { csrf: null })).status).toBeGreaterThanOrEqual(400);
+    expect((await as.scoped.get('/admin/experiments')).status).toBe(403);
+    expect((await as.scoped.post('/admin/experiments', { yaml: gateYaml }, { csrf: 'x'.repeat(20) })).status).toBe(403);
+    expect(await h.prisma.experiment.count()).toBe(0);
+    expect((await adminClient(app).get('/admin/api/experiments/gate-off')).status).toBe(401);
+  });
+
+  it('defines and starts an experiment; a real workflow gets its sticky arm and the arm\'s variation', async () => {
+    const saved = await as.admin.post('/admin/experiments', { yaml: gateYaml });
+    expect(saved.status).toBe(303);
+    const page = await (await as.viewer.get('/admin/experiments/gate-off')).text();
+    expect(page).not.toContain('<script>alert(1)</script>');
+    expect(page).toContain('&lt;script&gt;');
+    expect((await as.admin.post('/admin/experiments/gate-off/start', {})).status).toBe(303);
+    const row = await h.prisma.experiment.findUniqueOrThrow({ where: { id: 'gate-off' } });
+    expect(row.status).toBe('running');
+    expect(row.plannedPerArm).toBe(388); // 50 % → 60 %, alpha 0.05, power 0.8
+    expect((await as.admin.post('/admin/experiments', { yaml: gateYaml })).status).toBe(200); // a started one cannot change
+    expect(await h.prisma.auditLog.count({ where: { action: { in: ['experiment.saved', 'experiment.started'] }, target: 'gate-off' } })).toBe(2);
+
+    const { workflowId } = await runWorkflow(h);
+    const wf = await h.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: true } });
+    const assignment = await h.prisma.experimentAssignment.findUniqueOrThrow({ where: { experimentId_workflowId: { experimentId: 'gate-off', workflowId } } });
+    const def = parseExperiment(gateYaml);
+    expect(assignment.arm).toBe(armFor(def, threadKeyOf(wf)).id);
+    expect(assignment.threadKey).toBe(threadKeyOf(wf));
+    if (assignment.arm === 'no_gate') expect(wf.steps.every((s) => !s.gateAfter)).toBe(true);
+    else expect(wf.steps.some((s) => s.gateAfter)).toBe(true);
+    // a re-delivery of the same thread's message gets the same arm (pure function of experiment and thread)
+    const again = await assignExperiments(h.prisma, { platform: wf.platform, teamId: wf.teamId, channelId: wf.channelId, threadTs: wf.threadTs, templateId: wf.template }, {
+      templateId: wf.template, templateName: '', needsConfirmation: false, intent: { intent: wf.template, confidence: 1, reason: '', source: 'local' }, steps: [],
+    });
+    expect(again.assignments).toEqual([{ experimentId: 'gate-off', arm: assignment.arm, threadKey: assignment.threadKey }]);
+    // nothing about the experiment reaches the thread
+    expect(JSON.stringify(h.slack.calls)).not.toMatch(/gate-off|no_gate/);
+
+    const detail = await (await as.viewer.get('/admin/experiments/gate-off')).text();
+    expect(detail).toContain('Not enough data yet');
+    expect(detail).toContain('Fixed-horizon design');
+    expect(detail).toContain(workflowId.slice(0, 8));
+    const api = await (await as.viewer.get('/admin/api/experiments/gate-off')).json();
+    expect(api.analysis.enoughData).toBe(false);
+    expect(api.analysis.observed[assignment.arm]).toBe(1);
+    expect((await as.viewer.get('/admin/experiments')).status).toBe(200);
+    const insights = await as.viewer.get('/admin/experiments/insights');
+    expect(insights.status).toBe(200);
+    expect(await insights.text()).toContain('Busiest hours');
+  });
+
+  it('stopping rolls the winning role variation out through the audited role edit path', async () => {
+    expect((await as.admin.post('/admin/experiments', { yaml: roleYaml })).status).toBe(303);
+    expect((await as.admin.post('/admin/experiments/analyst-persona/start', {})).status).toBe(303);
+    expect((await as.viewer.post('/admin/experiments/analyst-persona/stop', { winner: 'renamed' })).status).toBe(403);
+    const stop = await as.admin.post('/admin/experiments/analyst-persona/stop', { winner: 'renamed' });
+    expect(stop.status).toBe(303);
+    const row = await h.prisma.roleDefinition.findUniqueOrThrow({ where: { roleId: 'business_analyst' } });
+    expect(row.yaml).toMatch(/display_name: Experiment Analyst/);
+    expect(row.yaml).toMatch(/keep it short/);
+    expect(row.updatedBy).toBe('console:admin@example.com');
+    const entry = await h.prisma.auditLog.findFirstOrThrow({ where: { action: 'config.role', target: 'business_analyst' } });
+    expect(entry.detail).toMatchObject({ via: 'experiment:analyst-persona:renamed' });
+    expect((entry.detail as { after: string }).after).toBe(row.yaml);
+    expect(h.runtime.deps.roles.get('business_analyst')!.persona.display_name).toBe('Experiment Analyst');
+    const exp = await h.prisma.experiment.findUniqueOrThrow({ where: { id: 'analyst-persona' } });
+    expect(exp).toMatchObject({ status: 'stopped', winner: 'renamed' });
+    expect(await h.prisma.auditLog.count({ where: { action: 'experiment.stopped', target: 'analyst-persona' } })).toBe(1);
+    // stopping twice rolls out once
+    expect((await as.admin.post('/admin/experiments/analyst-persona/stop', { winner: 'renamed' })).status).toBe(409);
+    expect(await h.prisma.auditLog.count({ where: { action: 'config.role', target: 'business_analyst' } })).toBe(1);
+  });
+});
