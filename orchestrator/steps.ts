@@ -6,6 +6,7 @@
 // Invariants: every status change goes through workflow/transitions.ts, and a job for an older run of a step (or of a
 // workflow that is no longer active) changes nothing; a job that runs again after its transaction committed (a crash
 // before its jobs were added, BullMQ's stalled-job recovery) finds the committed state and only adds what comes next.
+import { withRoleVariation } from './experiments/assign';
 import { isLanguage, LANGUAGE_NAMES } from './intent/language';
 import type { AgentResult, ModelAttempts, ModelRetry } from '../agents/agent';
 import { runRoutedStep } from './tiers';
@@ -52,7 +53,7 @@ export async function runStep(deps: EngineDeps, data: { stepId: string; revision
   const step = await T.startStepRunReading(deps.prisma, run, first);
   if (!step) return resumeRun(deps, data);
   const ref: StepRef = { ...step, thread: threadOf(step.workflow) };
-  const role = roleOf(deps, step.roleId);
+  const role = await withRoleVariation(deps.prisma, step.workflowId, roleOf(deps, step.roleId)); // an experiment arm's role variation, if any
   const started = Date.now();
   const working = workingView(role, ctx.attempt, ctx.maxAttempts, step.revision);
   const status = ctx.attempt === 1 ? post(deps, ref, statusKey(ref), working) : edit(deps, ref, statusKey(ref), `work-a${ctx.attempt}`, working);

@@ -1,6 +1,6 @@
 // Experiments end to end, on real PostgreSQL and Redis through the console over Hono in-process requests (the HTTP
 // console test style): define (YAML, validated), start (fixed-horizon plan), a real Slack workflow is assigned its
-// sticky arm in the workflow's transaction and gets the arm's template variation, results say "not enough data yet",
+// sticky arm in the workflow's transaction and gets the arm's template (or role) variation, results say "not enough data yet",
 // insights render, and Stop rolls the winning role variation out through the role editor's audited path
 // (a RoleDefinition row and a config.role audit row). Attacks: viewers cannot change anything, a post without the
 // CSRF token is refused, a hostile name is escaped, a workspace-bound user is refused.
@@ -31,8 +31,9 @@ guardrails: [satisfaction, time_to_completion]
 const roleYaml = `id: analyst-persona
 name: Analyst persona
 arms:
-  - { id: control }
+  - { id: control, weight: 1 }
   - id: renamed
+    weight: 1000            # nearly every thread: the test checks whichever arm the thread got
     role: { id: business_analyst, display_name: Experiment Analyst, instructions: "Turn the request into requirements; keep it short." }
 primary_metric: approval_unchanged
 `;
@@ -109,6 +110,13 @@ describe('experiments in the console', () => {
   it('stopping rolls the winning role variation out through the audited role edit path', async () => {
     expect((await as.admin.post('/admin/experiments', { yaml: roleYaml })).status).toBe(303);
     expect((await as.admin.post('/admin/experiments/analyst-persona/start', {})).status).toBe(303);
+    // while it runs, a workflow's steps run as its arm's role (the shared role itself is unchanged)
+    const { threadTs, workflowId } = await runWorkflow(h, 'we need a login page with SSO for our customer portal', 'U_BOB');
+    const { arm } = await h.prisma.experimentAssignment.findUniqueOrThrow({ where: { experimentId_workflowId: { experimentId: 'analyst-persona', workflowId } } });
+    void threadTs;
+    const prompted = h.openai.requests.some((r) => r.messages.some((m) => typeof m.content === 'string' && m.content.includes('keep it short')));
+    expect(prompted).toBe(arm === 'renamed');
+    expect(h.runtime.deps.roles.get('business_analyst')!.persona.display_name).toBe('Business Analyst');
     expect((await as.viewer.post('/admin/experiments/analyst-persona/stop', { winner: 'renamed' })).status).toBe(403);
     const stop = await as.admin.post('/admin/experiments/analyst-persona/stop', { winner: 'renamed' });
     expect(stop.status).toBe(303);
@@ -126,5 +134,33 @@ describe('experiments in the console', () => {
     // stopping twice rolls out once
     expect((await as.admin.post('/admin/experiments/analyst-persona/stop', { winner: 'renamed' })).status).toBe(409);
     expect(await h.prisma.auditLog.count({ where: { action: 'config.role', target: 'business_analyst' } })).toBe(1);
+  });
+
+  it('insights find a gate always approved unchanged, with its evidence, and start a draft experiment in one click', async () => {
+    for (let i = 0; i < 6; i++) {
+      await h.prisma.workflow.create({
+        data: {
+          platform: 'slack', teamId: 'T_INS', channelId: 'C_INS', threadTs: `9${i}.1`, requestText: 'x', requestedBy: 'U1', sourceEventId: `ins-${i}`,
+          template: 'status_report', status: 'completed', finishedAt: new Date(),
+          steps: { create: [{ position: 0, key: 'report', roleId: 'project_manager', gateAfter: true, status: 'completed' }] },
+        },
+      });
+    }
+    const steps = await h.prisma.step.findMany({ where: { workflow: { teamId: 'T_INS' } } });
+    for (const [i, s] of steps.entries()) {
+      await h.prisma.approval.create({ data: { workflowId: s.workflowId, stepId: s.id, revision: 1, status: i === 0 ? 'changes_requested' : 'approved', feedback: i === 0 ? 'needs clearer risks' : null } });
+    }
+    // one change requested: not a removal candidate; once that decision reads "approved", all 6 are unchanged
+    let html = await (await as.admin.get('/admin/experiments/insights')).text();
+    expect(html).toContain('project_manager in status_report: changes requested on 1 of 6');
+    await h.prisma.approval.updateMany({ where: { workflow: { teamId: 'T_INS' }, status: 'changes_requested' }, data: { status: 'approved' } });
+    html = await (await as.admin.get('/admin/experiments/insights')).text();
+    expect(html).toContain('The gate after report (project_manager) in status_report was approved unchanged all 6 times');
+    for (const s of steps.slice(0, 5)) expect(html).toContain(`/admin/workflows/${s.workflowId}`);
+    const yaml = /name="yaml" value="([^"]+)"/.exec(html)![1]!.replace(/&#(\d+);|&quot;|&amp;|&lt;|&gt;|&#39;/g, (m, d) => (d ? String.fromCharCode(Number(d)) : ({ '&quot;': '"', '&amp;': '&', '&lt;': '<', '&gt;': '>', '&#39;': "'" } as Record<string, string>)[m]!));
+    expect((await as.admin.post('/admin/experiments', { yaml })).status).toBe(303);
+    const draft = await h.prisma.experiment.findUniqueOrThrow({ where: { id: 'status-report-report-no-gate' } });
+    expect(draft.status).toBe('draft');
+    expect(draft.definition).toMatchObject({ eligibility: { templates: ['status_report'] }, arms: [{ id: 'control' }, { id: 'no_gate', template: { gates: { report: false } } }] });
   });
 });

@@ -88,13 +88,12 @@ export function compareMetric(def: ExperimentDefinition, outcomes: Outcome[], me
   const rate = RATE_METRICS.has(metric);
   const alpha = def.design.alpha;
   const byArm = def.arms.map((a) => ({ arm: a.id, xs: values(outcomes, a.id, metric) }));
-  const summary = (xs: number[]) => (xs.length ? (rate ? xs.reduce((s, x) => s + x, 0) / xs.length : [...xs].sort((p, q) => p - q)[Math.floor((xs.length - 1) / 2)]!) : null);
   const control = byArm[0]!;
   const lowerBetter = LOWER_IS_BETTER.has(metric);
   return {
     metric,
     test: rate ? 'two-proportion z-test' : 'Mann-Whitney U',
-    arms: byArm.map((a) => ({ arm: a.arm, n: a.xs.length, value: rate ? summary(a.xs) : a.xs.length ? medianOf(a.xs) : null })),
+    arms: byArm.map((a) => ({ arm: a.arm, n: a.xs.length, value: !a.xs.length ? null : rate ? sum(a.xs) / a.xs.length : medianOf(a.xs) })),
     vsControl: byArm.slice(1).map((t) => {
       const c = rate
         ? twoProportion(sum(control.xs), control.xs.length, sum(t.xs), t.xs.length, alpha)

@@ -4,6 +4,7 @@
 // only running experiments whose eligibility matches assign; the assignment row is written in the workflow's own
 // transaction (one row per experiment and workflow); nothing here posts to a thread.
 import { createHash } from 'node:crypto';
+import type { Role } from '../../agents/roles';
 import type { Prisma } from '../../generated/prisma/client';
 import type { Db } from '../db';
 import type { Plan } from '../planning';
@@ -87,4 +88,22 @@ export async function roleVariationFor(prisma: Db, workflowId: string, roleId: s
     if (arm?.role?.id === roleId) return arm.role;
   }
   return undefined;
+}
+
+/**
+ * The role a step of this workflow runs as: the live role with its arm's variation laid over it (instructions, persona
+ * display name, model, starting tier — a tier the role does not have is ignored). The role itself when no arm
+ * varies it; never a change to the shared role map.
+ */
+export async function withRoleVariation(prisma: Db, workflowId: string, role: Role): Promise<Role> {
+  const v = await roleVariationFor(prisma, workflowId, role.role_id);
+  if (!v) return role;
+  const tierOk = v.tier !== undefined && role.models?.tiers.some((t) => t.name === v.tier);
+  return {
+    ...role,
+    ...(v.instructions !== undefined ? { instructions: v.instructions } : {}),
+    persona: v.display_name !== undefined ? { ...role.persona, display_name: v.display_name } : role.persona,
+    llm_config: v.model !== undefined ? { ...role.llm_config, model: v.model } : role.llm_config,
+    ...(tierOk && role.models ? { models: { ...role.models, start: v.tier } } : {}),
+  };
 }

@@ -6,6 +6,7 @@
 // of workflows under a legal hold are never touched; each batch is one conditional write (redactions skip rows
 // already redacted, so a repeated batch changes nothing).
 import { z } from 'zod';
+import { Prisma } from '../../generated/prisma/client';
 import type { FileStore } from '../../agents/files/store';
 import { audit } from '../audit';
 import type { Db } from '../db';
@@ -77,7 +78,7 @@ async function runBatch(prisma: Db, rule: RetentionRule, rules: RetentionRule[],
       const msgs = await ids(prisma.agentMessage.findMany({ where: { createdAt: { lt: before }, text: { not: REDACTED_TEXT }, workflow: wf }, select: { id: true }, take }));
       const a = await prisma.agentMessage.updateMany({ where: { id: { in: msgs }, text: { not: REDACTED_TEXT } }, data: { text: REDACTED_TEXT } });
       const steps = await ids(prisma.step.findMany({ where: { finishedAt: { lt: before }, output: { not: null }, NOT: { output: REDACTED_TEXT }, workflow: wf }, select: { id: true }, take }));
-      const b = await prisma.step.updateMany({ where: { id: { in: steps }, NOT: { output: REDACTED_TEXT } }, data: { output: REDACTED_TEXT, outputData: undefined, answer: null, question: null } });
+      const b = await prisma.step.updateMany({ where: { id: { in: steps }, NOT: { output: REDACTED_TEXT } }, data: { output: REDACTED_TEXT, outputData: Prisma.DbNull, answer: null, question: null } });
       return a.count + b.count;
     }
     case 'files': {

@@ -114,6 +114,8 @@ export async function eraseSubject(prisma: Db, subject: Subject, actor: string, 
       add('workflows', await tx.workflow.updateMany({ where: { requestedBy: id }, data: { requestedBy: p } }));
       add('threadReplies', await tx.threadReply.updateMany({ where: { userId: id, workflowId: { notIn: [...held] } }, data: { userId: p, text: ERASED_TEXT } }));
       add('threadReplies', await tx.threadReply.updateMany({ where: { userId: id }, data: { userId: p } }));
+      // the decision stays; the person's own words (feedback) go unless the workflow is held
+      add('approvals', await tx.approval.updateMany({ where: { decidedBy: id, feedback: { not: null }, workflowId: { notIn: [...held] } }, data: { decidedBy: p, feedback: ERASED_TEXT } }));
       add('approvals', await tx.approval.updateMany({ where: { decidedBy: id }, data: { decidedBy: p } }));
       // a vote's key includes the user: re-keyed to the pseudonym (the decision survives, the person does not)
       add('approvalVotes', await tx.approvalVote.updateMany({ where: { userId: id }, data: { userId: p } }));
@@ -134,7 +136,13 @@ export async function eraseSubject(prisma: Db, subject: Subject, actor: string, 
   for (const a of actors) {
     const id = a.slice(a.indexOf(':') + 1);
     const c = await prisma.auditLog.updateMany({ where: { actor: a }, data: { actor: pseudonym(opts.pseudonymSecret, id) } });
-    n.auditEntries = (n.auditEntries ?? 0) + c.count;
+    // entries about the person (e.g. an RBAC change of their chat role) name them as the target
+    const t = await prisma.auditLog.updateMany({ where: { target: a }, data: { target: pseudonym(opts.pseudonymSecret, id) } });
+    n.auditEntries = (n.auditEntries ?? 0) + c.count + t.count;
+  }
+  for (const e of new Set([...subject.emails, ...admins.map((a) => a.email)])) {
+    const t = await prisma.auditLog.updateMany({ where: { target: e }, data: { target: pseudonym(opts.pseudonymSecret, e) } }); // console user changes name the email
+    n.auditEntries = (n.auditEntries ?? 0) + t.count;
   }
   if (admins.length) n.consoleUsers = (await prisma.adminUser.deleteMany({ where: { id: { in: admins.map((a) => a.id) } } })).count; // sessions, workspaces, playground threads cascade
   let bytesRemoved = 0;

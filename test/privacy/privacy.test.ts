@@ -75,6 +75,8 @@ describe('subject requests', () => {
     const bob = await person('UBOB', 'C1', 'bob private file');
     await db.prisma.adminUser.create({ data: { email: 'alice@example.com', passwordHash: 'x', role: 'viewer' } });
     await db.prisma.auditLog.create({ data: { actor: 'console:alice@example.com', action: 'auth.signin' } });
+    await db.prisma.auditLog.create({ data: { actor: 'console:owner@example.com', action: 'rbac.chat_user', target: 'slack:UALICE' } });
+    await db.prisma.auditLog.create({ data: { actor: 'console:owner@example.com', action: 'rbac.user_role', target: 'alice@example.com' } });
     const bobBefore = await snapshot('UBOB');
 
     const exported = await exportSubject(db.prisma, { userIds: ['UALICE'], emails: ['alice@example.com'] }, 'console:admin@example.com', { files: store });
@@ -102,6 +104,8 @@ describe('subject requests', () => {
     expect(await db.prisma.approval.findUniqueOrThrow({ where: { id: alice.approval.id } })).toMatchObject({ status: 'approved', decidedBy: p });
     expect(await db.prisma.auditLog.findFirst({ where: { target: alice.approval.id } })).toMatchObject({ action: 'gate.approved', actor: p });
     expect(await db.prisma.auditLog.count({ where: { actor: { in: ['slack:UALICE', 'console:alice@example.com'] } } })).toBe(0);
+    expect(await db.prisma.auditLog.count({ where: { target: { in: ['slack:UALICE', 'alice@example.com'] } } })).toBe(0);
+    expect(await db.prisma.auditLog.count({ where: { action: 'rbac.chat_user', target: p } })).toBe(1);
     expect(await db.prisma.adminUser.count({ where: { email: 'alice@example.com' } })).toBe(0);
     expect(await store.has(alice.sha256)).toBe(false);
     expect(await db.prisma.auditLog.findFirst({ where: { action: 'privacy.erase' } })).toMatchObject({ actor: 'console:admin@example.com', target: p });
