@@ -64,7 +64,7 @@ describe('offline demo model', () => {
     const b = await demoProvider().complete(req);
     expect(a).toEqual(b);
     expect(a.text).toContain(DEMO_NOTICE);
-    expect(a.text).toContain('*QA Tester* on "test the login"');
+    expect(a.text).toContain('*QA Tester* (example answer) on "test the login"');
     expect((await demoProvider().complete({ ...req, user: 'Request: other' })).text).not.toBe(a.text);
   });
 });
