@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultScript, fill, roleOf, type Script } from './support/fake-openai';
 import { startHarness, waitFor, type Harness } from './support/harness';
-import { startThread, waitForGate, workflowOf } from './support/flow';
+import { startThread, threadMessages, waitForGate, workflowOf } from './support/flow';
 
 let h: Harness;
 afterEach(async () => { await h.close(); });
@@ -34,7 +34,7 @@ describe('forbidden topics', () => {
     expect(h.openai.requests[1]!.messages[1]!.content).toMatch(/- forbidden_topic: implementation_code: writing implementation code, which is the Developer's job \(1 line of code at line \d+: "function login\(\) \{ return sso\(\); \}"\)/);
     expect(gate.params.text).toContain(':warning: It did not meet its constraints after 3 tries:');
     expect(gate.params.text).toContain('• forbidden_topic: implementation_code');
-    const output = h.threadPosts(ev.ts).find((c) => /Held for review/.test(c.params.text))!;
+    const output = threadMessages(h, ev.ts).find((c) => /Held for review/.test(c.params.text))!;
     expect(output.params.username).toBe('Business Analyst');
     const rows = await h.prisma.constraintViolation.findMany({ where: { roleId: 'business_analyst' }, orderBy: { createdAt: 'asc' } });
     expect(rows.map((r) => [r.kind, r.action])).toEqual([['forbidden_topic', 'retried'], ['forbidden_topic', 'retried'], ['forbidden_topic', 'escalated']]);

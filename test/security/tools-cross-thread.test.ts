@@ -3,7 +3,7 @@
 // back only workflow B's data, never workflow A's (another channel's confidential request and outputs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultScript, fill, requestOf, roleOf, type ChatRequestBody } from '../support/fake-openai';
-import { tsOf, waitForGate, workflowOf } from '../support/flow';
+import { threadMessages, tsOf, waitForGate, workflowOf } from '../support/flow';
 import { buttonsOf, startHarness, waitFor, type Harness } from '../support/harness';
 import { buttonClick, mention, modalSubmit } from '../support/slack-requests';
 
@@ -68,9 +68,9 @@ describe('tools offered during a step see only that workflow', () => {
     }
 
     // What B's thread shows: nothing of A.
-    const posts = h.threadPosts(b.ts);
+    const posts = threadMessages(h, b.ts);
     expect(posts.some((p) => p.params.text.includes('Everything the tools returned'))).toBe(true);
-    for (const p of posts) {
+    for (const p of [...h.threadPosts(b.ts), ...posts, ...h.slack.callsTo('chat.update').filter((c) => c.params.channel === 'C_B')]) {
       const all = JSON.stringify(p.params);
       expect(all).not.toContain(SECRET);
       expect(all).not.toContain('SSO for the ACME');
