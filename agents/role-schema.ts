@@ -102,6 +102,46 @@ const outputFileSchema = z
   .refine((f) => f.render.length === 0 || f.format === 'mermaid', { message: 'is only used with format: mermaid', path: ['render'] });
 export type OutputFileSpec = z.infer<typeof outputFileSchema>;
 
+/** A gate policy's duration: a whole number of seconds, minutes, hours or days ("90s", "30m", "4h", "2d"). */
+const DURATION = /^([1-9][0-9]{0,5})(s|m|h|d)$/;
+const DURATION_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** Milliseconds of a duration, or undefined when it is not one. */
+const msOf = (text: string): number | undefined => {
+  const m = DURATION.exec(text);
+  return m ? Number(m[1]) * DURATION_MS[m[2] as keyof typeof DURATION_MS] : undefined;
+};
+/** Milliseconds of a duration the role schema accepted. */
+export function durationMs(text: string): number {
+  const ms = msOf(text);
+  if (ms === undefined) throw new Error(`not a duration: ${text}`);
+  return ms;
+}
+const duration = z.string().regex(DURATION, 'must be a duration like 90s, 30m, 4h or 2d').refine((d) => (msOf(d) ?? 0) <= 90 * 86_400_000, 'must be at most 90 days');
+
+/** People to mention at a gate, per platform: Slack user ids (U…/W…) and user-group ids (S…), Teams user ids (the
+ *  Bot Framework's 29:… ids or Entra object ids). */
+const people = z
+  .object({
+    slack: z.array(z.string().regex(/^[UWS][A-Z0-9]{2,20}$/, 'must be a Slack user id (U…, W…) or user-group id (S…)')).max(20).default([]),
+    teams: z.array(z.string().regex(/^[A-Za-z0-9:_@.-]{3,200}$/, 'must be a Teams user id')).max(20).default([]),
+  })
+  .strict();
+
+/** Who a gate mentions, when it reminds them, and what happens when nobody decides (orchestrator/gate-timers.ts). */
+const gateTimers = {
+  /** Mentioned on the gate card and in reminders; absent: the people whose RBAC role may decide (an rbac_role
+   *  policy), else the requester. */
+  approvers: people.optional(),
+  /** A reminder in the thread, mentioning the approvers, once per period while the gate waits. */
+  remind_after: duration.optional(),
+  /** After this long without a decision the gate expires: the workflow is cancelled, or the gate is escalated. */
+  expire_after: duration.optional(),
+  /** What an expiry does (default cancel). */
+  on_expire: z.enum(['cancel', 'escalate']).optional(),
+  /** Mentioned when the gate is escalated; absent: the people mapped to admin or owner. */
+  escalate_to: people.optional(),
+};
+
 export const roleSchema = z
   .object({
     role_id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case'),
@@ -143,10 +183,17 @@ export const roleSchema = z
     approval: z
       .discriminatedUnion('policy', [
         z.object({ policy: z.literal('none') }).strict(),
-        z.object({ policy: z.literal('any') }).strict(),
-        z.object({ policy: z.literal('rbac_role'), rbac_role: z.enum(['owner', 'admin', 'approver', 'viewer']) }).strict(),
-        z.object({ policy: z.literal('quorum'), quorum: z.number().int().min(2).max(20) }).strict(),
+        z.object({ policy: z.literal('any'), ...gateTimers }).strict(),
+        z.object({ policy: z.literal('rbac_role'), rbac_role: z.enum(['owner', 'admin', 'approver', 'viewer']), ...gateTimers }).strict(),
+        z.object({ policy: z.literal('quorum'), quorum: z.number().int().min(2).max(20), ...gateTimers }).strict(),
       ])
+      .superRefine((a, ctx) => {
+        if (a.policy === 'none') return;
+        const remind = a.remind_after ? msOf(a.remind_after) : undefined;
+        const expire = a.expire_after ? msOf(a.expire_after) : undefined;
+        if (remind && expire && remind >= expire) ctx.addIssue({ code: 'custom', path: ['remind_after'], message: 'must be shorter than expire_after' });
+        if (a.on_expire === 'escalate' && !a.expire_after) ctx.addIssue({ code: 'custom', path: ['on_expire'], message: 'needs expire_after' });
+      })
       .default({ policy: 'any' }),
     llm_config: z
       .object({

@@ -67,6 +67,8 @@ const envSchema = z
     RETENTION_EVERY_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
     RETENTION_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
     PRIVACY_PSEUDONYM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    ENCRYPTION_MASTER_KEY: z.string().trim().refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v), 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)').optional(),
+    ENCRYPTION_MASTER_KEY_PREVIOUS: z.string().trim().refine((v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(k.trim())), 'must be comma-separated 32-byte keys in base64').optional(),
     WORKFLOWS_PER_PERSON: int(0, 0), // 0: off (benches and tests start hundreds from one person); README suggests values
     WORKFLOWS_PER_CHANNEL: int(0, 0),
     WORKFLOW_LIMIT_WINDOW_MINUTES: int(60, 1),
@@ -195,6 +197,9 @@ export interface Config {
   budgets: { defaults: BudgetDefault[]; action: 'wait' | 'local'; warnAt: number; recheckMs: number; local?: { provider: string; model: string } };
   /** Privacy (issue 18): retention defaults and schedule, the pseudonym key of subject erasures. */
   privacy: { retention: RetentionRule[]; retentionEveryMs: number; retentionBatch: number; pseudonymSecret?: string };
+  /** Encryption at rest (issue 18): the master key data keys are wrapped with, and previous ones still unwrapping
+   *  (during a rotation). Absent: encryption off. */
+  encryption?: { masterKey: Uint8Array; previous: Uint8Array[] };
   /** New workflows per person and per channel per window (0: no limit). */
   workflowLimits: { perPerson: number; perChannel: number; windowS: number };
   /** Price overrides and local compute price (LLM_PRICES, LOCAL_COMPUTE_USD_PER_HOUR). */
@@ -284,6 +289,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       local: e.BUDGET_LOCAL_MODEL ? { provider: e.BUDGET_LOCAL_PROVIDER, model: e.BUDGET_LOCAL_MODEL } : undefined,
     },
     privacy: { retention: e.RETENTION ?? [], retentionEveryMs: e.RETENTION_EVERY_MINUTES * 60_000, retentionBatch: e.RETENTION_BATCH, pseudonymSecret: e.PRIVACY_PSEUDONYM_SECRET ?? e.ADMIN_SESSION_SECRET },
+    ...(e.ENCRYPTION_MASTER_KEY ? { encryption: { masterKey: new Uint8Array(Buffer.from(e.ENCRYPTION_MASTER_KEY, 'base64')), previous: (e.ENCRYPTION_MASTER_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => new Uint8Array(Buffer.from(k, 'base64'))) } } : {}),
     workflowLimits: { perPerson: e.WORKFLOWS_PER_PERSON, perChannel: e.WORKFLOWS_PER_CHANNEL, windowS: e.WORKFLOW_LIMIT_WINDOW_MINUTES * 60 },
     prices: { overrides: priceOverrides(e.LLM_PRICES), localUsdPerHour: e.LOCAL_COMPUTE_USD_PER_HOUR },
     tiers: { shadowSample: e.MODEL_SHADOW_SAMPLE, minSamples: e.MODEL_SHADOW_MIN_SAMPLES },

@@ -14,7 +14,11 @@ import { loadSmallTalk, trainingClasses, type AcceptedExample, type SmallTalk } 
 import { createPlanner, type Planner } from '../orchestrator/planning';
 import type { WorkflowTemplate } from '../orchestrator/templates';
 import { recordingProvider } from '../agents/llm/measure';
-import type { UsageLog } from '../agents/mcp/ports';
+import type { UsageLog, UsageScope } from '../agents/mcp/ports';
+import { RolecallError } from '../agents/errors';
+
+/** The intent model was not asked: a budget of the conversation is spent. */
+export class BudgetSpentError extends RolecallError {}
 
 export interface PlannerInputs {
   templates: WorkflowTemplate[];
@@ -22,7 +26,7 @@ export interface PlannerInputs {
   minConfidence: number;
   smallTalk?: SmallTalk;
   /** The model stage (absent: local classifier only). */
-  model?: { classify(text: string): Promise<import('../orchestrator/intent/classifier').IntentResult> };
+  model?: { classify(text: string, spend?: UsageScope): Promise<import('../orchestrator/intent/classifier').IntentResult> };
   onModelError?: (e: Error) => void;
 }
 
@@ -34,7 +38,7 @@ export function plannerFrom(inputs: PlannerInputs): Planner & { retrain(accepted
     templates: inputs.templates,
     roles: inputs.roles,
     classifyLocal: (text) => classifier.classify(text),
-    classifyWithModel: inputs.model ? (text) => inputs.model!.classify(text) : undefined,
+    classifyWithModel: inputs.model ? (text, spend) => inputs.model!.classify(text, spend) : undefined,
     minConfidence: inputs.minConfidence,
     onModelError: inputs.onModelError,
     detectLanguage,
@@ -49,12 +53,19 @@ export function plannerFrom(inputs: PlannerInputs): Planner & { retrain(accepted
 
 export function buildPlanner(config: Config, templates: WorkflowTemplate[], roles: RoleRegistry, llm: LlmRouter, log: Logger, usage: UsageLog): Planner & { retrain(accepted: AcceptedExample[]): void } {
   const model = llm.orchestration;
-  const recorded = model && recordingProvider(model.provider, (call) => usage.record({ ...call, purpose: 'intent' }));
+  // The model stage's calls are recorded and counted against the conversation's budgets; with one of them spent the
+  // local classification is used (the plan says why).
+  const classify = model && (async (text: string, spend?: UsageScope) => {
+    const spent = spend && (await usage.spent?.(spend));
+    if (spent) throw new BudgetSpentError(`a budget is spent: ${spent}`);
+    const recorded = recordingProvider(model.provider, (call) => usage.record({ ...call, purpose: 'intent', ...(spend ? { scope: spend } : {}) }));
+    return classifyWithLlm(recorded, model.model, text, templates);
+  });
   return plannerFrom({
     templates,
     roles: () => roles.ids().map((id) => roles.get(id)).filter((r): r is Role => !!r),
     minConfidence: config.intentMinConfidence,
-    model: model && recorded ? { classify: (text) => classifyWithLlm(recorded, model.model, text, templates) } : undefined,
+    model: classify ? { classify } : undefined,
     onModelError: (e) => log.warn('intent model failed; using the local classification', { error: e.message }),
   });
 }

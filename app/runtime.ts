@@ -15,15 +15,15 @@ import { stepToolRunner, type ToolDeps } from '../agents/mcp/tools';
 import { createRoleRegistry } from '../agents/mcp/registry';
 import { loadRoles } from '../agents/roles';
 import { slackEdge } from '../bot/slack/app';
-import { slackChat, slackClients } from '../bot/slack/chat';
+import { slackChat, slackClients, slackOperationOf } from '../bot/slack/chat';
 import { installationTokens, staticTokens, type SlackInstallations, type SlackTokens } from '../bot/slack/installations';
 import { tokenSeal } from '../bot/slack/token-seal';
 import { slackFiles } from '../bot/slack/files';
 import { FileParserPool } from '../agents/files/pool';
 import { S3FileStore } from '../agents/files/s3-store';
 import { LocalFileStore, type FileStore } from '../agents/files/store';
-import type { FileDownloader, FilesDeps } from '../orchestrator/files';
-import { createTeams, type TeamsEdge } from '../bot/teams';
+import { runTaskFileIntake, type FileDownloader, type FilesDeps } from '../orchestrator/files';
+import { createTeams, teamsOperationOf, type TeamsEdge } from '../bot/teams';
 import { webChat, webFiles, WebStore } from '../bot/web';
 import { createHttpRoot, httpTracing } from './http';
 import { homeRoutes, type HomeOptions } from './home';
@@ -32,6 +32,7 @@ import { adminConsole, type AdminExtras } from './admin';
 import type { ChatPorts } from '../orchestrator/chat';
 import type { Config } from './config';
 import { openDatabase, type Database, type Db } from '../orchestrator/db';
+import { atRest, envKeyWrapper, KeyRing, SHARED_SCOPE, type AtRest } from '../orchestrator/privacy/at-rest';
 import type { EngineDeps } from '../orchestrator/deps';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../orchestrator/embedded-redis';
 import { createJobHandler } from '../orchestrator/handler';
@@ -45,12 +46,14 @@ import { buildPlanner } from './planner';
 import { loadTemplates } from '../orchestrator/templates';
 import { resumeWorkflows } from '../orchestrator/resume';
 import { startTracing } from './tracing';
-import { createRoleSync, syncedJobHandler, type RoleSync } from '../orchestrator/role-sync';
+import { createRoleSync } from '../orchestrator/role-sync';
 import { tracedLlmRouter } from '../agents/llm/traced';
 import { privateLlmRouter } from '../agents/llm/private';
-import { startRetentionScheduler } from '../orchestrator/privacy/scheduler';
+import { erasureRequests, startRetentionScheduler } from '../orchestrator/privacy/scheduler';
+import { resolveSessionSecret } from '../web-admin/auth/secret';
+import { useMentionKey } from '../bot/mention-key';
 import { tracingEnabled } from '../agents/tracing';
-import { tracedChatPorts, tracedJobHandler, tracedJobQueue, tracedToolRunner } from '../orchestrator/traced';
+import { tracedChatPorts, tracedFetch, tracedJobHandler, tracedJobQueue, tracedToolRunner } from '../orchestrator/traced';
 import { createProcessMetrics, queueHealth, type ProcessMetrics } from './observability';
 import { startWorkerHealth } from './worker-health';
 import { errorMessage } from '../agents/errors';
@@ -81,6 +84,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   const traced = <T>(plain: T, decorate: (x: T) => T): T => (tracing ? decorate(plain) : plain);
   const roleFiles = loadRoles(config.rolesDir, { externalMcp: config.externalMcp });
   configurePrices(config.prices); // before any model call is priced
+  // Rolecall's own mention markers: one key for every process of the deployment (a post built here may be sent by
+  // another worker's poster), derived from the shared secret (bot/mention-key.ts)
+  useMentionKey(resolveSessionSecret(config.admin.sessionSecret, config.dataDir, log));
   const providerLimiter = lateLimiter(); // per-provider rate limits, shared through Redis once it is connected
   const llm = privateRouter(traced(createLlmRouter(config.llm, roleFiles.values(), providerLimiter), tracedLlmRouter), config);
   const roles = createRoleRegistry(roleFiles, llm);
@@ -93,12 +99,14 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   };
   try {
     const redisUrl = await redisUrlFor(config, log, cleanup);
-    const db = await openDatabase(config.database);
+    const ring = new KeyRing(config.encryption && envKeyWrapper(config.encryption.masterKey, config.encryption.previous));
+    const db = await openDatabase(config.database, ring);
     cleanup.push(() => db.close());
     // Bounded waits (STARTUP_WAIT_S) with one line each, instead of hanging on reconnects (app/startup.ts)
     await Promise.all([waitForRedis(redisUrl, config.startupWaitMs, log), waitForDatabase(db, config.startupWaitMs, log)]);
     await migrateIfAsked(db, opts.migrate, log);
     if (!opts.migrate) await waitForSchema(db, config.startupWaitMs, log); // workers never migrate: the server does
+    const atRest = await startAtRest(config, db.prisma, ring, log); // a wrong master key stops the start here
     // Role edits saved in the console (by any server) over the files, reloaded when they change (orchestrator/role-sync.ts)
     const roleSync = createRoleSync(db.prisma, roleFiles, log);
     cleanup.push(async () => roleSync.stop());
@@ -120,23 +128,26 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
     cleanup.push(() => outboxSweep.stop());
     const counterFold = startMetricCounterFold(db.prisma, log);
     cleanup.push(() => counterFold.stop());
-    const slackTokens = config.slack && slackTokensFor(config.slack, db.prisma);
-    const chat: ChatPorts = opts.chat ? { ...opts.chat } : config.slack && slackTokens ? { slack: slackChat(slackClients(slackTokens, config.slack.apiUrl)) } : {};
-    const teams = config.teams ? createTeams(config.teams, db.prisma, log) : undefined;
+    const slackTokens = config.slack && slackTokensFor(config.slack, db.prisma, atRest);
+    // Every HTTP request of the platforms' clients (Web API calls, uploads, downloads, tokens) in a span when traced
+    const slackFetch = config.slack && tracing ? tracedFetch('slack', slackOperationOf(config.slack.apiUrl)) : undefined;
+    const chat: ChatPorts = opts.chat ? { ...opts.chat } : config.slack && slackTokens ? { slack: slackChat(slackClients(slackTokens, config.slack.apiUrl, slackFetch)) } : {};
+    const teams = config.teams ? createTeams(config.teams, db.prisma, log, tracing ? tracedFetch('teams', teamsOperationOf) : undefined) : undefined;
     if (teams) chat.teams = teams.chat;
-    chat.web ??= webChat(new WebStore(db.prisma)); // the console's playground: always on
+    chat.web ??= webChat(new WebStore(db.prisma, atRest)); // the console's playground: always on
     log.info(`Teams: ${teams ? teams.describe : 'not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)'}`);
-    const toolDeps: ToolDeps = { llm, artifacts: artifactStore(db.prisma), violations: violationLog(db.prisma), usage: usageLog(db.prisma), externalMcp: config.externalMcp, log };
+    const budgets = budgetOptions(config, llm, log);
+    const toolDeps: ToolDeps = { llm, artifacts: artifactStore(db.prisma), violations: violationLog(db.prisma), usage: usageLog(db.prisma, budgets), externalMcp: config.externalMcp, log }; // usage: intent and MCP calls count against budgets
     const planner = buildPlanner(config, templates, roles, llm, log, toolDeps.usage);
     const tools = (where: { workflowId: string; stepId: string }) => traced(stepToolRunner(toolDeps, where), (t) => tracedToolRunner(t, where));
-    const files = createFiles(config, cleanup, slackTokens, teams?.files);
-    toolDeps.files = { pool: files.pool, maxBytes: files.maxBytes }; // run_task's files (MCP embedded resources)
+    const files = createFiles(config, cleanup, slackTokens, teams?.files, slackFetch, atRest);
+    toolDeps.files = { intake: runTaskFileIntake({ prisma: db.prisma, llm, log, files }), maxBytes: files.maxBytes }; // run_task's files (MCP embedded resources), taken like shared files
     const fileStore = config.files.store;
     log.info(`Files: ${fileStore.kind === 's3' ? `bucket ${fileStore.bucket}${fileStore.endpoint ? ` at ${fileStore.endpoint}` : ''}` : `directory ${fileStore.dir} (set S3_BUCKET for an S3-compatible store)`}, at most ${Math.round(config.files.maxBytes / 1024 / 1024)} MB per file`);
-    const deps: EngineDeps = { prisma: db.prisma, chat: traced(chat, tracedChatPorts), queue, roles, planner, llm, log, tools, files, tiers: config.tiers, budgets: budgetOptions(config, llm, log), throttle };
+    const deps: EngineDeps = { prisma: db.prisma, chat: traced(chat, tracedChatPorts), queue, roles, planner, llm, log, tools, files, tiers: config.tiers, budgets, throttle, atRest, roleEdits: roleSync };
     log.info(`roles: ${roles.ids().join(', ')}; LLM: ${llm.describe}; Slack: ${config.slack ? `${config.slack.apiUrl}${config.slack.appToken ? ', Socket Mode' : ''}${config.slack.oauth ? ', "Add to Slack" installs' : ''}` : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN, or SLACK_APP_TOKEN and SLACK_BOT_TOKEN for Socket Mode)'}`);
     if (opts.worker) {
-      const worker = startWorker(config, deps, redisUrl, log, cleanup, roleSync);
+      const worker = startWorker(config, deps, redisUrl, log, cleanup);
       metrics.observeWorker(worker);
       if (config.worker.healthPort !== undefined) {
         const health = await startWorkerHealth({
@@ -149,7 +160,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
       await resumeWorkflows(deps);
       // Retention (issue 18): a repeatable job on its own small queue (orchestrator/privacy/scheduler.ts)
       const retentionConnection = redisConnection(redisUrl);
-      const retention = await startRetentionScheduler(retentionConnection, config.queuePrefix, db.prisma, { defaults: config.privacy.retention, batchSize: config.privacy.retentionBatch, everyMs: config.privacy.retentionEveryMs, files: files.store }, log);
+      const retention = await startRetentionScheduler(retentionConnection, config.queuePrefix, db.prisma, { defaults: config.privacy.retention, batchSize: config.privacy.retentionBatch, everyMs: config.privacy.retentionEveryMs, files: files.store, pseudonymSecret: config.privacy.pseudonymSecret ?? resolveSessionSecret(config.admin.sessionSecret, config.dataDir, log) }, log);
       cleanup.push(() => retentionConnection.quit());
       cleanup.push(() => retention.close());
     }
@@ -163,19 +174,34 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   }
 }
 
+/** Encryption at rest (issue 18): on with ENCRYPTION_MASTER_KEY; every data key is unwrapped at start, so a wrong
+ *  master key fails here (EncryptionKeyError) rather than on some later read. Off: said loudly, once. */
+async function startAtRest(config: Config, prisma: Db, ring: KeyRing, log: Logger): Promise<AtRest> {
+  const a = atRest(prisma, ring);
+  if (!a.on) {
+    log.warn('ENCRYPTION AT REST IS OFF: message text, outputs, file text and file bytes are stored in clear (set ENCRYPTION_MASTER_KEY, README "Privacy")');
+    return a;
+  }
+  const { keys } = await a.check();
+  log.info(`Encryption at rest: on, master key ${ring.wrapper!.masterKeyId}${config.encryption!.previous.length ? ` (and ${config.encryption!.previous.length} previous, until rotated)` : ''}, ${keys} data key(s)`);
+  return a;
+}
+
 /** Shared files: the store (S3-compatible bucket, else a local directory), parser threads, platform downloaders. */
-function createFiles(config: Config, cleanup: (() => Promise<unknown>)[], slackTokens?: SlackTokens, teamsFiles?: FileDownloader): FilesDeps {
+function createFiles(config: Config, cleanup: (() => Promise<unknown>)[], slackTokens?: SlackTokens, teamsFiles?: FileDownloader, slackFetch?: typeof fetch, atRest?: AtRest): FilesDeps {
   const s = config.files.store;
+  const codec = atRest ? { codec: atRest.files } : {}; // file bytes at rest (issue 18): sealed when on; an encrypted file without a key is refused
   const store: FileStore = s.kind === 's3'
-    ? new S3FileStore({ bucket: s.bucket, endpoint: s.endpoint, region: s.region, accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey })
-    : new LocalFileStore({ dir: s.dir });
+    ? new S3FileStore({ bucket: s.bucket, endpoint: s.endpoint, region: s.region, accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, ...codec })
+    : new LocalFileStore({ dir: s.dir, ...codec });
   const pool = new FileParserPool({ limits: { maxBytes: config.files.maxBytes } });
   cleanup.push(() => pool.close());
   const downloads: FilesDeps['downloads'] = {};
   downloads.web = webFiles(store); // playground uploads: the server put their bytes in this store
-  if (config.slack && slackTokens) downloads.slack = slackFiles({ botToken: config.slack.botToken ?? slackTokens, apiUrl: config.slack.apiUrl });
+  if (config.slack && slackTokens) downloads.slack = slackFiles({ botToken: config.slack.botToken ?? slackTokens, apiUrl: config.slack.apiUrl, fetch: slackFetch });
   if (teamsFiles) downloads.teams = teamsFiles;
-  return { store, pool, maxBytes: config.files.maxBytes, downloads, ...(config.files.consoleUrl ? { consoleUrl: config.files.consoleUrl } : {}) };
+  const sealText = atRest?.on ? async (text: string) => (await atRest.sealer(SHARED_SCOPE)).text(text) : undefined;
+  return { store, pool, maxBytes: config.files.maxBytes, downloads, ...(config.files.consoleUrl ? { consoleUrl: config.files.consoleUrl } : {}), ...(sealText ? { sealText } : {}) };
 }
 
 async function redisUrlFor(config: Config, log: Logger, cleanup: (() => Promise<unknown>)[]): Promise<string> {
@@ -196,8 +222,9 @@ async function migrateIfAsked(db: Database, migrate: boolean, log: Logger): Prom
   log.info(applied.length ? `Database: applied migrations ${applied.join(', ')}` : 'Database: schema up to date');
 }
 
-function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Logger, cleanup: (() => Promise<unknown>)[], roleSync: RoleSync): Worker {
-  const handler = syncedJobHandler(createJobHandler(deps), roleSync);
+function startWorker(config: Config, deps: EngineDeps, redisUrl: string, log: Logger, cleanup: (() => Promise<unknown>)[]): Worker {
+  // Role edits: a step reloads them when its first statement reads a newer version (deps.roleEdits, role-sync.ts)
+  const handler = createJobHandler(deps);
   const connection = redisConnection(redisUrl);
   const worker = createJobWorker(
     connection, config.queuePrefix, { ...config.worker, infra: config.infra }, tracingEnabled() ? tracedJobHandler(handler, deps.prisma) : handler,
@@ -220,8 +247,12 @@ async function startServer(
 ): Promise<{ url: string; app: Hono }> {
   const orchestrator = createOrchestrator(deps);
   const hosts = createHostPolicy({ publicHosts: config.mcp.publicHosts, allowedOrigins: config.mcp.allowedOrigins, listenHost: config.http.host });
-  const tokens = config.slack && slackTokensFor(config.slack, deps.prisma);
-  const slack = config.slack && tokens ? slackEdge(config.slack, tokens, orchestrator, log) : undefined;
+  const tokens = config.slack && slackTokensFor(config.slack, deps.prisma, deps.atRest);
+  // a person Slack says was deleted is erased (issue 18) by a worker, through the retention queue
+  const erasures = erasureRequests(redis, config.queuePrefix);
+  cleanup.push(() => erasures.close());
+  const personDeleted = (teamId: string, userId: string) => erasures.request({ platform: 'slack', teamId, userId });
+  const slack = config.slack && tokens ? slackEdge({ ...config.slack, ...(tracingEnabled() ? { fetch: tracedFetch('slack', slackOperationOf(config.slack.apiUrl)) } : {}) }, tokens, orchestrator, log, { personDeleted }) : undefined;
   const edges = [
     ...(slack ? [slack.routes] : []),
     ...(teams ? [teams.routes(orchestrator)] : []),
@@ -252,9 +283,9 @@ async function startServer(
 }
 
 /** The Slack bot tokens: SLACK_BOT_TOKEN for every workspace, or each "Add to Slack" install's (sealed in PostgreSQL). */
-function slackTokensFor(slack: NonNullable<Config['slack']>, prisma: Db): SlackTokens | SlackInstallations | undefined {
+function slackTokensFor(slack: NonNullable<Config['slack']>, prisma: Db, atRest?: AtRest): SlackTokens | SlackInstallations | undefined {
   if (slack.botToken) return staticTokens(slack.botToken);
-  return slack.oauth ? installationTokens(prisma, tokenSeal(slack.oauth.tokenKey)) : undefined;
+  return slack.oauth ? installationTokens(prisma, tokenSeal(slack.oauth.tokenKey), atRest) : undefined;
 }
 
 /** How Slack reaches this server: events over HTTP, Socket Mode only, or not at all (its routes answer that they are off). */

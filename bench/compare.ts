@@ -154,7 +154,7 @@ function sampleCpu(src: CpuSources): CpuSample {
 
 // ---------- statements ----------
 
-interface StatementCount { total: number; select: number; insert: number; update: number; delete: number; other: number }
+interface StatementCount { total: number; select: number; insert: number; update: number; delete: number; other: number; top?: { calls: number; query: string }[] }
 interface StatementCounter { kind: 'statements (pg_stat_statements, top level)' | 'transactions (pg_stat_database.xact_commit)'; reset(): Promise<void>; read(db: string): Promise<StatementCount> }
 
 async function statementCounter(admin: pg.Client): Promise<StatementCounter> {
@@ -172,7 +172,10 @@ async function statementCounter(admin: pg.Client): Promise<StatementCounter> {
             coalesce(sum(calls) FILTER (WHERE query ~* '^\\s*delete'), 0)::float8 AS delete
           FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`, [db]);
         const r = rows[0];
-        return { total: r.total, select: r.select, insert: r.insert, update: r.update, delete: r.delete, other: r.total - r.select - r.insert - r.update - r.delete };
+        // every statement kind with its calls (written per step to compare.json: where a step's statements come from)
+        const top = (await admin.query<{ calls: number; query: string }>(`SELECT sum(calls)::float8 AS calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 300) AS query
+          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 GROUP BY 2 ORDER BY 1 DESC LIMIT 80`, [db])).rows;
+        return { total: r.total, select: r.select, insert: r.insert, update: r.update, delete: r.delete, other: r.total - r.select - r.insert - r.update - r.delete, top };
       },
     };
   }
@@ -282,7 +285,8 @@ async function waitForAll(count: () => Promise<number>, n: number, deadline: num
 }
 
 const perStep = (c: StatementCount, steps: number): StatementCount =>
-  ({ total: c.total / steps, select: c.select / steps, insert: c.insert / steps, update: c.update / steps, delete: c.delete / steps, other: c.other / steps });
+  ({ total: c.total / steps, select: c.select / steps, insert: c.insert / steps, update: c.update / steps, delete: c.delete / steps, other: c.other / steps,
+    ...(c.top ? { top: c.top.map((t) => ({ calls: Math.round((t.calls / steps) * 100) / 100, query: t.query })) } : {}) });
 
 export interface BurstResult {
   threads: number;

@@ -18,6 +18,8 @@ import { atLeast, mayDecide, type MayDecide } from './permissions';
 import { editPlan } from './plan-edits';
 import { recordSatisfaction } from './satisfaction';
 import { notDecidedText } from './views';
+import { answerAddOrNew } from './pending';
+import { addReply, startWorkflow } from './intake';
 
 const DECISIONS: Partial<Record<ActionId, Decision>> = { approve: 'approved', request_changes: 'changes_requested', reject: 'rejected' };
 
@@ -39,7 +41,7 @@ export async function act(deps: EngineDeps, action: ActionId, value: string, act
     }
     // Satisfaction votes are open to everyone in the conversation, and only the requester answers a clarifying question
     // (checked by answerWhich); every other action follows the gate policies.
-    if (action !== 'satisfaction_up' && action !== 'satisfaction_down' && target.kind !== 'intent_choice') {
+    if (action !== 'satisfaction_up' && action !== 'satisfaction_down' && target.kind !== 'intent_choice' && target.kind !== 'pending_request') {
       const allowed = await allowedFor(deps, actor, scope.governingRoles);
       if (!allowed.ok) {
         const text = `You may not ${VERBS[action]}: ${allowed.reason}.`;
@@ -92,6 +94,15 @@ export async function act(deps: EngineDeps, action: ActionId, value: string, act
       await announceRaise(deps, wf, target.windowId, actor.kind === 'chat' ? { platform: actor.platform, userId: actor.userId } : undefined);
       return { kind: 'done', text: 'Budget raised once: waiting steps go on shortly.', confirm: true };
     }
+    case 'pending_request': {
+      // only its writer answers (checked by answerAddOrNew)
+      if (actor.kind !== 'chat') return refuse(deps, action, value, actor, 'not_in_chat', 'Only the person who wrote this request can choose.');
+      const choice = action === 'request_add' ? 'added' : 'started';
+      const r = await answerAddOrNew(deps, target.requestId, choice, actor.userId, { add: (w, m, k) => addReply(deps, w, m, k), start: (m, k) => startWorkflow(deps, m, k) });
+      if (!r.ok) return refuse(deps, action, value, actor, r.reason, r.text, wf, 'request.choice_refused', { requestId: target.requestId });
+      await audit(deps.prisma, { actor: by, action: `request.${choice}`, target: target.requestId, detail: { workflowId: r.workflowId } });
+      return { kind: 'done', text: choice === 'added' ? 'Added to the running workflow.' : 'Starting a new workflow.', confirm: false };
+    }
     case 'intent_choice': {
       if (actor.kind !== 'chat') return refuse(deps, action, value, actor, 'not_in_chat', 'Only the person who asked can answer this question.');
       const r = await answerWhich(deps, target.exampleId, target.choice, actor.userId);
@@ -130,20 +141,24 @@ const VERBS: Record<ActionId, string> = {
   satisfaction_up: 'rate this workflow', satisfaction_down: 'rate this workflow',
   intent_pick_1: 'answer this question', intent_pick_2: 'answer this question', intent_pick_3: 'answer this question', intent_other: 'answer this question',
   budget_raise: 'raise this budget',
+  request_add: 'answer this question', request_new: 'answer this question',
 };
 
 const DECISION_WORDS: Record<Decision, string> = { approved: 'Approved', changes_requested: 'Changes requested', rejected: 'Rejected' };
 
 const gone = (action: ActionId) =>
   DECISIONS[action] ? 'This approval request no longer exists.' : action.startsWith('satisfaction') ? 'This workflow no longer exists.'
-    : action.startsWith('intent_') ? 'This question no longer exists.' : 'This workflow or step no longer exists.';
+    : action.startsWith('intent_') || action.startsWith('request_') ? 'This question no longer exists.' : 'This workflow or step no longer exists.';
 
 async function scopeOf(deps: EngineDeps, t: ButtonTarget): Promise<Scope | undefined> {
   const select = { id: true, platform: true, teamId: true, channelId: true } as const;
   switch (t.kind) {
     case 'approval': {
-      const a = await deps.prisma.approval.findUnique({ where: { id: t.approvalId }, select: { step: { select: { roleId: true } }, workflow: { select } } });
-      return a ? { workflow: a.workflow, governingRoles: [a.step.roleId] } : undefined;
+      // one statement (a nested select would be three: issue 12)
+      const [a] = await deps.prisma.$queryRaw<{ roleId: string; id: string; platform: string; teamId: string; channelId: string }[]>`
+        SELECT s."roleId", w.id, w.platform::text AS platform, w."teamId", w."channelId"
+        FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" JOIN "Workflow" w ON w.id = a."workflowId" WHERE a.id = ${t.approvalId}`;
+      return a ? { workflow: { id: a.id, platform: a.platform, teamId: a.teamId, channelId: a.channelId }, governingRoles: [a.roleId] } : undefined;
     }
     case 'step': {
       const s = await deps.prisma.step.findUnique({ where: { id: t.stepId }, select: { roleId: true, workflow: { select } } });
@@ -152,6 +167,10 @@ async function scopeOf(deps: EngineDeps, t: ButtonTarget): Promise<Scope | undef
     case 'intent_choice': {
       const ex = await deps.prisma.intentExample.findUnique({ where: { id: t.exampleId }, select: { id: true, platform: true, teamId: true, channelId: true } });
       return ex ? { workflow: ex, governingRoles: [] } : undefined;
+    }
+    case 'pending_request': {
+      const p = await deps.prisma.pendingRequest.findUnique({ where: { id: t.requestId }, select: { workflowId: true, platform: true, teamId: true, channelId: true } });
+      return p ? { workflow: { id: p.workflowId, platform: p.platform, teamId: p.teamId, channelId: p.channelId }, governingRoles: [] } : undefined;
     }
     case 'budget': {
       // governed by the raiser's own role (approver or above, checked in act), not by a role's gate policy

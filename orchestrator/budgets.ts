@@ -1,27 +1,37 @@
 // Budgets (issue 16): limits on model spend per workspace (a chat team), channel and workflow, per day, month or in
 // total, in USD and tokens. Limits come from config (defaults for every workspace/channel/workflow) and from the
 // console (Budget rows, which override config); spend is kept in one counter row per window (BudgetWindow), shared by
-// every worker and kept across restarts.
+// every worker and kept across restarts. Every model call counts: a step's own calls, its shadow run, the file
+// summaries it needs, the intent classifier's calls (workspace and channel) and MCP run_task calls (the API key is a
+// workspace of its own, `mcp:<key prefix>`).
 // Invariants:
-// - spend is added by one INSERT .. ON CONFLICT DO UPDATE per recorded batch of model calls (never by scanning
-//   LlmCall), for every window the calls fall in, whether or not a limit is set on it (so a limit set later starts
-//   from the window's real spend);
-// - the 80% notice, the "limit reached" audit row and the raise are each decided by a conditional write on the
-//   window (warnedAt / reachedAt / raisedAt IS NULL): whoever's write counts tells people, so they are told once;
-// - a step over a limit whose action is `wait` is not run: its job is delayed (RetryLaterError, not an attempt) and
-//   looks again every recheckMs, so it goes on when the window ends or an approver raised the limit (once per window);
-//   with action `local` it runs on the local model instead.
-// The check is made before a step's model calls and the spend counted after them, so steps running at the same time
-// may together pass a limit by what they spend at once.
+// - spend is added by one INSERT .. ON CONFLICT DO UPDATE per model call, as soon as it returned (budgetedRouter), for
+//   every window the call falls in, whether or not a limit is set on it (so a limit set later starts from the window's
+//   real spend); never by scanning LlmCall;
+// - before each call of a step, its estimate (prompt counted with gpt-tokenizer, an answer of the role's
+//   max_output_chars, priced like a real call) is reserved on every limited window by a conditional UPDATE that admits
+//   it only while spend + reservations are below the limit; the reservation is taken off in the transaction that adds
+//   the call's real spend (or by the sweep after RESERVATION_TTL_MS when a worker died mid-call). So steps running at
+//   the same time pass a limit by at most one call's estimate (when each call costs at most its estimate);
+// - the 80% notice, the "limit reached" audit row, the raise and the wake of each held step are each decided by a
+//   conditional write (warnedAt / reachedAt / raisedAt / BudgetHold.resumedAt IS NULL): whoever's write counts acts, once;
+// - a step over a limit whose action is `wait` is not run: its job is delayed (RetryLaterError, not an attempt), its
+//   status line says it waits for budget and who can raise it, and it looks again every recheckMs; a raise wakes the
+//   held jobs at once. With action `local` it runs on the local model instead: the role's own local tier (a tier named
+//   `local` or on a local provider), else the budgets' local model (BUDGET_LOCAL_*); local calls are not stopped by
+//   `local` budgets.
 import { randomUUID } from 'node:crypto';
 import { RetryLaterError } from '../agents/errors';
-import type { LlmCallRecord } from '../agents/llm/measure';
+import { estimateCall, withTokens, type LlmCallRecord } from '../agents/llm/measure';
+import { isLocalProvider, priceCall } from '../agents/llm/pricing';
 import type { LlmProvider } from '../agents/llm/provider';
+import { tiersOf } from '../agents/llm/routing';
+import type { Role } from '../agents/roles';
 import { BUDGET_PERIODS, BUDGET_SCOPES, type BudgetOptions, type BudgetPeriod, type BudgetRule, type BudgetScope } from './cost-controls';
 import type { LlmRouter } from '../agents/llm/router';
-import { Prisma, type BudgetWindow } from '../generated/prisma/client';
+import { Prisma, type BudgetWindow, type RbacRole } from '../generated/prisma/client';
 import { audit } from './audit';
-import type { ThreadRef } from './chat';
+import type { MessageView, ThreadRef } from './chat';
 import { buttonValue, type PlatformName } from './contract';
 import type { Db } from './db';
 import type { EngineDeps } from './deps';
@@ -29,12 +39,25 @@ import { postOnce } from './posts';
 import { threadOf } from './threads';
 import { ROLECALL_PERSONA } from './views';
 
-/** A step held by a spent budget: its job is delayed, not failed, and it looks again after `delayMs`. */
+/** A step held by a spent budget: its job is delayed, not failed, and it looks again after `delayMs`. `action`:
+ *  the spent budget's (`local`: the step runs on the local model at its next look, nobody is asked to raise it). */
 export class BudgetHeldError extends RetryLaterError {
-  constructor(readonly windowId: string, delayMs: number) {
+  constructor(readonly windowId: string, delayMs: number, readonly action: BudgetRule['action'] = 'wait') {
     super('a budget is spent: the step waits', delayMs, 'budget');
   }
 }
+
+/** Where model spend is counted: a conversation's workspace and channel and a workflow in it; an MCP client is a
+ *  workspace of its own (`mcp:<key prefix>`) with no channel or workflow. */
+export type SpendScope = { workspace: string; channel?: string; workflow?: string };
+
+const keysOf = (scope: SpendScope): Partial<Record<BudgetScope, string>> =>
+  Object.fromEntries(BUDGET_SCOPES.filter((k) => scope[k] !== undefined).map((k) => [k, scope[k]!]));
+
+/** How long a call's reservation holds when its worker never takes it off (died mid-call). */
+export const RESERVATION_TTL_MS = 15 * 60_000;
+/** Characters per token when a role's max_output_chars is turned into an answer estimate (on the high side). */
+const CHARS_PER_TOKEN = 3;
 
 interface WorkflowScope {
   id: string;
@@ -103,9 +126,9 @@ const share = (s: Standing): number => Math.max(
   s.capTokens ? s.spentTokens / s.capTokens : 0,
 );
 
-/** Where every limit on this workflow stands now. */
-async function standings(prisma: Db, opts: BudgetOptions, wf: WorkflowScope, at: Date): Promise<Standing[]> {
-  const rules = await rulesIn(prisma, opts, scopeKeysOf(wf));
+/** Where every limit on this scope stands now. */
+async function standings(prisma: Db, opts: BudgetOptions, scope: SpendScope, at: Date): Promise<Standing[]> {
+  const rules = await rulesIn(prisma, opts, keysOf(scope));
   if (!rules.length) return [];
   const rows = await prisma.budgetWindow.findMany({ where: { OR: rules.map((r) => ({ scope: r.scope, scopeKey: r.scopeKey, period: r.period, window: windowOf(r.period, at) })) } });
   return rules.map((rule) => {
@@ -131,26 +154,73 @@ export interface StepScope {
 
 const workflowOf = (step: StepScope): WorkflowScope => ({ id: step.workflowId, platform: step.thread.platform, teamId: step.thread.teamId, channelId: step.thread.channelId });
 
+/** The spend scope of a workflow step. */
+export const spendScopeOf = (step: StepScope): SpendScope => scopeKeysOf(workflowOf(step));
+
 /**
  * Before a step's model calls: undefined when it may run as usual; a router on the local model when a spent budget
- * says `local`; otherwise the step is held (BudgetHeldError), after the thread was told and given the raise button.
+ * says `local` (the role's own local tier first); otherwise the step is held (BudgetHeldError: steps.ts tells the
+ * thread through holdStep).
  */
-export async function checkBudgets(deps: EngineDeps, step: StepScope, at = new Date()): Promise<LlmRouter | undefined> {
+export async function checkBudgets(deps: EngineDeps, step: StepScope, role?: Role, at = new Date()): Promise<LlmRouter | undefined> {
   const opts = deps.budgets;
   if (!opts) return undefined;
   await warnBudgets(deps, step, at);
-  const spent = (await standings(deps.prisma, opts, workflowOf(step), at)).filter(exceeded);
+  const spent = (await standings(deps.prisma, opts, spendScopeOf(step), at)).filter(exceeded);
   if (!spent.length) return undefined;
-  const waiting = spent.find((s) => s.rule.action === 'wait' || !opts.local);
-  if (!waiting) return localRouter(deps.llm, opts.local!);
+  const local = localModelFor(deps.llm, opts, role);
+  const waiting = spent.find((s) => s.rule.action === 'wait' || !local);
+  if (!waiting) return localRouter(deps.llm, local!);
   const row = waiting.row ?? (await windowRow(deps.prisma, waiting.rule, waiting.window));
+  throw new BudgetHeldError(row.id, opts.recheckMs, 'wait');
+}
+
+/**
+ * A step held by a spent window (from checkBudgets or a refused reservation): records the hold (so a raise wakes it),
+ * audits and posts "Budget reached" with the raise button once per window, and returns the step's status line: it
+ * waits for budget, and who can raise it. Undefined for a `local` budget (the step goes on locally at its next look).
+ */
+export async function holdStep(deps: EngineDeps, step: StepScope & { revision: number; runCount: number }, e: BudgetHeldError, roleName: string, at = new Date()): Promise<MessageView | undefined> {
+  const opts = deps.budgets;
+  if (!opts || e.action === 'local') return undefined;
+  const row = await deps.prisma.budgetWindow.findUnique({ where: { id: e.windowId } });
+  const rule = row && (await ruleForWindow(deps.prisma, opts, row));
+  if (!row || !rule) return undefined;
+  const s = standingOf(rule, row);
+  await deps.prisma.budgetHold.createMany({ data: [{ windowId: row.id, workflowId: step.workflowId, stepId: step.id, revision: step.revision, run: step.runCount, roleId: step.roleId }], skipDuplicates: true });
   const first = (await deps.prisma.budgetWindow.updateMany({ where: { id: row.id, reachedAt: null }, data: { reachedAt: at } })).count === 1;
-  if (first) await audit(deps.prisma, { actor: 'system', action: 'budget.reached', target: row.id, detail: { ...describeWindow(waiting), workflowId: step.workflowId } });
+  if (first) await audit(deps.prisma, { actor: 'system', action: 'budget.reached', target: row.id, detail: { ...describeWindow(s), workflowId: step.workflowId } });
   await postOnce(deps, {
     key: { kind: 'budget', stage: 'reached', workflowId: step.workflowId, windowId: row.id }, workflowId: step.workflowId, roleId: step.roleId,
-    thread: step.thread, persona: ROLECALL_PERSONA, view: reachedView(waiting, step.workflowId, row.id, !!opts.local),
+    thread: step.thread, persona: ROLECALL_PERSONA, view: reachedView(s, step.workflowId, row.id, !!opts.local),
   });
-  throw new BudgetHeldError(row.id, opts.recheckMs);
+  return heldView(roleName, s, await approversOf(deps, step.thread.platform));
+}
+
+/** A window's standing under its rule. */
+const standingOf = (rule: BudgetRule, row: BudgetWindow): Standing => ({
+  rule, window: row.window, row, spentUsd: num(row.spentUsd), spentTokens: num(row.spentTokens),
+  capUsd: rule.limitUsd !== undefined ? rule.limitUsd + num(row.extraUsd) : undefined,
+  capTokens: rule.limitTokens !== undefined ? rule.limitTokens + num(row.extraTokens) : undefined,
+});
+
+/** The role's own local tier (a tier named `local`, or one on a local provider, whose provider is configured). */
+function ownLocalTier(llm: Pick<LlmRouter, 'providers'>, role: Role | undefined): { provider: LlmProvider; model: string } | undefined {
+  const tier = role?.models && tiersOf(role).find((t) => (t.name === 'local' || isLocalProvider(t.provider)) && llm.providers.has(t.provider));
+  return tier ? { provider: llm.providers.get(tier.provider)!, model: tier.model } : undefined;
+}
+
+/** The local model a step drops to under a `local` budget: the role's own local tier, else BUDGET_LOCAL_*. */
+export function localModelFor(llm: Pick<LlmRouter, 'providers'>, opts: Pick<BudgetOptions, 'local'>, role: Role | undefined): { provider: LlmProvider; model: string } | undefined {
+  return ownLocalTier(llm, role) ?? opts.local;
+}
+
+/** Whether a call runs locally: a local provider, the budgets' local model, or the role's own local tier. */
+function isLocalCall(llm: Pick<LlmRouter, 'providers'>, opts: Pick<BudgetOptions, 'local'>, role: Role | undefined, provider: string, model: string): boolean {
+  if (isLocalProvider(provider)) return true;
+  if (opts.local && opts.local.provider.name === provider && opts.local.model === model) return true;
+  const own = ownLocalTier(llm, role);
+  return !!own && own.provider.name === provider && own.model === model;
 }
 
 /** The window's row, created empty if no call has been counted in it yet. */
@@ -169,17 +239,14 @@ function localRouter(llm: LlmRouter, local: { provider: LlmProvider; model: stri
   };
 }
 
-/**
- * Adds the cost and tokens of model calls to every window they fall in, in one statement: give it the transaction
- * that records the LlmCall rows (steps.ts recordTrace), so spend and calls are committed together.
- */
-export async function countSpend(db: Pick<Db, '$executeRaw'>, step: StepScope, calls: Pick<LlmCallRecord, 'costUsd' | 'promptTokens' | 'completionTokens'>[], at = new Date()): Promise<void> {
+/** Adds the cost and tokens of model calls to every window of `scope` they fall in, in one statement. */
+export async function countSpend(db: Pick<Db, '$executeRaw'>, scope: SpendScope, calls: Pick<LlmCallRecord, 'costUsd' | 'promptTokens' | 'completionTokens'>[], at = new Date()): Promise<void> {
   const usd = calls.reduce((s, c) => s + c.costUsd, 0);
   const tokens = calls.reduce((s, c) => s + c.promptTokens + c.completionTokens, 0);
   if (usd <= 0 && tokens <= 0) return;
-  const keys = scopeKeysOf(workflowOf(step));
-  const values = BUDGET_SCOPES.flatMap((scope) => BUDGET_PERIODS.map((period) =>
-    Prisma.sql`(${randomUUID()}, ${scope}, ${keys[scope]}, ${period}, ${windowOf(period, at)}, ${usd.toFixed(6)}::numeric, ${BigInt(tokens)}::bigint, ${at})`));
+  const keys = keysOf(scope);
+  const values = (Object.entries(keys) as [BudgetScope, string][]).flatMap(([kind, key]) => BUDGET_PERIODS.map((period) =>
+    Prisma.sql`(${randomUUID()}, ${kind}, ${key}, ${period}, ${windowOf(period, at)}, ${usd.toFixed(6)}::numeric, ${BigInt(tokens)}::bigint, ${at})`));
   await db.$executeRaw`
     INSERT INTO "BudgetWindow" ("id", "scope", "scopeKey", "period", "window", "spentUsd", "spentTokens", "updatedAt")
     VALUES ${Prisma.join(values)}
@@ -187,12 +254,130 @@ export async function countSpend(db: Pick<Db, '$executeRaw'>, step: StepScope, c
       SET "spentUsd" = "BudgetWindow"."spentUsd" + EXCLUDED."spentUsd", "spentTokens" = "BudgetWindow"."spentTokens" + EXCLUDED."spentTokens", "updatedAt" = EXCLUDED."updatedAt"`;
 }
 
+// ---- reservations: every call of a step is admitted against the limits before it is sent ----
+
+export interface CallEstimate {
+  usd: number;
+  tokens: number;
+}
+
+/**
+ * Admits one model call: reserves its estimate on every limited window of `scope` by a conditional UPDATE each
+ * (spend + reservations must be below the limit plus any raise), all or none, in one transaction; throws
+ * BudgetHeldError for the first window that refused. A local call is not stopped by `local` budgets.
+ */
+export async function reserveCall(prisma: Db, opts: BudgetOptions, scope: SpendScope, est: CallEstimate, holder: string, local: boolean, at = new Date()): Promise<void> {
+  await releaseReservations(prisma, { expiredAt: at });
+  const rules = (await rulesIn(prisma, opts, keysOf(scope))).filter((r) => !(local && r.action === 'local'));
+  if (!rules.length) return;
+  const keys = rules.map((r) => ({ scope: r.scope, scopeKey: r.scopeKey, period: r.period, window: windowOf(r.period, at) }));
+  await prisma.budgetWindow.createMany({ data: keys, skipDuplicates: true });
+  const rows = await prisma.budgetWindow.findMany({ where: { OR: keys } });
+  const pairs = rules.map((rule, i) => ({ rule, row: rows.find((w) => w.scope === keys[i]!.scope && w.scopeKey === keys[i]!.scopeKey && w.period === keys[i]!.period && w.window === keys[i]!.window)! }))
+    .sort((a, b) => (a.row.id < b.row.id ? -1 : 1)); // one lock order for every worker: no deadlock
+  const usd = Math.max(0, est.usd).toFixed(6);
+  const tokens = BigInt(Math.max(0, Math.ceil(est.tokens)));
+  const expiresAt = new Date(at.getTime() + RESERVATION_TTL_MS);
+  await prisma.$transaction(async (tx) => {
+    for (const { rule, row } of pairs) {
+      const limitUsd = rule.limitUsd !== undefined ? rule.limitUsd.toFixed(6) : null;
+      const limitTokens = rule.limitTokens !== undefined ? BigInt(rule.limitTokens) : null;
+      const admitted = await tx.$executeRaw`
+        UPDATE "BudgetWindow" SET "reservedUsd" = "reservedUsd" + ${usd}::numeric, "reservedTokens" = "reservedTokens" + ${tokens}::bigint
+        WHERE "id" = ${row.id}
+          AND (${limitUsd}::numeric IS NULL OR "spentUsd" + "reservedUsd" < ${limitUsd}::numeric + "extraUsd")
+          AND (${limitTokens}::bigint IS NULL OR "spentTokens" + "reservedTokens" < ${limitTokens}::bigint + "extraTokens")`;
+      if (admitted === 0) throw new BudgetHeldError(row.id, opts.recheckMs, rule.action);
+    }
+    await tx.budgetReservation.createMany({ data: pairs.map(({ row }) => ({ windowId: row.id, holder, usd, tokens, expiresAt })) });
+  });
+}
+
+/** Takes reservations off their windows, in one statement: one holder's, or every one that expired. */
+export async function releaseReservations(db: Pick<Db, '$executeRaw'>, which: { holder: string } | { expiredAt: Date }): Promise<void> {
+  const where = 'holder' in which ? Prisma.sql`"holder" = ${which.holder}` : Prisma.sql`"expiresAt" < ${which.expiredAt}`;
+  await db.$executeRaw`
+    WITH gone AS (DELETE FROM "BudgetReservation" WHERE ${where} RETURNING "windowId", "usd", "tokens"),
+         sums AS (SELECT "windowId", SUM("usd") AS usd, SUM("tokens") AS tokens FROM gone GROUP BY "windowId")
+    UPDATE "BudgetWindow" w SET "reservedUsd" = GREATEST(0, w."reservedUsd" - sums.usd), "reservedTokens" = GREATEST(0, w."reservedTokens" - sums.tokens)
+    FROM sums WHERE w."id" = sums."windowId"`;
+}
+
+/**
+ * The router a step's model calls go through: each call is admitted first (reserveCall, when budgets are set) and
+ * its real cost and tokens are added to every window of `scope` as soon as it returns, in the transaction that takes
+ * its reservation off. Shadow runs, file summaries and the judge use the same router, so they count too.
+ */
+export function budgetedRouter(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, llm: LlmRouter): LlmRouter {
+  return {
+    ...llm,
+    forRole: (role) => {
+      const route = llm.forRole(role);
+      return { ...route, provider: budgetedProvider(deps, scope, route.provider, role) };
+    },
+  };
+}
+
+function budgetedProvider(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, inner: LlmProvider, role: Role): LlmProvider {
+  const maxAnswerTokens = Math.ceil(role.constraints.max_output_chars / CHARS_PER_TOKEN);
+  return {
+    name: inner.name,
+    capabilities: inner.capabilities,
+    async complete(req) {
+      const opts = deps.budgets;
+      const holder = randomUUID();
+      if (opts) await reserveCall(deps.prisma, opts, scope, estimateCall(inner.name, req, maxAnswerTokens), holder, isLocalCall(deps.llm, opts, role, inner.name, req.model));
+      const started = performance.now();
+      let r;
+      try {
+        r = await inner.complete(req);
+      } catch (e) {
+        if (opts) await releaseReservations(deps.prisma, { holder });
+        throw e;
+      }
+      const counted = withTokens(req, r);
+      const costUsd = priceCall(inner.name, counted.model, counted.promptTokens, counted.completionTokens, performance.now() - started).costUsd;
+      const spend = [{ costUsd, promptTokens: counted.promptTokens, completionTokens: counted.completionTokens }];
+      if (!opts) await countSpend(deps.prisma, scope, spend);
+      else await deps.prisma.$transaction(async (tx) => { await countSpend(tx, scope, spend); await releaseReservations(tx, { holder }); });
+      return r;
+    },
+  };
+}
+
+/** For model calls that are not steps (intent classification, MCP run_task): undefined when a call may be made, else
+ *  what is spent ("workspace daily budget (…): $5.00 of $5.00"). These calls are not held: their callers answer
+ *  without the model, or refuse. */
+export async function spentIn(prisma: Db, opts: BudgetOptions | undefined, scope: SpendScope, at = new Date()): Promise<string | undefined> {
+  if (!opts) return undefined;
+  const spent = (await standings(prisma, opts, scope, at)).find(exceeded);
+  return spent && describeStanding(spent);
+}
+
+/** Wakes the step runs held by a window (a raise): each once, by a conditional write on its hold; its delayed job
+ *  runs now instead of at its next look. */
+export async function wakeHeld(deps: Pick<EngineDeps, 'prisma' | 'queue' | 'log'>, windowId: string, at = new Date()): Promise<number> {
+  const holds = await deps.prisma.budgetHold.findMany({ where: { windowId, resumedAt: null }, orderBy: { createdAt: 'asc' }, take: 1_000 });
+  let woken = 0;
+  for (const h of holds) {
+    if ((await deps.prisma.budgetHold.updateMany({ where: { id: h.id, resumedAt: null }, data: { resumedAt: at } })).count !== 1) continue;
+    const job = { kind: 'step' as const, stepId: h.stepId, revision: h.revision, run: h.run, roleId: h.roleId };
+    try {
+      await (deps.queue.wake ? deps.queue.wake(job) : deps.queue.enqueue(job));
+      woken++;
+    } catch (e) {
+      deps.log.warn('could not wake a step held by a budget: it looks again by itself', { stepId: h.stepId, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return woken;
+}
+
 /** Tells the thread and the admins, once per window, that a limit on this step's workflow passed `warnAt`. Called
  *  after a step's spend was committed, and before each step. */
 export async function warnBudgets(deps: EngineDeps, step: StepScope, at = new Date()): Promise<void> {
   const opts = deps.budgets;
   if (!opts) return;
-  for (const s of await standings(deps.prisma, opts, workflowOf(step), at)) {
+  for (const s of await standings(deps.prisma, opts, spendScopeOf(step), at)) {
     if (!s.row || s.row.warnedAt || share(s) < opts.warnAt) continue;
     const won = (await deps.prisma.budgetWindow.updateMany({ where: { id: s.row.id, warnedAt: null }, data: { warnedAt: at } })).count === 1;
     if (!won) continue;
@@ -206,10 +391,15 @@ export async function warnBudgets(deps: EngineDeps, step: StepScope, at = new Da
 }
 
 /** Mentions of the chat users with the admin role or above on this platform (ChatUserRole), at most 10. */
-async function adminsOf(deps: EngineDeps, platform: PlatformName): Promise<string[]> {
+const adminsOf = (deps: EngineDeps, platform: PlatformName): Promise<string[]> => mentionsOf(deps, platform, ['admin', 'owner']);
+
+/** Mentions of the chat users who may raise a budget (approver or above), at most 10. */
+const approversOf = (deps: EngineDeps, platform: PlatformName): Promise<string[]> => mentionsOf(deps, platform, ['approver', 'admin', 'owner']);
+
+async function mentionsOf(deps: EngineDeps, platform: PlatformName, roles: RbacRole[]): Promise<string[]> {
   const port = deps.chat[platform];
   if (!port) return [];
-  const rows = await deps.prisma.chatUserRole.findMany({ where: { platform, role: { in: ['admin', 'owner'] } }, orderBy: { userId: 'asc' }, take: 10 });
+  const rows = await deps.prisma.chatUserRole.findMany({ where: { platform, role: { in: roles } }, orderBy: { userId: 'asc' }, take: 10 });
   return rows.map((r) => port.mention(r.userId));
 }
 
@@ -218,7 +408,7 @@ export type RaiseResult = { ok: true; detail: Record<string, unknown> } | { ok: 
 /**
  * An approver raises a spent window's limit once: the window gets the limit again on top (a conditional write, so
  * only the first raise counts). The window must be one of this workflow's (a button cannot raise another
- * conversation's budget). Held steps go on at their next look (recheckMs).
+ * conversation's budget). The steps it held are woken at once (wakeHeld), each once.
  */
 export async function raiseBudget(deps: EngineDeps, workflowId: string, windowId: string, by: string, at = new Date()): Promise<RaiseResult> {
   const opts = deps.budgets;
@@ -234,7 +424,8 @@ export async function raiseBudget(deps: EngineDeps, workflowId: string, windowId
     data: { raisedAt: at, raisedBy: by, extraUsd: rule.limitUsd ?? 0, extraTokens: BigInt(rule.limitTokens ?? 0) },
   });
   if (count === 0) return { ok: false, text: 'This limit was already raised once; a further change is made in the admin console.' };
-  return { ok: true, detail: { scope: row.scope, scopeKey: row.scopeKey, period: row.period, window: row.window, addedUsd: rule.limitUsd ?? null, addedTokens: rule.limitTokens ?? null } };
+  const woken = await wakeHeld(deps, windowId, at); // the held steps go on now, not at their next look
+  return { ok: true, detail: { woken, scope: row.scope, scopeKey: row.scopeKey, period: row.period, window: row.window, addedUsd: rule.limitUsd ?? null, addedTokens: rule.limitTokens ?? null } };
 }
 
 /** Says in the workflow's thread who raised the limit (a console user is not named in the thread). */
@@ -271,6 +462,15 @@ function warnedView(s: Standing, warnAt: number, admins: string[]) {
   return {
     text: `:warning: *Budget at ${Math.floor(share(s) * 100)}%* (notice at ${Math.round(warnAt * 100)}%): ${describeStanding(s)}.${admins.length ? ` Admins: ${admins.join(' ')}` : ''}`,
     context: 'At 100% new steps wait for an approver to raise the limit, or use the local model, as the budget says.',
+  };
+}
+
+/** The held step's status line: it waits for budget (not "working…"), and who can raise the limit. */
+function heldView(roleName: string, s: Standing, approvers: string[]): MessageView {
+  const who = approvers.length ? `An approver (${approvers.join(' ')})` : 'Someone with the approver role or above';
+  return {
+    text: `:double_vertical_bar: *${roleName}* is waiting for budget: ${describeStanding(s)}. ${who} can raise the limit once with the button in this thread, or an admin can change it in the admin console.`,
+    context: `the step starts as soon as the limit is raised${s.rule.period === 'total' ? '' : ` or the ${s.rule.period} ends`}`,
   };
 }
 

@@ -42,6 +42,9 @@ export interface ChatPort {
   update(thread: ThreadRef, messageId: string, persona: Persona, view: MessageView): Promise<void>;
   /** A person as a mention inside a posted message (notifies them where the platform does). */
   mention(userId: string): string;
+  /** A user group as a mention (Slack `<!subteam^S…>`), only for a gate's configured approvers; absent: the platform
+   *  has no groups Rolecall can mention, and a configured group is left out. */
+  mentionGroup?(groupId: string): string;
   /** A person named in a note shown only to someone else (no notification). */
   nameOf(userId: string): Promise<string>;
   /** A short note to one person about their own action, in `thread`: only they see it where the platform allows

@@ -11,6 +11,8 @@ export const ACTION_IDS = [
   'intent_pick_1', 'intent_pick_2', 'intent_pick_3', 'intent_other',
   // An approver raises a spent budget's limit once (orchestrator/budgets.ts).
   'budget_raise',
+  // A new request in a 1:1 chat while a workflow runs there: add it to that workflow, or start a new one.
+  'request_add', 'request_new',
 ] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
 
@@ -32,7 +34,8 @@ export type ButtonTarget =
   | { kind: 'workflow'; workflowId: string }
   | { kind: 'plan_step'; workflowId: string; stepKey: string }
   | { kind: 'intent_choice'; exampleId: string; choice: string }
-  | { kind: 'budget'; workflowId: string; windowId: string };
+  | { kind: 'budget'; workflowId: string; windowId: string }
+  | { kind: 'pending_request'; requestId: string };
 
 const TARGET_OF: Record<ActionId, ButtonTarget['kind']> = {
   approve: 'approval', request_changes: 'approval', reject: 'approval',
@@ -41,6 +44,7 @@ const TARGET_OF: Record<ActionId, ButtonTarget['kind']> = {
   plan_drop: 'plan_step', plan_gate: 'plan_step',
   intent_pick_1: 'intent_choice', intent_pick_2: 'intent_choice', intent_pick_3: 'intent_choice', intent_other: 'intent_choice',
   budget_raise: 'budget',
+  request_add: 'pending_request', request_new: 'pending_request',
 };
 
 /** The value a button of `action` carries. */
@@ -52,6 +56,7 @@ export function buttonValue(target: ButtonTarget): string {
     case 'plan_step': return `${target.workflowId}|${target.stepKey}`;
     case 'intent_choice': return `${target.exampleId}|${target.choice}`;
     case 'budget': return `${target.workflowId}|${target.windowId}`;
+    case 'pending_request': return target.requestId;
   }
 }
 
@@ -77,6 +82,7 @@ export function parseButtonValue(action: ActionId, value: string): ButtonTarget 
       const [workflowId = '', windowId = '', ...rest] = value.split('|');
       return rest.length === 0 && ID.test(workflowId) && ID.test(windowId) ? { kind: 'budget', workflowId, windowId } : undefined;
     }
+    case 'pending_request': return ID.test(value) ? { kind: 'pending_request', requestId: value } : undefined;
   }
 }
 

@@ -1,4 +1,5 @@
-// Opens the database named by the config: PostgreSQL through @prisma/adapter-pg, or embedded PGlite.
+// Opens the database named by the config: PostgreSQL through @prisma/adapter-pg, or embedded PGlite. Every query
+// goes through the encryption-at-rest adapter (privacy/sealed.ts), which opens sealed values on the way out.
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -6,6 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
 import { applyMigrations, pendingMigrations, type SqlRunner } from './migrate';
+import { atRestAdapter, KeyRing } from './privacy/sealed';
 
 export type Db = PrismaClient;
 
@@ -21,13 +23,14 @@ export interface Database {
 /** Which database: a PostgreSQL URL with a pool size, or an embedded PGlite directory. */
 export type DatabaseOptions = { kind: 'postgres'; url: string; poolMax: number } | { kind: 'pglite'; dir: string };
 
-export async function openDatabase(cfg: DatabaseOptions): Promise<Database> {
-  return cfg.kind === 'postgres' ? openPostgres(cfg.url, cfg.poolMax) : openPglite(cfg.dir);
+/** `ring`: the data keys that open sealed values (absent: encryption off; a sealed value read is then an error). */
+export async function openDatabase(cfg: DatabaseOptions, ring: KeyRing = new KeyRing(undefined)): Promise<Database> {
+  return cfg.kind === 'postgres' ? openPostgres(cfg.url, cfg.poolMax, ring) : openPglite(cfg.dir, ring);
 }
 
-function openPostgres(url: string, max: number): Database {
+function openPostgres(url: string, max: number, ring: KeyRing): Database {
   const pool = new pg.Pool({ connectionString: url, max });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = new PrismaClient({ adapter: atRestAdapter(new PrismaPg(pool), ring) });
   const runner: SqlRunner = {
     exec: (sql) => pool.query(sql),
     query: async (sql, params) => (await pool.query(sql, params as unknown[])).rows,
@@ -44,10 +47,10 @@ function openPostgres(url: string, max: number): Database {
   };
 }
 
-async function openPglite(dir: string): Promise<Database> {
+async function openPglite(dir: string, ring: KeyRing): Promise<Database> {
   mkdirSync(dir, { recursive: true });
   const db = await PGlite.create(dir);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const prisma = new PrismaClient({ adapter: atRestAdapter(new PrismaPGlite(db), ring) });
   const runner: SqlRunner = {
     exec: (sql) => db.exec(sql),
     query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params as unknown[])).rows,

@@ -10,6 +10,7 @@ import type { JobQueue } from './jobs';
 import type { Logger } from './log';
 import type { Planner } from './planning';
 import type { TierOptions } from '../agents/llm/routing';
+import type { AtRest } from './privacy/at-rest';
 
 export interface EngineDeps {
   prisma: Db;
@@ -27,8 +28,14 @@ export interface EngineDeps {
   tiers?: TierOptions;
   /** Budgets (orchestrator/budgets.ts); absent: no limits, spend still counted. */
   budgets?: BudgetOptions;
+  /** Role edits saved in the console by any process (orchestrator/role-sync.ts): a step reloads them when the version
+   *  its first statement read is not the one in use; absent: the roles are fixed. */
+  roleEdits?: { version(): number; upTo(version: number): Promise<void> };
   /** Limits on new workflows per person and channel (orchestrator/throttle.ts); absent: none. */
   throttle?: WorkflowThrottle;
+  /** Encryption at rest (orchestrator/privacy/at-rest.ts): seals message text, outputs and posts as they are written;
+   *  absent: written in clear. */
+  atRest?: AtRest;
 }
 
 export function chatFor(deps: EngineDeps, platform: PlatformName): ChatPort {

@@ -1,7 +1,8 @@
 // Files shared in a workflow's thread: the worker fetches each one through the platform's FileDownloader (the edge
 // fetches bytes, the orchestrator decides), ingests it (agents/files: stored once, read in a parser thread), and tells
 // the thread in one sentence when a file was skipped; the workflow goes on either way. A role's step then sees the
-// workflow's readable files (stepFiles). Invariants: a download is bounded by the size limit before the bytes are
+// workflow's readable files (stepFiles). Files given to MCP run_task go through the same ingestion and fitting
+// (runTaskFileIntake). Invariants: a download is bounded by the size limit before the bytes are
 // held; a sharing is recorded once (platform + message + file id), so a re-run job neither ingests nor tells twice;
 // nothing here throws for a bad file — only infrastructure failures (database, store) reach the queue's retries.
 import { z } from 'zod';
@@ -17,6 +18,7 @@ import type { Role } from '../agents/roles';
 import { measuredCall, type LlmCallRecord } from '../agents/llm/measure';
 import type { ChatImage } from '../agents/llm/provider';
 import type { LlmRouter } from '../agents/llm/router';
+import type { RunTaskFileIntake } from '../agents/mcp/ports';
 import type { ChatPorts, InboundFile, InboundMessage, PlatformName, ThreadRef } from './chat';
 import type { Db } from './db';
 import type { Logger } from './log';
@@ -44,6 +46,8 @@ export interface FilesDeps {
   downloads: Partial<Record<PlatformName, FileDownloader>>;
   /** The console's public address (CONSOLE_URL): links to role output files where a platform cannot take uploads. */
   consoleUrl?: string;
+  /** Seals a file's extracted text at rest (shared by content hash, so under the "*" data key); absent: clear. */
+  sealText?: (text: string) => Promise<string>;
 }
 
 /** A download's body, read as a stream and abandoned past maxBytes (so an oversized file is never held whole). */
@@ -109,7 +113,7 @@ export async function ingestMessageFiles(deps: IngestDeps, msg: InboundMessage, 
       skipped.push(e.message);
       continue;
     }
-    const ingested = await ingestFile(bytes, { name: file.name, platform: msg.platform, source, workflowId }, { db: deps.prisma, store: cfg.store, pool: cfg.pool, limits: { maxBytes: cfg.maxBytes } });
+    const ingested = await ingestFile(bytes, { name: file.name, platform: msg.platform, source, workflowId }, { db: deps.prisma, store: cfg.store, pool: cfg.pool, limits: { maxBytes: cfg.maxBytes }, ...(cfg.sealText ? { sealText: cfg.sealText } : {}) });
     deps.log.info('file shared', { workflowId, name: file.name, status: ingested.status, bytes: ingested.bytes, reused: ingested.reused });
     if (ingested.status === 'skipped') skipped.push(ingested.error ?? `${file.name} was skipped`);
     done.push(ingested);
@@ -158,7 +162,12 @@ export interface StepFile {
 
 /** The workflow's extracted files, in the order they were shared (at most `max`). */
 export async function stepFiles(prisma: Db, workflowId: string, max = 20): Promise<StepFile[]> {
-  const rows = await prisma.sharedFile.findMany({ where: { workflowId, status: 'extracted' }, include: { blob: true }, orderBy: { createdAt: 'asc' }, take: max });
+  return readStepFiles(prisma, { workflowId }, max);
+}
+
+/** The extracted sharings matching `where` (a workflow's, or one run_task call's), as a role's step sees them. */
+async function readStepFiles(prisma: Db, where: { workflowId: string } | { id: { in: string[] } }, max: number): Promise<StepFile[]> {
+  const rows = await prisma.sharedFile.findMany({ where: { ...where, status: 'extracted' }, include: { blob: true }, orderBy: [{ createdAt: 'asc' }, { source: 'asc' }], take: max });
   const out: StepFile[] = [];
   for (const r of rows) {
     if (!r.blob || r.blob.status !== 'extracted') continue;
@@ -199,7 +208,11 @@ export interface PromptFilesDeps {
  *  budget by the role's own model, every such call recorded), and images as image parts when the model can see them
  *  (otherwise their OCR text and a note saying so). */
 export async function promptFiles(deps: PromptFilesDeps, role: Role, workflowId: string): Promise<{ files: PromptFile[]; images: ChatImage[]; calls: LlmCallRecord[] }> {
-  const shared = await stepFiles(deps.prisma, workflowId);
+  return fitPromptFiles(deps, role, await stepFiles(deps.prisma, workflowId), { workflowId });
+}
+
+/** promptFiles for files already read (a workflow's, or those given to one MCP run_task call). */
+async function fitPromptFiles(deps: PromptFilesDeps, role: Role, shared: StepFile[], where: Record<string, string>): Promise<{ files: PromptFile[]; images: ChatImage[]; calls: LlmCallRecord[] }> {
   const route = deps.llm.forRole(role);
   const seesImages = route.provider.capabilities.images;
   const calls: LlmCallRecord[] = [];
@@ -227,7 +240,7 @@ export async function promptFiles(deps: PromptFilesDeps, role: Role, workflowId:
       if (!text.trim()) text = f.ocrSkipped ? `(no text read from the image: ${f.ocrSkipped})` : '(no text found in the image)';
     } else if (text) {
       try {
-        const fitted = await cachedFit(deps.prisma, f, route.model, () => fitFile({ name: f.name, kind: fileKind.parse(f.kind), text, structure: { sections: f.sections } }, port, { contextTokens: FILE_CONTEXT_TOKENS, chunkTokens: FILE_CONTEXT_TOKENS / 4 }));
+        const fitted = await cachedFit(deps.prisma, deps.files?.sealText, f, route.model, () => fitFile({ name: f.name, kind: fileKind.parse(f.kind), text, structure: { sections: f.sections } }, port, { contextTokens: FILE_CONTEXT_TOKENS, chunkTokens: FILE_CONTEXT_TOKENS / 4 }));
         if (fitted.summarised) {
           text = fitted.text;
           const summarised = fitted.parts.filter((p) => p.summarised && p.titles.length).map((p) => (p.titles.length > 1 ? `${p.titles[0]} … ${p.titles.at(-1)}` : p.titles[0]!));
@@ -235,7 +248,7 @@ export async function promptFiles(deps: PromptFilesDeps, role: Role, workflowId:
         }
       } catch (e) {
         // The model could not summarise: the role still sees the start of the file, and is told.
-        deps.log.warn('could not summarise a large file; its start is used', { workflowId, name: f.name, error: errorMessage(e) });
+        deps.log.warn('could not summarise a large file; its start is used', { ...where, name: f.name, error: errorMessage(e) });
         text = text.slice(0, FILE_CONTEXT_TOKENS * 3);
         notes.push('the file is longer than your context allows and could not be summarised: only its start is below');
       }
@@ -252,15 +265,16 @@ const cachedParts = z.array(z.object({ titles: z.array(z.string()), summarised: 
 /** A large file fitted to the prompt budget once per file (hash), budget and model: the map-reduce summaries are kept
  *  (FileSummary), so the next step — of this workflow or another sharing the same bytes — reuses them and its model
  *  calls (and their cost) are made and recorded once. Two steps fitting the same file at the same moment may both
- *  summarise it; the first row written is kept. */
-async function cachedFit(prisma: Db, f: StepFile, model: string, fit: () => Promise<FittedFile>): Promise<Fitted> {
+ *  summarise it; the first row written is kept. The summary's text is sealed at rest with `sealText` (the shared "*"
+ *  key, as the file's extracted text; read back in clear through the driver adapter). */
+async function cachedFit(prisma: Db, sealText: FilesDeps['sealText'], f: StepFile, model: string, fit: () => Promise<FittedFile>): Promise<Fitted> {
   const variant = `${model}:${FILE_CONTEXT_TOKENS}:${FILE_CONTEXT_TOKENS / 4}`.slice(0, 300);
   const hit = await prisma.fileSummary.findUnique({ where: { sha256_variant: { sha256: f.sha256, variant } } });
   const parts = hit ? cachedParts.safeParse(hit.parts) : undefined;
   if (hit && parts?.success) return { text: hit.text, parts: parts.data, summarised: hit.summarised, cut: hit.cut };
   const fitted = await fit();
   if (fitted.summarised) {
-    await prisma.fileSummary.createMany({ data: [{ sha256: f.sha256, variant, text: fitted.text, parts: JSON.parse(JSON.stringify(fitted.parts)), summarised: true, cut: fitted.cut }], skipDuplicates: true });
+    await prisma.fileSummary.createMany({ data: [{ sha256: f.sha256, variant, text: sealText ? await sealText(fitted.text) : fitted.text, parts: JSON.parse(JSON.stringify(fitted.parts)), summarised: true, cut: fitted.cut }], skipDuplicates: true });
   }
   return fitted;
 }
@@ -293,4 +307,30 @@ export function describeFile(f: Pick<StepFile, 'kind' | 'bytes' | 'meta'>): stri
     m.width !== undefined && m.height !== undefined ? `${m.width}×${m.height}` : '',
   ].filter(Boolean);
   return [f.kind, size(f.bytes), ...shape].join(', ');
+}
+
+/** Files given to MCP run_task are taken exactly like files shared in a thread: stored once by hash in the file store,
+ *  read in the parser threads within the same limits, recorded as sharings (platform "mcp", source
+ *  mcp:<API key prefix>:<role>:<call id>:<n>; no workflow: run_task runs none), and fitted to the role's context budget
+ *  with the same summaries (the model calls are returned for the usage log). A file that cannot be read (over the
+ *  size limit included) is recorded as skipped and named; the call goes on. */
+export function runTaskFileIntake(deps: PromptFilesDeps & { files: FilesDeps }): RunTaskFileIntake {
+  const cfg = deps.files;
+  return {
+    async take(given, call) {
+      const shares: string[] = [];
+      const skipped: string[] = [];
+      for (const [n, f] of given.entries()) {
+        const source = `mcp:${call.caller}:${call.role.role_id}:${call.callId}:${n + 1}`.slice(0, 500);
+        const ingested = await ingestFile(f.bytes, { name: f.name, platform: 'mcp', source, workflowId: null }, { db: deps.prisma, store: cfg.store, pool: cfg.pool, limits: { maxBytes: cfg.maxBytes }, ...(cfg.sealText ? { sealText: cfg.sealText } : {}) });
+        deps.log.info('file given to run_task', { role: call.role.role_id, caller: call.caller, name: f.name, status: ingested.status, bytes: ingested.bytes, reused: ingested.reused });
+        if (ingested.status === 'extracted') shares.push(ingested.shareId);
+        else skipped.push(ingested.error ?? `${f.name} was skipped`);
+      }
+      // read back from the recorded sharings exactly as a workflow's step reads its files (stepFiles)
+      const read = shares.length ? await readStepFiles(deps.prisma, { id: { in: shares } }, shares.length) : [];
+      const fitted = await fitPromptFiles(deps, call.role, read, { mcpCall: call.callId });
+      return { ...fitted, skipped };
+    },
+  };
 }

@@ -40,7 +40,7 @@ export async function decide(deps: EngineDeps, approvalId: string, decision: Dec
 
 interface DecidedGate {
   id: string;
-  status: 'pending' | 'approved' | 'changes_requested' | 'rejected';
+  status: 'pending' | 'approved' | 'changes_requested' | 'rejected' | 'expired';
   revision: number;
   decidedBy: string | null;
   decidedAt: Date | null;
@@ -62,7 +62,7 @@ export async function applyDecision(deps: EngineDeps, approvalId: string): Promi
       w.platform::text AS platform, w."teamId", w."channelId", w."threadTs"
     FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" JOIN "Workflow" w ON w.id = a."workflowId" WHERE a.id = ${approvalId}`;
   if (!a) throw new Error(`approval ${approvalId} not found`);
-  if (a.status === 'pending') return;
+  if (a.status === 'pending' || a.status === 'expired') return; // an expiry wrote its own posts (gate-timers.ts)
   const role = roleOf(deps, a.roleId);
   const who = chatFor(deps, a.platform).mention(a.decidedBy ?? 'unknown');
   const step = { id: a.stepId, workflowId: a.workflowId, roleId: a.roleId, revision: a.revision, runCount: a.runCount, thread: threadOf(a) };
@@ -88,7 +88,7 @@ export async function applyDecision(deps: EngineDeps, approvalId: string): Promi
 async function rejectWorkflow(deps: EngineDeps, a: DecidedGate, card: OutboxItem, rejectedRole: string, who: string): Promise<void> {
   const posts = await deps.prisma.$transaction(async (tx) => {
     if (!(await T.rejectWorkflow(tx, a.workflowId))) {
-      await writeOutbox(tx, [card]);
+      await writeOutbox(tx, [card], deps);
       return [card]; // cancelled (or finished) first: nothing to summarise
     }
     const steps = await tx.step.findMany({ where: { workflowId: a.workflowId }, orderBy: { position: 'asc' }, select: { id: true, roleId: true, status: true } });
@@ -101,7 +101,7 @@ async function rejectWorkflow(deps: EngineDeps, a: DecidedGate, card: OutboxItem
       op: 'post', key: { kind: 'rejected', workflowId: a.workflowId }, workflowId: a.workflowId, roleId: summarizer.role_id, thread: threadOf(a), persona: personaOf(summarizer),
       view: rejectionSummaryView(done, rejectedRole, notRun, who),
     };
-    await writeOutbox(tx, [card, summary]);
+    await writeOutbox(tx, [card, summary], deps);
     deps.log.info('workflow rejected', { workflowId: a.workflowId });
     return [card, summary];
   });
@@ -131,7 +131,7 @@ export async function retryStep(deps: EngineDeps, stepId: string, actor: Actor):
   const retried = await deps.prisma.$transaction(async (tx) => {
     if (!(await T.retryFailedStep(tx, before))) return false;
     await T.settleWorkflow(tx, before.workflowId);
-    await writeOutbox(tx, [card, status]);
+    await writeOutbox(tx, [card, status], deps);
     return true;
   });
   if (!retried) return false;

@@ -4,6 +4,7 @@
 import { handleClick } from './clicks';
 import type { EngineDeps } from './deps';
 import { applyDecision } from './gates';
+import { runGateTimer } from './gate-timers';
 import { handleInbound } from './intake';
 import { deliverOutputFiles } from './outputs';
 import { jobId, type JobData } from './jobs';
@@ -12,8 +13,6 @@ import type { JobContext, JobHandler } from './queue';
 import { failStep, isPermanent, noteRetry, runStep } from './steps';
 import { errorMessage, RetryLaterError } from '../agents/errors';
 import { isInfraError } from './infra';
-import { withPrivacy } from '../agents/llm/private';
-import { privacySettingsForStep } from './privacy/settings';
 
 export function createJobHandler(deps: EngineDeps): JobHandler {
   return async (data: JobData, ctx: JobContext) => {
@@ -30,14 +29,17 @@ export function createJobHandler(deps: EngineDeps): JobHandler {
         return drainChannel(deps, data.channel, jobId(data));
       case 'outputs':
         return deliverOutputFiles(deps, data); // a role's files: built, stored, uploaded once (outputs.ts)
+      case 'gate_timer':
+        return runGateTimer(deps, data); // a gate's reminder or expiry (gate-timers.ts)
     }
   };
 }
 
 async function runStepWithFailure(deps: EngineDeps, data: Extract<JobData, { kind: 'step' }>, ctx: JobContext): Promise<void> {
   try {
-    // PII redaction and local-models-only of the step's channel/workspace apply to its model calls (issue 18)
-    await withPrivacy(await privacySettingsForStep(deps.prisma, data.stepId), () => runStep(deps, data, ctx));
+    // PII redaction and local-models-only of the step's channel/workspace apply to its model calls (issue 18): read by
+    // the statement that starts the step and applied by runStep (steps.ts), so the step costs no lookup of its own
+    await runStep(deps, data, ctx);
   } catch (e) {
     if (isInfraError(e)) throw e; // the database, Redis or the chat platform: retried until it is back
     if (e instanceof RetryLaterError) throw e; // a rate limit or a spent budget: delayed, not an attempt (queue.ts)

@@ -20,6 +20,7 @@ const RELAY_BATCH = 100;
 /** `queue` (which fails at once while Redis is unreachable), with the PostgreSQL inbox behind it. */
 export function durableQueue(queue: JobQueue, prisma: Db, log: Logger): JobQueue {
   return {
+    ...(queue.wake ? { wake: (data: JobData) => queue.wake!(data) } : {}),
     async enqueue(data: JobData) {
       try {
         return await queue.enqueue(data);

@@ -5,10 +5,13 @@ import type { InboundMessage } from './chat';
 import { askWhich, postQuestion, refreshTraining } from './clarify';
 import { chatFor, type EngineDeps } from './deps';
 import { ingestMessageFiles } from './files';
+import { sealerFor } from './privacy/at-rest';
+import { intentThresholdFor } from './experiments/assign';
 import { insertWorkflow, kickOff } from './start';
 import { refusedByThrottle } from './throttle';
 import { ACTIVE_STATUSES, answerStep } from './workflow/transitions';
 import { noPlanView, ROLECALL_PERSONA } from './views';
+import { askAddOrNew, isOneToOneChat } from './pending';
 
 export const sourceKey = (m: InboundMessage) => `${m.platform}:${m.channelId}:${m.messageTs}`;
 
@@ -33,7 +36,14 @@ export async function handleInbound(deps: EngineDeps, msg: InboundMessage): Prom
     where: { platform: msg.platform, channelId: msg.channelId, threadTs: msg.threadTs, status: { in: [...ACTIVE_STATUSES] } },
     orderBy: { createdAt: 'desc' },
   });
-  if (active) return addReply(deps, active.id, msg, key);
+  if (active) {
+    // A 1:1 chat has no threads: a new message there is asked about (add it, or start anew), unless a step waits for an
+    // answer (orchestrator/pending.ts).
+    if (isOneToOneChat(msg) && !(await deps.prisma.step.findFirst({ where: { workflowId: active.id, status: 'waiting_input' }, select: { id: true } }))) {
+      return askAddOrNew(deps, active.id, msg, key);
+    }
+    return addReply(deps, active.id, msg, key);
+  }
   const planned = msg.mentioned ? await deps.prisma.workflow.findFirst({ where: { platform: msg.platform, channelId: msg.channelId, threadTs: msg.threadTs, status: 'planned' } }) : null;
   if (planned) return addReply(deps, planned.id, msg, key);
   if (msg.mentioned) return startWorkflow(deps, msg, key);
@@ -41,13 +51,14 @@ export async function handleInbound(deps: EngineDeps, msg: InboundMessage): Prom
 }
 
 /** A reply in a running workflow's thread answers the step waiting for one, or becomes context for later steps. */
-async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessage, key: string): Promise<void> {
+export async function addReply(deps: EngineDeps, workflowId: string, msg: InboundMessage, key: string): Promise<void> {
   await ingestMessageFiles(deps, msg, workflowId); // before the reply is recorded: the steps it wakes see the files
   const waiting = await deps.prisma.step.findFirst({ where: { workflowId, status: 'waiting_input' }, orderBy: { position: 'asc' } });
+  const seal = await sealerFor(deps, msg); // the reply's text at rest (privacy/at-rest.ts), the key before the transaction
   // One transaction: the event is marked seen only together with what it did, so a retry after a crash redoes it all.
   const answered = await deps.prisma.$transaction(async (tx) => {
     await tx.inboundEvent.createMany({ data: [{ id: key, platform: msg.platform, kind: 'reply' }], skipDuplicates: true });
-    await tx.threadReply.createMany({ data: [{ workflowId, userId: msg.userId, text: msg.text, messageTs: msg.messageTs, sentAt: sentAtOf(msg) }], skipDuplicates: true });
+    await tx.threadReply.createMany({ data: [{ workflowId, userId: msg.userId, text: seal.text(msg.text), messageTs: msg.messageTs, sentAt: sentAtOf(msg) }], skipDuplicates: true });
     return waiting ? answerStep(tx, waiting, msg.text) : false;
   });
   await acknowledge(deps, msg, waiting && answered ? 'white_check_mark' : 'eyes');
@@ -75,10 +86,13 @@ async function acknowledge(deps: EngineDeps, msg: InboundMessage, emoji: 'eyes' 
   await port.notify(thread, { id: msg.userId }, text).catch(failed);
 }
 
-async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string): Promise<void> {
+export async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string): Promise<void> {
   if (await refusedByThrottle(deps, msg, key)) return; // too many new workflows from this person or channel
   await refreshTraining(deps);
-  const d = await deps.planner.decide(msg.text);
+  // an experiment arm may decide this thread with its own intent threshold (orchestrator/experiments/assign.ts)
+  const arm = await intentThresholdFor(deps.prisma, msg);
+  const spend = { workspace: `${msg.platform}:${msg.teamId}`, channel: `${msg.platform}:${msg.channelId}` }; // budgets.ts scopeKeysOf
+  const d = await deps.planner.decide(msg.text, { ...(arm ? { minConfidence: arm.threshold } : {}), spend });
   if (d.kind === 'clarify') {
     await ingestMessageFiles(deps, msg, null); // kept for the workflow the answer starts (clarify.ts adopts them)
     return askWhich(deps, msg, key, d);

@@ -33,6 +33,9 @@ export type JobData =
   /** Send a channel's unsent chat posts, in order (orchestrator/outbox.ts). `from` tells adds apart: the first outbox
    *  row of the transaction that wrote them, or the sweep's tick. */
   | { kind: 'drain'; channel: string; from: string }
+  /** A gate's timer (orchestrator/gate-timers.ts), a delayed job due `at` (ISO 8601): its n-th reminder, or its expiry
+   *  (n = 0). The queue delays it until then (queue.ts delayOf). */
+  | { kind: 'gate_timer'; approvalId: string; due: 'remind' | 'expire'; n: number; at: string }
   | ClickJob;
 
 export function jobId(data: JobData): string {
@@ -49,7 +52,16 @@ export function jobId(data: JobData): string {
       return `click-${data.actor.platform}-${digest(data.deliveryId)}`;
     case 'drain':
       return `drain-${digest(data.channel)}-${data.from}`;
+    case 'gate_timer':
+      return `gate-${data.due}-${data.approvalId}-n${data.n}`;
   }
+}
+
+/** How long the queue holds a job before a worker may take it: a gate timer until it is due; anything else none. */
+export function delayOf(data: JobData, now = Date.now()): number | undefined {
+  if (data.kind !== 'gate_timer') return undefined;
+  const at = Date.parse(data.at);
+  return Number.isFinite(at) && at > now ? at - now : undefined;
 }
 
 /** A short, id-safe digest of a platform's delivery id (those may contain ':' and be long). */
@@ -74,6 +86,7 @@ export const JobDataSchema: z.ZodType<JobData> = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('decision'), approvalId: short }),
   z.object({ kind: z.literal('outputs'), stepId: short, revision: z.number().int() }),
   z.object({ kind: z.literal('drain'), channel: short, from: z.string().regex(/^[a-z0-9]{1,40}$/) }),
+  z.object({ kind: z.literal('gate_timer'), approvalId: short, due: z.enum(['remind', 'expire']), n: z.number().int().min(0).max(100_000), at: z.string().datetime() }),
   z.object({
     kind: z.literal('click'),
     deliveryId: z.string().min(1).max(1000),
@@ -88,6 +101,8 @@ export const JobDataSchema: z.ZodType<JobData> = z.discriminatedUnion('kind', [
 
 export interface JobQueue {
   enqueue(data: JobData): Promise<void>;
+  /** Runs a delayed job now (a budget raise wakes the steps it held); nothing when the job is not delayed. */
+  wake?(data: JobData): Promise<void>;
 }
 
 /** Every post a workflow makes in its thread, by what it is about. */
@@ -105,7 +120,12 @@ export type PostKey =
   /** A budget's notice (80%), its "limit reached" post with the raise button, and the raise, per workflow and window. */
   | { kind: 'budget'; stage: 'warned' | 'reached' | 'raised'; workflowId: string; windowId: string }
   /** The note that goes with a step revision's output files: links, or what could not be made or uploaded. */
-  | { kind: 'files'; stepId: string; revision: number };
+  | { kind: 'files'; stepId: string; revision: number }
+  /** A waiting gate's n-th reminder, and its expiry notice (cancelled or escalated): orchestrator/gate-timers.ts. */
+  | { kind: 'reminder'; approvalId: string; n: number }
+  | { kind: 'expiry'; approvalId: string }
+  /** "Add this to the running workflow, or start a new one?" for a request in a 1:1 chat (orchestrator/pending.ts). */
+  | { kind: 'choice'; requestId: string };
 
 export type PostKind = PostKey['kind'];
 
@@ -151,5 +171,11 @@ export function postKey(k: PostKey): string {
       return `budget:${k.stage}:${k.workflowId}:${k.windowId}`;
     case 'files':
       return `files:${k.stepId}:r${k.revision}`;
+    case 'reminder':
+      return `reminder:${k.approvalId}:n${k.n}`;
+    case 'expiry':
+      return `expiry:${k.approvalId}`;
+    case 'choice':
+      return `choice:${k.requestId}`;
   }
 }

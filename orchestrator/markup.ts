@@ -68,6 +68,7 @@ export function plainText(text: string, names: ReadonlyMap<string, string> = new
     .replace(/<at\b[^<>]*>([^<>]{1,256})<\/at>/gi, (_m, id: string) => `@${name(id)}`)
     .replace(/<@([A-Za-z0-9_-]{1,64})(?:\|([^<>]{1,128}))?>/g, (_m, id: string, label?: string) => `@${label ?? name(id)}`)
     .replace(/<!date\^\d+\^[^|<>]*\|([^<>]{1,100})>/g, '$1')
+    .replace(/\u27e6group [A-Za-z0-9_-]{1,40} (S[A-Z0-9]{2,20})\u27e7/g, (_m, id: string) => `@${name(id)}`) // a Slack user-group mention (bot/slack/blocks.ts)
     .replace(/<(https?:\/\/[^|<>\s]{1,2000})\|([^<>]{1,500})>/g, '$2 ($1)')
     .replace(/<(https?:\/\/[^|<>\s]{1,2000})>/g, '$1')
     .replace(/(^|[^*\w])\*(?=\S)([^*\n]*?\S)\*(?!\*)/g, '$1$2')

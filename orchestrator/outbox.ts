@@ -14,6 +14,8 @@
 // - every write is followed, after commit, by a drain job for its channel (deterministic id: a repeat adds nothing);
 //   a drain job that was lost (a crash between commit and add, Redis down and the inbox too) is made up for by the
 //   sweep, which adds one for every channel whose head has waited too long.
+// - a row's persona is the arm's when its workflow is in an experiment arm that varies that role's persona
+//   (orchestrator/experiments/assign.ts variantPersonas): every post of that role in the thread, on every platform.
 import { createHash } from 'node:crypto';
 import { Prisma } from '../generated/prisma/client';
 import { errorMessage } from '../agents/errors';
@@ -25,6 +27,8 @@ import { partKeyOf, postKey, updateKey, type JobData, type JobQueue, type PostKe
 import type { Logger } from './log';
 import { postRefused } from './posts';
 import type { Writer } from './workflow/transitions';
+import { sealerFor, type AtRest, type Sealer } from './privacy/at-rest';
+import { variantPersona, variantPersonas } from './experiments/assign';
 
 /** One post or edit to send. */
 export type OutboxItem = {
@@ -59,10 +63,17 @@ export const drainJobFor = (thread: ThreadRef, seed: string): Extract<JobData, {
 
 const rowKey = (i: OutboxItem): string => (i.op === 'post' ? postKey(i.key) : i.as ? postKey(i.as) : updateKey(i.target, i.tag));
 
-/** Writes the rows in one statement (in the caller's transaction when it passes one); repeats insert nothing. */
-export async function writeOutbox(db: Writer, items: OutboxItem[]): Promise<void> {
+/** Writes the rows in one statement (in the caller's transaction when it passes one); repeats insert nothing. The
+ *  views (post text) are sealed under their workspace's key when `deps.atRest` is on (privacy/at-rest.ts). */
+export async function writeOutbox(db: Writer, items: OutboxItem[], deps: { atRest?: AtRest } = {}): Promise<void> {
   if (!items.length) return;
-  const rows = items.map((i) => ({
+  const seals = await Promise.all(items.map((i) => sealerFor(deps, i.thread)));
+  // a workflow in an experiment arm that varies a role's persona: its posts carry the arm's (orchestrator/experiments);
+  // looked up once per workflow and process (plainWorkflows)
+  const unknown = [...new Set(items.map((i) => i.workflowId))].filter((id) => !plainWorkflows.has(id));
+  const variants = unknown.length ? await variantPersonas(db, unknown) : new Map<string, never>();
+  for (const id of unknown) if (![...variants.keys()].some((k) => k.startsWith(`${id} `))) noPersonaVariants(id);
+  const rows = items.map((i, n) => ({
     key: rowKey(i),
     channel: channelOf(i.thread),
     op: i.op,
@@ -72,8 +83,8 @@ export async function writeOutbox(db: Writer, items: OutboxItem[]): Promise<void
     stepId: i.stepId ?? null,
     roleId: i.roleId,
     thread: i.thread,
-    persona: i.persona,
-    view: i.view,
+    persona: variantOf(variants, i),
+    view: seals[n]!.json(i.view),
   }));
   await db.$executeRaw`
     INSERT INTO "ChatOutbox" (key, channel, op, "targetKey", kind, "workflowId", "stepId", "roleId", thread, persona, view)
@@ -85,6 +96,25 @@ export async function writeOutbox(db: Writer, items: OutboxItem[]): Promise<void
     ON CONFLICT (key) DO NOTHING`;
 }
 
+/** Workflows known to vary no persona. A workflow's experiment assignments are written with it (start.ts, in the
+ *  transaction that creates it) and an experiment's definition never changes after it is created, so a workflow that
+ *  has no persona variation when its first post is written never gets one: remembered per process (bounded), and the
+ *  outbox then writes its posts without a lookup (issue 12). */
+const plainWorkflows = new Set<string>();
+const PLAIN_WORKFLOWS_MAX = 20_000;
+
+/** Remembers that a workflow varies no persona (a step that read it has no experiment assignment: steps.ts). */
+export function noPersonaVariants(workflowId: string): void {
+  if (plainWorkflows.has(workflowId)) return;
+  if (plainWorkflows.size >= PLAIN_WORKFLOWS_MAX) plainWorkflows.delete(plainWorkflows.values().next().value!);
+  plainWorkflows.add(workflowId);
+}
+
+const variantOf = (variants: Awaited<ReturnType<typeof variantPersonas>>, i: OutboxItem): Persona => {
+  const v = variants.get(`${i.workflowId} ${i.roleId}`);
+  return v ? variantPersona(i.persona, v) : i.persona;
+};
+
 /** Adds the drain jobs of rows already committed (a failure is logged: the sweep adds them later). */
 export async function kickDrains(deps: Pick<EngineDeps, 'queue' | 'log'>, items: OutboxItem[]): Promise<void> {
   await Promise.all(drainJobs(items).map((j) => deps.queue.enqueue(j).catch((e: unknown) => deps.log.warn('could not add a drain job (the outbox sweep will)', { channel: j.channel, error: errorMessage(e) }))));
@@ -92,7 +122,7 @@ export async function kickDrains(deps: Pick<EngineDeps, 'queue' | 'log'>, items:
 
 /** Writes the rows (autocommit) and adds their drain jobs: for posts that change no other state. */
 export async function queuePosts(deps: EngineDeps, items: OutboxItem[]): Promise<void> {
-  await writeOutbox(deps.prisma, items);
+  await writeOutbox(deps.prisma, items, deps);
   await kickDrains(deps, items);
 }
 
@@ -151,9 +181,9 @@ interface Sent {
 
 /** Marks rows sent and records the messages (a gate's card id also on its Approval) and, with `next`, claims the
  *  channel's next head in the same statement (the poster then costs one statement per post or edit). */
-async function markSent(db: Db, ids: (bigint | string)[], row: Claimed, sent: Sent[], next?: { channel: string; holder: string }): Promise<Claimed | undefined> {
+async function markSent(db: Db, seal: Sealer, ids: (bigint | string)[], row: Claimed, sent: Sent[], next?: { channel: string; holder: string }): Promise<Claimed | undefined> {
   const gate = sent.find((s) => s.kind === 'gate' && s.key.startsWith('gate:') && !s.key.includes('#'));
-  const messages = sent.map((s) => ({ ...s, workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId }));
+  const messages = sent.map((s) => ({ ...s, text: seal.text(s.text), workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId }));
   const done = ids.map(String);
   // The rows marked here still read as unsent within this statement: the next head is looked for among the others.
   const claim = next
@@ -205,6 +235,7 @@ export async function drainChannel(deps: EngineDeps, channel: string, holder: st
  *  undefined when the platform refused it for good (recorded). Passing failures put the row back and throw. */
 async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string; holder: string }): Promise<{ next: Claimed | undefined } | undefined> {
   const port = chatFor(deps, row.thread.platform);
+  const seal = await sealerFor(deps, row.thread); // AgentMessage.text at rest (cached after the first row of a workspace)
   // the message the platform knows this row by: a post's own key, an edit's target
   const messageKey = row.op === 'post' ? row.key : row.targetKey!;
   const asOutput = row.op === 'update' && row.key !== row.targetKey && !row.key.includes('@') ? row.key : undefined;
@@ -213,7 +244,7 @@ async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string;
       await port.update(row.thread, row.targetTs, row.persona, row.view);
       const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts: row.targetTs, text: row.view.text }];
       if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts: row.targetTs, text: row.view.text });
-      return { next: await markSent(deps.prisma, [row.id], row, sent, next) };
+      return { next: await markSent(deps.prisma, seal, [row.id], row, sent, next) };
     }
     // A post, or an edit of a post that never went out (refused, or its row failed): posted now. Edits waiting behind
     // a post go out with it (its latest view), when that fits one message.
@@ -225,12 +256,12 @@ async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string;
     const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts, text: view.text }];
     if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts, text: view.text });
     for (const u of merged) if (!u.key.includes('@')) sent.push({ key: u.key, kind: u.kind, ts, text: u.view.text });
-    return { next: await markSent(deps.prisma, [row.id, ...merged.map((u) => u.id)], row, sent, next) };
+    return { next: await markSent(deps.prisma, seal, [row.id, ...merged.map((u) => u.id)], row, sent, next) };
   } catch (e) {
     if (isPostRefused(e)) {
       await release(deps.prisma, row.id, e.message, 0, true);
       await deps.prisma.agentMessage.createMany({
-        data: [{ idempotencyKey: messageKey, workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, kind: kindOfKey(messageKey), channelId: row.thread.channelId, text: row.view.text }],
+        data: [{ idempotencyKey: messageKey, workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, kind: kindOfKey(messageKey), channelId: row.thread.channelId, text: seal.text(row.view.text) }],
         skipDuplicates: true,
       });
       await postRefused(deps, { workflowId: row.workflowId, stepId: row.stepId, thread: row.thread, kind: kindOfKey(messageKey) }, messageKey, e);
@@ -259,7 +290,7 @@ async function postParts(deps: EngineDeps, port: ChatPort, row: Claimed, key: st
   for (const [i, part] of parts.slice(0, -1).entries()) {
     if (posted.has(keys[i]!)) continue;
     const ts = await port.post(row.thread, row.persona, part);
-    await markSent(deps.prisma, [], row, [{ key: keys[i]!, kind: kindOfKey(key), ts, text: part.text }]);
+    await markSent(deps.prisma, await sealerFor(deps, row.thread), [], row, [{ key: keys[i]!, kind: kindOfKey(key), ts, text: part.text }]);
   }
   return port.post(row.thread, row.persona, parts.at(-1)!);
 }

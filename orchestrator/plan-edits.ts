@@ -1,20 +1,23 @@
 // The posted plan of an assembled workflow can be edited with buttons (drop a role, add or remove a gate) before a
 // person confirms it. Every edit re-renders the plan message. Edits are conditional writes on a plan that still waits
-// (transitions.ts): an edit that loses to Run this plan changes nothing.
+// (transitions.ts): an edit that loses to Run this plan changes nothing. The plan and its re-renders are posted through
+// the chat outbox (orchestrator/outbox.ts), so they keep their place in the thread's order: the plan before the first
+// step's post, an edit after what was decided before it.
 import { isLanguage, LANGUAGE_NAMES } from './intent/language';
 import type { Workflow, Step } from '../generated/prisma/client';
 import * as T from './workflow/transitions';
 import { roleOf, type EngineDeps } from './deps';
-import type { PostSpec } from './posts';
-import { updatePost } from './posts';
+import { randomUUID } from 'node:crypto';
+import { queuePosts, type OutboxItem } from './outbox';
 import { advanceWorkflow } from './steps';
 import { threadOf } from './threads';
 import { planView, ROLECALL_PERSONA } from './views';
 
 type WithSteps = Workflow & { steps: Step[] };
 
-/** Posts (or re-renders) the plan message with `post` (postOnce or updatePost). */
-export async function postPlan(deps: EngineDeps, workflowId: string, post: (deps: EngineDeps, spec: PostSpec) => Promise<string>): Promise<WithSteps> {
+/** The plan message of a workflow as an outbox row: its post, or (`edit`) a re-render of it. Each re-render is an edit
+ *  of its own (a unique tag): the thread shows the latest, also when a later plan reads as an earlier one did. */
+export async function planPost(deps: EngineDeps, workflowId: string, edit = false): Promise<{ wf: WithSteps; item: OutboxItem }> {
   const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: { orderBy: { position: 'asc' } } } });
   const name = (roleId: string) => roleOf(deps, roleId).persona.display_name;
   const byKey = new Map(wf.steps.map((s) => [s.key, s]));
@@ -31,8 +34,9 @@ export async function postPlan(deps: EngineDeps, workflowId: string, post: (deps
     editable: wf.status === 'planned' ? { workflowId: wf.id } : undefined,
     language: isLanguage(wf.language) && wf.language !== 'en' ? LANGUAGE_NAMES[wf.language] : undefined,
   });
-  await post(deps, { key: { kind: 'plan', workflowId: wf.id }, workflowId: wf.id, roleId: 'rolecall', thread: threadOf(wf), persona: ROLECALL_PERSONA, view });
-  return wf;
+  const base = { workflowId: wf.id, roleId: 'rolecall', thread: threadOf(wf), persona: ROLECALL_PERSONA, view };
+  const key = { kind: 'plan', workflowId: wf.id } as const;
+  return { wf, item: edit ? { ...base, op: 'update', target: key, tag: `edit-${randomUUID()}` } : { ...base, op: 'post', key } };
 }
 
 export type PlanEdit = { op: 'drop' | 'gate'; stepKey: string } | { op: 'confirm' };
@@ -42,8 +46,8 @@ export async function editPlan(deps: EngineDeps, workflowId: string, edit: PlanE
   if (edit.op === 'confirm') {
     if (!(await T.confirmPlan(deps.prisma, workflowId))) return false;
     deps.log.info('plan confirmed', { workflowId });
-    await postPlan(deps, workflowId, updatePost);
-    await advanceWorkflow(deps, workflowId);
+    // the re-rendered plan is written with the first steps' start, in one transaction
+    await advanceWorkflow(deps, workflowId, [], [(await planPost(deps, workflowId, true)).item]);
     return true;
   }
   if (edit.op === 'drop') {
@@ -52,6 +56,6 @@ export async function editPlan(deps: EngineDeps, workflowId: string, edit: PlanE
     const step = await deps.prisma.step.findFirst({ where: { workflowId, key: edit.stepKey } });
     if (!step || !(await T.togglePlannedGate(deps.prisma, step.id, !step.gateAfter))) return false;
   }
-  await postPlan(deps, workflowId, updatePost);
+  await queuePosts(deps, [(await planPost(deps, workflowId, true)).item]);
   return true;
 }

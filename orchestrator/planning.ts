@@ -33,8 +33,13 @@ export type Decision =
   | { kind: 'clarify'; intent: PlanIntent; candidates: string[]; language?: string }
   | { kind: 'none'; intent: PlanIntent; language?: string };
 
+/** Budget keys of a conversation: its workspace and channel (orchestrator/budgets.ts SpendScope). */
+export type SpendKeys = { workspace: string; channel?: string };
+
 export interface Planner {
-  decide(text: string): Promise<Decision>;
+  /** `opts.minConfidence`: this message's threshold instead of the configured one (an experiment arm's);
+   *  `opts.spend`: the conversation whose budgets the model stage's calls count against (orchestrator/budgets.ts). */
+  decide(text: string, opts?: { minConfidence?: number; spend?: SpendKeys }): Promise<Decision>;
   /** The plan of one template, chosen by a person (the answer to a clarifying question). */
   planFor(templateId: string, intent: PlanIntent): Plan | undefined;
   templates: WorkflowTemplate[];
@@ -55,7 +60,7 @@ export interface PlannerOptions {
   roles: () => Role[];
   classifyLocal(text: string): IntentResult;
   /** The model as second stage for low-confidence messages; absent when only the demo model is configured. */
-  classifyWithModel?: (text: string) => Promise<IntentResult>;
+  classifyWithModel?: (text: string, spend?: SpendKeys) => Promise<IntentResult>;
   minConfidence: number;
   /** Told when the model stage fails; the local answer is then used, and the plan says why. */
   onModelError?: (e: Error) => void;
@@ -72,17 +77,18 @@ export function createPlanner(opts: PlannerOptions): Planner {
   return {
     templates: opts.templates,
     planFor,
-    async decide(text) {
+    async decide(text, over) {
+      const minConfidence = over?.minConfidence ?? opts.minConfidence;
       const language = opts.detectLanguage?.(text);
       const local = opts.classifyLocal(text);
       let intent: IntentResult = local;
-      if (intent.confidence < opts.minConfidence && opts.classifyWithModel) {
-        intent = await opts.classifyWithModel(text).catch((e: Error) => {
+      if (intent.confidence < minConfidence && opts.classifyWithModel) {
+        intent = await opts.classifyWithModel(text, over?.spend).catch((e: Error) => {
           opts.onModelError?.(e);
           return { ...local, reason: `${local.reason}; the model could not classify it (${e.message})` };
         });
       }
-      if (intent.confidence >= opts.minConfidence) {
+      if (intent.confidence >= minConfidence) {
         const plan = planFor(intent.intent, intent);
         if (plan) return { kind: 'plan', plan, language };
         if (intent.intent === NO_INTENT) return { kind: 'none', intent, language };

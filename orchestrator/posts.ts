@@ -9,6 +9,7 @@ import { isPostRefused, MessageRejectedError, type ChatPort, type MessageView, t
 import { chatFor, type EngineDeps } from './deps';
 import { postKey, postPartKey, type PostKey } from './jobs';
 import { postRefusedView, ROLECALL_PERSONA } from './views';
+import { sealerFor } from './privacy/at-rest';
 
 export interface PostSpec {
   key: PostKey;
@@ -34,9 +35,10 @@ export async function postOnce(deps: EngineDeps, spec: PostSpec): Promise<string
 async function postPart(deps: EngineDeps, port: ChatPort, spec: PostSpec, key: string, view: MessageView, text: string): Promise<string> {
   const existing = await deps.prisma.agentMessage.findUnique({ where: { idempotencyKey: key } });
   if (existing?.messageTs) return existing.messageTs;
+  const seal = await sealerFor(deps, spec.thread); // text at rest (privacy/at-rest.ts)
   if (!existing) {
     await deps.prisma.agentMessage.createMany({
-      data: [{ idempotencyKey: key, workflowId: spec.workflowId, stepId: spec.stepId, roleId: spec.roleId, kind: spec.key.kind, channelId: spec.thread.channelId, text }],
+      data: [{ idempotencyKey: key, workflowId: spec.workflowId, stepId: spec.stepId, roleId: spec.roleId, kind: spec.key.kind, channelId: spec.thread.channelId, text: seal.text(text) }],
       skipDuplicates: true,
     });
   }
@@ -47,7 +49,7 @@ async function postPart(deps: EngineDeps, port: ChatPort, spec: PostSpec, key: s
     if (isPostRefused(e)) await postRefused(deps, refusedWhere(spec), key, e);
     throw e;
   }
-  await deps.prisma.agentMessage.update({ where: { idempotencyKey: key }, data: { messageTs: ts, postedAt: new Date(), text, error: null, failedAt: null } });
+  await deps.prisma.agentMessage.update({ where: { idempotencyKey: key }, data: { messageTs: ts, postedAt: new Date(), text: seal.text(text), error: null, failedAt: null } });
   return ts;
 }
 
@@ -62,7 +64,7 @@ export async function updatePost(deps: EngineDeps, spec: PostSpec): Promise<stri
     if (isPostRefused(e)) await postRefused(deps, refusedWhere(spec), key, e);
     throw e;
   }
-  await deps.prisma.agentMessage.update({ where: { idempotencyKey: key }, data: { text: spec.view.text } });
+  await deps.prisma.agentMessage.update({ where: { idempotencyKey: key }, data: { text: (await sealerFor(deps, spec.thread)).text(spec.view.text) } });
   return existing.messageTs;
 }
 

@@ -3,11 +3,11 @@
 // add has a short deadline that this process's own event-loop lag does not trip), so a caller learns at once that Redis is unreachable (InfraError) and can keep the job
 // elsewhere (orchestrator/inbox.ts); a job that fails on infrastructure is put back with a delay that does not use up
 // one of its attempts (BullMQ's moveToDelayed + DelayedError), until the infrastructure is back or the cap is reached.
-import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { withDeadline } from './deadline';
 import { asInfraError, infraRetryDelay, InfraError, type InfraRetryOptions } from './infra';
-import { jobId, type JobData, type JobQueue } from './jobs';
+import { delayOf, jobId, type JobData, type JobQueue } from './jobs';
 import { fairPriorities, laneOf, workspaceOf, type FairKeys } from './lanes';
 import { errorMessage, RetryLaterError } from '../agents/errors';
 
@@ -77,7 +77,10 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
       // Continuations without a priority (the wait list, taken first), intakes with their fair priority (lanes.ts).
       const intakes = jobs.map(({ data }) => workspaceOf(data)).filter((w): w is string => w !== undefined);
       const priorities = await fairPriorities(connection, fairKeys, intakes);
-      const opts = jobs.map(({ data }) => ({ jobId: jobId(data), ...(laneOf(data) === 'intake' ? { priority: priorities.shift()! } : {}) }));
+      const opts = jobs.map(({ data }) => {
+        const delay = delayOf(data); // a gate timer waits in BullMQ's delayed set until it is due
+        return { jobId: jobId(data), ...(laneOf(data) === 'intake' ? { priority: priorities.shift()! } : {}), ...(delay ? { delay } : {}) };
+      });
       if (jobs.length === 1) await queue.add(jobs[0]!.data.kind, jobs[0]!.data, opts[0]);
       else await queue.addBulk(jobs.map(({ data }, i) => ({ name: data.kind, data, opts: opts[i] })));
     })();
@@ -91,6 +94,14 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
   };
   return {
     queue,
+    // A delayed job (a step held by a budget) runs now; one that is not delayed any more is left as it is.
+    wake: async (data) => {
+      const woken = (async () => {
+        const job = await Job.fromId<JobData>(queue, jobId(data));
+        if (job && (await job.isDelayed())) await job.promote().catch(() => undefined); // raced: it started by itself
+      })();
+      await withDeadline(woken, PRODUCER_COMMAND_TIMEOUT_MS, () => new InfraError('redis', `no answer from Redis within ${PRODUCER_COMMAND_TIMEOUT_MS} ms`));
+    },
     enqueue: (data) => new Promise<void>((resolve, reject) => {
       if (!batch.length) setImmediate(flush);
       batch.push({ data, resolve, reject });

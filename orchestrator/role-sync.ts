@@ -1,7 +1,8 @@
 // Role edits shared by every process: a role saved in the console is stored in PostgreSQL (RoleDefinition, a new
 // version per save) and every server and worker lays the stored definitions over the files of ROLES_DIR — at start,
-// before each step a worker runs (so a step that starts after a save uses it, whichever process saved it), and every
-// few seconds (servers: the console and MCP). No restart, no shared volume.
+// when a step a worker runs reads a newer version than the one in use (the step's first statement reads
+// max(version): upTo; so a step that starts after a save uses it, whichever process saved it), and every few seconds
+// (servers: the console and MCP). No restart, no shared volume.
 // Invariants: a stored definition is validated (the role schema and the operator's policy, as the files are) before
 // it replaces anything, and one that fails keeps the definition in use (logged once per version); a reload replaces
 // every changed role in one synchronous step, so no job ever sees half of a reload; only roles that exist in
@@ -22,6 +23,12 @@ export interface RoleSync {
   save(roleId: string, yaml: string, by: string): Promise<void>;
   /** The stored YAML of a role, when the console saved one. */
   storedYaml(roleId: string): Promise<string | undefined>;
+  /** A worker's step read the newest saved version (`max(version)` of RoleDefinition, in the statement that starts
+   *  it: orchestrator/workflow/transitions.ts): reloads when that is not the version of the last look. So a step that
+   *  starts after a save, in any process, uses it, and a step costs no statement of its own for it. */
+  upTo(version: number): Promise<void>;
+  /** The newest saved version at the last look (0: none saved). */
+  version(): number;
   stop(): void;
 }
 
@@ -30,9 +37,11 @@ export function createRoleSync(prisma: Db, roles: Map<string, Role>, log: Logger
   const loaded = new Map<string, number>(); // roleId → the version in use (or refused)
   let inFlight: Promise<void> | undefined;
   let again = false;
+  let newest = -1; // max(version) of the rows at the last look (0: none); -1 before the first look
 
   const load = async () => {
     const versions = await prisma.roleDefinition.findMany({ select: { roleId: true, version: true } });
+    newest = versions.reduce((m, v) => Math.max(m, v.version), 0);
     const changed = versions.filter((v) => loaded.get(v.roleId) !== v.version && roles.has(v.roleId)).map((v) => v.roleId);
     if (!changed.length) return;
     const rows = await prisma.roleDefinition.findMany({ where: { roleId: { in: changed } } });
@@ -88,11 +97,16 @@ export function createRoleSync(prisma: Db, roles: Map<string, Role>, log: Logger
     async storedYaml(roleId) {
       return (await prisma.roleDefinition.findUnique({ where: { roleId }, select: { yaml: true } }))?.yaml;
     },
+    version: () => newest,
+    upTo: async (version) => {
+      if (version !== newest) await refresh();
+    },
     stop: () => clearInterval(timer),
   };
 }
 
-/** A worker's job handler that first picks up role edits saved elsewhere, before each step (the next step uses them). */
+/** A job handler that first picks up role edits saved elsewhere, before each step (the next step uses them). The
+ *  worker no longer uses it: its steps read the newest version in their first statement and call `upTo` (steps.ts). */
 export function syncedJobHandler(inner: JobHandler, sync: Pick<RoleSync, 'refresh'>): JobHandler {
   return async (data, ctx) => {
     if (data.kind === 'step') await sync.refresh();

@@ -21,11 +21,15 @@ import { isPostRefused, type MessageView, type ThreadRef } from './chat';
 import { approvalIdOf, postKey, type JobData, type PostKey } from './jobs';
 import { threadOf } from './threads';
 import { promptFiles } from './files';
-import { checkBudgets, countSpend, warnBudgets } from './budgets';
+import { BudgetHeldError, budgetedRouter, checkBudgets, holdStep, spendScopeOf, warnBudgets } from './budgets';
 import { queueOutputFiles } from './outputs';
-import { drainJobFor, kickDrains, queuePosts, writeOutbox, type OutboxItem } from './outbox';
+import { approverMentions, scheduleGateTimers } from './gate-people';
+import { drainJobFor, kickDrains, noPersonaVariants, queuePosts, writeOutbox, type OutboxItem } from './outbox';
+import { withPrivacy } from '../agents/llm/private';
+import { OFF as PRIVACY_OFF } from './privacy/settings';
 import { doneView, failedView, handoverView, modelAttemptsText, modelRetryView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, stepOutputView, workingView } from './views';
 import { RolecallError } from '../agents/errors';
+import { sealerFor } from './privacy/at-rest';
 
 /** A step failure that retrying will not fix (e.g. the model rejected the request). */
 export class PermanentStepError extends RolecallError {
@@ -47,17 +51,31 @@ interface StepRef extends T.StepRun {
 
 export async function runStep(deps: EngineDeps, data: { stepId: string; revision: number; run: number; roleId?: string }, ctx: JobContext): Promise<void> {
   const run = { id: data.stepId, revision: data.revision, runCount: data.run };
-  // The first attempt's "working…" post is written by the statement that starts the run, when the job names the role.
+  // The first attempt's "working…" post is written by the statement that starts the run, when the job names the role
+  // and no role was saved in the console since this process loaded its roles (role-sync.ts).
   const known = data.roleId && ctx.attempt === 1 ? deps.roles.get(data.roleId) : undefined;
-  const first = known && { key: postKey(statusKey(run)), kind: 'status', roleId: known.role_id, persona: personaOf(known), view: workingView(known, 1, ctx.maxAttempts, data.revision) };
+  const roleVersion = deps.roleEdits?.version();
+  const first = known && { key: postKey(statusKey(run)), kind: 'status', roleId: known.role_id, persona: personaOf(known), view: workingView(known, 1, ctx.maxAttempts, data.revision), roleVersion };
   const step = await T.startStepRunReading(deps.prisma, run, first);
   if (!step) return resumeRun(deps, data);
+  // What the step needs besides came with that statement (issue 12: no lookups of its own): role edits saved since
+  // (reloaded now), the privacy settings of its channel or workspace (applied to its model calls), its template,
+  // whether it has files, whether it is in an experiment.
+  await deps.roleEdits?.upTo(step.roleVersion);
+  if (!step.inExperiment) noPersonaVariants(step.workflowId); // the outbox need not look for an arm's persona
+  const written = !!first && first.roleId === step.roleId && !step.inExperiment && (roleVersion === undefined || roleVersion === step.roleVersion);
+  return withPrivacy(step.privacy ?? PRIVACY_OFF, () => runStarted(deps, step, written, ctx));
+}
+
+/** The run started by runStep (inside its privacy scope); `written`: its first post was written by the start. */
+async function runStarted(deps: EngineDeps, step: T.StartedStep, written: boolean, ctx: JobContext): Promise<void> {
   const ref: StepRef = { ...step, thread: threadOf(step.workflow) };
-  const role = await withRoleVariation(deps.prisma, step.workflowId, roleOf(deps, step.roleId)); // an experiment arm's role variation, if any
+  // an experiment arm's role variation, if any (its persona reaches the posts through the outbox)
+  const role = step.inExperiment ? await withRoleVariation(deps.prisma, step.workflowId, roleOf(deps, step.roleId)) : roleOf(deps, step.roleId);
   const started = Date.now();
   const working = workingView(role, ctx.attempt, ctx.maxAttempts, step.revision);
   const status = ctx.attempt === 1 ? post(deps, ref, statusKey(ref), working) : edit(deps, ref, statusKey(ref), `work-a${ctx.attempt}`, working);
-  if (first && first.roleId === step.roleId) await kickDrains(deps, [status]);
+  if (written) await kickDrains(deps, [status]); // written by the start
   else await queuePosts(deps, [status]);
 
   const produced = await producedOutput(deps, step, ref, role, ctx);
@@ -66,33 +84,54 @@ export async function runStep(deps: EngineDeps, data: { stepId: string; revision
   const gate = escalation !== null || (step.gateAfter && role.approval.policy !== 'none');
   const approvalId = gate ? approvalIdOf(step.id, step.revision) : undefined;
   const posts = outputPosts(deps, ref, role, result, escalation, (Date.now() - started) / 1000);
-  if (approvalId) posts.push(post(deps, ref, { kind: 'gate', approvalId }, gateView(role, approvalId, escalation)));
+  // the gate card mentions who may decide (gate-timers.ts), so someone is notified
+  if (approvalId) posts.push(post(deps, ref, { kind: 'gate', approvalId }, gateView(role, approvalId, escalation, await approverMentions(deps, role, ref.thread, { workflowId: step.workflowId }))));
+  const seal = await sealerFor(deps, ref.thread); // output at rest (privacy/at-rest.ts): a cached key, before the transaction
   const next = await deps.prisma.$transaction(async (tx) => {
-    if (!(await T.finishStepRunLocked(tx, ref, gate, { output: result.text, outputData, escalation }))) return undefined;
+    if (!(await T.finishStepRunLocked(tx, ref, gate, { output: seal.text(result.text), outputData: outputData && seal.json(outputData), escalation }))) return undefined;
     await recordTrace(tx, ref, result);
     if (approvalId) await T.insertGate(tx, { id: approvalId, workflowId: step.workflowId, stepId: step.id, revision: step.revision });
     return moveOn(deps, tx, step.workflowId, posts);
   });
-  if (next) await Promise.all([afterCommit(deps, next), queueOutputFiles(deps, { ...ref, outputData })]); // files: orchestrator/outputs.ts
+  if (next) await Promise.all([afterCommit(deps, next), queueOutputFiles(deps, { ...ref, outputData }), ...(approvalId ? [scheduleGateTimers(deps, approvalId, role.role_id)] : [])]); // files: orchestrator/outputs.ts; the gate's reminder and expiry jobs
   await warnBudgets(deps, ref); // the 80% notice, once per budget window (budgets.ts)
 }
 
+const NO_FILES: Awaited<ReturnType<typeof promptFiles>> = { files: [], images: [], calls: [] };
+
 type Produced = { result: Extract<AgentResult, { kind: 'ok' | 'escalate' }>; outputData: Record<string, unknown> | null; escalation: string | null } | { question: string; result: AgentResult };
 
-/** The role agent's answer (its model calls are recorded with the step's result, in the step's transaction). */
+/** The role agent's answer (its model calls are recorded with the step's result, in the step's transaction). A step
+ *  held by a spent budget says so in its status line (waiting for budget, who can raise it) and its job is delayed. */
 async function producedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRef, role: Role, ctx: JobContext): Promise<Produced> {
+  try {
+    return await budgetedOutput(deps, step, ref, role, ctx);
+  } catch (e) {
+    if (e instanceof BudgetHeldError) {
+      const view = await holdStep(deps, ref, e, role.persona.display_name);
+      if (view) await queuePosts(deps, [edit(deps, ref, statusKey(ref), `budget-${e.windowId}`, view)]);
+    }
+    throw e;
+  }
+}
+
+async function budgetedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRef, role: Role, ctx: JobContext): Promise<Produced> {
   const onRetry = async (r: ModelRetry) => void (await queuePosts(deps, [edit(deps, ref, statusKey(ref), `model-a${ctx.attempt}-${r.model}-${r.attempt}`, modelRetryView(role, r))]));
-  const budgetRouter = await checkBudgets(deps, ref); // over a budget: held (a delayed job), or on the local model
-  const files = await promptFiles(deps, role, step.workflowId);
+  const budgetRouter = await checkBudgets(deps, ref, role); // over a budget: held (a delayed job), or on the local model
+  const holds = await deps.prisma.budgetHold.count({ where: { stepId: ref.id, revision: ref.revision, run: ref.runCount } });
+  if (holds) await queuePosts(deps, [edit(deps, ref, statusKey(ref), `work-after-hold-${holds}`, workingView(role, ctx.attempt, ctx.maxAttempts, ref.revision))]);
+  // Every model call of the step (its tiers, the judge, a shadow run, file summaries) is admitted against the budgets
+  // before it is sent and counted as soon as it returns (budgets.ts budgetedRouter).
+  const llm = budgetedRouter(deps, spendScopeOf(ref), budgetRouter ?? deps.llm);
+  const files = step.hasFiles ? await promptFiles({ ...deps, llm }, role, step.workflowId) : NO_FILES; // hasFiles: read by the start
   if (files.calls.length) {
-    // Summarising large files is a model call like any other: recorded with the step, priced.
+    // Summarising large files is a model call like any other: recorded with the step, priced (counted by the router).
     await deps.prisma.llmCall.createMany({ data: files.calls.map((c) => ({ ...c, workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, purpose: 'file' })) });
-    await countSpend(deps.prisma, ref, files.calls);
   }
   const context = { ...stepContext(deps, step), ...(files.files.length ? { files: files.files } : {}), ...(files.images.length ? { images: files.images } : {}) };
   // On the role's model tier (orchestrator/tiers.ts: starts cheap, moves up on failed checks; recorded; status line).
   const status = (tag: string, view: MessageView) => queuePosts(deps, [edit(deps, ref, statusKey(ref), `${tag}-a${ctx.attempt}`, view)]);
-  const result = await runRoutedStep(budgetRouter ? { ...deps, llm: budgetRouter } : deps, step, role, context, deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry, status });
+  const result = await runRoutedStep({ ...deps, llm }, step, role, context, deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry, status });
   // The model's attempts (and its fallback's) are spent inside runAgent, with backoff: what is left is for a person.
   if (result.kind === 'llm_error') {
     await recordTrace(deps.prisma, ref, result);
@@ -119,7 +158,7 @@ async function askPerson(deps: EngineDeps, ref: StepRef, role: Role, question: s
   const asked = await deps.prisma.$transaction(async (tx) => {
     if (!(await T.askForInput(tx, ref, question))) return false;
     await recordTrace(tx, ref, result);
-    await writeOutbox(tx, posts);
+    await writeOutbox(tx, posts, deps);
     return true;
   });
   if (asked) await kickDrains(deps, posts);
@@ -127,8 +166,8 @@ async function askPerson(deps: EngineDeps, ref: StepRef, role: Role, question: s
 
 async function recordTrace(db: T.Writer, step: StepRef, result: AgentResult): Promise<void> {
   const ids = { workflowId: step.workflowId, stepId: step.id };
+  // budgets: the calls' spend was added to the windows as each call returned (budgets.ts budgetedRouter)
   if (result.calls.length) await db.llmCall.createMany({ data: result.calls.map((c) => ({ ...c, ...ids, roleId: step.roleId, purpose: 'step' })) });
-  await countSpend(db, step, result.calls); // budgets: the windows' spend, committed with the calls (budgets.ts)
   if (result.violations.length) {
     await db.constraintViolation.createMany({ data: result.violations.map((v) => ({ ...ids, roleId: step.roleId, kind: v.kind, detail: v.detail, action: v.action })) });
   }
@@ -176,7 +215,7 @@ export async function moveOn(deps: EngineDeps, tx: Prisma.TransactionClient, wor
     });
     deps.log.info('workflow completed', { workflowId });
   }
-  await writeOutbox(tx, posts);
+  await writeOutbox(tx, posts, deps);
   return { ready: adv.ready, posts };
 }
 
@@ -208,11 +247,12 @@ export async function continueAfter(deps: EngineDeps, stepId: string): Promise<v
 }
 
 /** Starts every step whose inputs exist (parallel where the DAG allows) and completes the workflow when all are done.
- *  `drains`: drain jobs to add as well (a recovery adds one for the thread's channel). */
-export async function advanceWorkflow(deps: EngineDeps, workflowId: string, drains: JobData[] = []): Promise<void> {
+ *  `drains`: drain jobs to add as well (a recovery adds one for the thread's channel); `posts`: written in the same
+ *  transaction, before the steps' own (the plan: plan-edits.ts). */
+export async function advanceWorkflow(deps: EngineDeps, workflowId: string, drains: JobData[] = [], posts: OutboxItem[] = []): Promise<void> {
   const next = await deps.prisma.$transaction(async (tx) => {
     await T.lockWorkflow(tx, workflowId);
-    return moveOn(deps, tx, workflowId, []);
+    return moveOn(deps, tx, workflowId, [...posts]);
   });
   await Promise.all([afterCommit(deps, next), ...drains.map((d) => deps.queue.enqueue(d))]);
 }
@@ -221,17 +261,18 @@ export async function advanceWorkflow(deps: EngineDeps, workflowId: string, drai
  *  and a decision whose job was lost is applied. */
 async function openGate(deps: EngineDeps, step: StepRef): Promise<void> {
   const role = roleOf(deps, step.roleId);
+  const who = await approverMentions(deps, role, step.thread, { workflowId: step.workflowId });
   const gate = await deps.prisma.$transaction(async (tx) => {
     await T.insertGate(tx, { id: approvalIdOf(step.id, step.revision), workflowId: step.workflowId, stepId: step.id, revision: step.revision });
     const approval = await tx.approval.findUniqueOrThrow({ where: { stepId_revision: { stepId: step.id, revision: step.revision } }, select: { id: true, status: true } });
     if (approval.status !== 'pending') return { approval, next: undefined };
     const escalation = (await tx.step.findUniqueOrThrow({ where: { id: step.id }, select: { escalation: true } })).escalation;
     await T.lockWorkflow(tx, step.workflowId);
-    const next = await moveOn(deps, tx, step.workflowId, [post(deps, step, { kind: 'gate', approvalId: approval.id }, gateView(role, approval.id, escalation))]);
+    const next = await moveOn(deps, tx, step.workflowId, [post(deps, step, { kind: 'gate', approvalId: approval.id }, gateView(role, approval.id, escalation, who))]);
     return { approval, next };
   });
   if (!gate.next) return deps.queue.enqueue({ kind: 'decision', approvalId: gate.approval.id });
-  await afterCommit(deps, gate.next);
+  await Promise.all([afterCommit(deps, gate.next), scheduleGateTimers(deps, gate.approval.id, step.roleId)]); // timers lost in a crash are added again
 }
 
 // ---- failures ----
@@ -251,7 +292,7 @@ export async function failStep(deps: EngineDeps, stepId: string, error: string, 
   const failed = await deps.prisma.$transaction(async (tx) => {
     if (!(await T.failStepRun(tx, step, error))) return false;
     await T.settleWorkflow(tx, step.workflowId);
-    await writeOutbox(tx, posts);
+    await writeOutbox(tx, posts, deps);
     return true;
   });
   if (!failed) return;
@@ -269,7 +310,7 @@ async function handOver(deps: EngineDeps, step: StepRef & { attemptedRoles: stri
   ];
   const handed = await deps.prisma.$transaction(async (tx) => {
     if (!(await T.handOverStep(tx, step, nextRoleId))) return false;
-    await writeOutbox(tx, posts);
+    await writeOutbox(tx, posts, deps);
     return true;
   });
   if (!handed) return;

@@ -1,5 +1,7 @@
 // Prisma-backed implementations of the small storage ports the role MCP servers use.
 import type { ArtifactScope, ArtifactStore, UsageLog, ViolationLog } from '../agents/mcp/ports';
+import { countSpend, spentIn } from './budgets';
+import type { BudgetOptions } from './cost-controls';
 import type { Db } from './db';
 
 export function artifactStore(prisma: Db): ArtifactStore {
@@ -17,8 +19,15 @@ export function artifactStore(prisma: Db): ArtifactStore {
   };
 }
 
-export function usageLog(prisma: Db): UsageLog {
-  return { record: async (call) => void (await prisma.llmCall.create({ data: call })) };
+/** Calls outside a step: an LlmCall row each, and their spend added to the budget windows of their scope. */
+export function usageLog(prisma: Db, budgets?: BudgetOptions): UsageLog {
+  return {
+    record: async ({ scope, ...call }) => {
+      await prisma.llmCall.create({ data: call });
+      if (scope) await countSpend(prisma, scope, [call]);
+    },
+    spent: (scope) => spentIn(prisma, budgets, scope),
+  };
 }
 
 export function violationLog(prisma: Db): ViolationLog {

@@ -34,10 +34,11 @@ export function availability(llm: Pick<EngineDeps['llm'], 'providers'>, role: Ro
 /** Runs the step's role on the right tier, escalating as the policy says, and records it all. */
 export async function runRoutedStep(
   deps: Pick<EngineDeps, 'prisma' | 'llm' | 'log'> & { tiers?: TierOptions },
-  stepRow: TieredStep, role: Role, ctx: StepContext, tools?: ToolRunner, hooks: RoutedStepHooks = {}, run: AgentRunner = runAgent,
+  stepRow: TieredStep & { template?: string }, role: Role, ctx: StepContext, tools?: ToolRunner, hooks: RoutedStepHooks = {}, run: AgentRunner = runAgent,
 ): Promise<AgentResult> {
-  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: stepRow.workflowId }, select: { template: true } });
-  const step: StepWithTemplate = { ...stepRow, template: wf.template };
+  // a workflow step carries its template (read by the statement that started it); otherwise it is looked up
+  const template = stepRow.template ?? (await deps.prisma.workflow.findUniqueOrThrow({ where: { id: stepRow.workflowId }, select: { template: true } })).template;
+  const step: StepWithTemplate = { ...stepRow, template };
   const available = availability(deps.llm, role);
   const plan = planTiers(role, step.template, available);
   const previous = step.revision > 1 && step.feedback ? await routedTierOf(deps, step.id, step.revision - 1) : undefined;
@@ -58,6 +59,7 @@ export async function runRoutedStep(
   if (shadow) rows.push({ ...runRow(step, shadow.record, 'shadow'), baseTier: plan.tiers[start.index]!.name });
   await deps.prisma.tierRun.createMany({ data: rows, skipDuplicates: true });
   if (shadow?.calls.length) {
+    // their spend was counted against the budgets as each call returned (the step's budgetedRouter, budgets.ts)
     await deps.prisma.llmCall.createMany({ data: shadow.calls.map((c) => ({ ...c, workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, purpose: 'shadow' })) });
   }
   return withTierLine(routed.result, plan.tiers.length > 1 ? routed.tier.name : undefined, escalations);

@@ -1,9 +1,12 @@
 // Spans at the engine's boundaries, as decorators the composition root (app/runtime.ts) puts around the real parts
 // only when tracing is on: the queue hop (a PRODUCER span where a job is added, its W3C trace context carried in the
 // job's data as `trace`, and a CONSUMER span, its child, where a worker runs it), each run of a step (in its workflow's
-// trace, agents/tracing.ts), each chat platform call and each tool call. The engine's own modules know nothing of
-// them. Invariants: a carrier read back from a job is validated (zod, TraceCarrierSchema) and a malformed one only
-// starts a new trace; span attributes are ids, names, kinds and counts — never message text, prompts or tool output.
+// trace, agents/tracing.ts), each chat platform call (a ChatPort operation, and under it each HTTP request the
+// platform's client makes: Slack Web API methods, file uploads and downloads, Teams token and file requests) and each
+// tool call. The engine's own modules know nothing of them. Invariants: a carrier read back from a job is validated
+// (zod, TraceCarrierSchema) and a malformed one only starts a new trace; span attributes are ids, names, kinds,
+// counts and status codes — never message text, prompts, tool output, URLs' paths or queries, or tokens.
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { ToolRunner } from '../agents/agent';
 import {
   extractTraceContext, injectTraceContext, SpanKind, TraceCarrierSchema, withSpan, withStepSpan, type TraceCarrier,
@@ -27,6 +30,7 @@ const messaging = (data: JobData) => ({
 /** Adds each job inside a PRODUCER span ("send <kind>") whose context travels in the job. */
 export function tracedJobQueue(inner: JobQueue): JobQueue {
   return {
+    ...(inner.wake ? { wake: (data: JobData) => inner.wake!(data) } : {}),
     enqueue: (data) => withSpan(`send ${data.kind}`, { kind: SpanKind.PRODUCER, attributes: { ...messaging(data), 'messaging.operation.type': 'send' } }, async () => {
       const trace = injectTraceContext();
       await inner.enqueue(trace ? Object.assign({}, data, { trace }) : data);
@@ -72,7 +76,46 @@ function tracedChatPort(platform: string, port: ChatPort): ChatPort {
   traced.update = (thread, messageId, persona, view) => call('update', thread, () => port.update(thread, messageId, persona, view));
   traced.nameOf = (userId) => call('name_of', undefined, () => port.nameOf(userId));
   traced.notify = (thread, person, text) => call('notify', thread, () => port.notify(thread, person, text));
+  if (port.react) {
+    const react = port.react.bind(port);
+    traced.react = (thread, messageId, emoji) => call('react', thread, () => react(thread, messageId, emoji));
+  }
+  if (port.upload) {
+    const upload = port.upload.bind(port);
+    traced.upload = (thread, persona, files, comment) => call('upload', thread, () => upload(thread, persona, files, comment));
+  }
   return traced;
+}
+
+/** Names one HTTP request of a platform's client by what it does (a Web API method, `file download`, ...): a short
+ *  fixed word, never the URL's path or query. */
+export type PlatformOperationOf = (url: URL, method: string) => string;
+
+/** The fetch a platform's client is given: each HTTP request in a CLIENT span "<platform> <operation>" (retries are
+ *  requests of their own), from the call until the answer's status and headers arrive, with the method, host, and
+ *  status code (an error status from 400 on). */
+export function tracedFetch(platform: string, operationOf: PlatformOperationOf, inner: typeof fetch = fetch): typeof fetch {
+  return (input: string | URL | Request, init?: RequestInit) => {
+    const url = URL.parse(input instanceof Request ? input.url : String(input));
+    if (!url) return inner(input, init); // not an absolute URL: the transport's own error, untraced
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const operation = operationOf(url, method).slice(0, 60);
+    return withSpan(`${platform} ${operation}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'rolecall.chat.platform': platform, 'rolecall.chat.operation': operation,
+        'http.request.method': method, 'server.address': url.hostname, ...(url.port ? { 'server.port': Number(url.port) } : {}),
+      },
+    }, async (span) => {
+      const res = await inner(input, init);
+      span.setAttribute('http.response.status_code', res.status);
+      if (res.status >= 400) {
+        span.setAttribute('error.type', String(res.status));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${res.status}` });
+      }
+      return res;
+    });
+  };
 }
 
 /** Each tool call in a span (GenAI semantic conventions: execute_tool <name>). */

@@ -153,10 +153,12 @@ export function stepOutputView(role: Role, text: string, model: string, escalati
   return { ...view, context: `${view.context} · ${role.persona.display_name} finished in ${seconds.toFixed(1)} s` };
 }
 
-export function gateView(role: Role, approvalId: string, escalation: string | null = null): MessageView {
+/** `who`: the people who may decide, as mentions (orchestrator/gate-timers.ts approverMentions), or "" for nobody named. */
+export function gateView(role: Role, approvalId: string, escalation: string | null = null, who = ''): MessageView {
+  const ask = who ? `${who}: please review` : 'Please review';
   const why = escalation ? `\n:warning: It did not meet its constraints after ${role.constraints.max_retries + 1} tries:\n${escalation.split('\n').map((l) => `• ${truncate(l, 300)}`).join('\n')}\nApprove it anyway, request changes, or reject.` : '';
   return {
-    text: `:vertical_traffic_light: Please review the *${role.persona.display_name}* output above.${why}`,
+    text: `:vertical_traffic_light: ${ask} the *${role.persona.display_name}* output above.${why}`,
     actions: [
       { id: 'approve', label: 'Approve', value: buttonValue({ kind: 'approval', approvalId }), style: 'primary' },
       { id: 'request_changes', label: 'Request changes', value: buttonValue({ kind: 'approval', approvalId }) },
@@ -172,6 +174,58 @@ export function decidedGateView(role: Role, decision: keyof typeof DECISION_WORD
   return {
     text: `${DECISION_WORDS[decision]} by ${who}: *${role.persona.display_name}* output.${fb}`,
     context: `decided ${dateToken(at)}`,
+  };
+}
+
+/** A new request in a 1:1 chat while a workflow runs there: the writer chooses (orchestrator/pending.ts). */
+export function addOrNewView(requestId: string, request: string): MessageView {
+  const quoted = truncate(request.replace(/\s+/g, ' ').trim(), 300);
+  return {
+    text: `:twisted_rightwards_arrows: A workflow is still running in this chat. Add this to the running workflow, or start a new one?\n> ${quoted}`,
+    actions: [
+      { id: 'request_add', label: 'Add to the running workflow', value: buttonValue({ kind: 'pending_request', requestId }) },
+      { id: 'request_new', label: 'Start a new one', value: buttonValue({ kind: 'pending_request', requestId }), style: 'primary' },
+    ],
+  };
+}
+
+/** The choice card once answered: its buttons are gone. */
+export function addOrNewAnsweredView(choice: 'added' | 'started', request: string): MessageView {
+  const quoted = truncate(request.replace(/\s+/g, ' ').trim(), 300);
+  return { text: `${choice === 'added' ? ':heavy_plus_sign: Added to the running workflow' : ':sparkles: Started a new workflow'}:\n> ${quoted}` };
+}
+
+/** How long a gate has waited, in words ("3 h", "2 d", "45 min", "20 s"). */
+export function waitedText(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  if (s < 90) return `${s} s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+}
+
+/** A gate still waiting after approval.remind_after: the people who may decide are called on again. */
+export function reminderView(role: Role, who: string, waitedMs: number): MessageView {
+  const ask = who ? `${who}: the` : 'The';
+  return { text: `:bell: ${ask} *${role.persona.display_name}* output above has waited ${waitedText(waitedMs)} for a decision. Approve, request changes or reject it on the card above.` };
+}
+
+/** Nobody decided within approval.expire_after and the policy escalates: the gate stays open. */
+export function escalatedView(role: Role, who: string, waitedMs: number): MessageView {
+  const ask = who ? `${who}: nobody` : 'Nobody';
+  return { text: `:rotating_light: ${ask} has decided on the *${role.persona.display_name}* output in ${waitedText(waitedMs)}. Please decide on the card above; the workflow waits.` };
+}
+
+/** The gate card once it expired: its buttons are gone. */
+export function expiredGateView(role: Role, waitedMs: number): MessageView {
+  return { text: `:hourglass: Expired: no decision on the *${role.persona.display_name}* output within ${waitedText(waitedMs)}.` };
+}
+
+/** Nobody decided within approval.expire_after and the policy cancels: the workflow stops. */
+export function expiredView(role: Role, who: string, waitedMs: number): MessageView {
+  const cc = who ? ` (${who})` : '';
+  return {
+    text: `:hourglass: *Workflow cancelled.* Nobody decided on the *${role.persona.display_name}* output within ${waitedText(waitedMs)}${cc}. Mention Rolecall with the request again to start over.`,
   };
 }
 
@@ -263,6 +317,7 @@ export function notDecidedText(result: Exclude<DecideResult, { won: true }>, dec
   if (result.reason === 'unknown') return 'This approval request no longer exists.';
   if (result.reason === 'not_allowed') return result.message;
   if (result.reason === 'vote_recorded') return `Your approval is recorded: ${result.votes} of ${result.needed} approvals needed.`;
+  if (result.status === 'expired') return `This approval request expired${result.decidedAt ? ` at ${utcStamp(result.decidedAt)}` : ''}: nobody decided in time, so the workflow was cancelled.`;
   const when = result.decidedAt ? ` at ${utcStamp(result.decidedAt)}` : '';
   return `Already decided: ${DECIDED_WORDS[result.status] ?? result.status} by ${decidedBy}${when}.`;
 }

@@ -41,7 +41,7 @@ describe('/admin/intents', () => {
     expect(html).toContain('href="/admin/intents"');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; zorblax report');
     expect(html).not.toContain('<script>alert(1)');
-    expect(html).toMatch(/Status report \(U_ALICE\)/);
+    expect(html).toMatch(/Status report \(<span class="person">U_ALICE<\/span>\)/); // no stored name: the id
     expect((await as.viewer.get('/admin/intents')).status).toBe(403);
     expect((await as.viewer.get('/admin/api/intents')).status).toBe(403);
     expect((await adminClient(app).get('/admin/intents')).status).toBe(303);

@@ -2,7 +2,10 @@
 // console test style): define (YAML, validated), start (fixed-horizon plan), a real Slack workflow is assigned its
 // sticky arm in the workflow's transaction and gets the arm's template (or role) variation, results say "not enough data yet",
 // insights render, and Stop rolls the winning role variation out through the role editor's audited path
-// (a RoleDefinition row and a config.role audit row). Attacks: viewers cannot change anything, a post without the
+// (a RoleDefinition row and a config.role audit row) and a winning template variation through the template store (a
+// TemplateDefinition row per template, a config.template audit row, the next workflow without the gate). An arm's
+// persona is on its role's posts (Slack username and icon, the outbox rows Teams and the playground render), and an
+// intent-threshold arm decides its threads with its threshold (a question where the control starts a workflow). Attacks: viewers cannot change anything, a post without the
 // CSRF token is refused, a hostile name is escaped, a workspace-bound user is refused.
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +14,10 @@ import { parseExperiment } from '../orchestrator/experiments/definition';
 import { upsertAdminUser } from '../web-admin/auth/bootstrap';
 import { adminClient, type AdminClient } from './support/admin-client';
 import { rolesCopy, runWorkflow } from './support/admin-flow';
-import { startHarness, type Harness } from './support/harness';
+import { buttonsOf, startHarness, waitFor, type Harness } from './support/harness';
+import { buttonClick, mention } from './support/slack-requests';
+import { defaultScript, type Script } from './support/fake-openai';
+import { tsOf } from './support/flow';
 
 const PASSWORD = 'a long enough password';
 let h: Harness;
@@ -34,12 +40,18 @@ arms:
   - { id: control, weight: 1 }
   - id: renamed
     weight: 1000            # nearly every thread: the test checks whichever arm the thread got
-    role: { id: business_analyst, display_name: Experiment Analyst, instructions: "Turn the request into requirements; keep it short." }
+    role: { id: business_analyst, display_name: Experiment Analyst, icon_emoji: ":test_tube:", instructions: "Turn the request into requirements; keep it short." }
 primary_metric: approval_unchanged
 `;
 
+/** The model stage of the intent classifier is unsure (it answers "none" at 0.1): below a threshold, Rolecall asks. */
+const unsureModel: Script = (req, n) =>
+  req.response_format?.json_schema?.name === 'intent'
+    ? { content: JSON.stringify({ intent: 'none', confidence: 0.1, reason: 'too vague to tell' }) }
+    : defaultScript(req, n);
+
 beforeAll(async () => {
-  h = await startHarness({ env: { ADMIN_SESSION_SECRET: 'test-admin-session-secret-0123456789abcdef', ROLES_DIR: rolesCopy() } });
+  h = await startHarness({ script: unsureModel, env: { ADMIN_SESSION_SECRET: 'test-admin-session-secret-0123456789abcdef', ROLES_DIR: rolesCopy() } });
   app = h.runtime.app!;
   for (const role of ['admin', 'viewer', 'scoped'] as const) {
     const user = await upsertAdminUser(h.prisma, `${role}@example.com`, PASSWORD, role === 'scoped' ? 'admin' : role);
@@ -113,7 +125,18 @@ describe('experiments in the console', () => {
     // while it runs, a workflow's steps run as its arm's role (the shared role itself is unchanged)
     const { threadTs, workflowId } = await runWorkflow(h, 'we need a login page with SSO for our customer portal', 'U_BOB');
     const { arm } = await h.prisma.experimentAssignment.findUniqueOrThrow({ where: { experimentId_workflowId: { experimentId: 'analyst-persona', workflowId } } });
-    void threadTs;
+    // the arm's persona is on every post of that role in the thread: Slack username and icon, and the outbox rows the
+    // Teams card header and the web playground render from
+    const [name, icon] = arm === 'renamed' ? ['Experiment Analyst', ':test_tube:'] : ['Business Analyst', ':memo:'];
+    const baRows = await h.prisma.chatOutbox.findMany({ where: { workflowId, roleId: 'business_analyst' } });
+    expect(baRows.length).toBeGreaterThanOrEqual(2);
+    for (const r of baRows) expect(r.persona).toMatchObject({ displayName: name });
+    const analystPosts = h.threadPosts(threadTs).filter((c) => c.params.username === name);
+    expect(analystPosts.length).toBeGreaterThanOrEqual(1);
+    if (arm === 'renamed') {
+      for (const c of analystPosts) expect(c.params.icon_emoji).toBe(icon);
+      expect(h.threadPosts(threadTs).filter((c) => c.params.username === 'Business Analyst')).toEqual([]);
+    }
     const prompted = h.openai.requests.some((r) => r.messages.some((m) => typeof m.content === 'string' && m.content.includes('keep it short')));
     expect(prompted).toBe(arm === 'renamed');
     expect(h.runtime.deps.roles.get('business_analyst')!.persona.display_name).toBe('Business Analyst');
@@ -134,6 +157,64 @@ describe('experiments in the console', () => {
     // stopping twice rolls out once
     expect((await as.admin.post('/admin/experiments/analyst-persona/stop', { winner: 'renamed' })).status).toBe(409);
     expect(await h.prisma.auditLog.count({ where: { action: 'config.role', target: 'business_analyst' } })).toBe(1);
+  });
+
+  it('an intent-threshold arm decides its threads with its own threshold (a question instead of a workflow)', async () => {
+    const yaml = `id: strict-intent
+name: Strict intent threshold
+eligibility: { channels: [C_THR] }
+arms:
+  - { id: control, weight: 1 }
+  - { id: strict, weight: 1, intent_threshold: 1 }
+primary_metric: completion
+`;
+    expect((await as.admin.post('/admin/experiments', { yaml })).status).toBe(303);
+    expect((await as.admin.post('/admin/experiments/strict-intent/start', {})).status).toBe(303);
+    const def = parseExperiment(yaml);
+    const tsIn = (arm: string) => Array.from({ length: 200 }, (_, i) => `1800000${String(i).padStart(3, '0')}.000100`).find((ts) => armFor(def, threadKeyOf({ platform: 'slack', teamId: 'T1', channelId: 'C_THR', threadTs: ts })).id === arm)!;
+    const text = 'write user stories for a loyalty points program'; // starts a workflow at the configured threshold
+    // the control thread: decided at the configured threshold, a workflow starts at once
+    const control = mention(text, { channel: 'C_THR', ts: tsIn('control') });
+    expect((await h.post.event(control)).status).toBe(200);
+    const started = await waitFor(() => h.prisma.workflow.findFirst({ where: { threadTs: control.ts } }), 'the control thread\'s workflow');
+    expect(await h.prisma.experimentAssignment.findUniqueOrThrow({ where: { experimentId_workflowId: { experimentId: 'strict-intent', workflowId: started.id } } })).toMatchObject({ arm: 'control' });
+    // the strict thread: the same message is below the arm's threshold, so Rolecall asks which workflow is meant
+    const strict = mention(text, { channel: 'C_THR', ts: tsIn('strict') });
+    expect((await h.post.event(strict)).status).toBe(200);
+    const q = await waitFor(() => h.threadPosts(strict.ts).find((c) => 'intent_other' in buttonsOf(c)), 'the question in the strict thread');
+    expect(await h.prisma.workflow.count({ where: { threadTs: strict.ts } })).toBe(0);
+    const [pickId, pickValue] = Object.entries(buttonsOf(q)).find(([id]) => id.startsWith('intent_pick_'))!;
+    await h.post.interaction(buttonClick(pickId, pickValue, { messageTs: tsOf(q), threadTs: strict.ts, channel: 'C_THR' }));
+    const answered = await waitFor(() => h.prisma.workflow.findFirst({ where: { threadTs: strict.ts } }), 'the workflow the answer starts');
+    expect(await h.prisma.experimentAssignment.findUniqueOrThrow({ where: { experimentId_workflowId: { experimentId: 'strict-intent', workflowId: answered.id } } })).toMatchObject({ arm: 'strict' });
+    expect((await as.admin.post('/admin/experiments/strict-intent/stop', { winner: '' })).status).toBe(303);
+  });
+
+  it('stopping rolls a winning template variation out through the audited template edit path', async () => {
+    const stop = await as.admin.post('/admin/experiments/gate-off/stop', { winner: 'no_gate' });
+    expect(stop.status).toBe(303);
+    expect(decodeURIComponent(stop.headers.get('location') ?? '')).toMatch(/template requirements_only updated/);
+    const stored = await h.prisma.templateDefinition.findMany({ orderBy: { templateId: 'asc' } });
+    expect(stored.map((t) => t.templateId)).toContain('requirements_only');
+    expect(stored.map((t) => t.templateId)).toContain('feature_delivery');
+    const ro = stored.find((t) => t.templateId === 'requirements_only')!;
+    expect(ro).toMatchObject({ version: 1, updatedBy: 'console:admin@example.com' });
+    expect(ro.yaml).toMatch(/id: requirements, role: business_analyst, gate: false/);
+    const entries = await h.prisma.auditLog.findMany({ where: { action: 'config.template' } });
+    expect(entries.map((e) => e.target).sort()).toEqual(stored.map((t) => t.templateId));
+    const entry = entries.find((e) => e.target === 'requirements_only')!;
+    expect(entry.detail).toMatchObject({ via: 'experiment:gate-off:no_gate', after: ro.yaml });
+    expect((entry.detail as { before: string }).before).toMatch(/id: requirements, role: business_analyst, gate: true/);
+    // the next workflow of that template runs the rolled-out template: no gate, so no approval is asked for
+    const { workflowId } = await runWorkflow(h, 'write user stories for a loyalty points program');
+    const wf = await h.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: true, approvals: true } });
+    expect(wf.template).toBe('requirements_only');
+    expect(wf.steps.every((st) => !st.gateAfter)).toBe(true);
+    expect(wf.approvals).toEqual([]);
+    expect(await h.prisma.experimentAssignment.count({ where: { workflowId } })).toBe(0); // nothing is running any more
+    // stopping twice rolls out once
+    expect((await as.admin.post('/admin/experiments/gate-off/stop', { winner: 'no_gate' })).status).toBe(409);
+    expect(await h.prisma.auditLog.count({ where: { action: 'config.template' } })).toBe(entries.length);
   });
 
   it('insights find a gate always approved unchanged, with its evidence, and start a draft experiment in one click', async () => {

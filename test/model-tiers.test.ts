@@ -145,7 +145,7 @@ describe('the Cost page and /metrics', () => {
     const { step } = await workflowWithStep('incident');
     await runRoutedStep({ ...h.runtime.deps, llm: fakeRouter().router, tiers: { shadowSample: 1, minSamples: 2 } }, { ...step, revision: 1, runCount: 0, feedback: null }, role, ctx);
     const json = await (await admin.get('/admin/api/cost?days=7')).json() as { stats: { roleId: string; template: string; tier: string; runs: number; acceptance: number }[]; recommendations: { text: string; n: number; verdict: string }[] };
-    expect(json.stats).toContainEqual(expect.objectContaining({ roleId: 'triager', template: 'incident', tier: 'standard', runs: 2, acceptance: 1 }));
+    expect(json.stats).toContainEqual(expect.objectContaining({ roleId: 'triager', template: 'incident', tier: 'standard', runs: 2, acceptance: 1, costUsd: expect.any(Number) }));
     expect(json.recommendations).toContainEqual(expect.objectContaining({ n: 2, verdict: 'move_down', text: expect.stringMatching(/^triager on cheap for incident: 100% acceptance vs 100% on standard, cost n\/a \(n=2\)|^triager on cheap for incident: 100% acceptance vs 100% on standard, [−+]\d+% cost \(n=2\)/) }));
     const html = await (await admin.get('/admin/cost')).text();
     expect(html).toMatch(/<table id="tier-stats">[\s\S]*triager[\s\S]*incident[\s\S]*standard/);

@@ -4,7 +4,7 @@ import { defaultScript } from './support/fake-openai';
 import { waitFor, type Harness } from './support/harness';
 import { gatesIn, postsIn, useTeamsHarness } from './support/teams-harness';
 import {
-  ALICE, BOB, CAROL, actionsOf, cardText, channelMention, executeData, executeInvoke, headerName, submitMessage,
+  ALICE, BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName, submitMessage,
   type FakeMicrosoft, type TeamsPoster,
 } from './support/fake-teams';
 
@@ -114,5 +114,17 @@ describe('a failed step in Teams', () => {
     await press(conv, failure, 'skip_step', CAROL);
     const refused = await waitFor(() => posts(conv).find((c) => String(c.body.text ?? '').includes('not waiting for a decision')), 'the refusal');
     expect(refused.body.text).toBe('<at>Carol Chen</at> This step is not waiting for a decision any more.');
+  });
+});
+
+describe('who a gate calls on', () => {
+  it('mentions the people whose RBAC role may decide, as Teams mention entities', async () => {
+    await h.prisma.gatePolicy.create({ data: { roleId: 'business_analyst', minRole: 'approver' } });
+    await h.prisma.chatUserRole.createMany({ data: [{ platform: 'teams', userId: BOB.aadObjectId, role: 'approver' }, { platform: 'teams', userId: CAROL.aadObjectId, role: 'viewer' }] });
+    await h.prisma.teamsUser.createMany({ data: [{ id: BOB.aadObjectId, name: BOB.name }, { id: CAROL.aadObjectId, name: CAROL.name }] });
+    const { gate } = await start();
+    expect(cardText(gate)).toContain(`<at>${BOB.name}</at>: please review the **Business Analyst** output above.`);
+    expect(cardText(gate)).not.toContain(CAROL.name);
+    expect(cardOf(gate)?.msteams?.entities).toEqual([{ type: 'mention', text: `<at>${BOB.name}</at>`, mentioned: { id: BOB.aadObjectId, name: BOB.name } }]);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { waitFor, type Harness } from './support/harness';
 import { gatesIn, postsIn, useTeamsHarness } from './support/teams-harness';
 import {
-  BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName, personalMessage,
+  ALICE, BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName, personalMessage,
   type ConnectorCall, type FakeMicrosoft, type TeamsPoster,
 } from './support/fake-teams';
 
@@ -15,6 +15,13 @@ useTeamsHarness((...a) => ([h, ms, teams] = a));
 
 const posts = (conv: string) => postsIn(ms, conv);
 const gates = (conv: string) => gatesIn(ms, conv);
+
+/** A press on a card of a 1:1 chat (the invoke carries the personal conversation, as Teams sends it). */
+async function pressInChat(conv: string, card: ConnectorCall, verb: string, who = ALICE) {
+  const chat = personalMessage(ms, 'x', who);
+  const invoke = { ...executeInvoke(ms, conv, card.response.id, executeData(card, verb), who), conversation: chat.conversation, channelData: chat.channelData };
+  return (await teams.send(invoke)).json();
+}
 
 describe('a Teams channel reply chain runs the default workflow end to end', () => {
   it('posts persona cards, gates with Universal Actions, refreshes decided cards and finishes with a summary', async () => {
@@ -87,21 +94,44 @@ describe('a Teams channel reply chain runs the default workflow end to end', () 
 });
 
 describe('a 1:1 chat with Rolecall', () => {
-  it('starts a workflow without a mention, and later messages in the chat are context, not new workflows', async () => {
+  it('starts a workflow without a mention; a new message while it runs is answered with "add it, or start a new one?"', async () => {
     const first = personalMessage(ms, 'the checkout page crashes when the cart is empty');
     expect((await teams.send(first)).status).toBe(200);
     const conv = first.conversation.id;
     const gate = await waitFor(() => gates(conv)[0], 'the first gate');
     expect(headerName(gate)).toBe('QA Tester');
     await teams.send(personalMessage(ms, 'it only happens on Safari'));
+    // not silently taken as context: a card asks, with two Universal Actions
+    const ask = await waitFor(() => posts(conv).find((c) => cardText(c).includes('Add this to the running workflow, or start a new one?')), 'the question card');
+    expect(headerName(ask)).toBe('Rolecall');
+    expect(cardText(ask)).toContain('it only happens on Safari');
+    expect(actionsOf(ask).map((a) => [a.type, a.verb])).toEqual([['Action.Execute', 'request_add'], ['Action.Execute', 'request_new']]);
+    expect(await h.prisma.threadReply.count()).toBe(0);
+    await pressInChat(conv, ask, 'request_add');
     await waitFor(async () => (await h.prisma.threadReply.count()) === 1, 'the follow-up stored as context');
     const wf = await h.prisma.workflow.findFirstOrThrow({ include: { replies: true } });
     expect(wf).toMatchObject({ platform: 'teams', template: 'bug_triage', channelId: encodeURIComponent(conv) }); // ids are URI-encoded: job ids cannot hold ':'
     expect(wf.replies[0]!.text).toBe('it only happens on Safari');
     expect(await h.prisma.workflow.count()).toBe(1);
-    // not silently: the person is told their message joined the running workflow, and how to start a separate one
-    const told = await waitFor(() => posts(conv).find((c) => /added this to the workflow already running here/.test(String(c.body.text ?? ''))), 'the answer');
-    expect(told.body.text).toMatch(/^<at>[^<>]+<\/at> I added this/); // a mention, so the person is notified
+    await waitFor(() => ms.calls.find((c) => c.verb === 'PUT' && c.activityId === ask.response.id && cardText(c).includes('Added to the running workflow')), 'the answered card');
+    // the other button of an answered card does nothing, and says so (a reply that mentions the presser)
+    await pressInChat(conv, ask, 'request_new');
+    await waitFor(() => posts(conv).find((c) => /This request was already answered/.test(String(c.body.text ?? ''))), 'the refusal');
+    expect(await h.prisma.workflow.count()).toBe(1);
+  });
+
+  it('"Start a new one" starts a second workflow from the message', async () => {
+    const first = personalMessage(ms, 'the checkout page crashes when the cart is empty');
+    await teams.send(first);
+    const conv = first.conversation.id;
+    await waitFor(() => gates(conv)[0], 'the first gate');
+    await teams.send(personalMessage(ms, 'we need a login page with SSO for our customer portal'));
+    const ask = await waitFor(() => posts(conv).find((c) => cardText(c).includes('start a new one?')), 'the question card');
+    await pressInChat(conv, ask, 'request_new');
+    await waitFor(async () => (await h.prisma.workflow.count()) === 2, 'the second workflow');
+    const second = await h.prisma.workflow.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
+    expect(second.requestText).toBe('we need a login page with SSO for our customer portal');
+    expect(await h.prisma.threadReply.count()).toBe(0);
   });
 
   it('answers the declared help command and starts nothing', async () => {

@@ -14,6 +14,7 @@ import { mountAssets } from './routes/assets';
 import { mountAudit } from './routes/audit';
 import { mountIntents } from './routes/intents';
 import { mountLogin } from './routes/login';
+import { mountMcpFiles } from './routes/mcp-files';
 import { mountMetrics } from './routes/metrics';
 import { mountRbac } from './routes/rbac';
 import { mountRoles } from './routes/roles';
@@ -43,6 +44,7 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Hono {
   mountCost(admin, deps);
   mountBudgets(admin, deps);
   mountWorkflows(admin, deps);
+  mountMcpFiles(admin, deps);
   mountRoles(admin, deps);
   mountExperiments(admin, deps);
   mountRbac(admin, deps);

@@ -1,6 +1,7 @@
 // What the admin console needs from the rest of Rolecall, and the per-request values its middleware sets.
 import type { FileStore } from '../agents/files/store';
 import type { RetentionRule } from '../orchestrator/privacy/retention';
+import type { AtRest } from '../orchestrator/privacy/at-rest';
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import type { RoleRegistry } from '../agents/mcp/registry';
@@ -22,6 +23,8 @@ export interface ConsoleDeps {
   /** Role health as the MCP registry reports it (provider configured, endpoint). */
   registry: RoleRegistry;
   rolesDir: string;
+  /** TEMPLATES_DIR: an experiment's winning template variation is applied to these files (orchestrator/template-store.ts). */
+  templatesDir?: string;
   /** Where a saved role edit is kept for every server and worker (orchestrator/role-sync.ts); absent: this process only. */
   roleStore?: { save(roleId: string, yaml: string, by: string): Promise<void>; storedYaml(roleId: string): Promise<string | undefined>; refresh(): Promise<void> };
   workflows: WorkflowActions;
@@ -49,7 +52,7 @@ export interface ConsoleDeps {
   budgets?: BudgetOptions;
   /** Privacy (issue 18, web-admin/routes/privacy.tsx): the pseudonym key of erasures, retention defaults, the file
    *  store whose bytes an erasure removes; absent: subject requests use the session secret and no file store. */
-  privacy?: { pseudonymSecret: string; retention: RetentionRule[]; store?: FileStore };
+  privacy?: { pseudonymSecret: string; retention: RetentionRule[]; store?: FileStore; atRest?: AtRest };
   /** The configured model providers' names, for the providers page. */
   providers?: string[];
   log: Logger;

@@ -56,6 +56,23 @@ export async function openImage(bytes: Uint8Array, name: string, maxPixels: numb
   }
   const size = headerSize(bytes);
   if (size && size.width * size.height > maxPixels) throw new DecompressionBomb(name, `${size.width}×${size.height} pixels`);
+  if (size?.type === 'bmp') {
+    // libvips (in sharp) reads no BMP: bmp-js (tesseract.js's own BMP reader) decodes it, the header bounded above
+    try {
+      const { decode } = await import('bmp-js');
+      const bmp = decode(Buffer.from(bytes));
+      const width = bmp.width, height = Math.abs(bmp.height);
+      const rgb = Buffer.alloc(width * height * 3);
+      for (let p = 0, q = 0; q < rgb.length; p += 4, q += 3) {
+        rgb[q] = bmp.data[p + 3]!;
+        rgb[q + 1] = bmp.data[p + 2]!;
+        rgb[q + 2] = bmp.data[p + 1]!;
+      }
+      return sharp(rgb, { raw: { width, height, channels: 3 }, limitInputPixels: maxPixels });
+    } catch (e) {
+      throw new CorruptFile(name, `BMP: ${errorMessage(e)}`);
+    }
+  }
   if (isHeif(bytes) && size?.type !== 'avif') {
     try {
       const { default: decode } = await import('heic-decode');

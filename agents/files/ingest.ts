@@ -24,6 +24,8 @@ export interface IngestDeps {
   store: FileStore;
   pool: FileParserPool;
   limits?: Partial<FileLimits>;
+  /** Seals the extracted text for the database (encryption at rest, orchestrator/privacy/at-rest.ts); absent: clear. */
+  sealText?: (text: string) => Promise<string>;
 }
 
 export interface IngestedFile {
@@ -84,7 +86,7 @@ export async function ingestFile(bytes: Uint8Array, input: ShareInput, deps: Ing
       kind: extraction?.kind ?? null,
       status: extraction ? ('extracted' as const) : ('skipped' as const),
       error: error ?? null,
-      extractedText: extraction?.text ?? null,
+      extractedText: extraction?.text != null ? (deps.sealText ? await deps.sealText(extraction.text) : extraction.text) : null,
       extraction: extraction ? toJson({ kind: extraction.kind, structure: extraction.structure, meta: extraction.meta, truncated: extraction.truncated, warnings: extraction.warnings, ...(extraction.ocr ? { ocr: extraction.ocr } : {}) }) : Prisma.DbNull,
     };
     // Two sharings of the same new file at once: one insert wins, the other reads its row.

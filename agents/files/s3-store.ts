@@ -3,7 +3,7 @@
 // too. Invariants: an object that exists is not uploaded again (HEAD first); a read verifies the hash; SDK retries are
 // the SDK's standard ones (uploads are idempotent: same key, same bytes).
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { type FileStore, type StoredObject, StoredFileCorrupt, objectKey, sha256Hex } from './store';
+import { type FileBytesCodec, type FileStore, type StoredObject, StoredFileCorrupt, objectKey, sha256Hex } from './store';
 
 export interface S3FileStoreOptions {
   bucket: string;
@@ -14,6 +14,8 @@ export interface S3FileStoreOptions {
   secretAccessKey: string;
   /** Key prefix inside the bucket (default none). */
   prefix?: string;
+  /** Encrypts the bytes at rest; absent: stored as they are. */
+  codec?: FileBytesCodec;
 }
 
 export class S3FileStore implements FileStore {
@@ -39,13 +41,14 @@ export class S3FileStore implements FileStore {
   async put(bytes: Uint8Array, mime: string): Promise<StoredObject> {
     const sha256 = sha256Hex(bytes);
     if (await this.has(sha256)) return { sha256, bytes: bytes.length, created: false };
+    const body = this.options.codec ? await this.options.codec.seal(bytes) : bytes; // the service checks what it stores
     await this.client.send(new PutObjectCommand({
       Bucket: this.options.bucket,
       Key: this.key(sha256),
-      Body: bytes,
+      Body: body,
       ContentType: mime,
-      ContentLength: bytes.length,
-      ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
+      ContentLength: body.length,
+      ChecksumSHA256: Buffer.from(body === bytes ? sha256 : sha256Hex(body), 'hex').toString('base64'),
     }));
     return { sha256, bytes: bytes.length, created: true };
   }
@@ -53,7 +56,8 @@ export class S3FileStore implements FileStore {
   async get(sha256: string): Promise<Uint8Array | undefined> {
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(sha256) }));
-      const data = r.Body ? await r.Body.transformToByteArray() : new Uint8Array();
+      const stored = r.Body ? await r.Body.transformToByteArray() : new Uint8Array();
+      const data = this.options.codec ? await this.options.codec.open(stored) : stored;
       if (sha256Hex(data) !== sha256) throw new StoredFileCorrupt(sha256);
       return data;
     } catch (e) {

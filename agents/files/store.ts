@@ -34,6 +34,14 @@ export class StoredFileCorrupt extends RolecallError {
 
 export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+/** Encrypts stored bytes (encryption at rest, issue 18; orchestrator/privacy/at-rest.ts makes one). The key stays the
+ *  hash of the clear bytes (dedup keeps working); `open` returns bytes without the sealed form's magic prefix as they
+ *  are (files stored before encryption stay readable), and the read then checks the hash of the clear bytes. */
+export interface FileBytesCodec {
+  seal(bytes: Uint8Array): Promise<Uint8Array>;
+  open(stored: Uint8Array): Promise<Uint8Array>;
+}
+
 const HASH = /^[0-9a-f]{64}$/;
 
 /** The object key of a hash: sha256/ab/cd/abcd… (two levels keep directories small). */
@@ -45,6 +53,8 @@ export function objectKey(sha256: string): string {
 export interface LocalFileStoreOptions {
   /** Directory that holds the objects (e.g. DATA_DIR/files). */
   dir: string;
+  /** Encrypts the bytes at rest; absent: stored as they are. */
+  codec?: FileBytesCodec;
 }
 
 export class LocalFileStore implements FileStore {
@@ -62,7 +72,7 @@ export class LocalFileStore implements FileStore {
     await mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${randomUUID()}.tmp`;
     try {
-      await writeFile(tmp, bytes, { flag: 'wx', mode: 0o600 });
+      await writeFile(tmp, this.options.codec ? await this.options.codec.seal(bytes) : bytes, { flag: 'wx', mode: 0o600 });
       await rename(tmp, file); // two writers of the same bytes: the last rename wins with identical content
     } finally {
       await rm(tmp, { force: true });
@@ -78,8 +88,9 @@ export class LocalFileStore implements FileStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-    if (sha256Hex(data) !== sha256) throw new StoredFileCorrupt(sha256);
-    return new Uint8Array(data);
+    const clear = this.options.codec ? await this.options.codec.open(data) : data;
+    if (sha256Hex(clear) !== sha256) throw new StoredFileCorrupt(sha256);
+    return new Uint8Array(clear);
   }
 
   async has(sha256: string): Promise<boolean> {

@@ -20,3 +20,8 @@ declare module 'rtf-parser' {
 declare module 'heic-decode' {
   export default function decode(input: { buffer: Uint8Array }): Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
 }
+
+declare module 'bmp-js' {
+  /** Pixels as A, B, G, R bytes (alpha 0 unless asked for), rows top first. */
+  export function decode(buffer: Buffer, withAlpha?: boolean): { width: number; height: number; data: Buffer };
+}

@@ -53,8 +53,20 @@ export function recordingProvider(inner: LlmProvider, record: (call: LlmCallReco
 /** The result with token counts: the provider's, or counted here when it reported none at all. */
 export function withTokens(req: ChatRequest, r: ChatResult): ChatResult {
   if (r.promptTokens > 0 || r.completionTokens > 0) return r;
-  const turns = (req.turns ?? []).map((t) => (t.role === 'tool' ? t.content : JSON.stringify(t.toolCalls))).join('\n');
-  const prompt = [req.system, req.user, turns, req.tools?.length ? JSON.stringify(req.tools) : ''].join('\n');
   const answer = r.text + (r.toolCalls?.length ? JSON.stringify(r.toolCalls) : '');
-  return { ...r, promptTokens: countTokens(prompt), completionTokens: countTokens(answer) };
+  return { ...r, promptTokens: promptTokensOf(req), completionTokens: countTokens(answer) };
+}
+
+/** The request's prompt tokens as gpt-tokenizer counts them (system, user, earlier turns and tool specs). */
+export function promptTokensOf(req: ChatRequest): number {
+  const turns = (req.turns ?? []).map((t) => (t.role === 'tool' ? t.content : JSON.stringify(t.toolCalls))).join('\n');
+  return countTokens([req.system, req.user, turns, req.tools?.length ? JSON.stringify(req.tools) : ''].join('\n'));
+}
+
+/** What a call will cost at most, before it is sent: its prompt counted with gpt-tokenizer and an answer of
+ *  `maxAnswerTokens`, priced like a real call (a local model's compute time is not known beforehand: $0). */
+export function estimateCall(providerName: string, req: ChatRequest, maxAnswerTokens: number): { usd: number; tokens: number; promptTokens: number } {
+  const promptTokens = promptTokensOf(req);
+  const usd = priceCall(providerName, req.model, promptTokens, maxAnswerTokens).costUsd;
+  return { usd, tokens: promptTokens + maxAnswerTokens, promptTokens };
 }

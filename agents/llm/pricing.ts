@@ -27,6 +27,9 @@ export interface Price {
 
 const LOCAL_PROVIDERS = new Set(['ollama']);
 
+/** Whether a provider runs models locally (priced by compute time, not tokens). */
+export const isLocalProvider = (provider: string): boolean => LOCAL_PROVIDERS.has(provider);
+
 let options: PriceOptions = { overrides: {}, localUsdPerHour: 0 };
 
 /** Set once at start-up (app/runtime.ts) from the parsed configuration. */

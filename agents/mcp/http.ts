@@ -75,7 +75,7 @@ export function mcpRoutes(registry: RoleRegistry, deps: ToolDeps, access: McpAcc
     };
     // Stateless: a fresh server and transport per request, so any server process can answer any request.
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    const server = createRoleMcpServer(role, deps, { scope: key, failed });
+    const server = createRoleMcpServer(role, { ...deps, caller: key.prefix }, { scope: key, failed }); // caller: recorded with files given to run_task
     await server.connect(transport);
     const res = await transport.handleRequest(c.req.raw);
     void Promise.resolve().then(() => server.close());

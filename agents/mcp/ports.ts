@@ -1,5 +1,8 @@
 // What the role MCP servers need from storage: artifacts to read, and places to record refused and model calls.
 import type { LlmCallRecord } from '../llm/measure';
+import type { ChatImage } from '../llm/provider';
+import type { PromptFile } from '../prompt';
+import type { Role } from '../roles';
 export interface Artifact {
   stepId: string;
   workflowId: string;
@@ -20,11 +23,24 @@ export interface ArtifactStore {
   get(roleId: string, stepId: string, scope?: ArtifactScope): Promise<Artifact | undefined>;
 }
 
-/** Model calls made outside a workflow step (MCP run_task, intent classification). */
+/** Budget keys of calls made outside a workflow step: a conversation's workspace and channel (intent), or an MCP
+ *  client as a workspace of its own (`mcp:<key prefix>`). */
+export type UsageScope = { workspace: string; channel?: string };
+
+/** Model calls made outside a workflow step (MCP run_task, summaries of files given to it, intent classification):
+ *  recorded, and counted against the budgets of `scope` (orchestrator/budgets.ts). */
 export interface UsageLog {
-  record(call: LlmCallRecord & { roleId?: string; purpose: 'mcp' | 'intent' }): Promise<void>;
+  record(call: LlmCallRecord & { roleId?: string; purpose: 'mcp' | 'intent' | 'file'; scope?: UsageScope }): Promise<void>;
+  /** Undefined when the budgets of `scope` leave room for a call; else what is spent (absent: no budgets). */
+  spent?(scope: UsageScope): Promise<string | undefined>;
 }
 
 export interface ViolationLog {
   record(v: { roleId: string; kind: string; detail: string; action: string; workflowId?: string; stepId?: string }): Promise<void>;
+}
+
+/** Files given to run_task, taken like files shared in a thread (stored, read within the limits, recorded, large ones
+ *  summarised): orchestrator/files.ts runTaskFileIntake. `caller`: the API key's prefix; `callId`: unique per call. */
+export interface RunTaskFileIntake {
+  take(files: { name: string; bytes: Uint8Array }[], call: { role: Role; caller: string; callId: string }): Promise<{ files: PromptFile[]; images: ChatImage[]; skipped: string[]; calls: LlmCallRecord[] }>;
 }

@@ -8,12 +8,11 @@ import { DEMO_NOTICE } from '../llm/demo';
 import type { LlmRouter } from '../llm/router';
 import type { Role } from '../roles';
 import { errorMessage } from '../errors';
-import { FileError, FileTooLarge } from '../files/errors';
 import { buildOutputFiles } from '../files/outputs/build';
-import type { FileParserPool } from '../files/pool';
+import type { ChatImage } from '../llm/provider';
 import type { PromptFile } from '../prompt';
 import { callExternalTool, listExternalTools, NO_EXTERNAL_MCP, type ExternalMcpPolicy } from './external';
-import type { Artifact, ArtifactStore, UsageLog, ViolationLog } from './ports';
+import type { Artifact, ArtifactStore, RunTaskFileIntake, UsageLog, ViolationLog } from './ports';
 
 /** Where tool problems are reported (the runtime's logger). */
 interface ToolLog {
@@ -29,9 +28,15 @@ export interface ToolDeps {
   externalMcp?: ExternalMcpPolicy;
   /** Default: console.warn. */
   log?: ToolLog;
-  /** Reading files given to run_task (the parser threads and the size limit); absent: run_task takes no files. */
-  files?: { pool: Pick<FileParserPool, 'extract'>; maxBytes: number };
+  /** Taking in files given to run_task (like files shared in a thread) and the size limit (FILES_MAX_MB) of the
+   *  role's output files; absent: run_task takes no files. */
+  files?: { intake: RunTaskFileIntake; maxBytes: number };
+  /** Who calls (the MCP API key's prefix), recorded with the files it gives. */
+  caller?: string;
 }
+
+/** The budget scope of an MCP client's calls: its API key as a workspace of its own. */
+const mcpScope = (deps: ToolDeps) => ({ workspace: `mcp:${deps.caller ?? 'unknown'}` });
 
 const consoleLog: ToolLog = { warn: (message, fields) => console.warn(message, fields ?? {}) };
 
@@ -41,7 +46,7 @@ interface BuiltinTool {
   run(role: Role, args: any, deps: ToolDeps): Promise<CallToolResult>;
 }
 
-/** Files one run_task call may carry, and the characters of one file's text the role is given. */
+/** Files one run_task call may carry, and the characters of one text resource (its file size limit is FILES_MAX_MB). */
 export const MCP_MAX_FILES = 5;
 const MCP_FILE_TEXT_CHARS = 40_000;
 /** A base64 blob of at most 1 GB decoded (FILES_MAX_MB's own cap); the configured limit is checked once decoded. */
@@ -66,30 +71,19 @@ const nameOfUri = (uri: string, i: number) => {
   return name && name !== '.' && name !== '..' ? name : `file-${i + 1}`;
 };
 
-/** The call's files read in the parser threads (bounded like shared files); a file that cannot be read is skipped and
- *  named, one over the size limit refuses the call. */
-async function readMcpFiles(files: EmbeddedFile[], deps: ToolDeps): Promise<{ files: PromptFile[]; skipped: string[] } | { error: string }> {
-  if (!files.length) return { files: [], skipped: [] };
+/** The call's files, taken like files shared in a thread (deps.files.intake: stored, recorded, read in the parser
+ *  threads within the same limits, large ones summarised); a file that cannot be read is skipped and named. */
+async function readMcpFiles(role: Role, files: EmbeddedFile[], deps: ToolDeps): Promise<{ files: PromptFile[]; images: ChatImage[]; skipped: string[] } | { error: string }> {
+  if (!files.length) return { files: [], images: [], skipped: [] };
   if (!deps.files) return { error: 'This server does not take files (no file store is configured).' };
-  const out: PromptFile[] = [];
-  const skipped: string[] = [];
-  for (const [i, f] of files.entries()) {
-    const name = nameOfUri(f.resource.uri, i);
-    const bytes = f.resource.blob !== undefined ? new Uint8Array(Buffer.from(f.resource.blob, 'base64')) : new TextEncoder().encode(f.resource.text ?? '');
-    if (bytes.length > deps.files.maxBytes) return { error: new FileTooLarge(name, bytes.length, deps.files.maxBytes).message };
-    try {
-      const ex = await deps.files.pool.extract(bytes, name, { maxBytes: deps.files.maxBytes });
-      const cut = ex.text.length > MCP_FILE_TEXT_CHARS;
-      out.push({
-        name, kind: ex.kind, description: `${ex.kind}, ${Math.max(1, Math.round(ex.bytes / 1024))} KB`, text: cut ? ex.text.slice(0, MCP_FILE_TEXT_CHARS) : ex.text, truncated: ex.truncated || cut,
-        notes: cut ? [`only the first ${MCP_FILE_TEXT_CHARS} characters are below (files given to run_task are not summarised)`] : [],
-      });
-    } catch (e) {
-      if (!(e instanceof FileError)) throw e;
-      skipped.push(e.message);
-    }
-  }
-  return { files: out, skipped };
+  const given = files.map((f, i) => ({
+    name: nameOfUri(f.resource.uri, i),
+    bytes: f.resource.blob !== undefined ? new Uint8Array(Buffer.from(f.resource.blob, 'base64')) : new TextEncoder().encode(f.resource.text ?? ''),
+  }));
+  const taken = await deps.files.intake.take(given, { role, caller: deps.caller ?? 'unknown', callId: randomUUID() });
+  // the summaries' model calls are recorded like the role's own (cost of file processing)
+  for (const c of taken.calls) await deps.usage.record({ ...c, roleId: role.role_id, purpose: 'file', scope: mcpScope(deps) });
+  return taken;
 }
 
 /** The role's output files (role YAML outputs.files) as embedded resources, and what could not be made as text. */
@@ -125,10 +119,13 @@ const BUILTINS: Record<string, BuiltinTool> = {
     },
     input: z.object({ task: z.string().min(3), context: z.string().optional(), files: z.array(embeddedResource).max(MCP_MAX_FILES).optional() }),
     async run(role, args: { task: string; context?: string; files?: EmbeddedFile[] }, deps) {
-      const read = await readMcpFiles(args.files ?? [], deps);
+      // the API key is a workspace of its own for budgets (orchestrator/budgets.ts): a spent one refuses the task
+      const spent = await deps.usage.spent?.(mcpScope(deps));
+      if (spent) return text(`Refused: this API key's budget is spent (${spent}). Ask an admin to raise it in the console, or wait for the period to end.`, true);
+      const read = await readMcpFiles(role, args.files ?? [], deps);
       if ('error' in read) return text(read.error, true);
-      const result = await runAgent(role, deps.llm, { request: args.task, previous: args.context ? [{ roleName: 'requester', output: args.context }] : [], threadNotes: [], ...(read.files.length ? { files: read.files } : {}) });
-      for (const c of result.calls) await deps.usage.record({ ...c, roleId: role.role_id, purpose: 'mcp' });
+      const result = await runAgent(role, deps.llm, { request: args.task, previous: args.context ? [{ roleName: 'requester', output: args.context }] : [], threadNotes: [], ...(read.files.length ? { files: read.files } : {}), ...(read.images.length ? { images: read.images } : {}) });
+      for (const c of result.calls) await deps.usage.record({ ...c, roleId: role.role_id, purpose: 'mcp', scope: mcpScope(deps) });
       for (const v of result.violations) await deps.violations.record({ roleId: role.role_id, kind: v.kind, detail: v.detail, action: v.action });
       if (result.kind === 'llm_error') {
         // the provider's message can name hosts, paths or account details: it goes to the log, the client gets an id

@@ -29,6 +29,8 @@ export interface SlackEdgeConfig {
   botToken?: string;
   /** "Add to Slack" (the installation store comes with `tokens`). */
   oauth?: Omit<SlackOAuthOptions, 'apiUrl'>;
+  /** The transport of every Slack client (default: the global fetch; traced when tracing is on, app/runtime.ts). */
+  fetch?: typeof globalThis.fetch;
 }
 
 export interface SlackEdge {
@@ -40,10 +42,17 @@ export interface SlackEdge {
   describe: string;
 }
 
-export function slackEdge(cfg: SlackEdgeConfig, tokens: SlackTokens | SlackInstallations, orchestrator: Orchestrator, log: Logger): SlackEdge {
-  const clientFor = slackClients(tokens, cfg.apiUrl);
+/** What the edge hands on besides messages and clicks. */
+export interface SlackEdgeHooks {
+  /** A person was deleted in a workspace: queue their erasure (orchestrator/privacy/scheduler.ts). */
+  personDeleted?(teamId: string, userId: string): Promise<void>;
+}
+
+export function slackEdge(cfg: SlackEdgeConfig, tokens: SlackTokens | SlackInstallations, orchestrator: Orchestrator, log: Logger, extra: SlackEdgeHooks = {}): SlackEdge {
+  const clientFor = slackClients(tokens, cfg.apiUrl, cfg.fetch);
+  const clientOptions = { slackApiUrl: cfg.apiUrl, ...(cfg.fetch ? { fetch: cfg.fetch } : {}) };
   const installations = 'store' in tokens ? tokens : undefined;
-  const ownUser = cfg.botToken ? slackBotUserId(cfg.botToken, cfg.apiUrl, log) : undefined;
+  const ownUser = cfg.botToken ? slackBotUserId(cfg.botToken, cfg.apiUrl, log, cfg.fetch) : undefined;
   const home = appHome(orchestrator, clientFor, log);
   const hooks: EventHooks = {
     botUserId: async (teamId) => {
@@ -57,6 +66,7 @@ export function slackEdge(cfg: SlackEdgeConfig, tokens: SlackTokens | SlackInsta
       log.error(`Slack says the app was ${reason === 'uninstalled' ? 'uninstalled' : 'stripped of its tokens'} in workspace ${teamId}: SLACK_BOT_TOKEN no longer works there`, { team: teamId });
     },
     homeOpened: (teamId, userId) => void home(teamId, userId),
+    ...(extra.personDeleted ? { personDeleted: extra.personDeleted } : {}),
   };
   const events = eventCallbackHandler(orchestrator, log, hooks);
   const commands = slashCommandHandler(orchestrator, log);
@@ -64,7 +74,7 @@ export function slackEdge(cfg: SlackEdgeConfig, tokens: SlackTokens | SlackInsta
   let receiver: Receiver;
   let socket: SocketModeEdge | undefined;
   if (cfg.appToken) {
-    socket = new SocketModeEdge({ appToken: cfg.appToken, apiUrl: cfg.apiUrl }, log, events, commands);
+    socket = new SocketModeEdge({ appToken: cfg.appToken, apiUrl: cfg.apiUrl, fetch: cfg.fetch }, log, events, commands);
     receiver = socket;
   } else {
     const http = new HonoSlackReceiver(cfg.signingSecret ?? '', log, events, commands);
@@ -77,14 +87,14 @@ export function slackEdge(cfg: SlackEdgeConfig, tokens: SlackTokens | SlackInsta
     authorize: async (source) => ({ botToken: await tokens.botToken(source.teamId ?? '') }),
     convoStore: false,
     logLevel: LogLevel.ERROR,
-    clientOptions: { slackApiUrl: cfg.apiUrl },
+    clientOptions,
   });
   app.error(async (e) => {
     log.error('slack handler error', { error: String(e?.stack ?? e) });
     throw e; // answered with 500 (not acked over Socket Mode), so Slack retries and nothing is lost
   });
   registerInteractions(app, orchestrator, log);
-  if (cfg.oauth && installations) routes.route('/', slackOAuthRoutes({ ...cfg.oauth, apiUrl: cfg.apiUrl }, installations.store, log));
+  if (cfg.oauth && installations) routes.route('/', slackOAuthRoutes({ ...cfg.oauth, apiUrl: cfg.apiUrl, fetch: cfg.fetch }, installations.store, log));
   const way = socket ? 'Socket Mode (SLACK_APP_TOKEN; no public URL needed)' : 'HTTP at /slack/events';
   return {
     routes,

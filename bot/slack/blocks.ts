@@ -1,6 +1,7 @@
 // Renders a platform-neutral MessageView as Slack Block Kit.
 // Invariant: everything Rolecall posts to Slack passes through here (toSlack, or escapeBroadcasts for a bare note), so
 // echoed text (requests, model output, feedback, errors) can never notify a whole channel or a user group.
+import { mentionKey } from '../mention-key';
 import type { MessageView } from '../../orchestrator/chat';
 import { renderDates, slackDate } from '../../orchestrator/markup';
 
@@ -26,7 +27,12 @@ export function escapeBroadcasts(text: string): string {
 
 /** View text (orchestrator/markup.ts) as Slack mrkdwn: broadcasts neutralised first, then each date token becomes
  * Slack's `<!date^…>` (from its digits only), so every reader sees their own local time. Shortcodes are Slack's own. */
-export const slackText = (text: string): string => renderDates(escapeBroadcasts(text), slackDate);
+export const slackText = (text: string): string => renderDates(escapeBroadcasts(text), slackDate).replace(groupMarker(), '<!subteam^$1>');
+
+/** Marks a user-group mention Rolecall itself wrote (a gate's configured approvers, orchestrator/gate-timers.ts); the
+ *  key is the deployment's (bot/mention-key.ts, never shown), so a marker in echoed text stays text and notifies nobody. */
+const groupMarker = () => new RegExp(`\u27e6group ${mentionKey()} (S[A-Z0-9]{2,20})\u27e7`, 'g');
+export const slackGroupMention = (groupId: string): string => (/^S[A-Z0-9]{2,20}$/.test(groupId) ? `\u27e6group ${mentionKey()} ${groupId}\u27e7` : '');
 
 export function toSlack(view: MessageView): SlackMessage {
   const text = slackText(view.text);

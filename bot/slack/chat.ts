@@ -10,7 +10,7 @@
 import { ErrorCode, WebClient } from '@slack/web-api';
 import { ChannelUnreachableError, MessageRejectedError, type ChatPort, type MessageView, type Persona, type ThreadRef } from '../../orchestrator/chat';
 import { halveView, splitView, type PostLimit } from '../../orchestrator/split';
-import { escapeBroadcasts, slackText, toSlack } from './blocks';
+import { escapeBroadcasts, slackGroupMention, slackText, toSlack } from './blocks';
 import { WorkspaceNotInstalled, type SlackTokens } from './installations';
 import { TokenSealBroken } from './token-seal';
 
@@ -28,9 +28,25 @@ const UNREACHABLE = new Set([
 // Slack's answers that mean this one message will not be taken.
 const REJECTED = new Set(['msg_too_long', 'msg_blocks_too_long', 'invalid_blocks', 'invalid_blocks_format', 'too_many_attachments', 'no_text', 'invalid_arguments', 'cant_update_message', 'message_not_found', 'edit_window_closed']);
 
-export function slackWebClient(token: string, apiUrl: string): WebClient {
+/** What one HTTP request of a Slack client does, for its span (orchestrator/traced.ts tracedFetch): the Web API method
+ *  it calls (`chat.postMessage`, `files.getUploadURLExternal`, ...), `file upload` for the bytes files.uploadV2 posts to
+ *  an upload URL, `file download` for a file's url_private. */
+export function slackOperationOf(apiUrl: string): (url: URL) => string {
+  const api = new URL(apiUrl);
+  return (url) => {
+    if (url.origin === api.origin && url.pathname.startsWith(api.pathname)) {
+      const method = url.pathname.slice(api.pathname.length);
+      if (/^[A-Za-z]+(\.[A-Za-z0-9]+){1,3}$/.test(method)) return method;
+    }
+    return url.pathname.includes('/upload/') ? 'file upload' : url.pathname.includes('/files') ? 'file download' : 'request';
+  };
+}
+
+/** `fetch`: the transport (default: the global fetch; traced when tracing is on, app/runtime.ts). */
+export function slackWebClient(token: string, apiUrl: string, fetch?: typeof globalThis.fetch): WebClient {
   return new WebClient(token, {
     slackApiUrl: apiUrl,
+    ...(fetch ? { fetch } : {}),
     timeout: CALL_TIMEOUT_MS,
     rejectRateLimitedCalls: false, // on 429: wait Retry-After, then retry (counts as one of the retries below)
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 10_000, randomize: true },
@@ -45,7 +61,7 @@ export type SlackClientFor = (teamId: string) => Promise<WebClient>;
 
 /** One client per token, made on first use: Slack's rate limits are per workspace, and so is each client's pause. A
  *  workspace without an active install rejects with ChannelUnreachableError. */
-export function slackClients(tokens: SlackTokens, apiUrl: string): SlackClientFor {
+export function slackClients(tokens: SlackTokens, apiUrl: string, fetch?: typeof globalThis.fetch): SlackClientFor {
   const clients = new Map<string, WebClient>();
   return async (teamId) => {
     let token: string;
@@ -59,7 +75,7 @@ export function slackClients(tokens: SlackTokens, apiUrl: string): SlackClientFo
     let client = clients.get(token);
     if (!client) {
       if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value!);
-      client = slackWebClient(token, apiUrl);
+      client = slackWebClient(token, apiUrl, fetch);
       clients.set(token, client);
     }
     return client;
@@ -113,6 +129,7 @@ export function slackChat(clientFor: SlackClientFor): ChatPort {
       await client.chat.update({ channel: thread.channelId, ts: messageId, ...toSlack(view) }).catch(refusal);
     },
     mention: (userId) => `<@${userId}>`,
+    mentionGroup: slackGroupMention, // a gate's configured approvers only: blocks.ts turns Rolecall's marker into <!subteam^…>
     nameOf: async (userId) => `<@${userId}>`, // rendered as the person's name, without notifying them, in an ephemeral note
     async react(thread, messageId, emoji) {
       // reactions:write; the same reaction twice (a redelivered event) is not an error

@@ -6,13 +6,14 @@
 // thread reply that @mentions someone, to leave it to its app_mention twin) comes from the event's authorizations, or
 // from one auth.test kept once it has succeeded. Besides messages: app_uninstalled and tokens_revoked disable the
 // workspace's install (acked once written, so Slack retries a failed write), and app_home_opened publishes the App
-// Home after the ack (each opening publishes again, so a lost one costs nothing).
+// Home after the ack (each opening publishes again, so a lost one costs nothing). A user_change saying a person was
+// deleted queues their erasure (issue 18; acked once queued, so a failed enqueue is delivered again).
 import { WebClient } from '@slack/web-api';
 import type { InboundMessage, Logger, Orchestrator } from '../../orchestrator';
 import { errorMessage } from '../../agents/errors';
 import { MAX_MESSAGE_FILES } from '../../orchestrator/jobs';
 import type { InboundFile } from '../../orchestrator/chat';
-import { AppHomeOpened, EventCallback, MessageEvent, TokensRevoked, type SlackFile } from './payloads';
+import { AppHomeOpened, EventCallback, MessageEvent, TokensRevoked, UserChange, type SlackFile } from './payloads';
 
 /** What became of an event callback: queued, deliberately dropped (bots, edits, replies outside threads), of a type
  *  no listener reads (e.g. reaction_added), or unreadable (answered 400). */
@@ -28,6 +29,9 @@ export interface EventHooks {
   disable(teamId: string, reason: 'uninstalled' | 'tokens_revoked'): Promise<void>;
   /** `userId` opened the App Home tab: publish it (after the ack; failures are the hook's to log). */
   homeOpened?(teamId: string, userId: string): void;
+  /** Slack says `userId` was deleted or deactivated: queue the erasure of what Rolecall holds about them (durably;
+   *  rejects when it could not be kept). Absent: the signal is logged and dropped. */
+  personDeleted?(teamId: string, userId: string): Promise<void>;
 }
 
 /** The handler for `event_callback` bodies (already signature-checked and JSON-parsed by the receiver). */
@@ -77,6 +81,17 @@ export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, ho
       log.warn('Slack: the bot token of a workspace was revoked; its workflows stop posting', { team: teamId });
       return 'queued';
     }
+    if (type === 'user_change') {
+      const e = UserChange.safeParse(event);
+      if (!e.success || e.data.user.deleted !== true) return 'dropped';
+      if (!hooks.personDeleted) {
+        log.warn('Slack: a person was deleted, but erasure on deletion is not wired in this process', { team: teamId });
+        return 'dropped';
+      }
+      await hooks.personDeleted(e.data.user.team_id ?? teamId, e.data.user.id);
+      log.info('Slack: a person was deleted; their erasure is queued', { team: teamId });
+      return 'queued';
+    }
     if (type === 'app_home_opened') {
       const e = AppHomeOpened.safeParse(event);
       if (!e.success) return 'dropped';
@@ -92,8 +107,8 @@ const AUTH_TEST_TIMEOUT_MS = 2_000;
 
 /** The bot's own Slack user id from auth.test: asked once at start, kept once it succeeded, asked again after a
  *  failure (a rejected call is never kept, so a Slack outage at start does not outlive itself). */
-export function slackBotUserId(botToken: string, apiUrl: string, log: Logger): () => Promise<string> {
-  const client = new WebClient(botToken, { slackApiUrl: apiUrl, timeout: AUTH_TEST_TIMEOUT_MS, retryConfig: { retries: 0 } });
+export function slackBotUserId(botToken: string, apiUrl: string, log: Logger, fetch?: typeof globalThis.fetch): () => Promise<string> {
+  const client = new WebClient(botToken, { slackApiUrl: apiUrl, ...(fetch ? { fetch } : {}), timeout: AUTH_TEST_TIMEOUT_MS, retryConfig: { retries: 0 } });
   let known: Promise<string> | undefined;
   const get = () => {
     known ??= client.auth.test().then((r) => {

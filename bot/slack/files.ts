@@ -15,6 +15,8 @@ export interface SlackFilesOptions {
   apiUrl: string;
   /** Default 60 s. */
   timeoutMs?: number;
+  /** The transport (default: the global fetch; traced when tracing is on, app/runtime.ts). */
+  fetch?: typeof globalThis.fetch;
 }
 
 const SLACK_FILE_ORIGINS = ['https://files.slack.com'];
@@ -23,6 +25,7 @@ export function slackFiles(options: SlackFilesOptions): FileDownloader {
   const allowed = new Set([...SLACK_FILE_ORIGINS, new URL(options.apiUrl).origin]);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const tokens = options.botToken;
+  const get = options.fetch ?? fetch;
   const tokenFor = async (file: InboundFile, teamId: string | undefined): Promise<string> => {
     if (typeof tokens === 'string') return tokens;
     if (!teamId) throw new FileDownloadFailed(file.name, 'the workspace it was shared in is not known');
@@ -37,7 +40,7 @@ export function slackFiles(options: SlackFilesOptions): FileDownloader {
     async download(file: InboundFile, maxBytes: number, where?: { teamId: string }): Promise<Uint8Array> {
       const url = new URL(file.url);
       if (!allowed.has(url.origin)) throw new FileDownloadFailed(file.name, 'it is not on Slack\'s file host');
-      const res = await fetch(url, { headers: { authorization: `Bearer ${await tokenFor(file, where?.teamId)}` }, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await get(url, { headers: { authorization: `Bearer ${await tokenFor(file, where?.teamId)}` }, signal: AbortSignal.timeout(timeoutMs) });
       if (res.status === 404 || res.status === 403 || res.status === 401 || res.status === 410) {
         await res.body?.cancel();
         throw new FileDownloadFailed(file.name, `Slack answered ${res.status}`);

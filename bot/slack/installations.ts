@@ -1,6 +1,7 @@
 // Which bot token speaks for which Slack workspace. Two sources, one interface (SlackTokens): a single workspace's
 // SLACK_BOT_TOKEN, or the workspaces that installed Rolecall through "Add to Slack" (OAuth), kept in PostgreSQL
-// (SlackInstallation) with the token sealed (token-seal.ts). The PostgreSQL store is also @slack/oauth's
+// (SlackInstallation) with the token sealed (token-seal.ts; with encryption at rest on, sealed under the workspace's
+// data key instead, orchestrator/privacy/at-rest.ts, so a master key rotation covers it). The PostgreSQL store is also @slack/oauth's
 // InstallationStore, so its InstallProvider writes installs here.
 // Invariants: a token is only handed out for an active installation (uninstalled or revoked: WorkspaceNotInstalled,
 // which the chat port turns into "this channel cannot be posted to", so that workspace's workflows stop posting and
@@ -10,6 +11,7 @@ import type { Installation, InstallationQuery, InstallationStore } from '@slack/
 import { RolecallError } from '../../agents/errors';
 import type { Db } from '../../orchestrator/db';
 import type { TokenSeal } from './token-seal';
+import { workspaceScope, type AtRest } from '../../orchestrator/privacy/at-rest';
 
 /** Why a workspace has no usable token: never installed, uninstalled, or its tokens were revoked. */
 export class WorkspaceNotInstalled extends RolecallError {
@@ -52,13 +54,15 @@ export interface SlackInstallations extends SlackTokens {
   list(): Promise<InstallationRecord[]>;
 }
 
-export function installationTokens(prisma: Db, seal: TokenSeal): SlackInstallations {
+export function installationTokens(prisma: Db, seal: TokenSeal, atRest?: AtRest): SlackInstallations {
   const active = async (teamId: string) => {
     const row = await prisma.slackInstallation.findUnique({ where: { teamId } });
     if (!row) throw new WorkspaceNotInstalled(teamId, 'not_installed');
     if (row.status !== 'active' || !row.botTokenSealed) throw new WorkspaceNotInstalled(teamId, row.status === 'active' ? 'uninstalled' : row.status);
-    return { row, token: seal.open(teamId, row.botTokenSealed) };
+    // "v1." is the token seal's form; a value sealed at rest was opened by the database adapter on reading
+    return { row, token: row.botTokenSealed.startsWith('v1.') ? seal.open(teamId, row.botTokenSealed) : row.botTokenSealed };
   };
+  const sealToken = async (teamId: string, token: string) => (atRest?.on ? (await atRest.sealer(workspaceScope('slack', teamId))).text(token) : seal.seal(teamId, token));
   const store: InstallationStore = {
     async storeInstallation(installation) {
       if (installation.isEnterpriseInstall || !installation.team?.id) throw new InstallationRefused('org-wide (Enterprise Grid) installs are not supported: install Rolecall to each workspace');
@@ -72,7 +76,7 @@ export function installationTokens(prisma: Db, seal: TokenSeal): SlackInstallati
         botId: bot.id,
         botUserId: bot.userId,
         botScopes: bot.scopes,
-        botTokenSealed: seal.seal(teamId, bot.token),
+        botTokenSealed: await sealToken(teamId, bot.token),
         installedBy: installation.user.id,
         status: 'active' as const,
         disabledAt: null,

@@ -16,6 +16,7 @@ import { slackLogger } from './slack-logger';
 export const BOT_SCOPES = [
   'app_mentions:read', 'chat:write', 'chat:write.customize', 'commands', 'files:read', 'files:write',
   'channels:history', 'groups:history', 'im:history', 'mpim:history', 'reactions:write',
+  'users:read', // user_change: a deleted person's data is erased (issue 18)
 ];
 
 export interface SlackOAuthOptions {
@@ -27,6 +28,8 @@ export interface SlackOAuthOptions {
   redirectUri?: string;
   /** Slack's authorize page (tests: the fake's). */
   authorizationUrl?: string;
+  /** The transport of oauth.v2.access (default: the global fetch). */
+  fetch?: typeof globalThis.fetch;
 }
 
 export const INSTALL_PATH = '/slack/install';
@@ -39,7 +42,7 @@ export function slackOAuthRoutes(options: SlackOAuthOptions, store: Installation
     stateSecret: options.stateSecret,
     installationStore: store,
     installUrlOptions: { scopes: BOT_SCOPES, ...(options.redirectUri ? { redirectUri: options.redirectUri } : {}) },
-    clientOptions: { slackApiUrl: options.apiUrl },
+    clientOptions: { slackApiUrl: options.apiUrl, ...(options.fetch ? { fetch: options.fetch } : {}) },
     logger: slackLogger(log, 'Slack install'),
     ...(options.authorizationUrl ? { authorizationUrl: options.authorizationUrl } : {}),
   });

@@ -45,6 +45,12 @@ export const EventCallback = z.object({
 /** The App Home tab (or the Messages tab) was opened. */
 export const AppHomeOpened = z.object({ type: z.literal('app_home_opened'), user: id, tab: z.enum(['home', 'messages']).optional() });
 
+/** A person's profile changed; `deleted` when their account was deactivated or deleted (needs users:read). */
+export const UserChange = z.object({
+  type: z.literal('user_change'),
+  user: z.object({ id, team_id: id.optional(), deleted: z.boolean().optional() }),
+});
+
 /** Tokens revoked in a workspace: the bot's user ids (tokens.bot) and people's (tokens.oauth). */
 export const TokensRevoked = z.object({
   type: z.literal('tokens_revoked'),

@@ -31,6 +31,8 @@ const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object'
 export interface SocketModeOptions {
   appToken: string;
   apiUrl: string;
+  /** The transport of apps.connections.open (default: the global fetch). */
+  fetch?: typeof globalThis.fetch;
 }
 
 export class SocketModeEdge implements Receiver {
@@ -38,7 +40,7 @@ export class SocketModeEdge implements Receiver {
   private readonly client: SocketModeClient;
 
   constructor(options: SocketModeOptions, private readonly log: Logger, private readonly events: EventCallbackHandler, private readonly commands: SlashCommandHandler) {
-    this.client = new SocketModeClient({ appToken: options.appToken, clientOptions: { slackApiUrl: options.apiUrl }, logger: slackLogger(log, 'Slack Socket Mode') });
+    this.client = new SocketModeClient({ appToken: options.appToken, clientOptions: { slackApiUrl: options.apiUrl, ...(options.fetch ? { fetch: options.fetch } : {}) }, logger: slackLogger(log, 'Slack Socket Mode') });
     this.client.on('slack_event', (m: SocketEnvelope) => void this.handle(m));
   }
 

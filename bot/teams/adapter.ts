@@ -11,7 +11,9 @@ export interface TeamsAdapter {
   appId?: string;
 }
 
-export function createTeamsAdapter(cfg: TeamsConfig): TeamsAdapter {
+/** `fetch`: the transport of the adapter's token requests (the Bot Connector calls are made by the Agents SDK's own
+ *  HTTP client, which takes no transport: they are traced as the chat port's operations, orchestrator/traced.ts). */
+export function createTeamsAdapter(cfg: TeamsConfig, fetch?: typeof globalThis.fetch): TeamsAdapter {
   if (cfg.mode === 'anonymous') return { adapter: new CloudAdapter({}), botIdentity: {} };
   const auth: AuthConfiguration = {
     clientId: cfg.appId,
@@ -23,7 +25,7 @@ export function createTeamsAdapter(cfg: TeamsConfig): TeamsAdapter {
   };
   const adapter = new CloudAdapter(auth, undefined, undefined, { validateServiceUrl: true });
   // The SDK's public extension point for token acquisition: our client-credentials source instead of MSAL.
-  adapter.connectionManager = tokenConnections(auth, clientCredentialsTokens(cfg));
+  adapter.connectionManager = tokenConnections(auth, clientCredentialsTokens(cfg, fetch));
   return { adapter, botIdentity: cfg.appId, appId: cfg.appId };
 }
 

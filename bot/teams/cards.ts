@@ -4,7 +4,7 @@
 // Invariant: a person is @mentioned only where Rolecall itself wrote a mention (teamsMention, whose marker carries a
 // key known only to this process); an `<at>` tag anywhere in echoed text (requests, model output, feedback) is shown
 // as text and notifies nobody.
-import { randomBytes } from 'node:crypto';
+import { mentionKey } from '../mention-key';
 import type { MessageView, Persona, ViewAction } from '../../orchestrator/chat';
 import { cardDate, emojify, emojiOf, renderDates, utcStamp } from '../../orchestrator/markup';
 import { truncate } from '../../orchestrator/views';
@@ -29,12 +29,11 @@ export const AI_LABEL = {
   additionalType: ['AIGeneratedContent'],
 };
 
-/** Marks Rolecall's own mentions in view text; text from anywhere else cannot forge the key. */
-const MENTION_KEY = randomBytes(12).toString('base64url');
-const mentionMarker = () => new RegExp(`<at rc="${MENTION_KEY}">([^<>]{1,256})</at>`, 'g');
+/** Marks Rolecall's own mentions in view text; text from anywhere else cannot forge the key (bot/mention-key.ts). */
+const mentionMarker = () => new RegExp(`<at rc="${mentionKey()}">([^<>]{1,256})</at>`, 'g');
 
 /** A person as a mention inside a view's text; rendered as `<at>Name</at>` plus the entity Teams needs. */
-export const teamsMention = (userId: string) => `<at rc="${MENTION_KEY}">${userId}</at>`;
+export const teamsMention = (userId: string) => `<at rc="${mentionKey()}">${userId}</at>`;
 
 /** The user ids Rolecall mentions in `text` (for looking up their names). */
 export const mentionedIds = (text: string): string[] => [...text.matchAll(mentionMarker())].map((m) => m[1]!);

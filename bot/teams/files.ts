@@ -14,12 +14,15 @@ export interface TeamsFilesOptions {
   tokens?: TokenSource;
   /** Default 60 s. */
   timeoutMs?: number;
+  /** The transport (default: the global fetch; traced when tracing is on, app/runtime.ts). */
+  fetch?: typeof globalThis.fetch;
 }
 
 const BOT_FRAMEWORK_SCOPE = 'https://api.botframework.com';
 
 export function teamsFiles(options: TeamsFilesOptions): FileDownloader {
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const get = options.fetch ?? fetch;
   return {
     async download(file: InboundFile, maxBytes: number): Promise<Uint8Array> {
       let url: URL;
@@ -34,7 +37,7 @@ export function teamsFiles(options: TeamsFilesOptions): FileDownloader {
       if (file.auth === 'platform' && options.tokens) headers.authorization = `Bearer ${await options.tokens.get(BOT_FRAMEWORK_SCOPE)}`;
       let res: Response;
       try {
-        res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+        res = await get(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
       } catch (e) {
         if ((e as Error).name === 'TimeoutError') throw new FileDownloadFailed(file.name, `Teams did not send it within ${Math.round(timeoutMs / 1000)} s`);
         throw e; // the network: passing, the job is tried again

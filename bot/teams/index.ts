@@ -22,12 +22,18 @@ export interface TeamsEdge {
   describe: string;
 }
 
-export function createTeams(cfg: TeamsConfig, prisma: Db, log: Logger): TeamsEdge {
-  const teams = createTeamsAdapter(cfg);
+/** What one of the Teams edge's own HTTP requests does, for its span (orchestrator/traced.ts tracedFetch): a token from
+ *  Entra ID, or a shared file's bytes. */
+export const teamsOperationOf = (url: URL): string => (url.pathname.endsWith('/oauth2/v2.0/token') ? 'token' : 'file download');
+
+/** `fetch`: the transport of token requests and file downloads (default: the global fetch; traced when tracing is on,
+ *  app/runtime.ts). */
+export function createTeams(cfg: TeamsConfig, prisma: Db, log: Logger, fetch?: typeof globalThis.fetch): TeamsEdge {
+  const teams = createTeamsAdapter(cfg, fetch);
   const store = teamsStore(prisma);
   return {
     chat: teamsChat(teams, store),
-    files: teamsFiles({ tokens: cfg.mode === 'authenticated' ? clientCredentialsTokens(cfg) : undefined }),
+    files: teamsFiles({ tokens: cfg.mode === 'authenticated' ? clientCredentialsTokens(cfg, fetch) : undefined, fetch }),
     routes: (orchestrator) => teamsRoutes(teams, orchestrator, store, log),
     describe: cfg.mode === 'anonymous' ? 'anonymous (local development only: requests are not authenticated)' : `app ${cfg.appId} (${cfg.appType}, tenant ${cfg.tenantId})`,
   };

@@ -28,7 +28,8 @@ export interface TokenSource {
   get(scope: string): Promise<string>;
 }
 
-export function clientCredentialsTokens(s: TokenSettings): TokenSource {
+/** `fetch`: the transport of token requests (default: the global fetch; traced when tracing is on, app/runtime.ts). */
+export function clientCredentialsTokens(s: TokenSettings, fetch: typeof globalThis.fetch = globalThis.fetch): TokenSource {
   const endpoint = `${s.loginUrl}/${encodeURIComponent(s.tokenTenant)}/oauth2/v2.0/token`;
   const cache = new Map<string, { token: string; until: number }>();
   const secret = credentialFields(s, endpoint);
@@ -37,14 +38,14 @@ export function clientCredentialsTokens(s: TokenSettings): TokenSource {
       const full = scope.endsWith('/.default') ? scope : `${scope.replace(/\/+$/, '')}/.default`;
       const hit = cache.get(full);
       if (hit && hit.until > Date.now()) return hit.token;
-      const got = await requestToken(endpoint, { grant_type: 'client_credentials', client_id: s.appId, scope: full, ...secret() });
+      const got = await requestToken(fetch, endpoint, { grant_type: 'client_credentials', client_id: s.appId, scope: full, ...secret() });
       cache.set(full, { token: got.access_token, until: Date.now() + got.expires_in * 1000 - EARLY_MS });
       return got.access_token;
     },
   };
 }
 
-async function requestToken(endpoint: string, form: Record<string, string>): Promise<z.infer<typeof TokenResponse>> {
+async function requestToken(fetch: typeof globalThis.fetch, endpoint: string, form: Record<string, string>): Promise<z.infer<typeof TokenResponse>> {
   let res: Response;
   try {
     res = await fetch(endpoint, { method: 'POST', body: new URLSearchParams(form), signal: AbortSignal.timeout(15_000) });

@@ -11,6 +11,7 @@ import type { Db } from '../../orchestrator/db';
 import type { MessageView, Persona, ViewAction } from '../../orchestrator/chat';
 import { ACTION_IDS } from '../../orchestrator/contract';
 import { atLeast } from '../../orchestrator/permissions';
+import { CLEAR, workspaceScope, type AtRest, type Sealer } from '../../orchestrator/privacy/at-rest';
 
 /** The team id of every playground thread (one console: one team). */
 export const WEB_TEAM = 'playground';
@@ -49,7 +50,12 @@ export interface WebMessageRow {
 }
 
 export class WebStore {
-  constructor(private readonly prisma: Db) {}
+  /** `atRest` on: message text is sealed under the playground's workspace key (issue 18; reads open in the adapter). */
+  constructor(private readonly prisma: Db, private readonly atRest?: AtRest) {}
+
+  private seal(): Promise<Sealer> {
+    return this.atRest ? this.atRest.sealer(workspaceScope('web', WEB_TEAM)) : Promise.resolve(CLEAR);
+  }
 
   async threadsOf(user: WebUser): Promise<(WebThreadRow & { ownerEmail: string })[]> {
     const rows = await this.prisma.webThread.findMany({
@@ -77,8 +83,9 @@ export class WebStore {
   /** Records a person's message; undefined when the thread already holds MAX_WEB_MESSAGES of theirs. */
   async addPersonMessage(threadId: string, user: WebUser, text: string, files: { name: string; bytes: number }[] = []): Promise<{ id: string; createdAt: Date } | undefined> {
     if ((await this.prisma.webMessage.count({ where: { threadId, authorId: { not: null } } })) >= MAX_WEB_MESSAGES) return undefined;
+    const seal = await this.seal();
     const row = await this.prisma.webMessage.create({
-      data: { id: randomUUID(), threadId, authorId: user.id, personaName: user.email, text: text.slice(0, MAX_WEB_TEXT), ...(files.length ? { files: filesSchema.parse(files) } : {}) },
+      data: { id: randomUUID(), threadId, authorId: user.id, personaName: user.email, text: seal.text(text.slice(0, MAX_WEB_TEXT)), ...(files.length ? { files: filesSchema.parse(files) } : {}) },
     });
     await this.touch(threadId);
     return row;
@@ -95,16 +102,18 @@ export class WebStore {
   /** A persona's post (the ChatPort's post and notify). */
   async addPost(threadId: string, persona: Persona, view: MessageView, onlyFor?: string): Promise<string> {
     const id = randomUUID();
-    await this.prisma.webMessage.create({ data: { id, threadId, ...personaData(persona), ...viewData(view), onlyFor: onlyFor ?? null } });
+    const seal = await this.seal();
+    await this.prisma.webMessage.create({ data: { id, threadId, ...personaData(persona), ...viewData(view, seal), onlyFor: onlyFor ?? null } });
     await this.touch(threadId);
     return id;
   }
 
   /** Replaces a post's content; false when it is not a post of this thread. */
   async updatePost(threadId: string, id: string, persona: Persona, view: MessageView): Promise<boolean> {
+    const seal = await this.seal();
     const { count } = await this.prisma.webMessage.updateMany({
       where: { id, threadId, authorId: null },
-      data: { ...personaData(persona), ...viewData(view), version: { increment: 1 }, updatedAt: new Date() },
+      data: { ...personaData(persona), ...viewData(view, seal), version: { increment: 1 }, updatedAt: new Date() },
     });
     if (count) await this.touch(threadId);
     return count === 1;
@@ -148,8 +157,8 @@ const personaData = (p: Persona) => ({
   personaIconUrl: p.iconUrl && /^https:\/\//.test(p.iconUrl) ? p.iconUrl.slice(0, 2000) : null,
 });
 
-const viewData = (v: MessageView) => ({
-  text: v.text.slice(0, MAX_POST_TEXT),
+const viewData = (v: MessageView, seal: Sealer) => ({
+  text: seal.text(v.text.slice(0, MAX_POST_TEXT)),
   context: v.context?.slice(0, 2_000) ?? null,
   actions: v.actions?.length ? actionSchema.parse(v.actions) : [],
 });

@@ -2,11 +2,14 @@
 // Invariants: the arm is a pure function of (experiment id, thread key) — a SHA-256 of both mapped onto the arms'
 // weights — so a re-delivered message, a retry or a second worker assigns the same arm without reading anything;
 // only running experiments whose eligibility matches assign; the assignment row is written in the workflow's own
-// transaction (one row per experiment and workflow); nothing here posts to a thread.
+// transaction (one row per experiment and workflow); nothing here posts to a thread. An arm's persona is what every
+// post of its workflow's role carries (the outbox asks `variantPersonas`); an arm's intent threshold is the one the
+// thread's message is decided with (`intentThresholdFor`, before the workflow exists: the same hash).
 import { createHash } from 'node:crypto';
 import type { Role } from '../../agents/roles';
 import type { Prisma } from '../../generated/prisma/client';
 import type { Db } from '../db';
+import type { Persona } from '../chat';
 import type { Plan } from '../planning';
 import { experimentSchema, type Arm, type ExperimentDefinition } from './definition';
 
@@ -99,11 +102,65 @@ export async function withRoleVariation(prisma: Db, workflowId: string, role: Ro
   const v = await roleVariationFor(prisma, workflowId, role.role_id);
   if (!v) return role;
   const tierOk = v.tier !== undefined && role.models?.tiers.some((t) => t.name === v.tier);
+  const avatar = v.icon_emoji !== undefined || v.icon_url !== undefined; // replaces the role's avatar, either kind
   return {
     ...role,
     ...(v.instructions !== undefined ? { instructions: v.instructions } : {}),
-    persona: v.display_name !== undefined ? { ...role.persona, display_name: v.display_name } : role.persona,
+    persona: {
+      ...role.persona,
+      display_name: v.display_name ?? role.persona.display_name,
+      ...(avatar ? { icon_emoji: v.icon_emoji, icon_url: v.icon_url } : { icon_emoji: role.persona.icon_emoji, icon_url: role.persona.icon_url }),
+    },
     llm_config: v.model !== undefined ? { ...role.llm_config, model: v.model } : role.llm_config,
     ...(tierOk && role.models ? { models: { ...role.models, start: v.tier } } : {}),
   };
+}
+
+/** A post's persona with an arm's persona variation (display name, avatar) laid over it. */
+export function variantPersona(p: Persona, v: NonNullable<Arm['role']>): Persona {
+  const avatar = v.icon_emoji !== undefined || v.icon_url !== undefined;
+  const icons = avatar ? { iconEmoji: v.icon_emoji, iconUrl: v.icon_url } : { iconEmoji: p.iconEmoji, iconUrl: p.iconUrl };
+  return {
+    displayName: v.display_name ?? p.displayName,
+    ...(icons.iconEmoji ? { iconEmoji: icons.iconEmoji } : {}),
+    ...(icons.iconUrl ? { iconUrl: icons.iconUrl } : {}),
+  };
+}
+
+/**
+ * The persona variations of these workflows' roles, by `${workflowId} ${roleId}` (one query; empty when none of the
+ * workflows is in an experiment whose arm varies a persona). The outbox lays them over the posts it writes, so every
+ * post of a varied role in that thread — Slack username and icon, Teams card header, web playground — is the arm's.
+ */
+export async function variantPersonas(db: Pick<Prisma.TransactionClient, 'experimentAssignment'>, workflowIds: string[]): Promise<Map<string, NonNullable<Arm['role']>>> {
+  const out = new Map<string, NonNullable<Arm['role']>>();
+  const ids = [...new Set(workflowIds)].filter((id) => id.length > 0);
+  if (!ids.length) return out;
+  const rows = await db.experimentAssignment.findMany({ where: { workflowId: { in: ids } }, select: { workflowId: true, arm: true, experiment: { select: { definition: true } } }, orderBy: { experimentId: 'asc' } });
+  for (const r of rows) {
+    const def = experimentSchema.safeParse(r.experiment.definition);
+    const v = def.success ? def.data.arms.find((a) => a.id === r.arm)?.role : undefined;
+    const key = v && `${r.workflowId} ${v.id}`;
+    if (v && key && !out.has(key) && (v.display_name !== undefined || v.icon_emoji !== undefined || v.icon_url !== undefined)) out.set(key, v);
+  }
+  return out;
+}
+
+/**
+ * The intent threshold a new message in this thread is decided with: the arm's of the first running experiment
+ * (by id) that varies the threshold and whose channels and workspaces take the thread (an intent-threshold
+ * experiment cannot be limited by template: definition.ts). Undefined: the configured threshold. The same hash as
+ * the assignment, so the workflow the decision starts records the arm whose threshold decided it.
+ */
+export async function intentThresholdFor(prisma: Db, t: { platform: string; teamId: string; channelId: string; threadTs: string }): Promise<{ experimentId: string; arm: string; threshold: number } | undefined> {
+  const running = await prisma.experiment.findMany({ where: { status: 'running' }, select: { id: true, definition: true }, orderBy: { id: 'asc' }, take: 50 });
+  for (const row of running) {
+    const parsed = experimentSchema.safeParse(row.definition);
+    if (!parsed.success || !parsed.data.arms.some((a) => a.intent_threshold !== undefined)) continue;
+    const e = parsed.data.eligibility;
+    if ((e.channels.length && !e.channels.includes(t.channelId)) || (e.workspaces.length && !e.workspaces.includes(t.teamId))) continue;
+    const arm = armFor(parsed.data, threadKeyOf(t));
+    return arm.intent_threshold === undefined ? undefined : { experimentId: row.id, arm: arm.id, threshold: arm.intent_threshold };
+  }
+  return undefined;
 }

@@ -25,11 +25,14 @@ const variationSchema = z.object({
     gates: z.record(z.string().max(100), z.boolean()).optional(),
     drop_steps: z.array(z.string().max(100)).max(50).optional(),
   }).strict().optional(),
-  /** A role's instructions, persona display name, model or tier (applied per workflow, and rolled out on stop). */
+  /** A role's instructions, persona (display name, avatar), model or tier (applied per workflow: its steps' posts
+   *  carry the persona; rolled out on stop). An avatar replaces the role's (either kind). */
   role: z.object({
     id: z.string().max(100),
     instructions: z.string().min(1).max(20_000).optional(),
     display_name: z.string().min(1).max(80).optional(),
+    icon_emoji: z.string().regex(/^:[a-z0-9_+-]+:$/, 'must look like :emoji_name:').max(100).optional(),
+    icon_url: z.string().url().max(2000).regex(/^https:\/\//, 'must be an https URL').optional(),
     model: z.string().min(1).max(200).optional(),
     tier: z.string().min(1).max(50).optional(),
   }).strict().optional(),
@@ -65,6 +68,8 @@ export const experimentSchema = z.object({
   }
   const control = d.arms[0]; // zod still runs this when arms failed (e.g. none)
   if (control && (control.template || control.role || control.intent_threshold !== undefined)) ctx.addIssue({ code: 'custom', message: 'the first arm is the control: it must not vary anything', path: ['arms', 0] });
+  // the threshold decides the template, so a thread is assigned before its template is known
+  if (d.eligibility.templates.length && d.arms.some((a) => a.intent_threshold !== undefined)) ctx.addIssue({ code: 'custom', message: 'an intent_threshold arm decides which template a thread gets: limit it by channels or workspaces, not templates', path: ['eligibility', 'templates'] });
 });
 export type ExperimentDefinition = z.infer<typeof experimentSchema>;
 

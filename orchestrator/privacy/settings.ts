@@ -1,6 +1,7 @@
 // Privacy settings of a workflow's scope (issue 18): the PrivacySetting row of its channel (channel:platform:id), else
 // its workspace (team:platform:id), else "*", else off. Read per workflow job and applied to its model calls through
-// agents/llm/private.ts withPrivacy. Invariant: the most specific row wins, whole (settings are not merged).
+// agents/llm/private.ts withPrivacy (a step reads them in the statement that starts it, with the same order:
+// orchestrator/workflow/transitions.ts startStepRunReading). Invariant: the most specific row wins, whole (settings are not merged).
 import { z } from 'zod';
 import type { PrivacySettings } from '../../agents/llm/private';
 import type { Db } from '../db';
@@ -17,10 +18,4 @@ export async function privacySettingsFor(prisma: Db, wf: { platform: string; tea
     if (r) return { redactPii: r.redactPii, localModelsOnly: r.localModelsOnly };
   }
   return OFF;
-}
-
-/** The privacy settings of a step's workflow (OFF when the step is gone: the step job finds that out itself). */
-export async function privacySettingsForStep(prisma: Db, stepId: string): Promise<PrivacySettings> {
-  const step = await prisma.step.findUnique({ where: { id: stepId }, select: { workflow: { select: { platform: true, teamId: true, channelId: true } } } });
-  return step ? privacySettingsFor(prisma, step.workflow) : OFF;
 }

@@ -157,6 +157,9 @@ export interface StartPost {
   roleId: string;
   persona: unknown;
   view: unknown;
+  /** The role definitions' version the post was rendered with (orchestrator/role-sync.ts): the post is written only
+   *  when no role was saved since (otherwise the caller reloads the roles and writes it). */
+  roleVersion?: number;
 }
 
 /** What a run of a step works from, read by the statement that starts it. */
@@ -175,6 +178,16 @@ export interface StartedStep extends StepRun {
   workflow: { platform: 'slack' | 'teams'; teamId: string; channelId: string; threadTs: string; requestText: string; language: string | null };
   steps: SiblingStep[];
   replies: { userId: string; text: string }[];
+  /** The workflow has an experiment assignment (its run's first post was then left to the caller). */
+  inExperiment: boolean;
+  /** Read in the same statement, so a step costs no lookups of its own (issue 12): the workflow's template (model
+   *  tiers), the newest role definition version saved in the console (role-sync: reload when it is not the one in
+   *  use), the privacy settings of the most specific scope (channel, workspace, "*"; null: none, i.e. off), and
+   *  whether the workflow has extracted shared files (none: the files are not read). */
+  template: string;
+  roleVersion: number;
+  privacy: { redactPii: boolean; localModelsOnly: boolean } | null;
+  hasFiles: boolean;
 }
 
 /** pending (or running, after a crash) → running, for this run of an active workflow, and in the same statement
@@ -182,7 +195,8 @@ export interface StartedStep extends StepRun {
  * people wrote them). Null: superseded, finished, waiting for a person, or the workflow is no longer under way. */
 export async function startStepRunReading(db: Writer, s: StepRun, working?: StartPost): Promise<StartedStep | null> {
   // The run's first post, in the same statement (a ChatOutbox row as orchestrator/outbox.ts writes them), when the
-  // run is the role's the caller expected.
+  // run is the role's the caller expected and the workflow is in no experiment (an arm may vary the role's persona:
+  // the caller then writes the post through the outbox, which lays the arm's persona over it).
   const post = working
     ? Prisma.sql`, post AS (
       INSERT INTO "ChatOutbox" (key, channel, op, kind, "workflowId", "stepId", "roleId", thread, persona, view)
@@ -190,6 +204,8 @@ export async function startStepRunReading(db: Writer, s: StepRun, working?: Star
         jsonb_build_object('platform', w.platform, 'teamId', w."teamId", 'channelId', w."channelId", 'threadTs', w."threadTs"),
         ${JSON.stringify(working.persona)}::jsonb, ${JSON.stringify(working.view)}::jsonb
       FROM s JOIN "Workflow" w ON w.id = s."workflowId" WHERE s."roleId" = ${working.roleId}
+        AND NOT EXISTS (SELECT 1 FROM "ExperimentAssignment" a WHERE a."workflowId" = s."workflowId")
+        ${working.roleVersion === undefined ? Prisma.empty : Prisma.sql`AND (SELECT coalesce(max(d.version), 0) FROM "RoleDefinition" d) = ${working.roleVersion}`}
       ON CONFLICT (key) DO NOTHING)`
     : Prisma.empty;
   const rows = await db.$queryRaw<(Omit<StartedStep, 'workflow' | 'steps' | 'replies'> & StartedStep['workflow'] & { steps: SiblingStep[] | null; replies: StartedStep['replies'] | null })[]>`
@@ -201,6 +217,12 @@ export async function startStepRunReading(db: Writer, s: StepRun, working?: Star
       RETURNING s.id, s."workflowId", s.key, s."roleId", s.revision, s."runCount", s."dependsOn", s."fallbackRoles", s."attemptedRoles",
         s."gateAfter", s.feedback, s.output, s.question, s.answer)${post}
     SELECT s.*, w.platform::text AS platform, w."teamId", w."channelId", w."threadTs", w."requestText", w.language,
+      EXISTS (SELECT 1 FROM "ExperimentAssignment" a WHERE a."workflowId" = s."workflowId") AS "inExperiment",
+      w.template, (SELECT coalesce(max(d.version), 0) FROM "RoleDefinition" d)::int AS "roleVersion",
+      (SELECT json_build_object('redactPii', p."redactPii", 'localModelsOnly', p."localModelsOnly") FROM "PrivacySetting" p
+         WHERE p."scopeKey" IN ('channel:' || w.platform::text || ':' || w."channelId", 'team:' || w.platform::text || ':' || w."teamId", '*')
+         ORDER BY CASE WHEN p."scopeKey" LIKE 'channel:%' THEN 0 WHEN p."scopeKey" LIKE 'team:%' THEN 1 ELSE 2 END LIMIT 1) AS privacy,
+      EXISTS (SELECT 1 FROM "SharedFile" f WHERE f."workflowId" = s."workflowId" AND f.status::text = 'extracted') AS "hasFiles",
       (SELECT json_agg(json_build_object('key', p.key, 'roleId', p."roleId", 'status', p.status, 'output', p.output, 'outputData', p."outputData", 'dependsOn', p."dependsOn") ORDER BY p.position)
          FROM "Step" p WHERE p."workflowId" = s."workflowId") AS steps,
       (SELECT json_agg(json_build_object('userId', r."userId", 'text', r.text) ORDER BY r."sentAt", r."messageTs")
@@ -223,7 +245,7 @@ export async function lockWorkflow(tx: Prisma.TransactionClient, workflowId: str
  * first (see lockWorkflow), in the same statement. */
 export async function finishStepRunLocked(
   tx: Prisma.TransactionClient, s: StepRun & { workflowId: string }, gated: boolean,
-  out: { output: string; outputData: Record<string, unknown> | null; escalation: string | null },
+  out: { output: string; outputData: Record<string, unknown> | string | null; escalation: string | null },
 ): Promise<boolean> {
   const n = await tx.$executeRaw`
     WITH w AS (SELECT id FROM "Workflow" WHERE id = ${s.workflowId} FOR UPDATE)
@@ -287,6 +309,28 @@ export async function reviseStepLocked(tx: Prisma.TransactionClient, workflowId:
     UPDATE "Step" SET status = 'pending', revision = ${revision + 1}, feedback = ${feedback}
     WHERE id = ${stepId} AND revision = ${revision} AND status = 'awaiting_approval' AND EXISTS (SELECT 1 FROM w)`;
   return n === 1;
+}
+
+/** A waiting gate's n-th reminder (orchestrator/gate-timers.ts): only while it is open, not escalated, and only once. */
+export async function remindGate(db: Writer, approvalId: string, n: number): Promise<boolean> {
+  return (await db.$executeRaw`
+    UPDATE "Approval" a SET reminders = ${n}, "remindedAt" = now()
+    WHERE a.id = ${approvalId} AND a.status = 'pending' AND a."escalatedAt" IS NULL AND a.reminders < ${n}
+      AND EXISTS (SELECT 1 FROM "Workflow" w WHERE w.id = a."workflowId" AND w.status IN ('running', 'awaiting_approval', 'step_failed'))`) === 1;
+}
+
+/** A waiting gate is escalated (approval.on_expire: escalate): it stays pending. Once. */
+export async function escalateGate(db: Writer, approvalId: string): Promise<boolean> {
+  return (await db.$executeRaw`
+    UPDATE "Approval" a SET "escalatedAt" = now() WHERE a.id = ${approvalId} AND a.status = 'pending' AND a."escalatedAt" IS NULL
+      AND EXISTS (SELECT 1 FROM "Workflow" w WHERE w.id = a."workflowId" AND w.status IN ('running', 'awaiting_approval', 'step_failed'))`) === 1;
+}
+
+/** pending → expired: nobody decided within approval.expire_after. Conditional on pending, like a decision: one wins. */
+export async function expireGate(db: Writer, approvalId: string): Promise<boolean> {
+  return (await db.$executeRaw`
+    UPDATE "Approval" a SET status = 'expired', "decidedAt" = now() WHERE a.id = ${approvalId} AND a.status = 'pending'
+      AND EXISTS (SELECT 1 FROM "Workflow" w WHERE w.id = a."workflowId" AND w.status IN ('running', 'awaiting_approval', 'step_failed'))`) === 1;
 }
 
 /** pending → the decision, in one statement that also says who won and, when this caller lost, what was decided. */

@@ -144,6 +144,7 @@ describe('plans assembled from role capabilities', () => {
     wf = (await e.workflow(t.threadTs))!;
     expect(wf.steps.map((s) => s.key).sort()).toEqual(['business_analyst', 'project_manager', 'ux_designer'].filter((k) => keys.includes(k)).sort());
     expect(wf.steps.find((s) => s.key === 'ux_designer')!.gateAfter).toBe(true);
+    await e.postsSent(); // the re-rendered plan goes out through the chat outbox
     const rerendered = e.updatesOf(plan).at(-1)!;
     expect(rerendered.view.text).toMatch(/\*UX Designer\*.*approval gate/);
 

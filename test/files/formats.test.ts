@@ -73,6 +73,12 @@ describe('file formats', () => {
     const png = await read('chart.png');
     expect(png.meta).toMatchObject({ width: 320, height: 200, format: 'png' });
     expect(png.mime).toBe('image/png');
+    // every raster format of the README's image row (generated at 320×200) is read to its dimensions and type
+    for (const [name, format] of [['photo.jpg', 'jpg'], ['anim.gif', 'gif'], ['banner.webp', 'webp'], ['hero.avif', 'avif'], ['scan.tiff', 'tiff'], ['icon.bmp', 'bmp']] as const) {
+      const img = await read(name);
+      expect([name, img.kind, img.meta.width, img.meta.height]).toEqual([name, 'image', 320, 200]);
+      expect(img.mime).toMatch(new RegExp(`^image/(x-ms-)?${format === 'jpg' ? 'jpeg' : format}$`));
+    }
     const heic = await read('phone.heic');
     expect(heic.mime).toBe('image/heic');
     expect(heic.meta.width).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataUrl, sanitiseSvg, toOllamaImage, toOpenAiImagePart } from '../../agents/files/images';
 import { FileParserPool } from '../../agents/files/pool';
-import { fixture } from './samples';
+import { bmp, fixture } from './samples';
 
 let pool: FileParserPool;
 beforeAll(() => {
@@ -38,6 +38,13 @@ describe('images for vision models', () => {
     const png = await sharp({ create: { width: 300, height: 120, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0.5 } } }).png().toBuffer();
     const img = await pool.prepareImage(png, 'shot.png');
     expect(img).toMatchObject({ mime: 'image/png', width: 300, height: 120 });
+  });
+
+  it('decodes BMP, which libvips cannot read, with its colours', async () => {
+    const img = await pool.prepareImage(bmp(320, 200), 'icon.bmp', { maxSide: 160, format: 'png' });
+    expect(img).toMatchObject({ mime: 'image/png', width: 160, height: 100 });
+    const { data } = await sharp(img.data).raw().toBuffer({ resolveWithObject: true });
+    expect([...data.subarray(0, 3)]).toEqual([30, 120, 200]); // written as B, G, R = 200, 120, 30
   });
 
   it('decodes HEIC (HEVC) photos, which libvips alone cannot', async () => {

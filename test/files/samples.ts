@@ -123,9 +123,27 @@ const NOTEBOOK = JSON.stringify({
   ],
 });
 
-async function image(format: 'png' | 'jpeg' | 'gif' | 'webp'): Promise<Uint8Array> {
+async function image(format: 'png' | 'jpeg' | 'gif' | 'webp' | 'avif' | 'tiff'): Promise<Uint8Array> {
   const img = sharp({ create: { width: 320, height: 200, channels: 3, background: { r: 30, g: 120, b: 200 } } });
   return new Uint8Array(await img[format]().toBuffer());
+}
+
+/** A 24-bit BMP of 320×200 in one colour, written by hand (sharp writes no BMP): BITMAPFILEHEADER + BITMAPINFOHEADER
+ *  and bottom-up rows of BGR pixels, each padded to 4 bytes. */
+export function bmp(width = 320, height = 200): Uint8Array {
+  const row = Math.ceil((width * 3) / 4) * 4;
+  const out = Buffer.alloc(54 + row * height);
+  out.write('BM', 0, 'latin1');
+  out.writeUInt32LE(out.length, 2);
+  out.writeUInt32LE(54, 10);
+  out.writeUInt32LE(40, 14);
+  out.writeInt32LE(width, 18);
+  out.writeInt32LE(height, 22);
+  out.writeUInt16LE(1, 26);
+  out.writeUInt16LE(24, 28);
+  out.writeUInt32LE(row * height, 34);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.set([200, 120, 30], 54 + y * row + x * 3);
+  return new Uint8Array(out);
 }
 
 /** Every format with its expected kind and text. */
@@ -172,6 +190,9 @@ export async function allSamples(): Promise<Sample[]> {
     { name: 'anim.gif', bytes: await image('gif'), kind: 'image', contains: [] },
     { name: 'banner.webp', bytes: await image('webp'), kind: 'image', contains: [] },
     { name: 'phone.heic', bytes: fixture('sample.heic'), kind: 'image', contains: [] },
+    { name: 'hero.avif', bytes: await image('avif'), kind: 'image', contains: [] },
+    { name: 'scan.tiff', bytes: await image('tiff'), kind: 'image', contains: [] },
+    { name: 'icon.bmp', bytes: bmp(), kind: 'image', contains: [] },
     { name: 'diagram.svg', bytes: text('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"><title>Architecture</title><script>alert(1)</script><rect onclick="steal()" width="10" height="10"/><text x="10" y="50">API gateway</text></svg>'), kind: 'svg', contains: ['Architecture', 'API gateway'] },
   ];
 }

@@ -2,7 +2,8 @@
 // (the QA Tester's test cases as CSV and XLSX, the Technical Architect's diagram as Mermaid, SVG and PNG, the Project
 // Manager's report as DOCX) are uploaded into the workflow's thread with files.uploadV2, stored by hash, listed and
 // downloadable in the console; a diagram that cannot be rendered is said in the thread and the workflow goes on; a
-// repeated delivery uploads nothing twice; a refused upload is said in the thread, with the console as the way to the files.
+// repeated delivery uploads nothing twice, nor does a job retried while its upload is in flight or after a crash
+// left its files claimed (the claim's row count decides); a refused upload is said in the thread, with the console as the way to the files.
 import * as XLSX from '@e965/xlsx';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { upsertAdminUser } from '../../web-admin/auth/bootstrap';
@@ -98,6 +99,43 @@ describe('files made by roles, in a Slack thread', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain('attachment; filename="status-report.docx"');
     expect(Buffer.from(await res.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
+  });
+
+  it('a job retried while its upload is still in flight, or after a crash left the files claimed, uploads nothing twice', async () => {
+    // Slack holds the first completion (429, Retry-After): the upload is in flight when the job is retried (as after
+    // a lost job lock or a timeout), and the retry must see the files claimed and leave them alone.
+    h.slack.failHttp('files.completeUploadExternal', 1, 429, 8);
+    const threadTs = await runWorkflow('add an export of invoices as CSV');
+    await waitFor(() => h.slack.callsTo('files.completeUploadExternal').find((c) => c.response?.httpStatus === 429), 'the held completion');
+    const inFlight = await waitFor(() => h.prisma.outputFile.findFirst({ where: { delivery: 'delivering' } }), 'files claimed by the first run');
+    const claimed = (await h.prisma.outputFile.findMany({ where: { stepId: inFlight.stepId, revision: inFlight.revision } })).map((f) => f.name);
+    const urlsFor = () => h.slack.callsTo('files.getUploadURLExternal').filter((c) => claimed.includes(String(c.params.filename))).length;
+    const urls = urlsFor();
+    await deliverOutputFiles(h.runtime.deps, { kind: 'outputs', stepId: inFlight.stepId, revision: inFlight.revision });
+    expect(urlsFor()).toBe(urls); // the retry asked for no upload URL of its files
+
+    await waitFor(() => h.prisma.workflow.findFirst({ where: { threadTs, status: 'completed' } }), 'the completed workflow');
+    const rows = await waitFor(async () => {
+      const all = await h.prisma.outputFile.findMany({ where: { workflow: { threadTs } } });
+      return all.length && all.every((f) => f.delivery === 'delivered') ? all : undefined;
+    }, 'every file delivered');
+    const names = h.slack.uploads.filter((u) => u.threadTs === threadTs).map((u) => u.filename).sort();
+    expect(names).toEqual(rows.map((r) => r.name).sort()); // each file once
+    expect(rows.find((r) => r.id === inFlight.id)?.delivery).toBe('delivered'); // the first run finished its upload
+
+    // A crash after the claim (before the rows were marked delivered) leaves them claimed: the job run again — as the
+    // queue and a restart do — uploads nothing and posts nothing more.
+    const qa = rows.filter((r) => r.roleId === 'qa_tester');
+    expect(qa.length).toBeGreaterThan(0);
+    await h.prisma.outputFile.updateMany({ where: { id: { in: qa.map((r) => r.id) } }, data: { delivery: 'delivering' } });
+    const uploads = h.slack.uploads.length;
+    const posts = h.threadPosts(threadTs).length;
+    await deliverOutputFiles(h.runtime.deps, { kind: 'outputs', stepId: qa[0]!.stepId, revision: qa[0]!.revision });
+    await deliverOutputFiles(h.runtime.deps, { kind: 'outputs', stepId: qa[0]!.stepId, revision: qa[0]!.revision });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(h.slack.uploads).toHaveLength(uploads);
+    expect(h.threadPosts(threadTs)).toHaveLength(posts);
+    expect(await h.prisma.outputFile.count({ where: { workflow: { threadTs } } })).toBe(rows.length);
   });
 
   it('says so in the thread when Slack refuses the upload, and points to the console; the workflow still completes', async () => {

@@ -3,8 +3,11 @@
 // check; docker-compose.yml passes every setting of app/config.ts (and every one the README's table names), keeps role
 // edits in a volume shared by server and workers, publishes only the app port (loopback by default), runs Redis with
 // AOF and noeviction, and gives every service a health check or health-conditioned dependencies; the observability
-// services sit under their profile with their config files in the repo. The Node version is one, everywhere.
+// services sit under their profile with their config files in the repo, and traces have a viewer there (the collector
+// forwards them to Jaeger, which Grafana has as a data source). The Node version is one, everywhere, and every locked
+// package installed for Linux accepts it (no engine warning).
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -98,12 +101,33 @@ describe('docker-compose.yml', () => {
     expect(services.worker!.depends_on!.app!.condition).toBe('service_healthy'); // migrations applied first
   });
 
-  it('puts Prometheus, Grafana and the OpenTelemetry collector under the observability profile, with their files in the repo', () => {
-    for (const s of ['prometheus', 'grafana', 'otel-collector']) expect(services[s]!.profiles, s).toEqual(['observability']);
+  it('puts Prometheus, Grafana, the OpenTelemetry collector and Jaeger under the observability profile, with their files in the repo', () => {
+    for (const s of ['prometheus', 'grafana', 'otel-collector', 'jaeger']) expect(services[s]!.profiles, s).toEqual(['observability']);
     for (const s of ['postgres', 'redis', 'app', 'worker']) expect(services[s]!.profiles, s).toBeUndefined();
     const mounted = Object.values(services).flatMap((s) => s.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':')[0]!);
     expect(mounted.length).toBeGreaterThanOrEqual(5);
     for (const f of mounted) expect(existsSync(path.join(REPO_ROOT, f)), f).toBe(true);
+  });
+
+  it('gives traces a viewer: the collector forwards them to Jaeger, whose UI is on loopback and a Grafana data source', () => {
+    const collector = z.object({
+      exporters: z.record(z.string(), z.object({ endpoint: z.string().optional() }).passthrough()),
+      service: z.object({ pipelines: z.record(z.string(), z.object({ receivers: z.array(z.string()), exporters: z.array(z.string()) })) }),
+    }).passthrough().parse(parse(read('deploy/otel/collector.yaml')));
+    const traces = collector.service.pipelines.traces!;
+    expect(traces.receivers).toContain('otlp');
+    const toJaeger = traces.exporters.filter((e) => collector.exporters[e]?.endpoint === 'jaeger:4317');
+    expect(toJaeger, 'a traces exporter to jaeger:4317 (OTLP gRPC)').toHaveLength(1);
+    expect(toJaeger[0]).toMatch(/^otlp(\/|$)/);
+    expect(services.jaeger!.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/); // v2: OTLP in, UI on 16686, pinned
+    expect(services.jaeger!.ports).toEqual(['127.0.0.1:16686:16686']);
+    expect(services['otel-collector']!.depends_on!.jaeger!.condition).toBe('service_healthy');
+    const grafanaDir = services.grafana!.volumes!.find((v) => v.endsWith(':/etc/grafana/provisioning:ro'))!.split(':')[0]!;
+    const sources = z.object({ datasources: z.array(z.object({ type: z.string(), uid: z.string(), url: z.string() }).passthrough()) })
+      .parse(parse(read(path.join(grafanaDir, 'datasources/jaeger.yml')))).datasources;
+    expect(sources).toContainEqual(expect.objectContaining({ type: 'jaeger', uid: 'jaeger', url: 'http://jaeger:16686' }));
+    // the console's trace links point at the same viewer in the README's compose instructions
+    expect(read('README.md')).toContain('OTEL_TRACE_URL_TEMPLATE=http://localhost:16686/trace/{traceId}');
   });
 });
 
@@ -134,6 +158,22 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain(`ARG NODE_IMAGE=node:${version}-bookworm-slim`);
     expect(Number(version.split('.')[0]) % 2).toBe(0); // even majors are the LTS lines
     expect(JSON.parse(read('package.json')).engines.node).toBe(`>=${version.split('.')[0]}`);
+  });
+
+  it('installs on that Node.js without an engine warning: every locked package the image installs accepts it', () => {
+    const version = read('.ci/node-version').trim();
+    const satisfies = createRequire(import.meta.url)('semver').satisfies as (v: string, range: string) => boolean;
+    const lock = z.object({ packages: z.record(z.string(), z.object({
+      engines: z.union([z.record(z.string(), z.string()), z.array(z.string())]).optional(),
+      os: z.array(z.string()).optional(), cpu: z.array(z.string()).optional(),
+    }).passthrough()) }).passthrough().parse(JSON.parse(read('package-lock.json')));
+    // npm skips (and does not check) optional packages for another platform: the image is linux on x64 or arm64
+    const forLinux = (p: { os?: string[]; cpu?: string[] }) => (!p.os || p.os.includes('linux')) && (!p.cpu || p.cpu.some((c) => c === 'x64' || c === 'arm64'));
+    const refused = Object.entries(lock.packages)
+      .filter(([name, p]) => name && forLinux(p) && !Array.isArray(p.engines) && p.engines?.node && !satisfies(version, p.engines.node))
+      .map(([name, p]) => `${name} ${(p.engines as Record<string, string>).node}`);
+    expect(refused).toEqual([]);
+    expect(Object.keys(lock.packages).length).toBeGreaterThan(100);
   });
 
   it('keeps secrets, local data and dependencies out of the build context', () => {

@@ -81,7 +81,8 @@ describe('every metric a dashboard or an alert uses', () => {
   let scrape: string;
   beforeAll(async () => {
     // One process running server and worker (`npm start` mode): database gauges, HTTP and job metrics in one scrape.
-    h = await startHarness({ env: { METRICS_TOKEN: 'observability-test-token-0123' } });
+    // a daily workspace budget far above what the workflow spends: the budget gauge shows how much of it is used
+    h = await startHarness({ env: { METRICS_TOKEN: 'observability-test-token-0123', BUDGETS: JSON.stringify([{ scope: 'workspace', period: 'day', tokens: 10_000_000 }]) } });
     const ev = await startThread(h);
     await waitForGate(h, ev.ts, 1);
     await fetch(`${h.url}/no-such-route`); // a 404 for the HTTP status metric
@@ -91,7 +92,7 @@ describe('every metric a dashboard or an alert uses', () => {
       expect(res.status).toBe(200);
       const text = await res.text();
       return /^rolecall_dependency_up\{dependency="redis"\} 1$/m.test(text) && /^rolecall_dependency_up\{dependency="postgres"\} 1$/m.test(text)
-        && /^rolecall_queue_workers [1-9]/m.test(text) && /^rolecall_llm_calls\{/m.test(text) && /^rolecall_gate_oldest_pending_seconds /m.test(text) ? text : undefined;
+        && /^rolecall_queue_workers [1-9]/m.test(text) && /^rolecall_llm_calls\{/m.test(text) && /^rolecall_gate_oldest_pending_seconds /m.test(text) && /^rolecall_budget_used_ratio\{/m.test(text) ? text : undefined;
     }, 'a complete scrape');
   });
   afterAll(async () => { await h?.close(); });
@@ -114,6 +115,9 @@ describe('every metric a dashboard or an alert uses', () => {
     expect(scrape).toMatch(/^rolecall_llm_calls\{role="business_analyst",model="[^"]+"\} [1-9]/m);
     expect(scrape).toMatch(/^rolecall_jobs_total\{kind="step",outcome="completed"\} [1-9]/m);
     expect(scrape).toMatch(/^rolecall_http_requests_total\{method="GET",route="\/\*",status="404",ok="false"\} 1$/m);
-    expect(scrape).toMatch(/^rolecall_metrics_collect_errors_total \d+$/m); // a collection may time out on a loaded machine
+    expect(scrape).toMatch(/^rolecall_metrics_collect_errors_total \d+$/m);
+    const used = Number(/^rolecall_budget_used_ratio\{scope="workspace",period="day"\} (\S+)$/m.exec(scrape)?.[1]);
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThan(0.5); // a collection may time out on a loaded machine
   });
 });

@@ -5,9 +5,7 @@
 // request continues its caller's traceparent; a malformed carrier in a job starts a new trace; and with no endpoint
 // configured nothing of the SDK is loaded or started.
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../app/config';
@@ -20,52 +18,8 @@ import { tracedToolRunner } from '../../orchestrator/traced';
 import { defaultScript } from '../support/fake-openai';
 import { buttonsOf, engineSuite } from '../support/engine';
 import { waitFor } from '../support/wait';
+import { KIND, startOtlpReceiver, type OtlpSpan } from '../support/otlp-receiver';
 import { trace } from '@opentelemetry/api';
-
-interface OtlpSpan {
-  traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number;
-  attributes: Record<string, unknown>; links: { traceId: string; spanId: string }[]; service: string;
-}
-
-/** The collector stand-in: POST /v1/traces with OTLP JSON (ExportTraceServiceRequest), spans kept in order. */
-async function startOtlpReceiver(): Promise<{ url: string; spans: OtlpSpan[]; requests: number; close(): Promise<void> }> {
-  const spans: OtlpSpan[] = [];
-  const state = { requests: 0 };
-  const value = (v: Record<string, unknown>): unknown => v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.doubleValue ?? v.boolValue;
-  const attrs = (list: { key: string; value: Record<string, unknown> }[] = []) => Object.fromEntries(list.map((a) => [a.key, value(a.value)]));
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
-        res.writeHead(404).end();
-        return;
-      }
-      state.requests++;
-      const raw = Buffer.concat(chunks);
-      const body = JSON.parse((req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'));
-      for (const rs of body.resourceSpans ?? []) {
-        const service = String(attrs(rs.resource?.attributes)['service.name']);
-        for (const ss of rs.scopeSpans ?? []) {
-          for (const s of ss.spans ?? []) {
-            spans.push({ traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId || undefined, name: s.name, kind: s.kind, attributes: attrs(s.attributes), links: (s.links ?? []).map((l: OtlpSpan) => ({ traceId: l.traceId, spanId: l.spanId })), service });
-          }
-        }
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`, spans,
-    get requests() { return state.requests; },
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
-// SpanKind in OTLP: 1 internal, 2 server, 3 client, 4 producer, 5 consumer
-const KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
 
 let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
 const bsp = process.env.OTEL_BSP_SCHEDULE_DELAY;
@@ -201,20 +155,50 @@ describe('no endpoint', () => {
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/custom' }).tracing?.url).toBe('http://b:4318/custom');
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
     expect(() => loadConfig({ OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(/OTEL_TRACES_SAMPLER/);
-    // a fresh process: what it resolves while it parses the config and starts tracing without an endpoint
+    // A fresh process: what it resolves while it parses the config and starts tracing without an endpoint. Node >= 22.15
+    // (CI's Node 24) watches every import and require with module.registerHooks; older Node (20) with the asynchronous
+    // resolve hook of module.register, run in the loader thread and reported over a MessagePort (a last import marks
+    // the end of the reports: the port keeps their order), plus the CommonJS cache for anything required.
     const root = path.resolve(__dirname, '../..');
     const script = `
-      import { registerHooks } from 'node:module';
+      import * as nodeModule from 'node:module';
+      import { MessageChannel } from 'node:worker_threads';
       const seen = [];
-      registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r; } });
+      let settled = async () => {};
+      if (typeof nodeModule.registerHooks === 'function') {
+        nodeModule.registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r; } });
+      } else {
+        const { port1, port2 } = new MessageChannel();
+        const hooks = 'let port; export function initialize(d) { port = d.port; } export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }';
+        nodeModule.register('data:text/javascript,' + encodeURIComponent(hooks), { data: { port: port2 }, transferList: [port2] });
+        port1.on('message', (url) => seen.push(url));
+        const END = 'data:text/javascript,export default 1';
+        settled = async () => {
+          await import(END);
+          while (!seen.includes(END)) await new Promise((r) => setTimeout(r, 10));
+          port1.close();
+          seen.push(...Object.keys(nodeModule.createRequire(import.meta.url).cache));
+        };
+      }
       const { loadConfig } = await import('./app/config.ts');
       const { startTracing } = await import('./app/tracing.ts');
       const { tracingEnabled } = await import('./agents/tracing.ts');
-      const tracing = await startTracing(loadConfig({}).tracing, { debug() {}, info() {}, warn() {}, error() {} });
-      console.log(JSON.stringify({ tracing: tracing === undefined, enabled: tracingEnabled(), sdk: seen.filter((u) => /@opentelemetry\\/(sdk-|exporter-|context-async-hooks|resources)/.test(u)) }));
+      const env = process.env.TRACE_TO ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env.TRACE_TO } : {};
+      const tracing = await startTracing(loadConfig(env).tracing, { debug() {}, info() {}, warn() {}, error() {} });
+      await tracing?.shutdown();
+      await settled();
+      console.log(JSON.stringify({ tracing: tracing === undefined, enabled: tracingEnabled(), watched: seen.some((u) => u.includes('/app/tracing.ts')), sdk: seen.filter((u) => /@opentelemetry\\/(sdk-|exporter-|context-async-hooks|resources)/.test(u)) }));
     `;
-    const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
-    expect(out.stderr).toBe('');
-    expect(JSON.parse(out.stdout.trim().split('\n').at(-1)!)).toEqual({ tracing: true, enabled: false, sdk: [] });
+    const run = (env: Record<string, string> = {}) => {
+      const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+      expect(out.stderr).toBe('');
+      return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { tracing: boolean; enabled: boolean; watched: boolean; sdk: string[] };
+    };
+    expect(run()).toEqual({ tracing: true, enabled: false, watched: true, sdk: [] });
+    // the same watch sees the SDK's packages once an endpoint is configured
+    const on = run({ TRACE_TO: 'http://127.0.0.1:9/' });
+    expect(on).toMatchObject({ tracing: false, watched: true });
+    expect(on.sdk.join(' ')).toMatch(/@opentelemetry\/sdk-trace/);
+    expect(on.sdk.join(' ')).toMatch(/@opentelemetry\/exporter-trace-otlp-http/);
   });
 });

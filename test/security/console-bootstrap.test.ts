@@ -23,7 +23,7 @@ afterAll(async () => {
 async function startServer(): Promise<{ app: AppProcess; base: string }> {
   env ??= { ...baseEnv(), PORT: String(await freePort()), DATA_DIR: dataDir, REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' };
   const app = startApp('app/all.ts', env);
-  await app.waitForOutput(/HTTP: listening on http:\/\/127\.0\.0\.1:\d+/, 60_000);
+  await app.waitForOutput(/HTTP: listening on http:\/\/127\.0\.0\.1:\d+/, 180_000);
   return { app, base: `http://127.0.0.1:${env.PORT}` };
 }
 

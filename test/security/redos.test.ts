@@ -17,6 +17,11 @@ import { copyRoles } from '../support/roles-dir';
 
 const SHIPPED = [...loadRoles('roles').values()];
 
+/** What a check of these inputs may take. Linear matching takes milliseconds; a backtracking engine takes minutes to
+ *  hours on them (2.4 KB took 5 s with cubic growth), so a generous bound still catches a regression on a busy
+ *  machine. Speed itself is measured in bench/, not here. */
+const LINEAR_BOUND_MS = 20_000;
+
 /**
  * Text that makes the shipped patterns backtrack in a backtracking engine (long runs of whitespace after a keyword) but
  * matches none of them, so every pattern of every role reads all of it.
@@ -74,22 +79,22 @@ describe('validate_output over MCP with every shipped role', () => {
     expect(SHIPPED.map((r) => r.role_id).sort()).toEqual(['business_analyst', 'developer', 'project_manager', 'qa_tester', 'technical_architect']);
   });
 
-  it.each(SHIPPED.map((r) => [r.role_id, r] as const))('%s: a 100 KB adversarial output is checked in under a second', async (_id, role) => {
+  it.each(SHIPPED.map((r) => [r.role_id, r] as const))('%s: a 100 KB adversarial output is checked without backtracking (bounded time)', async (_id, role) => {
     const c = await mcpClient(h, role.role_id);
     const output = outputWith(role, adversarial(100_000));
     expect(JSON.stringify(output).length).toBeGreaterThan(100_000);
     const { ms, res, text } = await timedValidate(c, output);
     expect(res.isError).toBe(true);
     expect(text).toContain('max_output');
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(LINEAR_BOUND_MS);
     await c.close();
   });
 
-  it.each(SHIPPED.map((r) => [r.role_id, r] as const))('%s: an adversarial output just under the size limit (every character scanned) is checked in under a second', async (_id, role) => {
+  it.each(SHIPPED.map((r) => [r.role_id, r] as const))('%s: an adversarial output just under the size limit (every character scanned) is checked without backtracking (bounded time)', async (_id, role) => {
     const c = await mcpClient(h, role.role_id);
     const { ms, text } = await timedValidate(c, outputWith(role, adversarial(role.constraints.max_output_chars - 1_000)));
     expect(text).toBe('valid');
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(LINEAR_BOUND_MS);
     await c.close();
   });
 
@@ -100,7 +105,7 @@ describe('validate_output over MCP with every shipped role', () => {
     expect(res.isError).toBe(true);
     expect(text).toContain('forbidden_topic: implementation_code');
     expect(text).toContain('matched "import { a, b } from "');
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(LINEAR_BOUND_MS);
     await c.close();
   });
 
@@ -110,7 +115,7 @@ describe('validate_output over MCP with every shipped role', () => {
     const { ms, res, text } = await timedValidate(c, outputWith(ba, adversarial(250_000)));
     expect(res.isError).toBe(true);
     expect(text).toMatch(/max_output: the answer is \d+ characters; nothing over 200000 is checked/);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(LINEAR_BOUND_MS);
     await c.close();
   });
 });

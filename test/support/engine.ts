@@ -71,6 +71,7 @@ export function recordingChat(): RecordingChat {
       chat.updates.push({ thread, messageId, persona, view });
     },
     mention: (userId) => `<@${userId}>`,
+    mentionGroup: (groupId) => `<!subteam^${groupId}>`,
     nameOf: async (userId) => `<@${userId}>`,
     async notify(thread, person, text) {
       chat.notes.push({ thread, person, text });

@@ -2,7 +2,7 @@
 // (speed goals belong in bench/). vitest's testTimeout (vitest.config.ts) stays above the longest single wait.
 
 /** How long a test waits for an outcome by default. */
-export const WAIT_MS = 60_000;
+export const WAIT_MS = 120_000;
 
 export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = WAIT_MS): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,10 @@
 import chi2gof from '@stdlib/stats-chi2gof';
 import { describe, expect, it } from 'vitest';
 import { analyse, type Outcome } from '../../orchestrator/experiments/analysis';
-import { applyArm, armFor, bucketOf } from '../../orchestrator/experiments/assign';
+import { readdirSync, readFileSync } from 'node:fs';
+import { applyArm, armFor, bucketOf, variantPersona } from '../../orchestrator/experiments/assign';
+import { applyTemplateVariation, validateTemplate } from '../../orchestrator/template-store';
+import { stepsOf } from '../../orchestrator/planning';
 import { ExperimentDefinitionError, loadExperimentFiles, parseExperiment } from '../../orchestrator/experiments/definition';
 import { rankComparison, sampleSizeRate, twoProportion } from '../../orchestrator/experiments/stats';
 import { themes } from '../../orchestrator/experiments/insights';
@@ -18,7 +21,8 @@ primary_metric: completion
 guardrails: [satisfaction]
 `;
 const twoArms = parseExperiment(`${base}arms:\n  - { id: control, weight: 50 }\n  - { id: no_gate, weight: 50, template: { gates: { requirements: false } } }\n`);
-const threeArms = parseExperiment(`${base}arms:\n  - { id: control, weight: 50 }\n  - { id: b, weight: 30, role: { id: developer, model: gpt-4.1 } }\n  - { id: c, weight: 20, intent_threshold: 0.5 }\n`);
+// an intent-threshold arm decides the template, so its experiment is limited by channel, not template
+const threeArms = parseExperiment(`${base.replace('eligibility: { templates: [requirements_only] }', 'eligibility: { channels: [C1] }')}arms:\n  - { id: control, weight: 50 }\n  - { id: b, weight: 30, role: { id: developer, model: gpt-4.1 } }\n  - { id: c, weight: 20, intent_threshold: 0.5 }\n`);
 
 /** 10,000 simulated threads: deterministic keys, as Slack and Teams make them. */
 const threads = Array.from({ length: 10_000 }, (_, i) => `slack:T${i % 7}:C${(i * 7919) % 101}:${1_700_000_000 + i * 37}.${String(i % 1000).padStart(6, '0')}`);
@@ -40,6 +44,8 @@ describe('experiment definitions', () => {
     expect(() => parseExperiment('id: [')).toThrow(/not YAML/);
     expect(() => parseExperiment(`${base}arms: []\n`)).toThrow(/arms/);
     expect(() => parseExperiment('x'.repeat(100_001))).toThrow(/100 kB/);
+    expect(() => parseExperiment(`${base}arms:\n  - { id: a }\n  - { id: b, intent_threshold: 0.9 }\n`)).toThrow(/channels or workspaces, not templates/);
+    expect(() => parseExperiment(`${base}arms:\n  - { id: a }\n  - { id: b, role: { id: developer, icon_url: "http://x.example/a.png" } }\n`)).toThrow(/https/);
   });
 });
 
@@ -82,6 +88,25 @@ describe('assignment', () => {
     const dropped = applyArm(plan, { id: 'x', weight: 1, template: { drop_steps: ['requirements'] } });
     expect(dropped.steps).toEqual([{ key: 'summary', roleId: 'project_manager', dependsOn: [], gateAfter: false, fallbackRoles: [] }]);
     expect(applyArm(plan, { id: 'x', weight: 1, template: { drop_steps: ['requirements', 'summary'] } })).toBe(plan); // never empty
+  });
+
+  it('a winning template variation applied to the template file gives the plan the arm gave (comments kept)', () => {
+    const file = readFileSync('orchestrator/templates/feature_delivery.yaml', 'utf8');
+    const roleIds = new Set(readdirSync('roles').filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')));
+    const template = validateTemplate('feature_delivery', file, roleIds);
+    const arm = { id: 'x', weight: 1, template: { gates: { requirements: false, design: false }, drop_steps: ['test_plan'] } };
+    const after = applyTemplateVariation(file, arm.template);
+    expect(after).toContain('# '); // the file's comments survive
+    const rolled = validateTemplate('feature_delivery', after, roleIds);
+    const plan: Plan = { templateId: 'feature_delivery', templateName: template.name, needsConfirmation: false, intent: { intent: 'feature_delivery', confidence: 1, reason: '', source: 'local' }, steps: stepsOf(template) };
+    expect(stepsOf(rolled)).toEqual(applyArm(plan, arm).steps);
+  });
+
+  it('an arm\'s persona (name, avatar) replaces the role\'s on its posts', () => {
+    const p = { displayName: 'Business Analyst', iconUrl: 'https://x.example/ba.png' };
+    expect(variantPersona(p, { id: 'business_analyst', display_name: 'Exp Analyst' })).toEqual({ displayName: 'Exp Analyst', iconUrl: 'https://x.example/ba.png' });
+    expect(variantPersona(p, { id: 'business_analyst', icon_emoji: ':test_tube:' })).toEqual({ displayName: 'Business Analyst', iconEmoji: ':test_tube:' });
+    expect(variantPersona(p, { id: 'business_analyst', instructions: 'x' })).toEqual(p);
   });
 });
 

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { BOT_SCOPES } from '../../bot/slack/oauth';
 
 const load = (f: string) => parse(readFileSync(`bot/slack/${f}`, 'utf8'));
-const EVENTS = ['app_home_opened', 'app_mention', 'app_uninstalled', 'message.channels', 'message.groups', 'message.im', 'message.mpim', 'tokens_revoked'];
+const EVENTS = ['app_home_opened', 'app_mention', 'app_uninstalled', 'message.channels', 'message.groups', 'message.im', 'message.mpim', 'tokens_revoked', 'user_change'];
 
 describe.each(['manifest.yaml', 'manifest.socket.yaml'])('%s', (file) => {
   const m = load(file);

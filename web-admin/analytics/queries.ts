@@ -32,9 +32,9 @@ export function approvalWait(prisma: Db, since: Date): Promise<RoleLatency[]> {
 }
 
 export async function costBy(prisma: Db, since: Date, by: 'role' | 'workflow' | 'day'): Promise<Labeled[]> {
+  if (by === 'workflow') return costByWorkflow(prisma, since);
   const key = {
     role: Prisma.sql`COALESCE(l."roleId", s."roleId", '(' || l.purpose || ')')`,
-    workflow: Prisma.sql`COALESCE(left(w."requestText", 40) || ' (' || left(w.id, 8) || ')', '(' || l.purpose || ', no workflow)')`,
     day: Prisma.sql`to_char(date_trunc('day', l."createdAt"), 'YYYY-MM-DD')`,
   }[by];
   const order = by === 'day' ? Prisma.sql`ORDER BY 1` : Prisma.sql`ORDER BY 2 DESC LIMIT 20`;
@@ -43,6 +43,17 @@ export async function costBy(prisma: Db, since: Date, by: 'role' | 'workflow' | 
     FROM "LlmCall" l LEFT JOIN "Step" s ON s.id = l."stepId" LEFT JOIN "Workflow" w ON w.id = l."workflowId"
     WHERE l."createdAt" >= ${since} GROUP BY 1 ${order}`;
   return rows;
+}
+
+/** Cost per workflow (calls of no workflow per purpose), the 20 dearest. The label is made here, after the read: the
+ *  request text may be sealed at rest (issue 18), and only the read (the driver adapter) opens it, so SQL cannot cut it. */
+async function costByWorkflow(prisma: Db, since: Date): Promise<Labeled[]> {
+  const rows = await prisma.$queryRaw<{ id: string | null; request: string | null; purpose: string | null; value: number }[]>`
+    SELECT w.id, w."requestText" AS request, CASE WHEN w.id IS NULL THEN l.purpose::text END AS purpose, sum(l."costUsd")::float8 AS value
+    FROM "LlmCall" l LEFT JOIN "Workflow" w ON w.id = l."workflowId"
+    WHERE l."createdAt" >= ${since} GROUP BY w.id, 3 ORDER BY 4 DESC LIMIT 20`;
+  const cut = (s: string, n: number) => [...s].slice(0, n).join(''); // characters, as SQL's left() counted them
+  return rows.map((r) => ({ label: r.id !== null ? `${cut(r.request ?? '', 40)} (${r.id.slice(0, 8)})` : `(${r.purpose}, no workflow)`, value: r.value }));
 }
 
 /** Share of steps that needed a person: changes were requested, or a role constraint escalated. */

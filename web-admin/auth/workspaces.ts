@@ -1,15 +1,16 @@
 // Per-workspace data separation in the console. A console user bound to workspaces (AdminWorkspace rows: chat team
 // ids) sees only those workspaces' workflows; a user without bindings sees every workspace (the global admin).
-// Invariants (fail closed): a bound user reaches only the paths listed in SCOPED_PATHS (their workflows, their own
-// password and sign-out); every page that spans workspaces (analytics, audit, intents, roles, access, API keys,
+// Invariants (fail closed): a bound user reaches only the paths listed in SCOPED_PATHS (their workflows, their
+// workspaces' settings, their own password and sign-out); every page that spans workspaces (analytics, audit, intents, roles, access, API keys,
 // anything added later) answers 403 to them; a workflow of another workspace is answered exactly like one that does
 // not exist (404), so ids cannot be probed.
 import type { MiddlewareHandler } from 'hono';
 import type { Db } from '../../orchestrator/db';
 import type { ConsoleEnv } from '../context';
 
-/** What a workspace-bound user may open: their workflows (list, pages, files, actions) and their own account. */
-const SCOPED_PATHS = [/^\/admin\/workflows(\/|$)/, /^\/admin\/api\/workflows(\/|$)/, /^\/admin\/password$/, /^\/admin\/logout$/];
+/** What a workspace-bound user may open: their workflows (list, pages, files, actions), a workspace's settings page
+ *  (its route answers 404 for a workspace not theirs) and their own account. */
+const SCOPED_PATHS = [/^\/admin\/workflows(\/|$)/, /^\/admin\/api\/workflows(\/|$)/, /^\/admin\/workspaces\/(slack|teams|web)\/[^/]+$/, /^\/admin\/password$/, /^\/admin\/logout$/];
 
 /** The team ids `userId` is bound to; undefined: every workspace. */
 export async function workspacesOf(prisma: Db, userId: string): Promise<string[] | undefined> {

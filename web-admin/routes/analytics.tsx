@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CHART_NAMES, chartSpec, type ChartName } from '../analytics/charts';
 import * as q from '../analytics/queries';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
-import { Page } from '../views/layout';
+import { Empty, Page } from '../views/layout';
 import { RANGES, rangeSchema, sinceOf, type Range } from './range';
 
 const CHART_TITLES: Record<ChartName, string> = {
@@ -34,6 +34,7 @@ export function mountAnalytics(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
           <div class="kpi" data-kpi="completion-rate">Completion rate<b>{comp.rate === null ? '—' : `${Math.round(comp.rate * 100)}%`}</b></div>
           <div class="kpi" data-kpi="satisfaction">Satisfaction<b>{sat.up + sat.down ? `${sat.up} up / ${sat.down} down` : '—'}</b></div>
         </div>
+        <Empty when={comp.total === 0} id="analytics">No workflows in this range yet — try one in the <a href="/admin/playground">Playground</a> (no Slack or Teams needed); these charts fill in as workflows run.</Empty>
         <div class="grid">
           {CHART_NAMES.map((name) => (
             <section class="card">

@@ -8,7 +8,7 @@ import type { McpApiKey } from '../../generated/prisma/client';
 import { audit } from '../../orchestrator/audit';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
-import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+import { CsrfField, fmtDate, Empty, Notice, Page } from '../views/layout';
 
 const MAX_OVERLAP_HOURS = 720;
 const checkbox = z.preprocess((v) => v === 'on' || v === 'true' || v === '1', z.boolean());
@@ -116,12 +116,12 @@ async function keysPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, state: PageSt
         characters are kept in clear text. A key reaches the roles it names; <em>read artifacts</em> lets it list and read
         workflow outputs (<code>list_artifacts</code>, <code>get_artifact</code>, resources); <em>run tasks</em> lets it call
         <code>run_task</code> (a model call) and the role's external MCP tools.</p>
-      <table id="api-keys">
+      <div class="table-wrap"><table id="api-keys">
         <thead><tr><th>Name</th><th>Key</th><th>Scope</th><th>Created</th><th>Last used</th><th>Status</th><th></th></tr></thead>
         <tbody>{keys.map((k) => (
           <tr data-key={k.prefix}>
             <td>{k.name}</td><td><code>{k.prefix}…</code></td><td>{describeScope(k)}</td>
-            <td>{fmtDate(k.createdAt)}<br /><small>{k.createdBy}</small></td><td>{fmtDate(k.lastUsedAt)}</td><td>{k.status}</td>
+            <td>{fmtDate(k.createdAt)}<br /><small>{k.createdBy.replace(/^console:/, '')}</small></td><td>{fmtDate(k.lastUsedAt)}</td><td>{k.status}</td>
             <td>{k.status === 'active' && !k.replacedById && (
               <form method="post" action={`/admin/api-keys/${k.id}/rotate`} class="inline">
                 <CsrfField token={csrf} />
@@ -135,7 +135,8 @@ async function keysPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, state: PageSt
             )}</td>
           </tr>
         ))}</tbody>
-      </table>
+      </table></div>
+      <Empty when={keys.length === 0} id="api-keys">No API keys yet: MCP clients (Claude Desktop, an IDE) cannot reach <code>/mcp</code> until you create one below and give it to them.</Empty>
       <h2>New key</h2>
       <form method="post" action="/admin/api-keys" id="new-api-key">
         <CsrfField token={csrf} />

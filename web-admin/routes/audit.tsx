@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { Prisma } from '../../generated/prisma/client';
 import { requireRole } from '../auth/guard';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
-import { fmtDate, Page } from '../views/layout';
+import { Empty, fmtDate, Page } from '../views/layout';
+import { loadNames, Person } from '../views/people';
 
 const blank = (v: unknown) => (v === '' ? undefined : v);
 const filterSchema = z.object({
@@ -38,6 +39,7 @@ export function mountAudit(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const f = filterSchema.safeParse(c.req.query());
     const filters = f.success ? f.data : {};
     const rows = await load(filters, 500);
+    const names = await loadNames(deps.prisma, rows.map((r) => r.actor));
     const qs = new URLSearchParams(Object.entries(c.req.query()).filter(([, v]) => v)).toString();
     return c.html(
       <Page title="Audit log" user={c.get('user')} csrf={c.get('session').csrf} active="audit">
@@ -48,10 +50,13 @@ export function mountAudit(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
           <button type="submit">Filter</button>
           <a href={`/admin/audit.csv${qs ? `?${qs}` : ''}`}>Export CSV</a>
         </form>
-        <table id="audit">
+        <div class="table-wrap"><table id="audit">
           <thead><tr><th>At</th><th>Actor</th><th>Action</th><th>Target</th><th>Detail</th></tr></thead>
-          <tbody>{rows.map((r) => <tr><td>{fmtDate(r.at)}</td><td>{r.actor}</td><td>{r.action}</td><td>{r.target ?? ''}</td><td><code>{r.detail ? JSON.stringify(r.detail).slice(0, 300) : ''}</code></td></tr>)}</tbody>
-        </table>
+          <tbody>{rows.map((r) => <tr><td>{fmtDate(r.at)}</td><td><Person id={r.actor} names={names} /></td><td>{r.action}</td><td>{r.target ?? ''}</td><td><code>{r.detail ? JSON.stringify(r.detail).slice(0, 300) : ''}</code></td></tr>)}</tbody>
+        </table></div>
+        <Empty when={rows.length === 0} id="audit">{Object.values(filters).some((v) => v !== undefined)
+          ? <>No entry matches these filters — <a href="/admin/audit">clear them</a>.</>
+          : <>Nothing audited yet: sign-ins, gate decisions, role edits and access changes appear here. Run a workflow in the <a href="/admin/playground">Playground</a> and approve its gate to see one.</>}</Empty>
       </Page>,
     );
   });

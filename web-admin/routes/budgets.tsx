@@ -10,7 +10,8 @@ import { budgetOverview } from '../../orchestrator/budgets';
 import { BUDGET_ACTIONS, BUDGET_PERIODS, BUDGET_SCOPES, type BudgetOptions } from '../../orchestrator/cost-controls';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
-import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+import { CsrfField, fmtDate, Empty, Notice, Page } from '../views/layout';
+import { loadNames, Person } from '../views/people';
 
 const optionalNumber = (schema: z.ZodNumber) => z.preprocess((v) => (v === '' || v === undefined ? undefined : v), z.coerce.number().pipe(schema).optional());
 const budgetSchema = z.object({
@@ -66,6 +67,7 @@ const tokens = (n: bigint | number | null | undefined) => (n === null || n === u
 
 async function budgetsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, opts: BudgetOptions, error?: string) {
   const { rules, windows } = await budgetOverview(deps.prisma, opts);
+  const names = await loadNames(deps.prisma, windows.map((w) => w.raisedBy));
   const csrf = c.get('session').csrf;
   const canEdit = ['owner', 'admin'].includes(c.get('user').role);
   return (
@@ -80,7 +82,7 @@ async function budgetsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, opts: Budg
         Held steps look again every {Math.round(opts.recheckMs / 1000)} s.
       </p>
       <h2>Limits</h2>
-      <table id="budget-rules">
+      <div class="table-wrap"><table id="budget-rules">
         <thead><tr><th>Scope</th><th>Key</th><th>Period</th><th>USD</th><th>Tokens</th><th>At 100%</th><th>Source</th><th></th></tr></thead>
         <tbody>{rules.map((r) => (
           <tr data-budget={`${r.scope}:${r.scopeKey}:${r.period}`}>
@@ -93,7 +95,8 @@ async function budgetsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, opts: Budg
             )}</td>
           </tr>
         ))}</tbody>
-      </table>
+      </table></div>
+      <Empty when={rules.length === 0} id="budget-rules">No budget limits yet: spend is recorded but nothing is capped. {canEdit ? 'Set one below (for example scope workspace, key *, period month)' : 'An admin can set one here'}, or in config with BUDGETS.</Empty>
       {canEdit && (
         <form method="post" action="/admin/budgets" class="filters" id="set-budget">
           <CsrfField token={csrf} />
@@ -107,17 +110,18 @@ async function budgetsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, opts: Budg
         </form>
       )}
       <h2>This period's spend</h2>
-      <table id="budget-windows">
+      <div class="table-wrap"><table id="budget-windows">
         <thead><tr><th>Scope</th><th>Key</th><th>Window</th><th>Spent</th><th>Tokens</th><th>Limit</th><th>Raised</th><th>Notified</th></tr></thead>
         <tbody>{windows.map((w) => (
           <tr>
             <td>{w.scope}</td><td>{w.scopeKey}</td><td>{w.period} {w.window}</td><td>{usd(w.spentUsd)}</td><td>{tokens(w.spentTokens)}</td>
             <td>{[w.limitUsd !== undefined ? usd(w.limitUsd) : '', w.limitTokens !== undefined ? `${tokens(w.limitTokens)} tokens` : ''].filter(Boolean).join(', ') || 'none'}</td>
-            <td>{w.raisedAt ? `${fmtDate(w.raisedAt)} by ${w.raisedBy ?? '?'}` : '—'}</td>
+            <td>{w.raisedAt ? <>{fmtDate(w.raisedAt)} by <Person id={w.raisedBy} names={names} /></> : '—'}</td>
             <td>{[w.warnedAt ? `${Math.round(opts.warnAt * 100)}% ${fmtDate(w.warnedAt)}` : '', w.reachedAt ? `100% ${fmtDate(w.reachedAt)}` : ''].filter(Boolean).join('; ') || '—'}</td>
           </tr>
         ))}</tbody>
-      </table>
+      </table></div>
+      <Empty when={windows.length === 0} id="budget-windows">No spend this period yet — run a workflow in the <a href="/admin/playground">Playground</a>; the offline demo model and local models cost $0.</Empty>
     </Page>
   );
 }
@@ -161,7 +165,7 @@ async function providersPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
   return (
     <Page title="Model providers" user={c.get('user')} csrf={c.get('session').csrf} active="providers">
       <p>Every configured provider (OpenAI, Azure OpenAI, OpenAI-compatible endpoints, Ollama) and its model calls of the last {HEALTH_HOURS} hours, from the recorded calls.</p>
-      <table id="provider-health">
+      <div class="table-wrap"><table id="provider-health">
         <thead><tr><th>Provider</th><th>Configured</th><th>Calls</th><th>Errors</th><th>Error rate</th><th>Latency (avg / p95)</th><th>Last error</th></tr></thead>
         <tbody>{health.map((h) => (
           <tr data-provider={h.provider}>
@@ -171,7 +175,8 @@ async function providersPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
             <td>{h.lastError ? `${h.lastError.at.replace('T', ' ').slice(0, 19)} ${h.lastError.model}: ${h.lastError.error}` : '—'}</td>
           </tr>
         ))}</tbody>
-      </table>
+      </table></div>
+      <Empty when={health.length === 0} id="provider-health">No model provider is configured: every role answers with the offline demo model. Set OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, LLM_ENDPOINTS or OLLAMA_HOST and restart (see README “Model providers”).</Empty>
     </Page>
   );
 }

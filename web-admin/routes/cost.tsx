@@ -7,7 +7,7 @@ import { hasPrice } from '../../agents/llm/pricing';
 import { tiersOf } from '../../agents/llm/routing';
 import * as q from '../analytics/tiers';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
-import { fmtDate, Notice, Page } from '../views/layout';
+import { fmtDate, Empty, Notice, Page } from '../views/layout';
 import { RANGES, rangeSchema, sinceOf, type Range } from './range';
 
 const DEFAULT_MIN_SAMPLES = 20;
@@ -38,32 +38,37 @@ export function mountCost(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
         {d.unknownPrices.length > 0 && (
           <Notice kind="error" text={`${d.unknownPrices.length} model(s) have no known price: their calls are recorded at $0 and flagged, not free. Set LLM_PRICES (model=input/output USD per million tokens).`} />
         )}
+        <NoSpend d={d} days={days} />
         <h2>Unknown prices</h2>
-        <table id="unknown-prices">
+        <div class="table-wrap"><table id="unknown-prices">
           <thead><tr><th>Provider / model</th><th>Calls without a price</th><th>On the tiers of</th></tr></thead>
           <tbody>{d.unknownPrices.map((u) => <tr class="unknown-price"><td>{u.provider} / {u.model}</td><td>{u.calls}</td><td>{u.roles.join(', ')}</td></tr>)}</tbody>
-        </table>
+        </table></div>
+        <Empty when={d.unknownPrices.length === 0} id="unknown-prices">Every model called in this range has a known price.</Empty>
         <h2>Acceptance and cost per role, template and tier</h2>
         <p>Routed runs only. Passed: the output passed the role's checks and the model judge. Approved: of the gated runs that passed, approved without changes. Acceptance: passed and (no gate or approved without changes).</p>
-        <table id="tier-stats">
+        <div class="table-wrap"><table id="tier-stats">
           <thead><tr><th>Role</th><th>Template</th><th>Tier</th><th>Runs</th><th>Passed</th><th>Approved (decided)</th><th>Acceptance</th><th>Cost</th><th>Avg per run</th></tr></thead>
           <tbody>{d.stats.map((s) => (
             <tr><td>{s.roleId}</td><td>{s.template}</td><td>{s.tier}</td><td>{s.runs}</td><td>{share(s.passed)}</td><td>{share(s.approved)} ({s.decided})</td><td>{share(s.acceptance)}</td>
               <td>{usd(s.costUsd)}{s.priceUnknown ? ' ⚠ price unknown' : ''}</td><td>{usd(s.avgCostUsd)}</td></tr>
           ))}</tbody>
-        </table>
+        </table></div>
+        <Empty when={d.stats.length === 0} id="tier-stats">No routed runs in this range — run a workflow in the <a href="/admin/playground">Playground</a> or widen the time range.</Empty>
         <h2>Recommendations from shadow runs</h2>
         <p>{d.shadowPairs} shadow run(s) paired with the routed run they shadowed; acceptance here is the role's checks and judge on both.</p>
         <ul id="recommendations">{d.recommendations.map((r) => <li class={`verdict-${r.verdict}`}>{r.text}</li>)}</ul>
+        <Empty when={d.recommendations.length === 0} id="recommendations">No recommendation yet: shadow runs on a cheaper tier (MODEL_SHADOW_SAMPLE) of roles with several <code>models.tiers</code> are what recommendations come from.</Empty>
         <h2>Recent escalations</h2>
-        <table id="escalations">
+        <div class="table-wrap"><table id="escalations">
           <thead><tr><th>At</th><th>Role</th><th>From</th><th>To</th><th>Reason</th><th>Workflow</th><th>Detail</th></tr></thead>
           <tbody>{d.escalations.map((e) => (
             <tr><td>{fmtDate(e.createdAt)}</td><td>{e.roleId}</td><td>{e.fromTier}</td><td>{e.toTier}</td><td>{e.reason}</td><td><a href={`/admin/workflows/${e.workflowId}`}>{e.workflowId.slice(0, 8)}</a></td><td>{e.detail}</td></tr>
           ))}</tbody>
-        </table>
+        </table></div>
+        <Empty when={d.escalations.length === 0} id="escalations">No escalation between tiers in this range.</Empty>
         <h2>Role tiers</h2>
-        <table id="role-tiers">
+        <div class="table-wrap"><table id="role-tiers">
           <thead><tr><th>Role</th><th>Tiers (cheapest first)</th><th>Starts on</th><th>Ceiling</th></tr></thead>
           <tbody>{roles.map((r) => (
             <tr><td>{r.role_id}</td>
@@ -71,7 +76,7 @@ export function mountCost(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
               <td>{[r.models?.start ?? tiersOf(r)[0]!.name, ...Object.entries(r.models?.start_by_template ?? {}).map(([t, n]) => `${t}: ${n}`)].join(', ')}</td>
               <td>{r.models?.ceiling ?? tiersOf(r).at(-1)!.name}</td></tr>
           ))}</tbody>
-        </table>
+        </table></div>
       </Page>,
     );
   });
@@ -82,6 +87,20 @@ export function mountCost(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const since = sinceOf(days.data);
     return c.json({ since, ...(await costData(deps, since)) });
   });
+}
+
+/** At $0 the page says why (nothing ran, or only free models ran) instead of a column of $0.0000. */
+function NoSpend({ d, days }: { d: Awaited<ReturnType<typeof costData>>; days: Range }) {
+  const total = d.stats.reduce((s, x) => s + x.costUsd, 0);
+  if (total > 0 || d.unknownPrices.length > 0) return <div class="kpis"><div class="kpi" data-kpi="spend">Spend ({RANGES[days]})<b>{usd(total)}</b></div></div>;
+  const runs = d.stats.reduce((s, x) => s + x.runs, 0);
+  return (
+    <p class="empty" data-empty="spend" id="no-spend">
+      {runs === 0
+        ? <>No spend yet: no workflow ran in this range. Try one in the <a href="/admin/playground">Playground</a>.</>
+        : <>No spend yet: the {runs} run(s) in this range used free models (the offline demo model or local models), so they cost $0.</>}
+    </p>
+  );
 }
 
 function RangeFilter({ days }: { days: Range }) {

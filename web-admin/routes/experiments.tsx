@@ -15,7 +15,7 @@ import { insights } from '../../orchestrator/experiments/insights';
 import { ExperimentStateError, RolloutError, saveDraft, startExperiment, stopExperiment } from '../../orchestrator/experiments/rollout';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
-import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+import { CsrfField, fmtDate, Empty, Notice, Page } from '../views/layout';
 
 const idParam = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/) });
 const yamlForm = z.object({ yaml: z.string().min(1).max(100_000) });
@@ -48,7 +48,7 @@ export function mountExperiments(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void
     return page(c, 'Experiments', <>
       {notice && <Notice kind={notice.kind} text={notice.text} />}
       <p>A/B tests on real threads: each eligible thread gets an arm (sticky: a hash of the experiment and the thread), recorded on its workflow and shown only here. <a href="/admin/experiments/insights">Insights and recommendations</a></p>
-      <table id="experiments">
+      <div class="table-wrap"><table id="experiments">
         <thead><tr><th>Experiment</th><th>Status</th><th>Arms</th><th>Primary metric</th><th>Workflows</th><th>Planned / arm</th><th>Started</th></tr></thead>
         <tbody>{rows.map((r) => {
           const def = experimentSchema.safeParse(r.definition);
@@ -60,7 +60,8 @@ export function mountExperiments(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void
             </tr>
           );
         })}</tbody>
-      </table>
+      </table></div>
+      <Empty when={rows.length === 0} id="experiments">No experiments yet — {files.length > 0 ? 'import one of the examples below as a draft' : 'write one below'}, start it, and threads get an arm each. <a href="/admin/experiments/insights">Insights</a> suggests what to test.</Empty>
       {files.length > 0 && <>
         <h2>In the repository (experiments/*.yaml)</h2>
         <ul id="experiment-files">{files.map((f) => (
@@ -112,7 +113,7 @@ export function mountExperiments(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void
     const found = await insights(deps.prisma);
     return page(c, 'Experiment insights', <>
       <p>From the last 90 days of steps, approvals, model calls and votes (since {fmtDate(found.since)}). A recommendation needs at least 5 decisions behind it.</p>
-      {found.recommendations.length === 0 && <p class="hint">Not enough history yet for a recommendation.</p>}
+      <Empty when={found.recommendations.length === 0} id="recommendations">Not enough history yet for a recommendation — each needs 5 decisions; run workflows (for example in the <a href="/admin/playground">Playground</a>) and decide their gates.</Empty>
       <ol id="recommendations">{found.recommendations.map((r) => (
         <li data-kind={r.kind}>
           <strong>{r.title}</strong>
@@ -125,8 +126,9 @@ export function mountExperiments(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void
         </li>
       ))}</ol>
       <h2>Busiest hours (UTC)</h2>
-      <table id="hours"><thead><tr><th>Hour</th><th>Workflows</th></tr></thead>
-        <tbody>{found.busiestHours.map((h) => <tr><td>{String(h.hour).padStart(2, '0')}:00</td><td>{h.workflows}</td></tr>)}</tbody></table>
+      <div class="table-wrap"><table id="hours"><thead><tr><th>Hour</th><th>Workflows</th></tr></thead>
+        <tbody>{found.busiestHours.map((h) => <tr><td>{String(h.hour).padStart(2, '0')}:00</td><td>{h.workflows}</td></tr>)}</tbody></table></div>
+      <Empty when={found.busiestHours.length === 0} id="hours">No workflows in the last 90 days.</Empty>
     </>);
   });
 
@@ -172,8 +174,9 @@ export function mountExperiments(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void
       <h2>Definition</h2>
       <pre id="definition">{row.yaml}</pre>
       <h2>Latest assignments</h2>
-      <table id="assignments"><thead><tr><th>Workflow</th><th>Arm</th><th>Template</th><th>Status</th><th>Assigned</th></tr></thead>
-        <tbody>{recent.map((a) => <tr><td><a href={`/admin/workflows/${a.workflowId}`}>{a.workflowId.slice(0, 8)}</a></td><td>{a.arm}</td><td>{a.workflow.template}</td><td>{a.workflow.status}</td><td>{fmtDate(a.createdAt)}</td></tr>)}</tbody></table>
+      <div class="table-wrap"><table id="assignments"><thead><tr><th>Workflow</th><th>Arm</th><th>Template</th><th>Status</th><th>Assigned</th></tr></thead>
+        <tbody>{recent.map((a) => <tr><td><a href={`/admin/workflows/${a.workflowId}`}>{a.workflowId.slice(0, 8)}</a></td><td>{a.arm}</td><td>{a.workflow.template}</td><td>{a.workflow.status}</td><td>{fmtDate(a.createdAt)}</td></tr>)}</tbody></table></div>
+      <Empty when={recent.length === 0} id="assignments">No thread assigned yet{row.status === 'running' ? ': the next eligible request gets an arm.' : row.status === 'draft' ? ': start the experiment, then eligible requests get an arm.' : '.'}</Empty>
     </>, status);
   };
 
@@ -203,6 +206,7 @@ export function mountExperiments(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void
       const done = await stopExperiment({
         prisma: deps.prisma, roles: deps.roles, roleStore: deps.roleStore,
         roleFileYaml: (roleId) => readFileSync(path.join(deps.rolesDir, `${roleId}.yaml`), 'utf8'),
+        ...(deps.templatesDir ? { templatesDir: deps.templatesDir } : {}),
       }, p.data.id, body.data.winner || undefined, consoleActor(c.get('user')));
       return c.redirect(`/admin/experiments/${p.data.id}?done=${encodeURIComponent(`Stopped: ${done}.`)}`, 303);
     } catch (e) {
@@ -226,13 +230,13 @@ function Results({ def, a }: { def: ReturnType<typeof experimentSchema.parse>; a
 function MetricTable({ m, title, alpha }: { m: MetricResult; title: string; alpha: number }) {
   return <>
     <h2>{title} <small>({m.test}{m.test === 'Mann-Whitney U' ? ', medians, bootstrap interval' : ''})</small></h2>
-    <table class="metric" data-metric={m.metric}>
+    <div class="table-wrap"><table class="metric" data-metric={m.metric}>
       <thead><tr><th>Arm</th><th>n</th><th>Value</th><th>Difference vs control</th><th>{Math.round((1 - alpha) * 100)} % interval</th><th>p</th></tr></thead>
       <tbody>{m.arms.map((arm, i) => {
         const v = i === 0 ? undefined : m.vsControl[i - 1];
         return <tr data-arm={arm.arm}><td>{arm.arm}{i === 0 ? ' (control)' : ''}</td><td>{arm.n}</td><td>{fmt(arm.value)}</td>
           <td>{v ? fmt(v.diff) : ''}</td><td>{v?.ci ? `${fmt(v.ci[0])} … ${fmt(v.ci[1])}` : ''}</td><td>{v ? `${fmt(v.pValue, 4)}${v.significant ? ' *' : ''}` : ''}</td></tr>;
       })}</tbody>
-    </table>
+    </table></div>
   </>;
 }

@@ -8,7 +8,8 @@ import type { IntentExample } from '../../generated/prisma/client';
 import { audit } from '../../orchestrator/audit';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
-import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+import { CsrfField, fmtDate, Empty, Notice, Page } from '../views/layout';
+import { loadNames, Person } from '../views/people';
 
 const PAGE_SIZE = 200;
 const idSchema = z.string().uuid();
@@ -53,6 +54,7 @@ async function listExamples(deps: ConsoleDeps, review: z.infer<typeof filterSche
 async function intentsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: string) {
   const review = filterSchema.parse(c.req.query('review'));
   const rows = await listExamples(deps, review);
+  const names = await loadNames(deps.prisma, rows.map((ex) => (ex.labelledBy ? `${ex.platform}:${ex.labelledBy}` : null)));
   const csrf = c.get('session').csrf;
   const labels = labelsOf(deps);
   const nameOf = (id: string | null) => (id === null ? '—' : id === 'other' ? 'something else' : labels.find((l) => l.id === id)?.name ?? id);
@@ -68,7 +70,7 @@ async function intentsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: st
       <nav class="filters">
         {(['pending', 'accepted', 'rejected', 'all'] as const).map((r) => <a href={`/admin/intents?review=${r}`} class={r === review ? 'active' : ''}>{r}</a>)}
       </nav>
-      <table id="intent-examples">
+      <div class="table-wrap"><table id="intent-examples">
         <thead><tr><th>Asked</th><th>Message</th><th>Offered</th><th>Classifier guess</th><th>Answer</th><th>Review</th><th></th></tr></thead>
         <tbody>
           {rows.map((ex) => (
@@ -77,8 +79,8 @@ async function intentsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: st
               <td class="message">{ex.text.length > 500 ? `${ex.text.slice(0, 499)}…` : ex.text}</td>
               <td>{ex.candidates.map(nameOf).join(', ')}</td>
               <td>{ex.guess ?? '—'}{ex.confidence !== null ? ` (${ex.confidence.toFixed(2)})` : ''}</td>
-              <td>{ex.label ? `${nameOf(ex.label)} (${ex.labelledBy ?? '?'})` : 'no answer yet'}</td>
-              <td>{ex.review}{ex.reviewedBy ? <><br /><small>{ex.reviewedBy}, {fmtDate(ex.reviewedAt)}</small></> : null}</td>
+              <td>{ex.label ? <>{nameOf(ex.label)} (<Person id={ex.labelledBy} platform={ex.platform} names={names} />)</> : 'no answer yet'}</td>
+              <td>{ex.review}{ex.reviewedBy ? <><br /><small>{ex.reviewedBy.replace(/^console:/, '')}, {fmtDate(ex.reviewedAt)}</small></> : null}</td>
               <td>
                 <form method="post" action={`/admin/intents/${ex.id}/accept`}>
                   <CsrfField token={csrf} />
@@ -97,8 +99,8 @@ async function intentsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: st
             </tr>
           ))}
         </tbody>
-      </table>
-      {!rows.length && <p>No {review === 'all' ? '' : `${review} `}examples.</p>}
+      </table></div>
+      <Empty when={!rows.length} id="intent-examples">No {review === 'all' ? '' : `${review} `}examples{review === 'pending' ? ' to review' : ''}. Examples appear when Rolecall is unsure which workflow a message asks for and the person picks one{review !== 'all' ? <> — or see <a href="/admin/intents?review=all">every example</a></> : ''}.</Empty>
     </Page>
   );
 }

@@ -9,6 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Hono } from 'hono';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { budgetOverview } from '../../orchestrator/budgets';
 import { withDeadline } from '../../orchestrator/deadline';
 import { waitingByLane } from '../../orchestrator/lanes';
 import { foldMetricCounters, oldestPendingGate, quantileOfBuckets, readCounters, type CounterRow } from '../../orchestrator/metric-counters';
@@ -65,6 +66,21 @@ const COLLECTORS: Collector[] = [
   }),
   (reg, deps, failed) => gauge(reg, failed, 'rolecall_queue_oldest_waiting_seconds', 'Age of the oldest job waiting for a worker, in seconds (0: none waits)', [], async (g) => {
     if (deps.queueHealth) g.set((await deps.queueHealth()).oldestWaitingSeconds);
+  }),
+  (reg, deps, failed) => gauge(reg, failed, 'rolecall_budget_used_ratio', 'Most used budget of this period by scope (workspace, channel) and period (day, month, total): spend over its limit (plus any raise), in USD or tokens, whichever is nearer; 1 = spent. Absent without budget limits', ['scope', 'period'], async (g) => {
+    if (!deps.budgets) return;
+    const most = new Map<string, { scope: string; period: string; ratio: number }>();
+    for (const w of (await budgetOverview(deps.prisma, deps.budgets)).windows) {
+      const ratios = [
+        w.limitUsd !== undefined && w.limitUsd + Number(w.extraUsd) > 0 ? Number(w.spentUsd) / (w.limitUsd + Number(w.extraUsd)) : undefined,
+        w.limitTokens !== undefined && w.limitTokens + Number(w.extraTokens) > 0 ? Number(w.spentTokens) / (w.limitTokens + Number(w.extraTokens)) : undefined,
+      ].filter((r): r is number => r !== undefined);
+      if (!ratios.length) continue;
+      const key = `${w.scope}/${w.period}`;
+      const ratio = Math.max(...ratios);
+      if (ratio > (most.get(key)?.ratio ?? -1)) most.set(key, { scope: w.scope, period: w.period, ratio });
+    }
+    for (const m of most.values()) g.set({ scope: m.scope, period: m.period }, m.ratio);
   }),
   (reg, deps, failed) => gauge(reg, failed, 'rolecall_workflows', 'Workflows by status', ['status'], async (g) => {
     for (const r of counted(await counters(deps), 'workflows')) g.set({ status: r.l1 }, r.value);

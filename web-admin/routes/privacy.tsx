@@ -13,7 +13,8 @@ import { privacyScopeSchema } from '../../orchestrator/privacy/settings';
 import { eraseSubject, exportSubject, subjectSchema } from '../../orchestrator/privacy/subject';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
-import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+import { CsrfField, fmtDate, Empty, Notice, Page } from '../views/layout';
+import { loadNames, Person } from '../views/people';
 
 const list = (v: unknown) => (typeof v === 'string' ? v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean) : []);
 const subjectFields = z.object({ userIds: z.string().max(2_000).default(''), emails: z.string().max(2_000).default('') });
@@ -36,7 +37,7 @@ const periodQuery = z.object({
 });
 
 /** The audit actions the compliance report covers. */
-export const COMPLIANCE_ACTIONS = ['rbac.', 'console.user', 'auth.', 'gate.', 'privacy.', 'retention.', 'api_key.', 'budget.', 'workspace', 'key.'];
+export const COMPLIANCE_ACTIONS = ['rbac.', 'console.user', 'auth.', 'gate.', 'privacy.', 'retention.', 'api_key.', 'budget.', 'workspace', 'key.', 'encryption.'];
 
 const issues = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`).join('\n');
 
@@ -105,9 +106,27 @@ export function mountPrivacy(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   });
 
   // Compliance report: admins and owners (it names people).
+  // Encryption at rest (orchestrator/privacy/at-rest.ts): re-wrap the data keys under ENCRYPTION_MASTER_KEY, and seal
+  // clear rows written before; owners only, audited (encryption.key_rotated, encryption.backfill).
+  const owner = [requireRole('owner'), requireCsrfToken()] as const;
+  app.post('/admin/privacy/encryption/rotate', ...owner, async (c) => {
+    const a = deps.privacy?.atRest;
+    if (!a?.on) return c.html(await privacyPage(c, deps, 'Encryption at rest is off (ENCRYPTION_MASTER_KEY is unset).'), 400);
+    const r = await a.rotate(consoleActor(c.get('user')));
+    return c.html(await privacyPage(c, deps, undefined, `Re-wrapped ${r.rewrapped} data key(s) under master key ${r.to}; ${r.alreadyCurrent} were already under it.`));
+  });
+  app.post('/admin/privacy/encryption/backfill', ...owner, async (c) => {
+    const a = deps.privacy?.atRest;
+    if (!a?.on) return c.html(await privacyPage(c, deps, 'Encryption at rest is off (ENCRYPTION_MASTER_KEY is unset).'), 400);
+    const counts = await a.backfill(500);
+    await audit(deps.prisma, { actor: consoleActor(c.get('user')), action: 'encryption.backfill', detail: counts });
+    const n = Object.values(counts).reduce((x, y) => x + y, 0);
+    return c.html(await privacyPage(c, deps, undefined, `Sealed ${n} clear value(s)${n ? ' (one batch per table: press again until 0)' : ''}.`));
+  });
   app.get('/admin/compliance', requireRole('admin'), async (c) => {
     const q = periodQuery.safeParse(c.req.query());
     const rows = q.success ? await complianceRows(deps, q.data.from, q.data.to) : [];
+    const names = await loadNames(deps.prisma, rows.map((r) => r.actor));
     const csrf = c.get('session').csrf;
     return c.html(
       <Page title="Compliance report" user={c.get('user')} csrf={csrf} active="privacy">
@@ -118,10 +137,11 @@ export function mountPrivacy(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
           <button type="submit">Show</button>
         </form>
         <p><a href={`/admin/api/compliance?format=csv&from=${q.success ? q.data.from ?? '' : ''}&to=${q.success ? q.data.to ?? '' : ''}`}>CSV</a> · <a href={`/admin/api/compliance?format=json&from=${q.success ? q.data.from ?? '' : ''}&to=${q.success ? q.data.to ?? '' : ''}`}>JSON</a></p>
-        <table id="compliance">
+        <div class="table-wrap"><table id="compliance">
           <thead><tr><th>At</th><th>Actor</th><th>Action</th><th>Target</th><th>Detail</th></tr></thead>
-          <tbody>{rows.map((r) => <tr><td>{fmtDate(r.at)}</td><td>{r.actor}</td><td>{r.action}</td><td>{r.target ?? ''}</td><td><code>{r.detail ? JSON.stringify(r.detail).slice(0, 300) : ''}</code></td></tr>)}</tbody>
-        </table>
+          <tbody>{rows.map((r) => <tr><td>{fmtDate(r.at)}</td><td><Person id={r.actor} names={names} /></td><td>{r.action}</td><td>{r.target ?? ''}</td><td><code>{r.detail ? JSON.stringify(r.detail).slice(0, 300) : ''}</code></td></tr>)}</tbody>
+        </table></div>
+        <Empty when={rows.length === 0} id="compliance">Nothing in this period: access changes, gate decisions, exports, erasures and retention runs appear here as they happen. Widen the period, or leave it empty for everything.</Empty>
       </Page>,
     );
   });
@@ -152,11 +172,13 @@ async function complianceRows(deps: ConsoleDeps, from?: string, to?: string) {
 async function privacyPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: string, ok?: string) {
   const csrf = c.get('session').csrf;
   const canEdit = ['owner', 'admin'].includes(c.get('user').role);
-  const [rules, runs, settings, holds] = await Promise.all([
+  const atRest = deps.privacy?.atRest;
+  const [rules, runs, settings, holds, dataKeys] = await Promise.all([
     retentionRules(deps.prisma, deps.privacy?.retention ?? []),
     deps.prisma.retentionRun.findMany({ orderBy: { startedAt: 'desc' }, take: 20 }),
     deps.prisma.privacySetting.findMany({ orderBy: { scopeKey: 'asc' } }),
     deps.prisma.legalHold.findMany({ orderBy: { placedAt: 'desc' }, take: 200 }),
+    deps.prisma.dataKey.groupBy({ by: ['masterKeyId'], _count: { _all: true } }),
   ]);
   return (
     <Page title="Privacy" user={c.get('user')} csrf={csrf} active="privacy">
@@ -165,7 +187,7 @@ async function privacyPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: st
       {!canEdit && <p>You can view retention and privacy settings; subject requests and changes need the admin role.</p>}
       <p><a href="/admin/compliance">Compliance report</a></p>
       <h2>Retention</h2>
-      <table id="retention-rules">
+      <div class="table-wrap"><table id="retention-rules">
         <thead><tr><th>Kind</th><th>Scope</th><th>Days</th><th>Source</th><th></th></tr></thead>
         <tbody>{rules.map((r) => (
           <tr data-rule={`${r.kind}:${r.scopeKey}`}><td>{r.kind}</td><td>{r.scopeKey === '*' ? 'every workspace' : r.scopeKey}</td><td>{r.days}</td><td>{r.source === 'config' ? 'config (RETENTION)' : 'console'}</td>
@@ -174,7 +196,8 @@ async function privacyPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: st
                 <input type="hidden" name="kind" value={r.kind} /><input type="hidden" name="scopeKey" value={r.scopeKey} /><button type="submit">Remove</button></form>
             )}</td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
+      <Empty when={rules.length === 0} id="retention-rules">No retention policy: everything is kept until someone deletes it. {canEdit ? 'Set one below (for example kind workflows, scope *, 365 days)' : 'An admin can set one here'}, or in config with RETENTION.</Empty>
       {canEdit && (
         <form method="post" action="/admin/privacy/retention" class="filters" id="set-retention"><CsrfField token={csrf} />
           <div><label for="r-kind">Kind</label><select id="r-kind" name="kind">{RETENTION_KINDS.map((k) => <option value={k}>{k}</option>)}</select></div>
@@ -184,17 +207,19 @@ async function privacyPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: st
         </form>
       )}
       <h3>Retention runs</h3>
-      <table id="retention-runs">
+      <div class="table-wrap"><table id="retention-runs">
         <thead><tr><th>Started</th><th>Status</th><th>Batches</th><th>Changed</th><th>Finished</th><th>Error</th></tr></thead>
         <tbody>{runs.map((r) => (
           <tr><td>{fmtDate(r.startedAt)}</td><td>{r.status}</td><td>{r.batches}</td><td>{Object.entries(r.counts as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ') || '—'}</td><td>{fmtDate(r.finishedAt)}</td><td>{r.error ?? ''}</td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
+      <Empty when={runs.length === 0} id="retention-runs">No retention run yet{rules.length ? ': the worker runs one daily.' : ' (nothing to run: no policy).'}</Empty>
       <h2>Privacy settings</h2>
-      <table id="privacy-settings">
+      <div class="table-wrap"><table id="privacy-settings">
         <thead><tr><th>Scope</th><th>Redact PII before models</th><th>Local models only</th><th>By</th></tr></thead>
-        <tbody>{settings.map((s) => <tr><td>{s.scopeKey}</td><td>{s.redactPii ? 'yes' : 'no'}</td><td>{s.localModelsOnly ? 'yes' : 'no'}</td><td>{s.updatedBy}</td></tr>)}</tbody>
-      </table>
+        <tbody>{settings.map((s) => <tr><td>{s.scopeKey}</td><td>{s.redactPii ? 'yes' : 'no'}</td><td>{s.localModelsOnly ? 'yes' : 'no'}</td><td>{s.updatedBy.replace(/^console:/, '')}</td></tr>)}</tbody>
+      </table></div>
+      <Empty when={settings.length === 0} id="privacy-settings">No privacy setting: personal data reaches models unredacted and any configured model may be used. {canEdit ? <>Set one below for every workspace (<code>*</code>), a workspace (<code>team:slack:T0123</code>) or a channel — or per workspace on <a href="/admin/workspaces">Workspaces</a>.</> : 'An admin can set one here.'}</Empty>
       {canEdit && (
         <form method="post" action="/admin/privacy/settings" class="filters" id="set-privacy"><CsrfField token={csrf} />
           <div><label for="p-scope">Scope</label><input id="p-scope" name="scopeKey" value="*" required /></div>
@@ -204,13 +229,14 @@ async function privacyPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: st
         </form>
       )}
       <h2>Legal holds</h2>
-      <table id="legal-holds">
+      <div class="table-wrap"><table id="legal-holds">
         <thead><tr><th>Workflow</th><th>Reason</th><th>By</th><th>Since</th><th></th></tr></thead>
         <tbody>{holds.map((h) => (
-          <tr><td><a href={`/admin/workflows/${h.workflowId}`}>{h.workflowId}</a></td><td>{h.reason}</td><td>{h.placedBy}</td><td>{fmtDate(h.placedAt)}</td>
+          <tr><td><a href={`/admin/workflows/${h.workflowId}`}>{h.workflowId}</a></td><td>{h.reason}</td><td>{h.placedBy.replace(/^console:/, '')}</td><td>{fmtDate(h.placedAt)}</td>
             <td>{canEdit && <form method="post" action="/admin/privacy/holds/delete" class="inline"><CsrfField token={csrf} /><input type="hidden" name="workflowId" value={h.workflowId} /><button type="submit">Release</button></form>}</td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
+      <Empty when={holds.length === 0} id="legal-holds">No legal hold: retention and erasure apply to every workflow. {canEdit ? 'Place one below with a workflow id from Workflows.' : ''}</Empty>
       {canEdit && (
         <form method="post" action="/admin/privacy/holds" class="filters" id="place-hold"><CsrfField token={csrf} />
           <div><label for="h-wf">Workflow id</label><input id="h-wf" name="workflowId" required /></div>
@@ -218,6 +244,14 @@ async function privacyPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: st
           <button type="submit">Place hold</button>
         </form>
       )}
+      <h2>Encryption at rest</h2>
+      {atRest?.on
+        ? <p id="encryption">On: message text, outputs, posts and file text are sealed (AES-256-GCM) under a data key per workspace, wrapped by master key <code>{atRest.ring.wrapper!.masterKeyId}</code>. Data keys: {dataKeys.map((d) => `${d._count._all} under ${d.masterKeyId}`).join(', ') || 'none yet'}. A lost master key makes the sealed data unreadable.</p>
+        : <p id="encryption">Off: set <code>ENCRYPTION_MASTER_KEY</code> to seal message text, outputs, posts and file text (README "Privacy").</p>}
+      {atRest?.on && c.get('user').role === 'owner' && (<>
+        <form method="post" action="/admin/privacy/encryption/rotate" class="inline" id="rotate-keys"><CsrfField token={csrf} /><button type="submit">Re-wrap data keys under the current master key</button></form>
+        {' '}<form method="post" action="/admin/privacy/encryption/backfill" class="inline" id="backfill"><CsrfField token={csrf} /><button type="submit">Seal clear rows written before</button></form>
+      </>)}
       {canEdit && (<>
         <h2>Subject requests</h2>
         <p>Chat user ids (Slack U…, Teams ids, console user ids) and console emails, separated by commas. Export downloads JSON with the person's files; erase removes their text and files and replaces their ids by a pseudonym (decisions stay, by the pseudonym). Both are audited.</p>

@@ -11,7 +11,8 @@ import { hashPassword } from '../auth/password';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { revokeUserSessions } from '../auth/session';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
-import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+import { CsrfField, fmtDate, Empty, Notice, Page } from '../views/layout';
+import { loadNames, Person } from '../views/people';
 import { mountSessions } from './sessions';
 
 const role = z.enum(RBAC_ROLES);
@@ -130,6 +131,7 @@ async function loadRbac(deps: ConsoleDeps) {
 
 async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: string) {
   const { users, chatUsers, gates } = await loadRbac(deps);
+  const names = await loadNames(deps.prisma, chatUsers.map((u) => `${u.platform}:${u.userId}`));
   const csrf = c.get('session').csrf;
   const canEdit = ['owner', 'admin'].includes(c.get('user').role);
   const roleSelect = (name: string, current?: string, extra?: string, id?: string) => (
@@ -146,7 +148,7 @@ async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: strin
       <p id="account-links"><a href="/admin/password">Change your password</a>{c.get('user').role === 'owner' && <> · <a href="/admin/sessions">Active sessions</a></>}</p>
       <h2>Gate policies</h2>
       <p>Who may approve, request changes on or reject the gate after each role's output (by the chat user's role below).</p>
-      <table id="gate-policies">
+      <div class="table-wrap"><table id="gate-policies">
         <thead><tr><th>Gate after role</th><th>Minimum role</th></tr></thead>
         <tbody>{gates.map((g) => (
           <tr><td>{g.roleId}</td><td>
@@ -156,16 +158,17 @@ async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: strin
             </form>
           </td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
       <h2>Slack and Teams users</h2>
-      <table id="chat-users">
-        <thead><tr><th>Platform</th><th>User id</th><th>Role</th><th></th></tr></thead>
+      <div class="table-wrap"><table id="chat-users">
+        <thead><tr><th>Platform</th><th>Person</th><th>User id</th><th>Role</th><th></th></tr></thead>
         <tbody>{chatUsers.map((u) => (
-          <tr><td>{u.platform}</td><td>{u.userId}</td><td>{u.role}</td><td>{canEdit && (
+          <tr><td>{u.platform}</td><td><Person id={u.userId} platform={u.platform} names={names} /></td><td><code>{u.userId}</code></td><td>{u.role}</td><td>{canEdit && (
             <form method="post" action="/admin/rbac/chat-users/delete" class="inline"><CsrfField token={csrf} /><input type="hidden" name="platform" value={u.platform} /><input type="hidden" name="userId" value={u.userId} /><button type="submit">Remove</button></form>
           )}</td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
+      <Empty when={chatUsers.length === 0} id="chat-users">No Slack or Teams user has a role yet: gates without a policy may be decided by anyone in the thread. {canEdit ? 'Add a user id below (in Slack: profile → ⋮ → Copy member ID).' : ''}</Empty>
       {canEdit && (
         <form method="post" action="/admin/rbac/chat-users" class="filters" id="add-chat-user">
           <CsrfField token={csrf} />
@@ -176,7 +179,7 @@ async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: strin
         </form>
       )}
       <h2>Console users</h2>
-      <table id="console-users">
+      <div class="table-wrap"><table id="console-users">
         <thead><tr><th>Email</th><th>Role</th><th>Created</th><th>Last sign-in</th>{canEdit && <th>Set password</th>}{canEdit && <th></th>}</tr></thead>
         <tbody>{users.map((u) => (
           <tr><td>{u.email}</td><td>
@@ -189,7 +192,7 @@ async function rbacPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: strin
             <form method="post" action={`/admin/rbac/users/${u.id}/delete`} class="inline"><CsrfField token={csrf} /><button type="submit">Remove</button></form>
           )}</td>}</tr>
         ))}</tbody>
-      </table>
+      </table></div>
       {canEdit && (
         <form method="post" action="/admin/rbac/users" class="filters" id="add-user">
           <CsrfField token={csrf} />

@@ -13,11 +13,21 @@ import { parseRoleFile, policyOf, RoleDefinitionError, type Role } from '../../a
 import { audit } from '../../orchestrator/audit';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
-import { CsrfField, Notice, Page } from '../views/layout';
+import { CsrfField, Empty, Notice, Page } from '../views/layout';
+import { modelInUse } from '../views/model-in-use';
 
 const editSchema = z.object({ yaml: z.string().min(1).max(100_000) });
 
 interface RoleHealth { roleId: string; steps: number; failed: number; violations: number; p50: number | null }
+
+/** The model of each role's most recent call in the last 7 days: what actually answered. */
+async function lastModels(deps: ConsoleDeps): Promise<Map<string, string>> {
+  const since = new Date(Date.now() - 7 * 86_400_000);
+  const rows = await deps.prisma.$queryRaw<{ roleId: string; provider: string; model: string }[]>`
+    SELECT DISTINCT ON ("roleId") "roleId", provider, model FROM "LlmCall"
+    WHERE "roleId" IS NOT NULL AND "createdAt" >= ${since} AND purpose = 'step' ORDER BY "roleId", "createdAt" DESC`;
+  return new Map(rows.map((r) => [r.roleId, r.provider === 'demo' ? 'offline demo model' : `${r.provider} / ${r.model}`]));
+}
 
 async function roleHealth(deps: ConsoleDeps): Promise<Map<string, RoleHealth>> {
   const since = new Date(Date.now() - 7 * 86_400_000);
@@ -45,26 +55,36 @@ function ownerOnlyChanges(before: Role | undefined, after: Role): string[] {
 
 export function mountRoles(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   app.get('/admin/roles', async (c) => {
-    const health = await roleHealth(deps);
+    const [health, last] = await Promise.all([roleHealth(deps), lastModels(deps)]);
+    const providers = deps.providers ?? [];
     const canEdit = ['owner', 'admin'].includes(c.get('user').role);
     return c.html(
       <Page title="Roles" user={c.get('user')} csrf={c.get('session').csrf} active="roles">
-        <table id="roles">
-          <thead><tr><th>Role</th><th>Persona</th><th>Model</th><th>Steps (7 d)</th><th>Failed</th><th>Violations</th><th>p50 (s)</th><th>MCP</th><th></th></tr></thead>
+        <div class="table-wrap"><table id="roles">
+          <thead><tr><th>Role</th><th>Persona</th><th>Model in use</th><th>Steps (7 d)</th><th>Failed</th><th>Violations</th><th>p50 (s)</th><th>MCP</th><th></th></tr></thead>
           <tbody>{[...deps.roles.values()].map((r) => {
             const h = health.get(r.role_id);
             const info = deps.registry.health(r.role_id);
             const state = info && !info.healthy ? `unhealthy: ${info.problem}` : !h ? 'idle' : h.failed > 0 ? 'failing steps' : 'healthy';
             return (
               <tr data-role={r.role_id}>
-                <td>{r.role_id}</td><td>{r.persona.icon_emoji ?? ''} {r.persona.display_name}</td><td>{r.llm_config.provider} / {r.llm_config.model}</td>
+                <td>{r.role_id}</td><td>{r.persona.icon_emoji ?? ''} {r.persona.display_name}</td><td class="model">{(() => {
+                  const m = modelInUse(r, providers);
+                  const lastUsed = last.get(r.role_id);
+                  return <>
+                    <span class={m.demo ? 'model-demo' : 'model-used'}>{m.label}</span>
+                    {m.note && <><br /><small class="hint">{m.note}</small></>}
+                    {lastUsed && lastUsed !== m.label && <><br /><small class="hint">last call: {lastUsed}</small></>}
+                  </>;
+                })()}</td>
                 <td>{h?.steps ?? 0} <span class="status">{state}</span></td><td>{h?.failed ?? 0}</td><td>{h?.violations ?? 0}</td><td>{h?.p50 == null ? '—' : h.p50.toFixed(1)}</td>
                 <td><a href={`/mcp/${r.role_id}`}>/mcp/{r.role_id}</a></td>
                 <td><a href={`/admin/roles/${r.role_id}`}>{canEdit ? 'View / edit' : 'View'}</a></td>
               </tr>
             );
           })}</tbody>
-        </table>
+        </table></div>
+        <Empty when={deps.roles.size === 0} id="roles">No roles loaded: add a role YAML file to ROLES_DIR (see roles/ in the repository) and restart.</Empty>
       </Page>,
     );
   });

@@ -5,7 +5,7 @@ import { audit } from '../../orchestrator/audit';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { revokeUserSessions } from '../auth/session';
 import { consoleActor, type ConsoleDeps, type ConsoleEnv } from '../context';
-import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+import { CsrfField, fmtDate, Empty, Notice, Page } from '../views/layout';
 
 const sessionIdSchema = z.string().regex(/^[0-9a-f]{64}$/);
 const revokeUserSchema = z.object({ userId: z.string().uuid() });
@@ -60,7 +60,7 @@ async function sessionsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: s
       <Notice kind="error" text={error} />
       {c.req.query('done') && <Notice kind="ok" text="Session ended." />}
       <p>Every signed-in browser. A session ends at sign-out, after {Math.round(deps.session.ttlSeconds / 60)} minutes unused, {Math.round(deps.session.maxAgeSeconds / 3600 * 10) / 10} hours after sign-in at the latest, and when its user's password or role changes.</p>
-      <table id="sessions">
+      <div class="table-wrap"><table id="sessions">
         <thead><tr><th>User</th><th>Role</th><th>Signed in</th><th>Last seen</th><th>Ends by</th><th>IP</th><th>Browser</th><th></th></tr></thead>
         <tbody>{sessions.map((s) => (
           <tr data-session={s.id}>
@@ -70,7 +70,8 @@ async function sessionsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, error?: s
             <td><form method="post" action={`/admin/sessions/${s.id}/revoke`} class="inline"><CsrfField token={csrf} /><button type="submit">End</button></form></td>
           </tr>
         ))}</tbody>
-      </table>
+      </table></div>
+      <Empty when={sessions.length === 0} id="sessions">No active session.</Empty>
       {users.length > 0 && (
         <form method="post" action="/admin/sessions/revoke-user" class="filters" id="revoke-user">
           <CsrfField token={csrf} />

@@ -7,7 +7,9 @@ import { mentionIds, plainText } from '../../orchestrator/markup';
 import { requireCsrfToken, requireRole } from '../auth/guard';
 import { teamFilter } from '../auth/workspaces';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
-import { CsrfField, fmtDate, Notice, Page } from '../views/layout';
+import { CsrfField, Empty, fmtDate, Notice, Page } from '../views/layout';
+import { keyOf, loadNames, Person } from '../views/people';
+import { finalStepNote, finalStepStatus } from '../views/steps';
 
 const STATUSES = ['running', 'awaiting_approval', 'step_failed', 'completed', 'rejected', 'cancelled'] as const;
 const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
@@ -53,21 +55,29 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const f = filterSchema.safeParse(c.req.query());
     const filters = f.success ? f.data : {};
     const rows = await listWorkflows(deps, filters, c.get('workspaces'));
+    const names = await loadNames(deps.prisma, rows.map((w) => keyOf(w.requestedBy, w.platform)));
+    const mine = await boundWorkspaces(deps, c.get('workspaces'));
     return c.html(
       <Page title="Workflows" user={c.get('user')} csrf={c.get('session').csrf} active="workflows" scoped={!!c.get('workspaces')}>
         {!f.success && <Notice kind="error" text="Some filters were invalid and were ignored." />}
+        {mine.length > 0 && <p id="my-workspaces">Settings of your workspace{mine.length > 1 ? 's' : ''}: {mine.map((w, i) => <>{i > 0 && ', '}<a href={`/admin/workspaces/${w.platform}/${encodeURIComponent(w.teamId)}`}>{w.teamId}{w.platform === 'slack' ? '' : ` (${w.platform})`}</a></>)}</p>}
         <WorkflowFilters f={filters} roles={[...deps.roles.keys()]} />
-        <table id="workflows">
-          <thead><tr><th>Created</th><th>Status</th><th>Platform</th><th>Channel</th><th>Request</th><th>Steps</th></tr></thead>
+        <div class="table-wrap"><table id="workflows">
+          <thead><tr><th>Created</th><th>Status</th><th>Platform</th><th>Channel</th><th>By</th><th>Request</th><th>Steps</th></tr></thead>
           <tbody>
             {rows.map((w) => (
               <tr>
-                <td>{fmtDate(w.createdAt)}</td><td class="status">{w.status}</td><td>{w.platform}</td><td>{w.channelId}</td>
+                <td>{fmtDate(w.createdAt)}</td><td class="status">{w.status}</td><td>{w.platform}</td><td>{w.channelId}</td><td><Person id={w.requestedBy} platform={w.platform} names={names} /></td>
                 <td><a href={`/admin/workflows/${w.id}`}>{w.requestText.slice(0, 100)}</a></td><td>{w._count.steps}</td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></div>
+        <Empty when={rows.length === 0} id="workflows">
+          {Object.values(filters).some((v) => v !== undefined)
+            ? <>No workflow matches these filters — <a href="/admin/workflows">show every workflow</a>.</>
+            : <>No workflows yet — try one in the <a href="/admin/playground">Playground</a> (no Slack or Teams needed), or mention Rolecall in a channel.</>}
+        </Empty>
       </Page>,
     );
   });
@@ -84,7 +94,8 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const wf = p.success ? await loadWorkflow(deps, p.data.id, c.get('workspaces')) : null;
     if (!wf) return c.json({ error: 'not_found' }, 404);
     const violations = await deps.prisma.constraintViolation.findMany({ where: { workflowId: wf.id }, orderBy: { createdAt: 'asc' } });
-    return c.json({ ...wf, llmCalls: wf.llmCalls.map((l) => ({ ...l, costUsd: Number(l.costUsd) })), violations });
+    const steps = wf.steps.map((s) => ({ ...s, finalStatus: finalStepStatus(s.status, wf.status, rejectedGate(wf, s.id)) }));
+    return c.json({ ...wf, steps, llmCalls: wf.llmCalls.map((l) => ({ ...l, costUsd: Number(l.costUsd) })), violations });
   });
 
   app.get('/admin/workflows/:id', async (c) => {
@@ -96,7 +107,7 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const install = wf.platform === 'slack' ? await deps.prisma.slackInstallation.findUnique({ where: { teamId: wf.teamId }, select: { status: true, disabledAt: true } }) : null;
     // posts show people by name where Rolecall knows it (Teams users it has met), not as raw ids or <at> tags
     const ids = [...new Set(wf.messages.flatMap((m) => mentionIds(m.text)))].slice(0, 200);
-    const names = new Map((ids.length ? await deps.prisma.teamsUser.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : []).map((u) => [u.id, u.name]));
+    const names = await loadNames(deps.prisma, [...ids, keyOf(wf.requestedBy, wf.platform), ...wf.approvals.map((a) => a.decidedBy && keyOf(a.decidedBy, wf.platform))]);
     return c.html(<WorkflowDetail wf={wf} violations={violations} csrf={c.get('session').csrf} user={c.get('user')} notice={c.req.query('done')} traceUrl={deps.traceUrl?.(wf.id)} install={install} names={names} scoped={!!c.get('workspaces')} />);
   });
 
@@ -171,7 +182,17 @@ function WorkflowFilters({ f, roles }: { f: Filters; roles: string[] }) {
   );
 }
 
+/** A workspace-bound user's workspaces with their platform (from their workflows; Slack when none ran yet). */
+async function boundWorkspaces(deps: ConsoleDeps, teams: string[] | undefined): Promise<{ platform: string; teamId: string }[]> {
+  if (!teams) return [];
+  const seen = await deps.prisma.workflow.findMany({ where: { teamId: { in: teams } }, distinct: ['platform', 'teamId'], select: { platform: true, teamId: true }, take: 100 });
+  return [...seen, ...teams.filter((t) => !seen.some((w) => w.teamId === t)).map((teamId) => ({ platform: 'slack', teamId }))];
+}
+
 type LoadedWorkflow = NonNullable<Awaited<ReturnType<typeof loadWorkflow>>>;
+
+/** The step's latest gate was rejected (what ended a rejected workflow). */
+const rejectedGate = (wf: Pick<LoadedWorkflow, 'approvals'>, stepId: string) => wf.approvals.filter((a) => a.stepId === stepId).at(-1)?.status === 'rejected';
 type Violation = Awaited<ReturnType<ConsoleDeps['prisma']['constraintViolation']['findMany']>>[number];
 
 const NOTICES: Record<string, [kind: 'ok' | 'error', text: string]> = {
@@ -195,82 +216,88 @@ function WorkflowDetail({ wf, violations, csrf, user, notice, traceUrl, install,
       )}
       {refused.map((m) => <Notice kind="error" text={`Could not post in the thread (${m.kind}, ${fmtDate(m.failedAt)}): ${m.error}. Fix it (e.g. invite the app to the channel), then retry.`} />)}
       <p><b>Request:</b> {wf.requestText}</p>
-      <p>Status <span class="status" id="wf-status">{wf.status}</span> · {wf.platform} channel {wf.channelId} thread {wf.threadTs} · by {wf.requestedBy} · created {fmtDate(wf.createdAt)} · finished {fmtDate(wf.finishedAt)}</p>
+      <p>Status <span class="status" id="wf-status">{wf.status}</span> · {wf.platform} channel {wf.channelId} thread {wf.threadTs} · by <Person id={wf.requestedBy} platform={wf.platform} names={names} /> · created {fmtDate(wf.createdAt)} · finished {fmtDate(wf.finishedAt)}</p>
       {active && (
         <form method="post" action={`/admin/workflows/${wf.id}/cancel`} class="inline"><CsrfField token={csrf} /><button class="danger" type="submit">Cancel workflow</button></form>
       )}
       <h2>Steps</h2>
-      <table id="steps">
+      <div class="table-wrap"><table id="steps">
         <thead><tr><th>#</th><th>Role</th><th>Status</th><th>Revision / runs</th><th>Started</th><th>Finished</th><th>Error</th>{traceUrl && <th>Trace</th>}<th></th></tr></thead>
         <tbody>
-          {wf.steps.map((s) => (
-            <tr>
-              <td>{s.position + 1}</td><td>{s.roleId}{s.gateAfter ? ' 🚦' : ''}</td><td class="status">{s.status}</td><td>{s.revision} / {s.runCount + 1}</td>
+          {wf.steps.map((s) => {
+            const shown = finalStepStatus(s.status, wf.status, rejectedGate(wf, s.id));
+            const note = finalStepNote(shown, s.status, wf.status);
+            return (
+            <tr data-step={s.key || s.position}>
+              <td>{s.position + 1}</td><td>{s.roleId}{s.gateAfter ? ' 🚦' : ''}</td><td class="status" title={note || undefined}>{shown}{note && <small class="hint"> ({note})</small>}</td><td>{s.revision} / {s.runCount + 1}</td>
               <td>{fmtDate(s.startedAt)}</td><td>{fmtDate(s.finishedAt)}</td><td>{s.error ?? ''}</td>
               {traceUrl && <td>{s.startedAt ? <a class="trace" href={traceUrl} rel="noopener noreferrer" target="_blank">trace</a> : ''}</td>}
               <td>{s.status === 'failed' && (
                 <form method="post" action={`/admin/workflows/${wf.id}/retry`} class="inline"><CsrfField token={csrf} /><input type="hidden" name="stepId" value={s.id} /><button type="submit">Retry</button></form>
               )}</td>
             </tr>
-          ))}
+            );
+          })}
         </tbody>
-      </table>
+      </table></div>
       <h2>Files</h2>
-      <table id="files">
+      <div class="table-wrap"><table id="files">
         <thead><tr><th>Shared</th><th>Name</th><th>Type</th><th>Size</th><th>Status</th><th></th></tr></thead>
         <tbody>{wf.files.map((f) => (
           <tr><td>{fmtDate(f.createdAt)}</td><td>{f.name}</td><td>{f.mime}</td><td>{fileSize(f.bytes)}</td><td>{f.status === 'skipped' ? `skipped: ${f.error ?? ''}` : f.status}</td>
             <td>{f.blobId && <a href={`/admin/workflows/${wf.id}/files/${f.id}`} download>Download</a>}</td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
       <h2>Files made by roles</h2>
-      <table id="output-files">
+      <div class="table-wrap"><table id="output-files">
         <thead><tr><th>Made</th><th>Role</th><th>Revision</th><th>Name</th><th>Size</th><th>Delivery</th><th></th></tr></thead>
         <tbody>{wf.outputFiles.map((f) => (
           <tr><td>{fmtDate(f.createdAt)}</td><td>{f.roleId}</td><td>{f.revision}</td><td>{f.name}</td><td>{fileSize(f.bytes)}</td><td>{f.delivery === 'failed' ? `failed: ${f.error ?? ''}` : f.delivery}</td>
             <td><a href={`/admin/workflows/${wf.id}/outputs/${f.id}`} download>Download</a></td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
       <h2>Posts</h2>
-      <table id="posts">
+      <div class="table-wrap"><table id="posts">
         <thead><tr><th>At</th><th>Role</th><th>Kind</th><th>Text</th><th>Delivery</th></tr></thead>
         <tbody>{wf.messages.map((m) => <tr><td>{fmtDate(m.postedAt ?? m.createdAt)}</td><td>{m.roleId}</td><td>{m.kind}</td><td><pre class="output">{plainText(m.text, names)}</pre></td><td class="delivery">{m.messageTs ? 'posted' : m.error ? `not posted: ${m.error}` : 'pending'}</td></tr>)}</tbody>
-      </table>
+      </table></div>
       <h2>LLM calls</h2>
-      <table id="llm-calls">
+      <div class="table-wrap"><table id="llm-calls">
         <thead><tr><th>At</th><th>Provider / model</th><th>Tokens (prompt + completion)</th><th>Cost (USD)</th><th>Latency (ms)</th><th>Result</th></tr></thead>
         <tbody>{wf.llmCalls.map((l) => (
           <tr><td>{fmtDate(l.createdAt)}</td><td>{l.provider} / {l.model}</td><td>{l.promptTokens} + {l.completionTokens}</td><td>{Number(l.costUsd).toFixed(6)}{l.priceUnknown ? ' ⚠ price unknown' : ''}</td><td>{l.latencyMs}</td><td>{l.ok ? 'ok' : l.error}</td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
       <h2>Model tiers</h2>
-      <table id="tier-runs">
+      <div class="table-wrap"><table id="tier-runs">
         <thead><tr><th>At</th><th>Role</th><th>Revision / run</th><th>Tier</th><th>Model</th><th>Mode</th><th>Outcome</th><th>Cost (USD)</th><th>Why</th></tr></thead>
         <tbody>{wf.tierRuns.map((r) => (
           <tr><td>{fmtDate(r.createdAt)}</td><td>{r.roleId}</td><td>{r.revision} / {r.run + 1}</td><td>{r.tier}</td><td>{r.provider} / {r.model}</td>
             <td>{r.mode === 'shadow' ? `shadow (of ${r.baseTier ?? '?'}; not posted)` : 'routed'}</td><td>{r.outcome}</td>
             <td>{Number(r.costUsd).toFixed(6)}{r.priceUnknown ? ' ⚠ price unknown' : ''}</td><td>{r.reasons}</td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
       <h3>Escalations</h3>
-      <table id="tier-escalations">
+      <div class="table-wrap"><table id="tier-escalations">
         <thead><tr><th>At</th><th>Role</th><th>Revision</th><th>From</th><th>To</th><th>Reason</th><th>Detail</th></tr></thead>
         <tbody>{wf.tierEscalations.map((e) => (
           <tr><td>{fmtDate(e.createdAt)}</td><td>{e.roleId}</td><td>{e.revision}</td><td>{e.fromTier}</td><td>{e.toTier}</td><td>{e.reason}</td><td>{e.detail}</td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
       <h2>Approvals</h2>
-      <table id="approvals">
-        <thead><tr><th>Step</th><th>Revision</th><th>Status</th><th>By</th><th>Asked</th><th>Decided</th><th>Feedback</th></tr></thead>
+      <div class="table-wrap"><table id="approvals">
+        <thead><tr><th>Step</th><th>Revision</th><th>Status</th><th>By</th><th>Asked</th><th>Decided</th><th>Reminders</th><th>Escalated</th><th>Feedback</th></tr></thead>
         <tbody>{wf.approvals.map((a) => (
-          <tr><td>{wf.steps.find((s) => s.id === a.stepId)?.roleId}</td><td>{a.revision}</td><td>{a.status}</td><td>{a.decidedBy ?? ''}</td><td>{fmtDate(a.createdAt)}</td><td>{fmtDate(a.decidedAt)}</td><td>{a.feedback ?? ''}</td></tr>
+          <tr><td>{wf.steps.find((s) => s.id === a.stepId)?.roleId}</td><td>{a.revision}</td>
+            <td>{a.status === 'expired' ? 'expired (nobody decided in time; workflow cancelled)' : a.status}</td><td><Person id={a.decidedBy} platform={wf.platform} names={names} /></td><td>{fmtDate(a.createdAt)}</td><td>{fmtDate(a.decidedAt)}</td>
+            <td>{a.reminders ? `${a.reminders} (last ${fmtDate(a.remindedAt)})` : ''}</td><td>{a.escalatedAt ? fmtDate(a.escalatedAt) : ''}</td><td>{a.feedback ?? ''}</td></tr>
         ))}</tbody>
-      </table>
+      </table></div>
       <h2>Constraint violations</h2>
-      <table id="violations">
+      <div class="table-wrap"><table id="violations">
         <thead><tr><th>At</th><th>Role</th><th>Kind</th><th>Action</th><th>Detail</th></tr></thead>
         <tbody>{violations.map((v) => <tr><td>{fmtDate(v.createdAt)}</td><td>{v.roleId}</td><td>{v.kind}</td><td>{v.action}</td><td>{v.detail}</td></tr>)}</tbody>
-      </table>
+      </table></div>
     </Page>
   );
 }

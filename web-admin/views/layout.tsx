@@ -44,7 +44,7 @@ export function Page({ title, user, csrf, active, children, scripts = [], scoped
       </head>
       <body>
         <header>
-          <strong class="brand">Rolecall</strong>
+          <a class="brand" href="/admin">Rolecall</a>
           {user && (
             <nav>
               {NAV.filter(([id, , , min]) => atLeast(user.role, min) && (!scoped || id === 'workflows')).map(([id, href, label]) => <a href={href} class={active === id ? 'active' : ''}>{label}</a>)}
@@ -52,7 +52,7 @@ export function Page({ title, user, csrf, active, children, scripts = [], scoped
           )}
           {user && (
             <form method="post" action="/admin/logout" class="signout">
-              <span>{user.email} ({user.role})</span>
+              <span class="who">{user.email} ({user.role})</span>
               <input type="hidden" name="_csrf" value={csrf} />
               <button type="submit">Sign out</button>
             </form>
@@ -72,6 +72,11 @@ export const CsrfField = ({ token }: { token: string }) => <input type="hidden" 
 
 export function Notice({ kind, text }: { kind: 'ok' | 'error'; text?: string }) {
   return text ? <p class={`notice ${kind}`} role={kind === 'error' ? 'alert' : 'status'}>{text}</p> : null;
+}
+
+/** What an empty list says: why it is empty and what to do next (a link), instead of a bare table header. */
+export function Empty({ when, id, children }: { when: boolean; id?: string; children?: Child }) {
+  return when ? <p class="empty" data-empty={id}>{children}</p> : null;
 }
 
 export const fmtDate = (d: Date | null | undefined) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '—');

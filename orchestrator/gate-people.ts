@@ -1,0 +1,106 @@
+// Who a gate calls on and when its timers are due (issue 14): the people who may decide (the role's
+// approval.approvers, else the people whose RBAC role may decide, else the requester), the escalation people, and the
+// BullMQ delayed jobs of a gate's reminders and expiry (deterministic ids: jobs.ts jobId). The timers themselves run in
+// gate-timers.ts. Invariant: reads only; nothing here changes a row.
+import { durationMs } from '../agents/role-schema';
+import type { Role } from '../agents/roles';
+import type { RbacRole } from '../generated/prisma/client';
+import type { ThreadRef } from './chat';
+import { chatFor, type EngineDeps } from './deps';
+import type { JobData } from './jobs';
+import { atLeast, RBAC_ROLES } from './permissions';
+
+/** At most this many people are mentioned by a gate (a long RBAC list is cut; the console lists everyone). */
+export const MAX_MENTIONS = 10;
+
+/** A role's gate timers in milliseconds (absent: none), and what an expiry does. */
+export interface GateTimers {
+  remindMs?: number;
+  expireMs?: number;
+  onExpire: 'cancel' | 'escalate';
+}
+
+export function gateTimersOf(role: Role): GateTimers {
+  const a = role.approval;
+  if (a.policy === 'none') return { onExpire: 'cancel' };
+  return {
+    ...(a.remind_after ? { remindMs: durationMs(a.remind_after) } : {}),
+    ...(a.expire_after ? { expireMs: durationMs(a.expire_after) } : {}),
+    onExpire: a.on_expire ?? 'cancel',
+  };
+}
+
+type TimerJob = Extract<JobData, { kind: 'gate_timer' }>;
+
+/** The timers still due for a gate opened at `openedAt` that has had `reminders` reminders: the next reminder (when it
+ *  comes before the expiry) and the expiry. */
+export function dueTimers(role: Role, approvalId: string, openedAt: Date, reminders: number): TimerJob[] {
+  const t = gateTimersOf(role);
+  const at = (ms: number) => new Date(openedAt.getTime() + ms).toISOString();
+  const jobs: TimerJob[] = [];
+  const n = reminders + 1;
+  if (t.remindMs && (!t.expireMs || n * t.remindMs < t.expireMs)) jobs.push({ kind: 'gate_timer', approvalId, due: 'remind', n, at: at(n * t.remindMs) });
+  if (t.expireMs) jobs.push({ kind: 'gate_timer', approvalId, due: 'expire', n: 0, at: at(t.expireMs) });
+  return jobs;
+}
+
+/** Adds a gate's timers (after the commit that opened it, and again on resume: the job ids make repeats no-ops). */
+export async function scheduleGateTimers(deps: EngineDeps, approvalId: string, roleId: string): Promise<void> {
+  const role = deps.roles.get(roleId);
+  if (!role) return;
+  const t = gateTimersOf(role);
+  if (!t.remindMs && !t.expireMs) return;
+  const gate = await deps.prisma.approval.findUnique({ where: { id: approvalId }, select: { status: true, createdAt: true, reminders: true, escalatedAt: true } });
+  if (!gate || gate.status !== 'pending' || gate.escalatedAt) return;
+  await Promise.all(dueTimers(role, approvalId, gate.createdAt, gate.reminders).map((j) => deps.queue.enqueue(j)));
+}
+
+/** The RBAC role a gate needs: the console's GatePolicy row, else the role file's rbac_role; none: anyone. */
+async function minRoleOf(deps: EngineDeps, role: Role): Promise<RbacRole | undefined> {
+  const row = await deps.prisma.gatePolicy.findUnique({ where: { roleId: role.role_id }, select: { minRole: true } });
+  return row?.minRole ?? (role.approval.policy === 'rbac_role' ? role.approval.rbac_role : undefined);
+}
+
+/** People with at least `min` on the thread's platform (chat users; console users on the playground). */
+async function peopleAtLeast(deps: EngineDeps, platform: ThreadRef['platform'], min: RbacRole): Promise<string[]> {
+  const roles = RBAC_ROLES.filter((r) => atLeast(r, min));
+  if (platform === 'web') {
+    return (await deps.prisma.adminUser.findMany({ where: { role: { in: roles } }, orderBy: { createdAt: 'asc' }, take: MAX_MENTIONS, select: { id: true } })).map((u) => u.id);
+  }
+  return (await deps.prisma.chatUserRole.findMany({ where: { platform, role: { in: roles } }, orderBy: { createdAt: 'asc' }, take: MAX_MENTIONS, select: { userId: true } })).map((u) => u.userId);
+}
+
+/** Configured people as mentions: Slack user groups (S…) through the port's group mention, only where it has one. */
+function mentionsOf(deps: EngineDeps, platform: ThreadRef['platform'], ids: string[]): string[] {
+  const port = chatFor(deps, platform);
+  return ids.slice(0, MAX_MENTIONS).flatMap((id) => {
+    if (platform === 'slack' && /^S/.test(id)) return port.mentionGroup ? [port.mentionGroup(id)] : [];
+    return [port.mention(id)];
+  });
+}
+
+const configured = (people: { slack: string[]; teams: string[] } | undefined, platform: ThreadRef['platform']): string[] =>
+  platform === 'web' ? [] : (people?.[platform] ?? []);
+
+/** Who the gate after `role`'s output calls on, as mentions joined for a sentence ("" when nobody can be named). */
+export async function approverMentions(deps: EngineDeps, role: Role, thread: ThreadRef, requester: Requester): Promise<string> {
+  const a = role.approval;
+  const listed = a.policy === 'none' ? [] : configured(a.approvers, thread.platform);
+  if (listed.length) return mentionsOf(deps, thread.platform, listed).join(' ');
+  const min = await minRoleOf(deps, role);
+  if (min) return mentionsOf(deps, thread.platform, await peopleAtLeast(deps, thread.platform, min)).join(' ');
+  const requestedBy = typeof requester === 'string' ? requester : (await deps.prisma.workflow.findUnique({ where: { id: requester.workflowId }, select: { requestedBy: true } }))?.requestedBy;
+  return requestedBy ? chatFor(deps, thread.platform).mention(requestedBy) : '';
+}
+
+/** The requester's id, or the workflow to read it from (only read when nobody else can be named). */
+export type Requester = string | { workflowId: string };
+
+/** Who an escalation calls on: approval.escalate_to, else the admins and owners, else the requester. */
+export async function escalationMentions(deps: EngineDeps, role: Role, thread: ThreadRef, requestedBy: string): Promise<string> {
+  const listed = role.approval.policy === 'none' ? [] : configured(role.approval.escalate_to, thread.platform);
+  if (listed.length) return mentionsOf(deps, thread.platform, listed).join(' ');
+  const admins = await peopleAtLeast(deps, thread.platform, 'admin');
+  return (admins.length ? mentionsOf(deps, thread.platform, admins) : [chatFor(deps, thread.platform).mention(requestedBy)]).join(' ');
+}
+
