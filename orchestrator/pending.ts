@@ -1,8 +1,8 @@
 // A new request in a 1:1 chat while a workflow runs there (issue 14). A 1:1 chat has no threads, so every message
 // would otherwise become context of the running workflow without a word: instead the message is kept (PendingRequest)
 // and a card asks its writer "Add this to the running workflow, or start a new one?".
-// Invariants: the writer's answer is one conditional write on the row (waiting → added | started), so a double press
-// or two presses on the two buttons act once; only the writer may answer; the card and its edit go through the outbox.
+// Invariants: the writer's answer is one conditional write on the row (waiting → added | started), so two presses on
+// the two buttons act once, and the same answer again (a retried job, a double press) only finishes idempotent work; only the writer may answer; the card and its edit go through the outbox.
 import type { InboundMessage } from './chat';
 import type { EngineDeps } from './deps';
 import { kickDrains, queuePosts, writeOutbox, type OutboxItem } from './outbox';
@@ -47,7 +47,13 @@ export async function answerAddOrNew(
     }
   }
   const { count } = await deps.prisma.pendingRequest.updateMany({ where: { id: requestId, status: 'waiting' }, data: { status: choice } });
-  if (count !== 1) return { ok: false, reason: 'answered', text: 'This request was already answered.' };
+  if (count !== 1) {
+    // the same answer again: a click job retried after a crash between this write and the work below, or a double
+    // press. The work is idempotent (the reply and the new workflow are keyed by the message), so finishing it again
+    // loses nothing and does nothing twice; a different answer than the one recorded is refused.
+    const now = await deps.prisma.pendingRequest.findUnique({ where: { id: requestId }, select: { status: true } });
+    if (now?.status !== choice) return { ok: false, reason: 'answered', text: 'This request was already answered.' };
+  }
   // not "mentioned" when added: the card's edit says so, no second note
   const msg: InboundMessage = { platform: row.platform, teamId: row.teamId, channelId: row.channelId, threadTs: row.threadTs, messageTs: row.messageTs, userId: row.userId, text: row.text, mentioned: choice === 'started' };
   if (choice === 'added') await work.add(row.workflowId, msg, row.sourceKey);

@@ -127,8 +127,14 @@ describe('a 1:1 chat with Rolecall', () => {
     await waitFor(() => gates(conv)[0], 'the first gate');
     await teams.send(personalMessage(ms, 'we need a login page with SSO for our customer portal'));
     const ask = await waitFor(() => posts(conv).find((c) => cardText(c).includes('start a new one?')), 'the question card');
+    // as a crash would leave it: the answer recorded, the work not done; the retried press finishes it
+    expect((await h.prisma.pendingRequest.updateMany({ where: { status: 'waiting' }, data: { status: 'started' } })).count).toBe(1);
     await pressInChat(conv, ask, 'request_new');
     await waitFor(async () => (await h.prisma.workflow.count()) === 2, 'the second workflow');
+    // the same answer once more (a double press) starts nothing more
+    await pressInChat(conv, ask, 'request_new');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await h.prisma.workflow.count()).toBe(2);
     const second = await h.prisma.workflow.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
     expect(second.requestText).toBe('we need a login page with SSO for our customer portal');
     expect(await h.prisma.threadReply.count()).toBe(0);

@@ -118,7 +118,17 @@ describe('Teams', () => {
     expect(cards.length).toBeGreaterThan(3);
     const bodies = cards.map((c) => JSON.stringify(c.body));
     expect(bodies.some((b) => b.includes('Bob Brown'))).toBe(true); // the echoed text is there, as text
-    for (const b of bodies) expect(b).not.toMatch(/<at>(Bob Brown|aad-bob)<\/at>|<AT>Bob Brown<\/AT>/i);
-    for (const c of cards) for (const e of c.msteams?.entities ?? []) expect(e.mentioned.id).not.toBe(BOB.aadObjectId);
+    // Rolecall's own mentions are the only live ones: a gate mentions who may decide (here the requester, Bob), and
+    // each such tag has its entity; the tags Bob typed and the model wrote are shown as text on every card
+    const isGate = (c: Record<string, any>) => (c.actions ?? []).some((a: { verb?: string }) => a.verb === 'approve');
+    for (const c of cards) {
+      const body = JSON.stringify(c.body);
+      expect(body).not.toMatch(/<at>aad-bob<\/at>|<AT>Bob Brown<\/AT>/);
+      const tags = body.match(/<at>Bob Brown<\/at>/g)?.length ?? 0;
+      const entities = (c.msteams?.entities ?? []).filter((e: { mentioned: { id: string } }) => e.mentioned.id === BOB.aadObjectId).length;
+      if (!isGate(c)) expect(entities).toBe(0);
+      expect(tags).toBeLessThanOrEqual(entities > 0 ? 1 : 0);
+    }
+    expect(bodies.some((b) => b.includes('<\u200bat>Bob Brown') || b.includes('<\\u200bat>Bob Brown') || b.includes('<\u200Bat>'))).toBe(true);
   });
 });
