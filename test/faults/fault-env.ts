@@ -123,6 +123,11 @@ export async function expectExactlyOnceAndCompleted(env: FaultEnv, events: Retur
   const workflows = await prisma.workflow.findMany({ where: { channelId: { in: [...new Set(events.map((e) => e.channel))] } } });
   // exactly one workflow per event, and none for anything else in these channels
   expect(workflows.map((w) => w.sourceEventId).sort()).toEqual([...keys].sort());
+  // posting is off the critical path (orchestrator/outbox.ts): a completed workflow's posts may still be on their way;
+  // wait until the poster has sent every one (none may end "failed": that would be a lost post)
+  const ids = workflows.map((w) => w.id);
+  await waitFor(async () => (await quietly(() => prisma.chatOutbox.count({ where: { workflowId: { in: ids }, status: { in: ['pending', 'sending'] } } }))) === 0, 'every post to be sent', LONG_WAIT_MS);
+  expect(await prisma.chatOutbox.count({ where: { workflowId: { in: ids }, status: 'failed' } })).toBe(0);
   for (const e of events) expectNoPostTwice(env.slack, e.ts);
 }
 
