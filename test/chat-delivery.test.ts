@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { upsertAdminUser } from '../web-admin/auth/bootstrap';
 import { adminClient } from './support/admin-client';
 import { defaultScript, fill, roleOf, type Script } from './support/fake-openai';
-import { startThread, waitForGate, workflowOf } from './support/flow';
+import { current, startThread, waitForGate, workflowOf } from './support/flow';
 import { cardOf, channelMention, startFakeMicrosoft, teamsPoster, type ConnectorCall, type FakeMicrosoft } from './support/fake-teams';
 import { startHarness, waitFor, type Harness } from './support/harness';
 import { copyRoles } from './support/roles-dir';
@@ -85,9 +85,9 @@ describe('Slack API failures on Rolecall\'s posts', () => {
     h.openai.script = longAnalyst(() => { if (!refused) { refused = true; h!.slack.failNext('chat.postMessage', 'msg_too_long', 1); } });
     const ev = await startThread(h);
     await waitForGate(h, ev.ts, 1);
-    const posts = okPosts(h, ev.ts);
-    const parts = posts.filter((c) => c.params.username === 'Business Analyst' && /Zeile \d+:/.test(sectionText(c)));
-    expect(parts.length).toBeGreaterThanOrEqual(3); // two parts, the first of them halved after msg_too_long
+    // each post as it reads now: the status message may have become the output's first part (one edit)
+    const partsNow = () => okPosts(h!, ev.ts).map((c) => current(h!, c)).filter((c) => c.params.username === 'Business Analyst' && /Zeile \d+:/.test(sectionText(c)));
+    const parts = await waitFor(() => (partsNow().length >= 3 ? partsNow() : undefined), 'the output in three parts'); // two parts, the first of them halved after msg_too_long
     for (const c of h.slack.callsTo('chat.postMessage')) expectWithinSlackLimits(c);
     const joined = parts.map(sectionText).join('\n');
     const at = LINES.map((l) => joined.indexOf(l));
