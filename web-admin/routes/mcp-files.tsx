@@ -2,6 +2,7 @@
 // run_task call runs no workflow and belongs to no workspace, so (fail closed) only console users who see every
 // workspace reach these pages: a workspace-bound user gets 403 from workspaceScope (the path is not a scoped one).
 // Invariants: only sharings of platform "mcp" are listed or served; a download is always opaque bytes (never rendered).
+import { downloadHeaders } from '../views/download';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
@@ -9,7 +10,6 @@ import { fmtDate, Page } from '../views/layout';
 
 const fileParam = z.object({ fileId: z.string().uuid() });
 /** A file name for the plain filename= parameter: printable ASCII without quotes or backslashes. */
-const asciiName = (name: string) => name.replace(/[^\x20-\x7e]|["\\]/g, '_').slice(0, 200) || 'file';
 const fileSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${Math.round(n / 1024)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 /** source = mcp:<API key prefix>:<role>:<call id>:<n> (orchestrator/files.ts runTaskFileIntake). */
 const sourceParts = (source: string) => {
@@ -52,11 +52,6 @@ export function mountMcpFiles(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const file = await deps.prisma.sharedFile.findFirst({ where: { id: p.data.fileId, platform: 'mcp', blobId: { not: null } } });
     const bytes = file && deps.files ? await deps.files.get(file.sha256) : undefined;
     if (!file || !bytes) return c.text('Not found', 404);
-    return c.body(Buffer.from(bytes), 200, {
-      'content-type': 'application/octet-stream',
-      'content-disposition': `attachment; filename="${asciiName(file.name)}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'private, no-store',
-    });
+    return c.body(Buffer.from(bytes), 200, downloadHeaders(file.name));
   });
 }

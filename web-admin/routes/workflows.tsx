@@ -1,4 +1,5 @@
 // Workflows: a filtered list, a detail page (steps, posts, LLM calls, approvals, violations), retry and cancel.
+import { downloadHeaders } from '../views/download';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { Prisma } from '../../generated/prisma/client';
@@ -24,7 +25,6 @@ const idParam = z.object({ id: z.string().uuid() });
 const retrySchema = z.object({ stepId: z.string().uuid() });
 const fileParam = z.object({ id: z.string().uuid(), fileId: z.string().uuid() });
 /** A file name for the plain filename= parameter: printable ASCII without quotes or backslashes. */
-const asciiName = (name: string) => name.replace(/[^\x20-\x7e]|["\\]/g, '_').slice(0, 200) || 'file';
 const fileSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${Math.round(n / 1024)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 
 const whereOf = (f: Filters): Prisma.WorkflowWhereInput => ({
@@ -120,12 +120,7 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const file = await deps.prisma.outputFile.findFirst({ where: { id: p.data.fileId, workflowId: p.data.id } });
     const bytes = file && deps.files ? await deps.files.get(file.sha256) : undefined;
     if (!file || !bytes) return c.text('Not found', 404);
-    return c.body(Buffer.from(bytes), 200, {
-      'content-type': 'application/octet-stream',
-      'content-disposition': `attachment; filename="${asciiName(file.name)}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'private, no-store',
-    });
+    return c.body(Buffer.from(bytes), 200, downloadHeaders(file.name));
   });
 
   app.get('/admin/workflows/:id/files/:fileId', async (c) => {
@@ -134,12 +129,7 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const file = await deps.prisma.sharedFile.findFirst({ where: { id: p.data.fileId, workflowId: p.data.id, blobId: { not: null }, workflow: teamFilter(c.get('workspaces')) } });
     const bytes = file && deps.files ? await deps.files.get(file.sha256) : undefined;
     if (!file || !bytes) return c.text('Not found', 404);
-    return c.body(Buffer.from(bytes), 200, {
-      'content-type': 'application/octet-stream',
-      'content-disposition': `attachment; filename="${asciiName(file.name)}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'private, no-store',
-    });
+    return c.body(Buffer.from(bytes), 200, downloadHeaders(file.name));
   });
 
   app.post('/admin/workflows/:id/retry', requireRole('approver'), requireCsrfToken(), async (c) => {
