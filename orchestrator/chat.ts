@@ -35,7 +35,13 @@ export interface MessageView {
 export interface ChatPort {
   /** Posts one message. Throws ChannelUnreachableError or MessageRejectedError when the platform refuses for good;
    * anything else it throws may be passing (the queue tries again). */
-  post(thread: ThreadRef, persona: Persona, view: MessageView): Promise<string>;
+  post(thread: ThreadRef, persona: Persona, view: MessageView, opts?: PostOptions): Promise<string>;
+  /** The id of the message this app posted in `thread` under `key` (PostOptions.key), or undefined when there is none.
+   *  The outbox asks before it posts a row again whose first try's outcome is unknown (a crash, or the database gone,
+   *  between the platform's answer and the write that records it), so that post is not made twice. Absent: the
+   *  platform cannot look a post up (Teams: the Bot Connector cannot list a conversation's messages), and such a row
+   *  is posted again. Throws like `post`. */
+  findPosted?(thread: ThreadRef, key: string): Promise<string | undefined>;
   /** Cuts a view too long for one message of this platform into several, in order (orchestrator/split.ts); absent:
    * every view fits one message. */
   split?(view: MessageView): MessageView[];
@@ -58,6 +64,13 @@ export interface ChatPort {
    * taken. Absent where a bot cannot react (Teams: the Bot Framework has no API for a bot's reaction). Best effort:
    * an error is logged by the caller and nothing else depends on it. */
   react?(thread: ThreadRef, messageId: string, emoji: 'eyes' | 'white_check_mark'): Promise<void>;
+}
+
+/** How a post is sent. */
+export interface PostOptions {
+  /** The post's idempotency key (the outbox row's), carried by the message where the platform can (Slack message
+   *  metadata) so that findPosted can find it. */
+  key?: string;
 }
 
 /** A file Rolecall attaches in a thread (a role's output file). */

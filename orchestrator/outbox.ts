@@ -5,9 +5,11 @@
 // - a channel's rows are sent in id order, one sender at a time: only a channel's head (its lowest unsent row) can be
 //   claimed, and only when it is due and nobody holds it (or the claim ran out, or it is held by this same drain job,
 //   re-run by BullMQ after its worker died), so a thread sees its posts in the order they were decided;
-// - a post's AgentMessage row gets its messageTs only once the platform has accepted it (as posts.ts); a crash
-//   between the platform's answer and that write sends the post again after the claim runs out (the same
-//   at-least-once window as before the outbox);
+// - a post's AgentMessage row gets its messageTs only once the platform has accepted it (as posts.ts). The write
+//   that records it is tried again while the database is unreachable (for most of the claim), and a row tried before
+//   whose outcome is unknown (a crash, or an outage longer than that, between the platform's answer and the write) is
+//   first looked up in its thread by its key (ChatPort.findPosted: Slack message metadata) and adopted when found,
+//   not posted again. Where the platform cannot look a post up (Teams), such a row is posted again;
 // - a post the platform refuses for good is recorded on its AgentMessage row and audited once (posts.ts postRefused),
 //   and the channel goes on with its next row; a passing failure (rate limit after the client's own Retry-After waits,
 //   5xx, network) puts the row back, due after what the platform asked, and the drain job is delayed (queue.ts);
@@ -132,6 +134,9 @@ export async function queuePosts(deps: EngineDeps, items: OutboxItem[]): Promise
 const ROWS_PER_DRAIN = 50;
 /** How long a claim holds a row: longer than any send (the chat clients wait out Retry-After within it). */
 const LEASE_SECONDS = 120;
+/** How long the write recording a sent row is tried again while the database is unreachable: well within the claim,
+ *  so nobody else has claimed the row meanwhile. */
+const RECORD_RETRY_MS = (LEASE_SECONDS - 30) * 1000;
 /** Tries of a row that keeps failing with an error that is neither a refusal nor passing. */
 const MAX_ROW_ATTEMPTS = 5;
 
@@ -181,7 +186,7 @@ interface Sent {
 
 /** Marks rows sent and records the messages (a gate's card id also on its Approval) and, with `next`, claims the
  *  channel's next head in the same statement (the poster then costs one statement per post or edit). */
-async function markSent(db: Db, seal: Sealer, ids: (bigint | string)[], row: Claimed, sent: Sent[], next?: { channel: string; holder: string }): Promise<Claimed | undefined> {
+async function markSentOnce(db: Db, seal: Sealer, ids: (bigint | string)[], row: Claimed, sent: Sent[], next?: { channel: string; holder: string }): Promise<Claimed | undefined> {
   const gate = sent.find((s) => s.kind === 'gate' && s.key.startsWith('gate:') && !s.key.includes('#'));
   const messages = sent.map((s) => ({ ...s, text: seal.text(s.text), workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId }));
   const done = ids.map(String);
@@ -239,6 +244,8 @@ async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string;
   // the message the platform knows this row by: a post's own key, an edit's target
   const messageKey = row.op === 'post' ? row.key : row.targetKey!;
   const asOutput = row.op === 'update' && row.key !== row.targetKey && !row.key.includes('@') ? row.key : undefined;
+  const claimedAt = Date.now();
+  const markSent = (...args: Parameters<typeof markSentOnce>) => recording(deps, row, claimedAt, () => markSentOnce(...args));
   try {
     if (row.op === 'update' && row.targetTs) {
       await port.update(row.thread, row.targetTs, row.persona, row.view);
@@ -252,7 +259,7 @@ async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string;
     const last = later.at(-1);
     const view = last && (port.split?.(last.view) ?? [last.view]).length === 1 ? last.view : row.view;
     const merged = view === row.view ? [] : later;
-    const ts = await postParts(deps, port, row, messageKey, view);
+    const ts = await postParts(deps, port, row, messageKey, view, markSent);
     const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts, text: view.text }];
     if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts, text: view.text });
     for (const u of merged) if (!u.key.includes('@')) sent.push({ key: u.key, kind: u.kind, ts, text: u.view.text });
@@ -282,17 +289,51 @@ async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string;
 
 /** Posts a view (cut into several posts where the platform needs it: each part keyed, the last under the message's
  *  own key, parts already accepted before a crash not posted again). */
-async function postParts(deps: EngineDeps, port: ChatPort, row: Claimed, key: string, view: MessageView): Promise<string> {
+async function postParts(deps: EngineDeps, port: ChatPort, row: Claimed, key: string, view: MessageView, markSent: (...args: Parameters<typeof markSentOnce>) => Promise<Claimed | undefined>): Promise<string> {
   const parts = port.split?.(view) ?? [view];
-  if (parts.length === 1) return port.post(row.thread, row.persona, view);
+  if (parts.length === 1) return postKeyed(deps, port, row, key, view);
   const keys = parts.slice(0, -1).map((_, i) => partKeyOf(key, i + 1));
   const posted = new Map((await deps.prisma.agentMessage.findMany({ where: { idempotencyKey: { in: keys }, messageTs: { not: null } }, select: { idempotencyKey: true, messageTs: true } })).map((m) => [m.idempotencyKey, m.messageTs!]));
   for (const [i, part] of parts.slice(0, -1).entries()) {
     if (posted.has(keys[i]!)) continue;
-    const ts = await port.post(row.thread, row.persona, part);
+    const ts = await postKeyed(deps, port, row, keys[i]!, part);
     await markSent(deps.prisma, await sealerFor(deps, row.thread), [], row, [{ key: keys[i]!, kind: kindOfKey(key), ts, text: part.text }]);
   }
-  return port.post(row.thread, row.persona, parts.at(-1)!);
+  return postKeyed(deps, port, row, key, parts.at(-1)!);
+}
+
+/** Posts one message under `key`. A row tried before may have been posted without that being recorded: it is looked
+ *  up in the thread first, where the platform can (a lookup the platform refuses, e.g. an install from before the
+ *  history scopes, is logged and the message posted). */
+async function postKeyed(deps: EngineDeps, port: ChatPort, row: Claimed, key: string, view: MessageView): Promise<string> {
+  if (row.attempts > 1 && port.findPosted) {
+    try {
+      const found = await port.findPosted(row.thread, key);
+      if (found) {
+        deps.log.info('a post whose outcome was lost was found in its thread: not posted again', { workflowId: row.workflowId, post: key });
+        return found;
+      }
+    } catch (e) {
+      if (!isPostRefused(e)) throw e;
+      deps.log.warn('could not look up whether a post was already made; posting it (it may show twice)', { workflowId: row.workflowId, post: key, error: errorMessage(e) });
+    }
+  }
+  return port.post(row.thread, row.persona, view, { key });
+}
+
+/** Records what the platform accepted: the write is tried again while the database is unreachable (for at most
+ *  RECORD_RETRY_MS after the claim), so an outage right after a post does not leave its outcome unknown. */
+async function recording<T>(deps: EngineDeps, row: Claimed, claimedAt: number, write: () => Promise<T>): Promise<T> {
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return await write();
+    } catch (e) {
+      const infra = asInfraError(e);
+      if (infra?.dependency !== 'database' || Date.now() + wait > claimedAt + RECORD_RETRY_MS) throw e;
+      deps.log.warn('database unavailable: recording a sent post again shortly', { workflowId: row.workflowId, post: row.key, error: errorMessage(e).split('\n').at(-1) });
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 // ---- the sweep ----

@@ -72,7 +72,11 @@ function tracedChatPort(platform: string, port: ChatPort): ChatPort {
     withSpan(`${platform} ${operation}`, { kind: SpanKind.CLIENT, attributes: { 'rolecall.chat.platform': platform, 'rolecall.chat.operation': operation, ...(thread ? { 'rolecall.chat.channel': thread.channelId } : {}) } }, fn);
   // The port's own object underneath: members not traced here (and any added later) are the port's.
   const traced = Object.create(port) as ChatPort;
-  traced.post = (thread, persona, view) => call('post', thread, () => port.post(thread, persona, view));
+  traced.post = (thread, persona, view, opts) => call('post', thread, () => port.post(thread, persona, view, opts));
+  if (port.findPosted) {
+    const findPosted = port.findPosted.bind(port);
+    traced.findPosted = (thread, key) => call('find_posted', thread, () => findPosted(thread, key));
+  }
   traced.update = (thread, messageId, persona, view) => call('update', thread, () => port.update(thread, messageId, persona, view));
   traced.nameOf = (userId) => call('name_of', undefined, () => port.nameOf(userId));
   traced.notify = (thread, person, text) => call('notify', thread, () => port.notify(thread, person, text));

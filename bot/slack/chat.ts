@@ -8,7 +8,7 @@
 // A message is split to fit Slack's limits before it is posted (40,000 characters of text, 50 blocks, 3,000
 // characters per section block), and a part Slack still finds too long (msg_too_long) is halved and posted again.
 import { ErrorCode, WebClient } from '@slack/web-api';
-import { ChannelUnreachableError, MessageRejectedError, type ChatPort, type MessageView, type Persona, type ThreadRef } from '../../orchestrator/chat';
+import { ChannelUnreachableError, MessageRejectedError, type ChatPort, type MessageView, type Persona, type PostOptions, type ThreadRef } from '../../orchestrator/chat';
 import { halveView, splitView, type PostLimit } from '../../orchestrator/split';
 import { escapeBroadcasts, slackGroupMention, slackText, toSlack } from './blocks';
 import { WorkspaceNotInstalled, type SlackTokens } from './installations';
@@ -52,6 +52,13 @@ export function slackWebClient(token: string, apiUrl: string, fetch?: typeof glo
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 10_000, randomize: true },
   });
 }
+
+/** Rolecall's posts carry message metadata of this type with the outbox key ({ key }), so that a post whose outcome
+ *  was lost (orchestrator/outbox.ts) can be found in its thread (findPosted) instead of being posted again. */
+export const POST_METADATA_TYPE = 'rolecall_post';
+/** Pages of a thread's replies findPosted reads at most (Slack's page is up to 200): a post older than that, in a
+ *  longer thread, is not found and is posted again. */
+const FIND_PAGES = 10;
 
 /** At most this many workspaces' clients are kept (each keeps its own rate-limit state). */
 const MAX_CLIENTS = 1_000;
@@ -97,7 +104,7 @@ function refusal(e: unknown): never {
 }
 
 export function slackChat(clientFor: SlackClientFor): ChatPort {
-  const postOne = async (thread: ThreadRef, persona: Persona, view: MessageView): Promise<string> => {
+  const postOne = async (thread: ThreadRef, persona: Persona, view: MessageView, opts: PostOptions): Promise<string> => {
     const client = await clientFor(thread.teamId);
     const res = await client.chat.postMessage({
       channel: thread.channelId,
@@ -105,24 +112,58 @@ export function slackChat(clientFor: SlackClientFor): ChatPort {
       username: persona.displayName,
       ...(persona.iconUrl ? { icon_url: persona.iconUrl } : { icon_emoji: persona.iconEmoji }),
       ...toSlack(view),
+      ...(opts.key ? { metadata: { event_type: POST_METADATA_TYPE, event_payload: { key: opts.key } } } : {}),
     }).catch(refusal);
     if (!res.ts) throw new Error('Slack chat.postMessage returned no ts');
     return res.ts;
   };
-  /** Posts `view`; when Slack finds it too long after all, posts it as two halves (at most 3 times over), in order. */
-  const post = async (thread: ThreadRef, persona: Persona, view: MessageView, depth = 0): Promise<string> => {
+  /** Posts `view`; when Slack finds it too long after all, posts it as two halves (at most 3 times over), in order
+   *  (the key goes with the last half, the one whose id the caller gets). */
+  const post = async (thread: ThreadRef, persona: Persona, view: MessageView, opts: PostOptions, depth = 0): Promise<string> => {
     try {
-      return await postOne(thread, persona, view);
+      return await postOne(thread, persona, view, opts);
     } catch (e) {
       const halves = e instanceof MessageRejectedError && e.code === 'msg_too_long' && depth < 3 ? halveView(view, SLACK_POST_LIMIT) : [];
       if (halves.length < 2) throw e;
       let ts = '';
-      for (const half of halves) ts = await post(thread, persona, half, depth + 1);
+      for (const [i, half] of halves.entries()) ts = await post(thread, persona, half, i === halves.length - 1 ? opts : {}, depth + 1);
       return ts; // the last part: it carries the buttons and the small print
     }
   };
+  // this app's bot id in each workspace (auth.test, once per client): only its own posts count in findPosted, so
+  // another app's message carrying the same metadata cannot stop a Rolecall post
+  const selves = new WeakMap<WebClient, Promise<string | undefined>>();
+  const selfOf = (client: WebClient) => {
+    let self = selves.get(client);
+    if (!self) {
+      self = client.auth.test().then((r) => r.bot_id, (e: unknown) => {
+        selves.delete(client);
+        return refusal(e);
+      });
+      selves.set(client, self);
+    }
+    return self;
+  };
   return {
-    post: (thread, persona, view) => post(thread, persona, view),
+    post: (thread, persona, view, opts = {}) => post(thread, persona, view, opts),
+    async findPosted(thread, key) {
+      // conversations.replies (channels:history, groups:history, im:history, mpim:history) with the metadata
+      const client = await clientFor(thread.teamId);
+      const self = await selfOf(client);
+      if (!self) throw new Error('Slack auth.test returned no bot_id');
+      let cursor: string | undefined;
+      for (let page = 0; page < FIND_PAGES; page++) {
+        const base = { channel: thread.channelId, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) };
+        const res = await (thread.threadTs ? client.conversations.replies({ ...base, ts: thread.threadTs }) : client.conversations.history(base)).catch(refusal);
+        for (const m of res.messages ?? []) {
+          const payload = m.metadata?.event_type === POST_METADATA_TYPE ? (m.metadata.event_payload as { key?: unknown } | undefined) : undefined;
+          if (payload?.key === key && m.bot_id === self && m.ts) return m.ts;
+        }
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) return undefined;
+      }
+      return undefined;
+    },
     split: (view) => splitView(view, SLACK_POST_LIMIT),
     async update(thread: ThreadRef, messageId: string, _persona: Persona, view: MessageView) {
       const client = await clientFor(thread.teamId);

@@ -85,6 +85,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const downloads: FakeSlack['downloads'] = [];
   const pendingUploads = new Map<string, { filename: string; length: number; bytes?: Buffer }>();
   const uploads: UploadedFile[] = [];
+  // every message posted, by channel, as conversations.replies returns it (with its metadata)
+  const posted = new Map<string, StoredMessage[]>();
   const socket = await startSocketMode();
   const server = await startLocalServer(async (req, res) => {
     const upload = /^\/upload\/v1\/(F[A-Z0-9]+)$/.exec(req.path);
@@ -134,7 +136,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     } else {
       call.response = method === 'files.getUploadURLExternal' || method === 'files.completeUploadExternal'
         ? uploadAnswer(method, params)
-        : answer(method, params, () => `${seq++}.000100`, req.headers.authorization);
+        : answer(method, params, () => `${seq++}.000100`, req.headers.authorization, posted);
     }
     return { json: call.response };
   });
@@ -219,8 +221,23 @@ async function startSocketMode(): Promise<FakeSocketMode & { close(): Promise<vo
   };
 }
 
-function answer(method: string, params: Record<string, any>, nextTs: () => string, auth?: string): Record<string, unknown> {
+/** A message as Slack keeps it: what conversations.replies answers with. */
+interface StoredMessage {
+  type: 'message';
+  ts: string;
+  thread_ts?: string;
+  text?: string;
+  bot_id: string;
+  username?: string;
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+}
+
+/** Replies in a page of conversations.replies at most (Slack: 1,000; it advises 200). */
+const REPLIES_MAX_LIMIT = 1_000;
+
+function answer(method: string, params: Record<string, any>, nextTs: () => string, auth: string | undefined, posted: Map<string, StoredMessage[]>): Record<string, unknown> {
   const team = /^Bearer xoxb-(T[A-Z0-9]+)$/.exec(auth ?? '')?.[1]; // a token of an install made through oauth.v2.access
+  const botId = team ? `B_${team}` : 'B_SELF';
   switch (method) {
     case 'auth.test':
       if (team) return { ok: true, url: `https://${team.toLowerCase()}.slack.test/`, team: `Team ${team}`, user: 'rolecall', team_id: team, user_id: `U_BOT_${team}`, bot_id: `B_${team}` };
@@ -238,10 +255,29 @@ function answer(method: string, params: Record<string, any>, nextTs: () => strin
       return { ok: true, view: { id: 'VH1', ...params.view } };
     case 'chat.postMessage': {
       const ts = nextTs();
-      return { ok: true, channel: params.channel, ts, message: { ...params, ts, bot_id: 'B_SELF', type: 'message' } };
+      const metadata = params.metadata && typeof params.metadata.event_type === 'string' ? { event_type: params.metadata.event_type, event_payload: params.metadata.event_payload ?? {} } : undefined;
+      const list = posted.get(String(params.channel)) ?? [];
+      list.push({ type: 'message', ts, ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}), text: params.text, bot_id: botId, username: params.username, ...(metadata ? { metadata } : {}) });
+      posted.set(String(params.channel), list);
+      return { ok: true, channel: params.channel, ts, message: { ...params, ts, bot_id: botId, type: 'message' } };
     }
-    case 'chat.update':
+    case 'chat.update': {
+      const stored = posted.get(String(params.channel))?.find((m) => m.ts === String(params.ts));
+      if (stored) stored.text = params.text;
       return { ok: true, channel: params.channel, ts: params.ts, text: params.text };
+    }
+    case 'conversations.replies': {
+      // the thread's messages this fake has seen posted, oldest first, paged by `cursor` (an offset here); metadata
+      // only with include_all_metadata, as Slack does
+      if (!params.channel || !params.ts) return { ok: false, error: 'invalid_arguments' };
+      const all = (posted.get(String(params.channel)) ?? []).filter((m) => m.ts === String(params.ts) || m.thread_ts === String(params.ts));
+      const limit = Math.min(Number(params.limit) || 1_000, REPLIES_MAX_LIMIT);
+      const from = Number(params.cursor) || 0;
+      const withMetadata = params.include_all_metadata === true || params.include_all_metadata === 'true';
+      const page = all.slice(from, from + limit).map(({ metadata, ...m }) => (withMetadata && metadata ? { ...m, metadata } : m));
+      const more = from + limit < all.length;
+      return { ok: true, messages: page, has_more: more, response_metadata: { next_cursor: more ? String(from + limit) : '' } };
+    }
     case 'chat.postEphemeral':
       return { ok: true, message_ts: nextTs() };
     case 'reactions.add':
