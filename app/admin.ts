@@ -6,7 +6,6 @@ import type { Role } from '../agents/roles';
 import type { ConsoleDeps } from '../web-admin/context';
 import { ensureFirstAdmin } from '../web-admin/auth/bootstrap';
 import { createLoginLimiter } from '../web-admin/auth/rate-limit';
-import { resolveSessionSecret } from '../web-admin/auth/secret';
 import { adminConsoleRoutes } from '../web-admin/console';
 import { createOrchestrator } from '../orchestrator/api';
 import { mountPlayground, WebStore } from '../bot/web';
@@ -23,11 +22,13 @@ export interface AdminExtras {
   queueCounts(): Promise<Record<string, number>>;
   queueHealth?: ConsoleDeps['queueHealth'];
   processRegistry?: ConsoleDeps['processRegistry'];
+  /** The console's session secret, resolved once at start (app/runtime.ts). */
+  sessionSecret: string;
 }
 
 export async function adminConsole(config: Config, deps: EngineDeps, extras: AdminExtras, log: Logger): Promise<Hono> {
   const orchestrator = createOrchestrator(deps);
-  const secret = resolveSessionSecret(config.admin.sessionSecret, config.dataDir, log);
+  const secret = extras.sessionSecret;
   await ensureFirstAdmin(deps.prisma, log);
   return adminConsoleRoutes({
     prisma: deps.prisma,

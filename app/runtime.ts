@@ -86,7 +86,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
   configurePrices(config.prices); // before any model call is priced
   // Rolecall's own mention markers: one key for every process of the deployment (a post built here may be sent by
   // another worker's poster), derived from the shared secret (bot/mention-key.ts)
-  useMentionKey(resolveSessionSecret(config.admin.sessionSecret, config.dataDir, log));
+  // (resolved once here: it may be generated into the data dir on first start, and the console and the retention
+  // pseudonyms use the same one)
+  const sessionSecret = resolveSessionSecret(config.admin.sessionSecret, config.dataDir, log);
+  useMentionKey(sessionSecret);
   const providerLimiter = lateLimiter(); // per-provider rate limits, shared through Redis once it is connected
   const llm = privateRouter(traced(createLlmRouter(config.llm, roleFiles.values(), providerLimiter), tracedLlmRouter), config);
   const roles = createRoleRegistry(roleFiles, llm);
@@ -160,12 +163,12 @@ export async function startRuntime(config: Config, opts: RuntimeOptions, log: Lo
       await resumeWorkflows(deps);
       // Retention (issue 18): a repeatable job on its own small queue (orchestrator/privacy/scheduler.ts)
       const retentionConnection = redisConnection(redisUrl);
-      const retention = await startRetentionScheduler(retentionConnection, config.queuePrefix, db.prisma, { defaults: config.privacy.retention, batchSize: config.privacy.retentionBatch, everyMs: config.privacy.retentionEveryMs, files: files.store, pseudonymSecret: config.privacy.pseudonymSecret ?? resolveSessionSecret(config.admin.sessionSecret, config.dataDir, log) }, log);
+      const retention = await startRetentionScheduler(retentionConnection, config.queuePrefix, db.prisma, { defaults: config.privacy.retention, batchSize: config.privacy.retentionBatch, everyMs: config.privacy.retentionEveryMs, files: files.store, pseudonymSecret: config.privacy.pseudonymSecret ?? sessionSecret }, log);
       cleanup.push(() => retentionConnection.quit());
       cleanup.push(() => retention.close());
     }
     const queueCounts = () => redisQueue.queue.getJobCounts();
-    const admin: AdminExtras = { roleFiles, roleSync, queueCounts, queueHealth: () => queueHealth(redisQueue.queue), processRegistry: metrics.registry };
+    const admin: AdminExtras = { roleFiles, roleSync, queueCounts, queueHealth: () => queueHealth(redisQueue.queue), processRegistry: metrics.registry, sessionSecret };
     const server = opts.server ? await startServer(config, deps, toolDeps, producer, log, cleanup, admin, metrics, teams) : undefined;
     return { url: server?.url, app: server?.app, deps, close, queueCounts };
   } catch (e) {
