@@ -20,6 +20,11 @@
 //   held jobs at once. With action `local` it runs on the local model instead: the role's own local tier (a tier named
 //   `local` or on a local provider), else the budgets' local model (BUDGET_LOCAL_*); local calls are not stopped by
 //   `local` budgets.
+// - a step reads the rules in force once, when it starts (checkBudgets: with the windows, in the look that also makes
+//   the 80% notice), and its model calls and its closing notice use that reading: a limit changed on the console
+//   applies from the next step. With no limit on a step's scopes its calls cost one statement each (the spend), no
+//   reservation; reservations that expired (a worker died mid-call) are swept at most every RESERVATION_SWEEP_MS per
+//   process (issue 12: fewer statements per step).
 import { randomUUID } from 'node:crypto';
 import { RetryLaterError } from '../agents/errors';
 import { estimateCall, withTokens, type LlmCallRecord } from '../agents/llm/measure';
@@ -86,6 +91,9 @@ const ruleOfRow = (r: { scope: string; scopeKey: string; period: string; limitUs
   action: r.action === 'local' ? 'local' : 'wait', source: 'console',
 });
 
+/** The rules in force on a scope, as read once (by checkBudgets, for a step). */
+export type BudgetRules = (BudgetRule & { scopeKey: string })[];
+
 /** The rule in force for (scope, key, period): the console's row for that key, else its "*" row, else config's. */
 async function rulesIn(prisma: Db, opts: BudgetOptions, keys: Partial<Record<BudgetScope, string>>): Promise<(BudgetRule & { scopeKey: string })[]> {
   const scopes = Object.entries(keys) as [BudgetScope, string][];
@@ -126,9 +134,9 @@ const share = (s: Standing): number => Math.max(
   s.capTokens ? s.spentTokens / s.capTokens : 0,
 );
 
-/** Where every limit on this scope stands now. */
-async function standings(prisma: Db, opts: BudgetOptions, scope: SpendScope, at: Date): Promise<Standing[]> {
-  const rules = await rulesIn(prisma, opts, keysOf(scope));
+/** Where every limit on this scope stands now (under `read`, the rules as read before). */
+async function standings(prisma: Db, opts: BudgetOptions, scope: SpendScope, at: Date, read?: BudgetRules): Promise<Standing[]> {
+  const rules = read ?? (await rulesIn(prisma, opts, keysOf(scope)));
   if (!rules.length) return [];
   const rows = await prisma.budgetWindow.findMany({ where: { OR: rules.map((r) => ({ scope: r.scope, scopeKey: r.scopeKey, period: r.period, window: windowOf(r.period, at) })) } });
   return rules.map((rule) => {
@@ -157,20 +165,30 @@ const workflowOf = (step: StepScope): WorkflowScope => ({ id: step.workflowId, p
 /** The spend scope of a workflow step. */
 export const spendScopeOf = (step: StepScope): SpendScope => scopeKeysOf(workflowOf(step));
 
+/** What checkBudgets found for a step: the rules in force (for its calls and its closing notice) and, when a spent
+ *  budget says `local`, the router on the local model. */
+export interface BudgetCheck {
+  rules: BudgetRules;
+  local?: LlmRouter;
+}
+
 /**
- * Before a step's model calls: undefined when it may run as usual; a router on the local model when a spent budget
- * says `local` (the role's own local tier first); otherwise the step is held (BudgetHeldError: steps.ts tells the
- * thread through holdStep).
+ * Before a step's model calls: the rules in force on its scopes (read once: its calls use them), makes the 80% notice,
+ * and a router on the local model when a spent budget says `local` (the role's own local tier first); over a `wait`
+ * budget the step is held (BudgetHeldError: steps.ts tells the thread through holdStep). Without budgets: no rules.
  */
-export async function checkBudgets(deps: EngineDeps, step: StepScope, role?: Role, at = new Date()): Promise<LlmRouter | undefined> {
+export async function checkBudgets(deps: EngineDeps, step: StepScope, role?: Role, at = new Date()): Promise<BudgetCheck> {
   const opts = deps.budgets;
-  if (!opts) return undefined;
-  await warnBudgets(deps, step, at);
-  const spent = (await standings(deps.prisma, opts, spendScopeOf(step), at)).filter(exceeded);
-  if (!spent.length) return undefined;
+  if (!opts) return { rules: [] };
+  const rules = await rulesIn(deps.prisma, opts, keysOf(spendScopeOf(step)));
+  if (!rules.length) return { rules };
+  const now = await standings(deps.prisma, opts, spendScopeOf(step), at, rules);
+  await warnFrom(deps, step, now, at);
+  const spent = now.filter(exceeded);
+  if (!spent.length) return { rules };
   const local = localModelFor(deps.llm, opts, role);
   const waiting = spent.find((s) => s.rule.action === 'wait' || !local);
-  if (!waiting) return localRouter(deps.llm, local!);
+  if (!waiting) return { rules, local: localRouter(deps.llm, local!) };
   const row = waiting.row ?? (await windowRow(deps.prisma, waiting.rule, waiting.window));
   throw new BudgetHeldError(row.id, opts.recheckMs, 'wait');
 }
@@ -261,15 +279,23 @@ export interface CallEstimate {
   tokens: number;
 }
 
+/** How often a process takes expired reservations off their windows (before a call it admits). */
+const RESERVATION_SWEEP_MS = 30_000;
+let lastReservationSweep = 0;
+
 /**
  * Admits one model call: reserves its estimate on every limited window of `scope` by a conditional UPDATE each
  * (spend + reservations must be below the limit plus any raise), all or none, in one transaction; throws
- * BudgetHeldError for the first window that refused. A local call is not stopped by `local` budgets.
+ * BudgetHeldError for the first window that refused. A local call is not stopped by `local` budgets. `read`: the rules
+ * as the step read them (checkBudgets); read now without. True when something was reserved (to be taken off).
  */
-export async function reserveCall(prisma: Db, opts: BudgetOptions, scope: SpendScope, est: CallEstimate, holder: string, local: boolean, at = new Date()): Promise<void> {
-  await releaseReservations(prisma, { expiredAt: at });
-  const rules = (await rulesIn(prisma, opts, keysOf(scope))).filter((r) => !(local && r.action === 'local'));
-  if (!rules.length) return;
+export async function reserveCall(prisma: Db, opts: BudgetOptions, scope: SpendScope, est: CallEstimate, holder: string, local: boolean, at = new Date(), read?: BudgetRules): Promise<boolean> {
+  const rules = (read ?? (await rulesIn(prisma, opts, keysOf(scope)))).filter((r) => !(local && r.action === 'local'));
+  if (!rules.length) return false;
+  if (!read || at.getTime() - lastReservationSweep >= RESERVATION_SWEEP_MS) {
+    lastReservationSweep = at.getTime();
+    await releaseReservations(prisma, { expiredAt: at });
+  }
   const keys = rules.map((r) => ({ scope: r.scope, scopeKey: r.scopeKey, period: r.period, window: windowOf(r.period, at) }));
   await prisma.budgetWindow.createMany({ data: keys, skipDuplicates: true });
   const rows = await prisma.budgetWindow.findMany({ where: { OR: keys } });
@@ -291,6 +317,7 @@ export async function reserveCall(prisma: Db, opts: BudgetOptions, scope: SpendS
     }
     await tx.budgetReservation.createMany({ data: pairs.map(({ row }) => ({ windowId: row.id, holder, usd, tokens, expiresAt })) });
   });
+  return true;
 }
 
 /** Takes reservations off their windows, in one statement: one holder's, or every one that expired. */
@@ -308,17 +335,17 @@ export async function releaseReservations(db: Pick<Db, '$executeRaw'>, which: { 
  * its real cost and tokens are added to every window of `scope` as soon as it returns, in the transaction that takes
  * its reservation off. Shadow runs, file summaries and the judge use the same router, so they count too.
  */
-export function budgetedRouter(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, llm: LlmRouter): LlmRouter {
+export function budgetedRouter(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, llm: LlmRouter, rules?: BudgetRules): LlmRouter {
   return {
     ...llm,
     forRole: (role) => {
       const route = llm.forRole(role);
-      return { ...route, provider: budgetedProvider(deps, scope, route.provider, role) };
+      return { ...route, provider: budgetedProvider(deps, scope, route.provider, role, rules) };
     },
   };
 }
 
-function budgetedProvider(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, inner: LlmProvider, role: Role): LlmProvider {
+function budgetedProvider(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, inner: LlmProvider, role: Role, rules?: BudgetRules): LlmProvider {
   const maxAnswerTokens = Math.ceil(role.constraints.max_output_chars / CHARS_PER_TOKEN);
   return {
     name: inner.name,
@@ -326,19 +353,19 @@ function budgetedProvider(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, 
     async complete(req) {
       const opts = deps.budgets;
       const holder = randomUUID();
-      if (opts) await reserveCall(deps.prisma, opts, scope, estimateCall(inner.name, req, maxAnswerTokens), holder, isLocalCall(deps.llm, opts, role, inner.name, req.model));
+      const reserved = !!opts && (await reserveCall(deps.prisma, opts, scope, estimateCall(inner.name, req, maxAnswerTokens), holder, isLocalCall(deps.llm, opts, role, inner.name, req.model), new Date(), rules));
       const started = performance.now();
       let r;
       try {
         r = await inner.complete(req);
       } catch (e) {
-        if (opts) await releaseReservations(deps.prisma, { holder });
+        if (reserved) await releaseReservations(deps.prisma, { holder });
         throw e;
       }
       const counted = withTokens(req, r);
       const costUsd = priceCall(inner.name, counted.model, counted.promptTokens, counted.completionTokens, performance.now() - started).costUsd;
       const spend = [{ costUsd, promptTokens: counted.promptTokens, completionTokens: counted.completionTokens }];
-      if (!opts) await countSpend(deps.prisma, scope, spend);
+      if (!reserved) await countSpend(deps.prisma, scope, spend);
       else await deps.prisma.$transaction(async (tx) => { await countSpend(tx, scope, spend); await releaseReservations(tx, { holder }); });
       return r;
     },
@@ -373,11 +400,16 @@ export async function wakeHeld(deps: Pick<EngineDeps, 'prisma' | 'queue' | 'log'
 }
 
 /** Tells the thread and the admins, once per window, that a limit on this step's workflow passed `warnAt`. Called
- *  after a step's spend was committed, and before each step. */
-export async function warnBudgets(deps: EngineDeps, step: StepScope, at = new Date()): Promise<void> {
+ *  after a step's spend was committed (with the rules the step read), and before each step (checkBudgets). */
+export async function warnBudgets(deps: EngineDeps, step: StepScope, at = new Date(), rules?: BudgetRules): Promise<void> {
   const opts = deps.budgets;
-  if (!opts) return;
-  for (const s of await standings(deps.prisma, opts, spendScopeOf(step), at)) {
+  if (!opts || rules?.length === 0) return;
+  await warnFrom(deps, step, await standings(deps.prisma, opts, spendScopeOf(step), at, rules), at);
+}
+
+async function warnFrom(deps: EngineDeps, step: StepScope, now: Standing[], at: Date): Promise<void> {
+  const opts = deps.budgets!;
+  for (const s of now) {
     if (!s.row || s.row.warnedAt || share(s) < opts.warnAt) continue;
     const won = (await deps.prisma.budgetWindow.updateMany({ where: { id: s.row.id, warnedAt: null }, data: { warnedAt: at } })).count === 1;
     if (!won) continue;

@@ -21,7 +21,7 @@ import { isPostRefused, type MessageView, type ThreadRef } from './chat';
 import { approvalIdOf, postKey, type JobData, type PostKey } from './jobs';
 import { threadOf } from './threads';
 import { promptFiles } from './files';
-import { BudgetHeldError, budgetedRouter, checkBudgets, holdStep, spendScopeOf, warnBudgets } from './budgets';
+import { BudgetHeldError, budgetedRouter, checkBudgets, holdStep, spendScopeOf, warnBudgets, type BudgetRules } from './budgets';
 import { queueOutputFiles } from './outputs';
 import { approverMentions, scheduleGateTimers } from './gate-people';
 import { drainJobFor, kickDrains, noPersonaVariants, queuePosts, writeOutbox, type OutboxItem } from './outbox';
@@ -80,7 +80,7 @@ async function runStarted(deps: EngineDeps, step: T.StartedStep, written: boolea
 
   const produced = await producedOutput(deps, step, ref, role, ctx);
   if ('question' in produced) return askPerson(deps, ref, role, produced.question, produced.result);
-  const { result, escalation, outputData } = produced;
+  const { result, escalation, outputData, budgetRules } = produced;
   const gate = escalation !== null || (step.gateAfter && role.approval.policy !== 'none');
   const approvalId = gate ? approvalIdOf(step.id, step.revision) : undefined;
   const posts = outputPosts(deps, ref, role, result, escalation, (Date.now() - started) / 1000);
@@ -94,12 +94,12 @@ async function runStarted(deps: EngineDeps, step: T.StartedStep, written: boolea
     return moveOn(deps, tx, step.workflowId, posts);
   });
   if (next) await Promise.all([afterCommit(deps, next), queueOutputFiles(deps, { ...ref, outputData }), ...(approvalId ? [scheduleGateTimers(deps, approvalId, role.role_id)] : [])]); // files: orchestrator/outputs.ts; the gate's reminder and expiry jobs
-  await warnBudgets(deps, ref); // the 80% notice, once per budget window (budgets.ts)
+  await warnBudgets(deps, ref, new Date(), budgetRules); // the 80% notice, once per budget window (budgets.ts), under the rules the step read
 }
 
 const NO_FILES: Awaited<ReturnType<typeof promptFiles>> = { files: [], images: [], calls: [] };
 
-type Produced = { result: Extract<AgentResult, { kind: 'ok' | 'escalate' }>; outputData: Record<string, unknown> | null; escalation: string | null } | { question: string; result: AgentResult };
+type Produced = { result: Extract<AgentResult, { kind: 'ok' | 'escalate' }>; outputData: Record<string, unknown> | null; escalation: string | null; budgetRules: BudgetRules } | { question: string; result: AgentResult };
 
 /** The role agent's answer (its model calls are recorded with the step's result, in the step's transaction). A step
  *  held by a spent budget says so in its status line (waiting for budget, who can raise it) and its job is delayed. */
@@ -117,12 +117,13 @@ async function producedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRe
 
 async function budgetedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRef, role: Role, ctx: JobContext): Promise<Produced> {
   const onRetry = async (r: ModelRetry) => void (await queuePosts(deps, [edit(deps, ref, statusKey(ref), `model-a${ctx.attempt}-${r.model}-${r.attempt}`, modelRetryView(role, r))]));
-  const budgetRouter = await checkBudgets(deps, ref, role); // over a budget: held (a delayed job), or on the local model
-  const holds = await deps.prisma.budgetHold.count({ where: { stepId: ref.id, revision: ref.revision, run: ref.runCount } });
+  const budget = await checkBudgets(deps, ref, role); // over a budget: held (a delayed job), or on the local model
+  // a run held before says it is at work again (a run can only have been held where a limit is set)
+  const holds = budget.rules.length ? await deps.prisma.budgetHold.count({ where: { stepId: ref.id, revision: ref.revision, run: ref.runCount } }) : 0;
   if (holds) await queuePosts(deps, [edit(deps, ref, statusKey(ref), `work-after-hold-${holds}`, workingView(role, ctx.attempt, ctx.maxAttempts, ref.revision))]);
   // Every model call of the step (its tiers, the judge, a shadow run, file summaries) is admitted against the budgets
   // before it is sent and counted as soon as it returns (budgets.ts budgetedRouter).
-  const llm = budgetedRouter(deps, spendScopeOf(ref), budgetRouter ?? deps.llm);
+  const llm = budgetedRouter(deps, spendScopeOf(ref), budget.local ?? deps.llm, budget.rules);
   const files = step.hasFiles ? await promptFiles({ ...deps, llm }, role, step.workflowId) : NO_FILES; // hasFiles: read by the start
   if (files.calls.length) {
     // Summarising large files is a model call like any other: recorded with the step, priced (counted by the router).
@@ -139,7 +140,7 @@ async function budgetedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRe
   }
   if (result.kind === 'question') return { question: result.question, result };
   const escalation = result.kind === 'escalate' ? result.reasons.map((r) => `${r.kind}: ${r.detail}`).join('\n') : null;
-  return { result, outputData: result.kind === 'ok' ? result.data : null, escalation };
+  return { result, outputData: result.kind === 'ok' ? result.data : null, escalation, budgetRules: budget.rules };
 }
 
 /** The status message becomes the output when the output fits one message; otherwise the status says "finished" and
