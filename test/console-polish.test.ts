@@ -1,8 +1,9 @@
 // Console polish (issue 14) over Hono in-process requests on real Postgres and Redis, with the offline demo model (no
-// provider configured): every list page says what to do next when empty; charts and the cost page make sense at $0
-// (no NaN, a "no spend yet" sentence instead of empty axes); the roles page shows the model that answers (the demo
-// model, not the YAML's); a rejected workflow shows each step's final status; people by name; per-workspace settings
-// that the runtime reads, reachable by an admin bound to that workspace and by no one bound elsewhere.
+// provider configured): every list page, and every empty sub-table of a workflow's page, says what to do next; charts
+// and the cost page make sense at $0 (no NaN, a "no spend yet" sentence instead of empty axes); the roles page shows
+// the model that answers (the demo model, not the YAML's); a rejected workflow shows each step's final status; people
+// by name; per-workspace settings that the runtime reads, reachable by an admin bound to that workspace and by no one
+// bound elsewhere.
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { privacySettingsFor } from '../orchestrator/privacy/settings';
@@ -190,6 +191,60 @@ describe('per-workspace settings', () => {
     expect((await as.bound.post('/admin/workspaces/slack/T1', { privacyOwn: 'on', localModelsOnly: 'on' }, { csrf: await csrfOf(as.bound) })).status).toBe(303);
     expect(await privacySettingsFor(h.prisma, { platform: 'slack', teamId: 'T1', channelId: 'C_TEAM' })).toEqual({ redactPii: false, localModelsOnly: true });
     expect(await h.prisma.privacySetting.count({ where: { scopeKey: 'team:slack:T2' } })).toBe(0);
+  });
+});
+
+describe('a workflow page whose sub-tables are empty', () => {
+  const SUB_TABLES = ['steps', 'files', 'output-files', 'posts', 'llm-calls', 'tier-runs', 'tier-escalations', 'approvals', 'violations'];
+  const says = (html: string) => Object.fromEntries(SUB_TABLES.map((t) => [t, emptyOf(html, `wf-${t}`)?.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ')]));
+  const workflow = (n: number, status: 'running' | 'cancelled') => h.prisma.workflow.create({ data: { platform: 'slack', teamId: 'T1', channelId: 'C_EMPTY', threadTs: `171.${n}`, requestText: 'an empty one', requestedBy: 'U_ALICE', sourceEventId: `ev-empty-${n}`, template: 'feature', status } });
+
+  it('says why each is empty and what comes next for a fresh workflow, instead of a bare table', async () => {
+    const wf = await workflow(1, 'running');
+    const html = await page(as.viewer, `/admin/workflows/${wf.id}`);
+    const s = says(html);
+    expect(s.steps).toMatch(/No steps yet: Rolecall is still choosing the workflow.*when the plan is posted/);
+    expect(s.files).toMatch(/No files shared yet: nobody has shared a file in this thread.*appears here once Rolecall has read it/);
+    expect(emptyOf(html, 'wf-files')).toContain('href="/admin/playground"');
+    expect(s['output-files']).toMatch(/No files made by roles: no role in this workflow makes files.*outputs\.files/);
+    expect(s.posts).toMatch(/Nothing posted yet: the plan is the first post in the thread/);
+    expect(s['llm-calls']).toMatch(/No LLM calls yet: each model call .* appears here as the step runs, once the plan is posted/);
+    expect(s['tier-runs']).toMatch(/No tier runs yet/);
+    expect(s['tier-escalations']).toMatch(/No escalations so far: no step moved up a model tier/);
+    expect(s.approvals).toMatch(/No approvals yet: a gate is asked after each step marked 🚦 posts its output/);
+    expect(s.violations).toMatch(/No constraint violations: no output has been checked yet/);
+    for (const t of SUB_TABLES) expect(html, t).not.toContain(`<table id="${t}">`);
+  });
+
+  it('names the first gate of a planned workflow, and says "ended" once it is over', async () => {
+    const wf = await workflow(2, 'running');
+    await h.prisma.step.createMany({ data: [
+      { workflowId: wf.id, position: 0, roleId: 'business_analyst', status: 'running', startedAt: new Date() },
+      { workflowId: wf.id, position: 1, roleId: 'technical_architect', gateAfter: true },
+    ] });
+    const running = says(await page(as.owner, `/admin/workflows/${wf.id}`));
+    expect(running.steps).toBeUndefined(); // it has rows
+    expect(running.approvals).toMatch(/No approvals yet: the first gate is asked when technical_architect \(step 2 🚦\) posts its output/);
+    expect(running.violations).toMatch(/No constraint violations so far: every output passed/);
+    expect(running['llm-calls']).toMatch(/^No LLM calls yet: .*as the step runs\.$/);
+
+    await h.prisma.workflow.update({ where: { id: wf.id }, data: { status: 'cancelled', finishedAt: new Date() } });
+    const over = says(await page(as.owner, `/admin/workflows/${wf.id}`));
+    expect(over.approvals).toBe('No approvals: no gate was asked before the workflow ended (cancelled).');
+    expect(over['llm-calls']).toBe('No LLM calls: the workflow ended (cancelled) before any step called a model.');
+    expect(over.files).toBe('No files: nobody shared a file in this thread while the workflow ran.');
+    expect(over.posts).toMatch(/^Nothing posted: the workflow ended \(cancelled\)/);
+  });
+
+  it('shows the tables, and no empty state, where a workflow has rows', async () => {
+    const wf = await h.prisma.workflow.findFirstOrThrow({ where: { requestText: 'we need a login page with SSO for our customer portal', status: 'completed' } });
+    const html = await page(as.owner, `/admin/workflows/${wf.id}`);
+    const s = says(html);
+    for (const t of ['steps', 'posts', 'llm-calls', 'approvals']) {
+      expect(s[t], t).toBeUndefined();
+      expect(html, t).toContain(`<table id="${t}">`);
+    }
+    expect(s.violations ?? '').toMatch(/^(No constraint violations: every output passed.*)?$/);
   });
 });
 

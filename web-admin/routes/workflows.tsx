@@ -1,4 +1,5 @@
 // Workflows: a filtered list, a detail page (steps, posts, LLM calls, approvals, violations), retry and cancel.
+// Invariant: no empty table is shown: an empty list or sub-table is a sentence saying why and what comes next.
 import { downloadHeaders } from '../views/download';
 import type { Hono } from 'hono';
 import { z } from 'zod';
@@ -108,7 +109,8 @@ export function mountWorkflows(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     // posts show people by name where Rolecall knows it (Teams users it has met), not as raw ids or <at> tags
     const ids = [...new Set(wf.messages.flatMap((m) => mentionIds(m.text)))].slice(0, 200);
     const names = await loadNames(deps.prisma, [...ids, keyOf(wf.requestedBy, wf.platform), ...wf.approvals.map((a) => a.decidedBy && keyOf(a.decidedBy, wf.platform))]);
-    return c.html(<WorkflowDetail wf={wf} violations={violations} csrf={c.get('session').csrf} user={c.get('user')} notice={c.req.query('done')} traceUrl={deps.traceUrl?.(wf.id)} install={install} names={names} scoped={!!c.get('workspaces')} />);
+    const fileMakers = [...new Set(wf.steps.map((s) => s.roleId))].filter((r) => (deps.roles.get(r)?.outputs.files.length ?? 0) > 0);
+    return c.html(<WorkflowDetail wf={wf} violations={violations} csrf={c.get('session').csrf} user={c.get('user')} notice={c.req.query('done')} traceUrl={deps.traceUrl?.(wf.id)} install={install} names={names} scoped={!!c.get('workspaces')} fileMakers={fileMakers} />);
   });
 
   // A shared file's bytes, for anyone who may see the workflow (every signed-in console user). Always a download of
@@ -194,9 +196,55 @@ const NOTICES: Record<string, [kind: 'ok' | 'error', text: string]> = {
 
 type InstallState = { status: 'active' | 'uninstalled' | 'tokens_revoked'; disabledAt: Date | null } | null;
 
-function WorkflowDetail({ wf, violations, csrf, user, notice, traceUrl, install, names = new Map(), scoped }: { wf: LoadedWorkflow; violations: Violation[]; csrf: string; user: ConsoleEnv['Variables']['user']; notice?: string; traceUrl?: string; install?: InstallState; names?: ReadonlyMap<string, string>; scoped?: boolean }) {
+/** What each empty sub-table of a workflow's page says instead of a bare header: why it has no rows (yet), and what
+ *  comes next, from the workflow's state (running or ended, its steps and gates). Absent: the table has rows. */
+function emptyStates(wf: LoadedWorkflow, violations: number, fileMakers: string[]) {
+  const active = ['planned', 'running', 'awaiting_approval', 'step_failed'].includes(wf.status);
+  const ended = wf.status.replace('_', ' ');
+  const ran = wf.steps.some((s) => s.startedAt);
+  const gated = wf.steps.filter((s) => s.gateAfter);
+  const roles = (ids: string[]) => ids.map((r, i) => <>{i > 0 && ', '}<a href={`/admin/roles/${r}`}>{r}</a></>);
+  const afterPlan = wf.steps.length ? '' : ', once the plan is posted';
+  return {
+    steps: wf.steps.length ? undefined : active
+      ? 'No steps yet: Rolecall is still choosing the workflow for this request. The steps appear here when the plan is posted in the thread.'
+      : `No steps: the workflow ended (${ended}) before a plan was made, so no role ran.`,
+    files: wf.files.length ? undefined : active
+      ? <>No files shared yet: nobody has shared a file in this thread. A file shared there (in the <a href="/admin/playground">Playground</a>: attached to a reply) appears here once Rolecall has read it, and the roles work from it in their next step.</>
+      : 'No files: nobody shared a file in this thread while the workflow ran.',
+    outputFiles: wf.outputFiles.length ? undefined : fileMakers.length === 0
+      ? <>No files made by roles: no role in this workflow makes files (a role does when its YAML lists <code>outputs.files</code>; see <a href="/admin/roles">Roles</a>).</>
+      : active
+        ? <>No files made yet: {roles(fileMakers)} attach{fileMakers.length === 1 ? 'es' : ''} files to {fileMakers.length === 1 ? 'its' : 'their'} post when {fileMakers.length === 1 ? 'its' : 'their'} step runs; they appear here with a download link.</>
+        : <>No files made: the workflow ended ({ended}) before {roles(fileMakers)} posted one.</>,
+    posts: wf.messages.length ? undefined : active
+      ? 'Nothing posted yet: the plan is the first post in the thread, then each role\'s status and output; they appear here as they are sent.'
+      : `Nothing posted: the workflow ended (${ended}) before anything was posted in the thread.`,
+    llmCalls: wf.llmCalls.length ? undefined : active
+      ? `No LLM calls yet: each model call a role's step makes (model, tokens, cost, latency) appears here as the step runs${afterPlan}.`
+      : `No LLM calls: the workflow ended (${ended}) before any step called a model.`,
+    tierRuns: wf.tierRuns.length ? undefined : active && !ran
+      ? `No tier runs yet: each run of a step on a model tier (with its outcome and cost) appears here as the step runs${afterPlan}.`
+      : active ? 'No tier runs recorded yet for the steps that ran: each finished run of a step on a model tier appears here with its outcome and cost.'
+        : `No tier runs: no step of this workflow finished a run on a model tier (${ended}).`,
+    escalations: wf.tierEscalations.length ? undefined : `No escalations${active ? ' so far' : ''}: no step moved up a model tier. A step moves up when its output fails the role's checks, the model judge rejects it, or a person requests changes (roles with model tiers only).`,
+    approvals: wf.approvals.length ? undefined : !active
+      ? `No approvals: no gate was asked before the workflow ended (${ended}).`
+      : wf.steps.length === 0
+        ? 'No approvals yet: a gate is asked after each step marked 🚦 posts its output, once the plan is posted; who decides and when appear here.'
+        : gated.length === 0
+          ? 'No approvals: no step of this plan has a gate (🚦), so the workflow runs to the end without asking anyone.'
+          : `No approvals yet: the first gate is asked when ${gated[0]!.roleId} (step ${gated[0]!.position + 1} 🚦) posts its output; who decides and when appear here.`,
+    violations: violations ? undefined : !ran
+      ? `No constraint violations: no output has been checked${active ? ' yet' : ''}. Each role's output is checked (schema, forbidden topics, size) before it is posted; one that fails appears here with what was done about it.`
+      : `No constraint violations${active ? ' so far' : ''}: every output passed its role's constraints (schema, forbidden topics, size). One that fails appears here with what was done about it.`,
+  };
+}
+
+function WorkflowDetail({ wf, violations, csrf, user, notice, traceUrl, install, names = new Map(), scoped, fileMakers = [] }: { wf: LoadedWorkflow; violations: Violation[]; csrf: string; user: ConsoleEnv['Variables']['user']; notice?: string; traceUrl?: string; install?: InstallState; names?: ReadonlyMap<string, string>; scoped?: boolean; fileMakers?: string[] }) {
   const n = notice ? NOTICES[notice] : undefined;
   const active = ['running', 'awaiting_approval', 'step_failed'].includes(wf.status);
+  const empty = emptyStates(wf, violations.length, fileMakers);
   const refused = wf.messages.filter((m) => m.failedAt && !m.messageTs); // posts the chat platform refused for good
   return (
     <Page title={`Workflow ${wf.id.slice(0, 8)}`} user={user} csrf={csrf} active="workflows" scoped={scoped}>
@@ -211,7 +259,8 @@ function WorkflowDetail({ wf, violations, csrf, user, notice, traceUrl, install,
         <form method="post" action={`/admin/workflows/${wf.id}/cancel`} class="inline"><CsrfField token={csrf} /><button class="danger" type="submit">Cancel workflow</button></form>
       )}
       <h2>Steps</h2>
-      <div class="table-wrap"><table id="steps">
+      <Empty when={!!empty.steps} id="wf-steps">{empty.steps}</Empty>
+      {wf.steps.length > 0 && <div class="table-wrap"><table id="steps">
         <thead><tr><th>#</th><th>Role</th><th>Status</th><th>Revision / runs</th><th>Started</th><th>Finished</th><th>Error</th>{traceUrl && <th>Trace</th>}<th></th></tr></thead>
         <tbody>
           {wf.steps.map((s) => {
@@ -229,65 +278,73 @@ function WorkflowDetail({ wf, violations, csrf, user, notice, traceUrl, install,
             );
           })}
         </tbody>
-      </table></div>
+      </table></div>}
       <h2>Files</h2>
-      <div class="table-wrap"><table id="files">
+      <Empty when={!!empty.files} id="wf-files">{empty.files}</Empty>
+      {wf.files.length > 0 && <div class="table-wrap"><table id="files">
         <thead><tr><th>Shared</th><th>Name</th><th>Type</th><th>Size</th><th>Status</th><th></th></tr></thead>
         <tbody>{wf.files.map((f) => (
           <tr><td>{fmtDate(f.createdAt)}</td><td>{f.name}</td><td>{f.mime}</td><td>{fileSize(f.bytes)}</td><td>{f.status === 'skipped' ? `skipped: ${f.error ?? ''}` : f.status}</td>
             <td>{f.blobId && <a href={`/admin/workflows/${wf.id}/files/${f.id}`} download>Download</a>}</td></tr>
         ))}</tbody>
-      </table></div>
+      </table></div>}
       <h2>Files made by roles</h2>
-      <div class="table-wrap"><table id="output-files">
+      <Empty when={!!empty.outputFiles} id="wf-output-files">{empty.outputFiles}</Empty>
+      {wf.outputFiles.length > 0 && <div class="table-wrap"><table id="output-files">
         <thead><tr><th>Made</th><th>Role</th><th>Revision</th><th>Name</th><th>Size</th><th>Delivery</th><th></th></tr></thead>
         <tbody>{wf.outputFiles.map((f) => (
           <tr><td>{fmtDate(f.createdAt)}</td><td>{f.roleId}</td><td>{f.revision}</td><td>{f.name}</td><td>{fileSize(f.bytes)}</td><td>{f.delivery === 'failed' ? `failed: ${f.error ?? ''}` : f.delivery}</td>
             <td><a href={`/admin/workflows/${wf.id}/outputs/${f.id}`} download>Download</a></td></tr>
         ))}</tbody>
-      </table></div>
+      </table></div>}
       <h2>Posts</h2>
-      <div class="table-wrap"><table id="posts">
+      <Empty when={!!empty.posts} id="wf-posts">{empty.posts}</Empty>
+      {wf.messages.length > 0 && <div class="table-wrap"><table id="posts">
         <thead><tr><th>At</th><th>Role</th><th>Kind</th><th>Text</th><th>Delivery</th></tr></thead>
         <tbody>{wf.messages.map((m) => <tr><td>{fmtDate(m.postedAt ?? m.createdAt)}</td><td>{m.roleId}</td><td>{m.kind}</td><td><pre class="output">{plainText(m.text, names)}</pre></td><td class="delivery">{m.messageTs ? 'posted' : m.error ? `not posted: ${m.error}` : 'pending'}</td></tr>)}</tbody>
-      </table></div>
+      </table></div>}
       <h2>LLM calls</h2>
-      <div class="table-wrap"><table id="llm-calls">
+      <Empty when={!!empty.llmCalls} id="wf-llm-calls">{empty.llmCalls}</Empty>
+      {wf.llmCalls.length > 0 && <div class="table-wrap"><table id="llm-calls">
         <thead><tr><th>At</th><th>Provider / model</th><th>Tokens (prompt + completion)</th><th>Cost (USD)</th><th>Latency (ms)</th><th>Result</th></tr></thead>
         <tbody>{wf.llmCalls.map((l) => (
           <tr><td>{fmtDate(l.createdAt)}</td><td>{l.provider} / {l.model}</td><td>{l.promptTokens} + {l.completionTokens}</td><td>{Number(l.costUsd).toFixed(6)}{l.priceUnknown ? ' ⚠ price unknown' : ''}</td><td>{l.latencyMs}</td><td>{l.ok ? 'ok' : l.error}</td></tr>
         ))}</tbody>
-      </table></div>
+      </table></div>}
       <h2>Model tiers</h2>
-      <div class="table-wrap"><table id="tier-runs">
+      <Empty when={!!empty.tierRuns} id="wf-tier-runs">{empty.tierRuns}</Empty>
+      {wf.tierRuns.length > 0 && <div class="table-wrap"><table id="tier-runs">
         <thead><tr><th>At</th><th>Role</th><th>Revision / run</th><th>Tier</th><th>Model</th><th>Mode</th><th>Outcome</th><th>Cost (USD)</th><th>Why</th></tr></thead>
         <tbody>{wf.tierRuns.map((r) => (
           <tr><td>{fmtDate(r.createdAt)}</td><td>{r.roleId}</td><td>{r.revision} / {r.run + 1}</td><td>{r.tier}</td><td>{r.provider} / {r.model}</td>
             <td>{r.mode === 'shadow' ? `shadow (of ${r.baseTier ?? '?'}; not posted)` : 'routed'}</td><td>{r.outcome}</td>
             <td>{Number(r.costUsd).toFixed(6)}{r.priceUnknown ? ' ⚠ price unknown' : ''}</td><td>{r.reasons}</td></tr>
         ))}</tbody>
-      </table></div>
+      </table></div>}
       <h3>Escalations</h3>
-      <div class="table-wrap"><table id="tier-escalations">
+      <Empty when={!!empty.escalations} id="wf-tier-escalations">{empty.escalations}</Empty>
+      {wf.tierEscalations.length > 0 && <div class="table-wrap"><table id="tier-escalations">
         <thead><tr><th>At</th><th>Role</th><th>Revision</th><th>From</th><th>To</th><th>Reason</th><th>Detail</th></tr></thead>
         <tbody>{wf.tierEscalations.map((e) => (
           <tr><td>{fmtDate(e.createdAt)}</td><td>{e.roleId}</td><td>{e.revision}</td><td>{e.fromTier}</td><td>{e.toTier}</td><td>{e.reason}</td><td>{e.detail}</td></tr>
         ))}</tbody>
-      </table></div>
+      </table></div>}
       <h2>Approvals</h2>
-      <div class="table-wrap"><table id="approvals">
+      <Empty when={!!empty.approvals} id="wf-approvals">{empty.approvals}</Empty>
+      {wf.approvals.length > 0 && <div class="table-wrap"><table id="approvals">
         <thead><tr><th>Step</th><th>Revision</th><th>Status</th><th>By</th><th>Asked</th><th>Decided</th><th>Reminders</th><th>Escalated</th><th>Feedback</th></tr></thead>
         <tbody>{wf.approvals.map((a) => (
           <tr><td>{wf.steps.find((s) => s.id === a.stepId)?.roleId}</td><td>{a.revision}</td>
             <td>{a.status === 'expired' ? 'expired (nobody decided in time; workflow cancelled)' : a.status}</td><td><Person id={a.decidedBy} platform={wf.platform} names={names} /></td><td>{fmtDate(a.createdAt)}</td><td>{fmtDate(a.decidedAt)}</td>
             <td>{a.reminders ? `${a.reminders} (last ${fmtDate(a.remindedAt)})` : ''}</td><td>{a.escalatedAt ? fmtDate(a.escalatedAt) : ''}</td><td>{a.feedback ?? ''}</td></tr>
         ))}</tbody>
-      </table></div>
+      </table></div>}
       <h2>Constraint violations</h2>
-      <div class="table-wrap"><table id="violations">
+      <Empty when={!!empty.violations} id="wf-violations">{empty.violations}</Empty>
+      {violations.length > 0 && <div class="table-wrap"><table id="violations">
         <thead><tr><th>At</th><th>Role</th><th>Kind</th><th>Action</th><th>Detail</th></tr></thead>
         <tbody>{violations.map((v) => <tr><td>{fmtDate(v.createdAt)}</td><td>{v.roleId}</td><td>{v.kind}</td><td>{v.action}</td><td>{v.detail}</td></tr>)}</tbody>
-      </table></div>
+      </table></div>}
     </Page>
   );
 }
