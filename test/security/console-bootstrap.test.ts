@@ -23,7 +23,7 @@ afterAll(async () => {
 async function startServer(): Promise<{ app: AppProcess; base: string }> {
   env ??= { ...baseEnv(), PORT: String(await freePort()), DATA_DIR: dataDir, REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' };
   const app = startApp('app/all.ts', env);
-  await app.waitForOutput(/HTTP: listening on http:\/\/127\.0\.0\.1:\d+/, 180_000);
+  await app.waitForOutput(/HTTP: listening on http:\/\/127\.0\.0\.1:\d+/, 300_000);
   return { app, base: `http://127.0.0.1:${env.PORT}` };
 }
 
@@ -130,5 +130,5 @@ describe('first admin on embedded PGlite', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/admin');
     await stop(again.app);
-  }, 180_000);
+  }, 900_000); // two server starts that compile the app with tsx and open PGlite: minutes on a busy machine
 });
