@@ -30,6 +30,9 @@ export interface MessageView {
   text: string;
   context?: string;
   actions?: ViewAction[];
+  /** The message says its role is working: once it is sent, the platform's own working indicator may show this
+   *  status too (ChatPort.working; e.g. "is working…", shown after the persona's name). Not part of the message. */
+  working?: string;
 }
 
 export interface ChatPort {
@@ -53,6 +56,10 @@ export interface ChatPort {
   mentionGroup?(groupId: string): string;
   /** A person named in a note shown only to someone else (no notification). */
   nameOf(userId: string): Promise<string>;
+  /** The person's display name as the platform has it now (Slack users.info), for the console (orchestrator/people.ts
+   *  stores it); undefined when the platform knows no such person. Absent where names arrive with messages (Teams).
+   *  Throws when the lookup fails; callers treat it as best effort. */
+  lookupName?(teamId: string, userId: string): Promise<string | undefined>;
   /** A short note to one person about their own action, in `thread`: only they see it where the platform allows
    * (Slack), otherwise a reply that mentions them (Teams). `person.id` is their id on the platform. */
   notify(thread: ThreadRef, person: { id: string; name?: string }, text: string): Promise<void>;
@@ -64,6 +71,11 @@ export interface ChatPort {
    * taken. Absent where a bot cannot react (Teams: the Bot Framework has no API for a bot's reaction). Best effort:
    * an error is logged by the caller and nothing else depends on it. */
   react?(thread: ThreadRef, messageId: string, emoji: 'eyes' | 'white_check_mark'): Promise<void>;
+  /** Shows the platform's own "working" indicator in `thread` for `persona` (Slack: the assistant thread status,
+   *  "<persona> is working…", which Slack clears when the app next posts in the thread, or after two minutes; an
+   *  empty `status` clears it). Does nothing where the thread cannot show one (Slack: not an assistant thread). Absent
+   *  where the platform has none (Teams). Best effort, like `react`: the caller logs an error and goes on. */
+  working?(thread: ThreadRef, persona: Persona, status: string): Promise<void>;
 }
 
 /** How a post is sent. */

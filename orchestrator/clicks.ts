@@ -7,12 +7,14 @@ import { act } from './act';
 import type { ActOutcome } from './contract';
 import { chatFor, type EngineDeps } from './deps';
 import type { ClickJob } from './jobs';
+import { rememberPerson } from './people';
 
 export async function handleClick(deps: EngineDeps, job: ClickJob): Promise<void> {
   const outcome = await act(deps, job.action, job.value, job.actor, job.feedback, new Date(job.pressedAt));
   const text = noteFor(outcome);
-  if (!text) return;
-  await chatFor(deps, job.actor.platform).notify(job.reply.thread, job.reply.person, text);
+  if (text) await chatFor(deps, job.actor.platform).notify(job.reply.thread, job.reply.person, text);
+  // the presser's (a gate decider's) name for the console, once the press is applied (best effort: people.ts)
+  await rememberPerson(deps, { platform: job.actor.platform, teamId: job.actor.teamId, userId: job.actor.userId });
 }
 
 /** What the person is told: a refusal, a request for feedback, or a confirmation act asked for; otherwise nothing

@@ -12,6 +12,7 @@ import { refusedByThrottle } from './throttle';
 import { ACTIVE_STATUSES, answerStep } from './workflow/transitions';
 import { noPlanView, ROLECALL_PERSONA } from './views';
 import { askAddOrNew, isOneToOneChat } from './pending';
+import { rememberPerson } from './people';
 
 export const sourceKey = (m: InboundMessage) => `${m.platform}:${m.channelId}:${m.messageTs}`;
 
@@ -22,6 +23,12 @@ const sentAtOf = (m: InboundMessage): Date => {
 };
 
 export async function handleInbound(deps: EngineDeps, msg: InboundMessage): Promise<void> {
+  await takeInbound(deps, msg);
+  // the writer's name for the console, after the message was taken (best effort, at most once a day: people.ts)
+  await rememberPerson(deps, { platform: msg.platform, teamId: msg.teamId, userId: msg.userId });
+}
+
+async function takeInbound(deps: EngineDeps, msg: InboundMessage): Promise<void> {
   const key = sourceKey(msg);
   if (await deps.prisma.inboundEvent.findUnique({ where: { id: key } })) {
     const started = await deps.prisma.workflow.findUnique({ where: { sourceEventId: key } });

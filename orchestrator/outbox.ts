@@ -18,6 +18,8 @@
 //   sweep, which adds one for every channel whose head has waited too long.
 // - a row's persona is the arm's when its workflow is in an experiment arm that varies that role's persona
 //   (orchestrator/experiments/assign.ts variantPersonas): every post of that role in the thread, on every platform.
+// - once a message saying its role is working went out, the platform's own working indicator is shown in the thread
+//   (showWorking: Slack's assistant thread status), best effort and without a database statement.
 import { createHash } from 'node:crypto';
 import { Prisma } from '../generated/prisma/client';
 import { errorMessage } from '../agents/errors';
@@ -251,7 +253,9 @@ async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string;
       await port.update(row.thread, row.targetTs, row.persona, row.view);
       const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts: row.targetTs, text: row.view.text }];
       if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts: row.targetTs, text: row.view.text });
-      return { next: await markSent(deps.prisma, seal, [row.id], row, sent, next) };
+      const claimed = await markSent(deps.prisma, seal, [row.id], row, sent, next);
+      await showWorking(deps, port, row, row.view);
+      return { next: claimed };
     }
     // A post, or an edit of a post that never went out (refused, or its row failed): posted now. Edits waiting behind
     // a post go out with it (its latest view), when that fits one message.
@@ -263,7 +267,9 @@ async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string;
     const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts, text: view.text }];
     if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts, text: view.text });
     for (const u of merged) if (!u.key.includes('@')) sent.push({ key: u.key, kind: u.kind, ts, text: u.view.text });
-    return { next: await markSent(deps.prisma, seal, [row.id, ...merged.map((u) => u.id)], row, sent, next) };
+    const claimed = await markSent(deps.prisma, seal, [row.id, ...merged.map((u) => u.id)], row, sent, next);
+    await showWorking(deps, port, row, view);
+    return { next: claimed };
   } catch (e) {
     if (isPostRefused(e)) {
       await release(deps.prisma, row.id, e.message, 0, true);
@@ -285,6 +291,25 @@ async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string;
     deps.log.error('gave up a chat post', { workflowId: row.workflowId, post: row.key, error: errorMessage(e) });
     return undefined;
   }
+}
+
+/** How long the poster waits for the platform's working indicator before it goes on with the channel. */
+const WORKING_WAIT_MS = 5_000;
+
+/** After a message saying its role is working went out (a step's status post, or its edit for a new attempt): the
+ *  platform's own working indicator in the thread too (ChatPort.working: Slack's assistant thread status). Here, and
+ *  not where the step starts, because Slack clears that status when the app posts in the thread: set before the
+ *  status post went out, the post itself would clear it. A sent view that no longer says "working" (a status post
+ *  merged with its output) shows none. Best effort: no database statement, an error is logged (info) and the channel
+ *  goes on, and a slow platform is waited for at most WORKING_WAIT_MS. */
+async function showWorking(deps: EngineDeps, port: ChatPort, row: Claimed, view: MessageView): Promise<void> {
+  if (!view.working || !port.working) return;
+  const shown = port.working(row.thread, row.persona, view.working).catch((e: unknown) => {
+    deps.log.info('could not show the working status in the thread (the status post says it)', { workflowId: row.workflowId, post: row.key, error: errorMessage(e) });
+  });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([shown, new Promise<void>((r) => { timer = setTimeout(r, WORKING_WAIT_MS); timer.unref(); })]);
+  clearTimeout(timer);
 }
 
 /** Posts a view (cut into several posts where the platform needs it: each part keyed, the last under the message's

@@ -79,6 +79,10 @@ function tracedChatPort(platform: string, port: ChatPort): ChatPort {
   }
   traced.update = (thread, messageId, persona, view) => call('update', thread, () => port.update(thread, messageId, persona, view));
   traced.nameOf = (userId) => call('name_of', undefined, () => port.nameOf(userId));
+  if (port.lookupName) {
+    const lookupName = port.lookupName.bind(port);
+    traced.lookupName = (teamId, userId) => call('lookup_name', undefined, () => lookupName(teamId, userId));
+  }
   traced.notify = (thread, person, text) => call('notify', thread, () => port.notify(thread, person, text));
   if (port.react) {
     const react = port.react.bind(port);

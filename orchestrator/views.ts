@@ -105,7 +105,7 @@ export function noPlanView(templates: { name: string; description: string }[]): 
 
 export function workingView(role: Role, attempt: number, maxAttempts: number, revision: number): MessageView {
   const rev = revision > 1 ? ` (revision ${revision})` : '';
-  return { text: `:hourglass_flowing_sand: *${role.persona.display_name}* is working${rev}…`, context: `attempt ${attempt} of ${maxAttempts}` };
+  return { text: `:hourglass_flowing_sand: *${role.persona.display_name}* is working${rev}…`, context: `attempt ${attempt} of ${maxAttempts}`, working: `is working${rev}…` };
 }
 
 export function retryingView(role: Role, attempt: number, maxAttempts: number, error: string): MessageView {

@@ -140,7 +140,7 @@ describe('a console with workflows on the offline demo model', () => {
     const list = await page(as.owner, '/admin/workflows');
     expect(list).toContain('<span class="person" title="29:dana">Dana Scully</span>');
     expect(list).toContain(`<span class="person" title="${owner.id}">owner@example.com</span>`);
-    expect(list).toContain('<span class="person">U_ALICE</span>'); // Slack names are not stored: the id
+    expect(list).toContain('<span class="person">U_ALICE</span>'); // a Slack user whose name is not known (users.info: user_not_found): the id
     expect(await page(as.owner, `/admin/workflows/${teamsWf.id}`)).toContain('by <span class="person" title="29:dana">Dana Scully</span>');
     expect(await page(as.owner, '/admin/audit?actor=teams')).toContain('<span class="person" title="teams:29:dana">Dana Scully</span>');
   });

@@ -10,6 +10,7 @@ import { errorMessage } from '../../agents/errors';
 import { slackClients } from './chat';
 import { slashCommandHandler } from './commands';
 import { eventCallbackHandler, slackBotUserId, type EventHooks } from './events';
+import { assistantThreadStarted } from './assistant';
 import { appHome } from './home';
 import type { SlackInstallations, SlackTokens } from './installations';
 import { registerInteractions } from './interactions';
@@ -54,6 +55,7 @@ export function slackEdge(cfg: SlackEdgeConfig, tokens: SlackTokens | SlackInsta
   const installations = 'store' in tokens ? tokens : undefined;
   const ownUser = cfg.botToken ? slackBotUserId(cfg.botToken, cfg.apiUrl, log, cfg.fetch) : undefined;
   const home = appHome(orchestrator, clientFor, log);
+  const prompts = assistantThreadStarted(clientFor, log);
   const hooks: EventHooks = {
     botUserId: async (teamId) => {
       if (ownUser) return ownUser();
@@ -66,6 +68,7 @@ export function slackEdge(cfg: SlackEdgeConfig, tokens: SlackTokens | SlackInsta
       log.error(`Slack says the app was ${reason === 'uninstalled' ? 'uninstalled' : 'stripped of its tokens'} in workspace ${teamId}: SLACK_BOT_TOKEN no longer works there`, { team: teamId });
     },
     homeOpened: (teamId, userId) => void home(teamId, userId),
+    assistantThreadStarted: (teamId, channelId, threadTs) => void prompts(teamId, channelId, threadTs),
     ...(extra.personDeleted ? { personDeleted: extra.personDeleted } : {}),
   };
   const events = eventCallbackHandler(orchestrator, log, hooks);

@@ -7,11 +7,14 @@
 // MessageRejectedError when retrying cannot help, or as @slack/web-api's own error otherwise (the queue retries it).
 // A message is split to fit Slack's limits before it is posted (40,000 characters of text, 50 blocks, 3,000
 // characters per section block), and a part Slack still finds too long (msg_too_long) is halved and posted again.
+// In an assistant thread (a DM with an app that has Slack's AI app features, assistant:write), a working role also
+// shows as the thread's status ("<role> is working…", assistant.threads.setStatus; `working`).
 import { ErrorCode, WebClient } from '@slack/web-api';
 import { ChannelUnreachableError, MessageRejectedError, type ChatPort, type MessageView, type Persona, type PostOptions, type ThreadRef } from '../../orchestrator/chat';
 import { halveView, splitView, type PostLimit } from '../../orchestrator/split';
 import { escapeBroadcasts, slackGroupMention, slackText, toSlack } from './blocks';
 import { WorkspaceNotInstalled, type SlackTokens } from './installations';
+import { slackLookupName } from './people';
 import { TokenSealBroken } from './token-seal';
 
 /** Text per post: well below Slack's 40,000 (Slack counts after escaping &, < and >), in sections of 2,900. */
@@ -60,6 +63,13 @@ export const POST_METADATA_TYPE = 'rolecall_post';
  *  longer thread, is not found and is posted again. */
 const FIND_PAGES = 10;
 
+/** The bot scope of Slack's AI app features (manifest features.assistant_view): with it, a direct message with the
+ *  app is an assistant thread, where `working` sets the thread's status. */
+export const ASSISTANT_SCOPE = 'assistant:write';
+
+/** How long a workspace's client is reused for a working status after a post or edit (chat.ts slackChat). */
+const RECENT_CLIENT_MS = 30_000;
+
 /** At most this many workspaces' clients are kept (each keeps its own rate-limit state). */
 const MAX_CLIENTS = 1_000;
 
@@ -104,6 +114,14 @@ function refusal(e: unknown): never {
 }
 
 export function slackChat(clientFor: SlackClientFor): ChatPort {
+  // the client of each workspace's latest post or edit, for a moment: the working status that follows a status post
+  // reuses it rather than reading the workspace's token again (a database statement for an "Add to Slack" install)
+  const recent = new Map<string, { client: WebClient; until: number }>();
+  const usedBy = (teamId: string, client: WebClient) => {
+    recent.delete(teamId);
+    if (recent.size >= MAX_CLIENTS) recent.delete(recent.keys().next().value!);
+    recent.set(teamId, { client, until: Date.now() + RECENT_CLIENT_MS });
+  };
   const postOne = async (thread: ThreadRef, persona: Persona, view: MessageView, opts: PostOptions): Promise<string> => {
     const client = await clientFor(thread.teamId);
     const res = await client.chat.postMessage({
@@ -115,6 +133,7 @@ export function slackChat(clientFor: SlackClientFor): ChatPort {
       ...(opts.key ? { metadata: { event_type: POST_METADATA_TYPE, event_payload: { key: opts.key } } } : {}),
     }).catch(refusal);
     if (!res.ts) throw new Error('Slack chat.postMessage returned no ts');
+    usedBy(thread.teamId, client);
     return res.ts;
   };
   /** Posts `view`; when Slack finds it too long after all, posts it as two halves (at most 3 times over), in order
@@ -130,13 +149,14 @@ export function slackChat(clientFor: SlackClientFor): ChatPort {
       return ts; // the last part: it carries the buttons and the small print
     }
   };
-  // this app's bot id in each workspace (auth.test, once per client): only its own posts count in findPosted, so
-  // another app's message carrying the same metadata cannot stop a Rolecall post
-  const selves = new WeakMap<WebClient, Promise<string | undefined>>();
+  // this app's bot id and its token's scopes in each workspace (auth.test, once per client; the scopes are Slack's
+  // x-oauth-scopes header): only its own posts count in findPosted, so another app's message carrying the same
+  // metadata cannot stop a Rolecall post; the assistant status is only set with assistant:write (`working`)
+  const selves = new WeakMap<WebClient, Promise<{ botId?: string; scopes: string[] }>>();
   const selfOf = (client: WebClient) => {
     let self = selves.get(client);
     if (!self) {
-      self = client.auth.test().then((r) => r.bot_id, (e: unknown) => {
+      self = client.auth.test().then((r) => ({ botId: r.bot_id, scopes: r.response_metadata?.scopes ?? [] }), (e: unknown) => {
         selves.delete(client);
         return refusal(e);
       });
@@ -149,7 +169,7 @@ export function slackChat(clientFor: SlackClientFor): ChatPort {
     async findPosted(thread, key) {
       // conversations.replies (channels:history, groups:history, im:history, mpim:history) with the metadata
       const client = await clientFor(thread.teamId);
-      const self = await selfOf(client);
+      const self = (await selfOf(client)).botId;
       if (!self) throw new Error('Slack auth.test returned no bot_id');
       let cursor: string | undefined;
       for (let page = 0; page < FIND_PAGES; page++) {
@@ -168,15 +188,33 @@ export function slackChat(clientFor: SlackClientFor): ChatPort {
     async update(thread: ThreadRef, messageId: string, _persona: Persona, view: MessageView) {
       const client = await clientFor(thread.teamId);
       await client.chat.update({ channel: thread.channelId, ts: messageId, ...toSlack(view) }).catch(refusal);
+      usedBy(thread.teamId, client);
     },
     mention: (userId) => `<@${userId}>`,
     mentionGroup: slackGroupMention, // a gate's configured approvers only: blocks.ts turns Rolecall's marker into <!subteam^…>
     nameOf: async (userId) => `<@${userId}>`, // rendered as the person's name, without notifying them, in an ephemeral note
+    lookupName: slackLookupName(clientFor), // users.info (users:read), for the console's names (bot/slack/people.ts)
     async react(thread, messageId, emoji) {
       // reactions:write; the same reaction twice (a redelivered event) is not an error
       const client = await clientFor(thread.teamId);
       await client.reactions.add({ channel: thread.channelId, timestamp: messageId, name: emoji }).catch((e) => {
         if (slackErrorCode(e) !== 'already_reacted') throw e;
+      });
+    },
+    async working(thread, persona, status) {
+      // assistant.threads.setStatus, only in an assistant thread: a direct message channel (D…) of a workspace whose
+      // token carries assistant:write (the app has Slack's AI app features: manifest assistant_view). Anywhere else
+      // nothing is called. Shown as "<persona> <status>"; Slack clears it when the app next posts in the thread.
+      if (!thread.channelId.startsWith('D') || !thread.threadTs) return;
+      const last = recent.get(thread.teamId);
+      const client = last && last.until > Date.now() ? last.client : await clientFor(thread.teamId);
+      if (!(await selfOf(client)).scopes.includes(ASSISTANT_SCOPE)) return;
+      await client.assistant.threads.setStatus({
+        channel_id: thread.channelId,
+        thread_ts: thread.threadTs,
+        status: status.slice(0, 200),
+        username: persona.displayName,
+        ...(persona.iconUrl ? { icon_url: persona.iconUrl } : persona.iconEmoji ? { icon_emoji: persona.iconEmoji } : {}),
       });
     },
     async notify(thread, person, text) {

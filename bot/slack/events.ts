@@ -6,14 +6,16 @@
 // thread reply that @mentions someone, to leave it to its app_mention twin) comes from the event's authorizations, or
 // from one auth.test kept once it has succeeded. Besides messages: app_uninstalled and tokens_revoked disable the
 // workspace's install (acked once written, so Slack retries a failed write), and app_home_opened publishes the App
-// Home after the ack (each opening publishes again, so a lost one costs nothing). A user_change saying a person was
-// deleted queues their erasure (issue 18; acked once queued, so a failed enqueue is delivered again).
+// Home after the ack (each opening publishes again, so a lost one costs nothing), as assistant_thread_started sets an
+// assistant thread's suggested prompts (assistant.ts; assistant_thread_context_changed is not subscribed). A
+// user_change saying a person was deleted queues their erasure (issue 18; acked once queued, so a failed enqueue is
+// delivered again).
 import { WebClient } from '@slack/web-api';
 import type { InboundMessage, Logger, Orchestrator } from '../../orchestrator';
 import { errorMessage } from '../../agents/errors';
 import { MAX_MESSAGE_FILES } from '../../orchestrator/jobs';
 import type { InboundFile } from '../../orchestrator/chat';
-import { AppHomeOpened, EventCallback, MessageEvent, TokensRevoked, UserChange, type SlackFile } from './payloads';
+import { AppHomeOpened, AssistantThreadStarted, EventCallback, MessageEvent, TokensRevoked, UserChange, type SlackFile } from './payloads';
 
 /** What became of an event callback: queued, deliberately dropped (bots, edits, replies outside threads), of a type
  *  no listener reads (e.g. reaction_added), or unreadable (answered 400). */
@@ -29,6 +31,9 @@ export interface EventHooks {
   disable(teamId: string, reason: 'uninstalled' | 'tokens_revoked'): Promise<void>;
   /** `userId` opened the App Home tab: publish it (after the ack; failures are the hook's to log). */
   homeOpened?(teamId: string, userId: string): void;
+  /** A person opened an assistant thread (Slack's AI app features): show what to ask (after the ack; failures are
+   *  the hook's to log). */
+  assistantThreadStarted?(teamId: string, channelId: string, threadTs: string): void;
   /** Slack says `userId` was deleted or deactivated: queue the erasure of what Rolecall holds about them (durably;
    *  rejects when it could not be kept). Absent: the signal is logged and dropped. */
   personDeleted?(teamId: string, userId: string): Promise<void>;
@@ -58,8 +63,10 @@ export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, ho
       if (!parsed.success) return 'dropped'; // message subtypes Rolecall does not read (edits, deletions, joins) have other shapes
       const e = parsed.data;
       if ((e.subtype && e.subtype !== 'file_share') || e.bot_id || !e.user) return 'dropped';
-      if (e.channel_type === 'im' && (!e.thread_ts || e.thread_ts === e.ts)) {
-        // a direct message in the app's Messages tab is a request, as a mention is in a channel
+      if (e.channel_type === 'im') {
+        // a direct message is addressed to the app, as a mention is in a channel: a request, or a reply in its thread
+        // when a workflow runs there (the orchestrator decides). In an assistant thread (Slack's AI app features)
+        // every message the person writes is a thread reply under the thread Slack opened.
         await orchestrator.receive(inbound(teamId, e, true));
         return 'queued';
       }
@@ -90,6 +97,13 @@ export function eventCallbackHandler(orchestrator: Orchestrator, log: Logger, ho
       }
       await hooks.personDeleted(e.data.user.team_id ?? teamId, e.data.user.id);
       log.info('Slack: a person was deleted; their erasure is queued', { team: teamId });
+      return 'queued';
+    }
+    if (type === 'assistant_thread_started') {
+      // a person opened an assistant thread: suggested prompts, after the ack (assistant.ts)
+      const e = AssistantThreadStarted.safeParse(event);
+      if (!e.success) return 'dropped';
+      hooks.assistantThreadStarted?.(teamId, e.data.assistant_thread.channel_id, e.data.assistant_thread.thread_ts);
       return 'queued';
     }
     if (type === 'app_home_opened') {

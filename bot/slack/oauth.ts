@@ -16,7 +16,8 @@ import { slackLogger } from './slack-logger';
 export const BOT_SCOPES = [
   'app_mentions:read', 'chat:write', 'chat:write.customize', 'commands', 'files:read', 'files:write',
   'channels:history', 'groups:history', 'im:history', 'mpim:history', 'reactions:write',
-  'users:read', // user_change: a deleted person's data is erased (issue 18)
+  'users:read', // user_change: a deleted person's data is erased (issue 18); users.info: people's names for the console (issue 14)
+  'assistant:write', // Slack's AI app features: a working role shows as an assistant thread's status (chat.ts working)
 ];
 
 export interface SlackOAuthOptions {

@@ -45,6 +45,12 @@ export const EventCallback = z.object({
 /** The App Home tab (or the Messages tab) was opened. */
 export const AppHomeOpened = z.object({ type: z.literal('app_home_opened'), user: id, tab: z.enum(['home', 'messages']).optional() });
 
+/** A person opened an assistant thread with the app (Slack's AI app features): its DM channel and thread. */
+export const AssistantThreadStarted = z.object({
+  type: z.literal('assistant_thread_started'),
+  assistant_thread: z.object({ user_id: id, channel_id: id, thread_ts: z.string().min(1).max(32) }),
+});
+
 /** A person's profile changed; `deleted` when their account was deactivated or deleted (needs users:read). */
 export const UserChange = z.object({
   type: z.literal('user_change'),

@@ -75,6 +75,7 @@ export async function findSubjectData(prisma: Db, subject: Subject, opts: Pick<S
     intentExamples: await prisma.intentExample.findMany({ where: { OR: [{ requestedBy: { in: ids } }, { labelledBy: { in: ids } }] }, select: { id: true, text: true, label: true, createdAt: true } }),
     chatRoles: await prisma.chatUserRole.findMany({ where: { userId: { in: ids } } }),
     teamsProfile: await prisma.teamsUser.findMany({ where: { id: { in: ids } } }),
+    slackProfile: await prisma.slackUser.findMany({ where: { id: { in: ids } } }),
     playgroundThreads: webThreads,
     auditEntries: await prisma.auditLog.findMany({ where: { actor: { in: actors } }, orderBy: { at: 'asc' } }),
     files,
@@ -124,6 +125,7 @@ export async function eraseSubject(prisma: Db, subject: Subject, actor: string, 
       add('intentExamples', await tx.intentExample.updateMany({ where: { labelledBy: id }, data: { labelledBy: p } }));
       add('chatRoles', await tx.chatUserRole.deleteMany({ where: { userId: id } }));
       add('teamsProfile', await tx.teamsUser.deleteMany({ where: { id } }));
+      add('slackProfile', await tx.slackUser.deleteMany({ where: { id } })); // the stored display name (orchestrator/people.ts)
       const shares = await tx.sharedFile.findMany({ where: { workflowId: { in: free } }, select: { id: true, blobId: true } });
       add('files', await tx.sharedFile.deleteMany({ where: { id: { in: shares.map((s) => s.id) } } }));
       for (const blobId of new Set(shares.map((s) => s.blobId).filter((b): b is string => !!b))) {

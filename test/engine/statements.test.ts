@@ -82,5 +82,7 @@ describe('statements per step', () => {
     // the breakdown, for whoever lowers (or must raise) the figure
     console.log(`statements per step: ${perStep.toFixed(1)} (and ${counted.timed} by the clock, left out)\n${top.join('\n')}`);
     expect(perStep).toBeLessThanOrEqual(STATEMENTS_PER_STEP_MAX);
+    // the working indicator (ChatPort.working, shown by the poster after a status post) was among what was counted
+    expect(e.chat.statuses.filter((s) => s.status.startsWith('is working')).length).toBeGreaterThan(0);
   });
 });

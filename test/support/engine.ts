@@ -48,6 +48,8 @@ export interface RecordingChat extends ChatPort {
   notes: RecordedNote[];
   /** Reactions on people's messages (react). */
   reactions: { thread: ThreadRef; messageId: string; emoji: string }[];
+  /** Working indicators shown in threads (working: Slack's assistant thread status). */
+  statuses: { thread: ThreadRef; persona: Persona; status: string }[];
 }
 
 /** A ChatPort that keeps every post, update and note in memory, platform-neutral (the MessageView as the engine made
@@ -59,8 +61,12 @@ export function recordingChat(): RecordingChat {
     updates: [],
     notes: [],
     reactions: [],
+    statuses: [],
     async react(thread, messageId, emoji) {
       chat.reactions.push({ thread, messageId, emoji });
+    },
+    async working(thread, persona, status) {
+      chat.statuses.push({ thread, persona, status });
     },
     async post(thread, persona, view) {
       const id = `m-${++seq}`;

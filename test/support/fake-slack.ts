@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startLocalServer } from './local-server';
+import { BOT_SCOPES } from '../../bot/slack/oauth';
 
 export interface SlackCall {
   method: string;
@@ -32,6 +33,13 @@ export interface FakeSlack {
   uploads: UploadedFile[];
   /** Slack's Socket Mode: apps.connections.open (with an app token, xapp-…) answers with this ws:// URL. */
   socket: FakeSocketMode;
+  /** A person users.info knows (in Slack's wire format: name, real_name, profile.display_name, profile.real_name);
+   *  users.info answers user_not_found for anyone not set. */
+  setUser(id: string, names: FakeSlackUserNames): void;
+  /** The bot scopes a token has, as Slack reports them on every Web API answer (header x-oauth-scopes): `team` for a
+   *  token installed through oauth.v2.access (its scopes are the install's), none for FAKE_BOT_TOKEN (by default the
+   *  manifests' scopes, BOT_SCOPES). */
+  setScopes(scopes: string[], team?: string): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +95,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const uploads: UploadedFile[] = [];
   // every message posted, by channel, as conversations.replies returns it (with its metadata)
   const posted = new Map<string, StoredMessage[]>();
+  // the people users.info knows
+  const users = new Map<string, FakeSlackUserNames>();
+  // each token's scopes (by the team of an installed token; '' for FAKE_BOT_TOKEN)
+  const scopes = new Map<string, string[]>([['', [...BOT_SCOPES]]]);
   const socket = await startSocketMode();
   const server = await startLocalServer(async (req, res) => {
     const upload = /^\/upload\/v1\/(F[A-Z0-9]+)$/.exec(req.path);
@@ -131,14 +143,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     if (failure && failure.count > 0) {
       failure.count--;
       call.response = { ok: false, error: failure.error };
+    } else if (method === 'users.info') {
+      call.response = userAnswer(users, params);
     } else if (method === 'apps.connections.open') {
       call.response = /^Bearer xapp-/.test(req.headers.authorization ?? '') ? { ok: true, url: socket.url } : { ok: false, error: 'invalid_auth' };
     } else {
       call.response = method === 'files.getUploadURLExternal' || method === 'files.completeUploadExternal'
         ? uploadAnswer(method, params)
-        : answer(method, params, () => `${seq++}.000100`, req.headers.authorization, posted);
+        : answer(method, params, () => `${seq++}.000100`, req.headers.authorization, posted, scopes);
     }
-    return { json: call.response };
+    const team = /^Bearer xoxb-(T[A-Z0-9]+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const granted = scopes.get(team ?? '');
+    const headers: Record<string, string> = granted ? { 'x-oauth-scopes': granted.join(',') } : {};
+    return { json: call.response, headers };
   });
   function uploadAnswer(method: string, params: Record<string, any>): Record<string, unknown> {
     if (method === 'files.getUploadURLExternal') {
@@ -173,6 +190,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     downloads,
     socket,
+    setUser: (id, names) => void users.set(id, { ...names }),
+    setScopes: (list, team) => void scopes.set(team ?? '', [...list]),
     close: async () => {
       await Promise.all([server.close(), socket.close()]);
     },
@@ -221,6 +240,28 @@ async function startSocketMode(): Promise<FakeSocketMode & { close(): Promise<vo
   };
 }
 
+/** A person's names as Slack keeps them (users.info's user object). */
+export interface FakeSlackUserNames {
+  /** The handle (`name`). */
+  name?: string;
+  real_name?: string;
+  display_name?: string;
+}
+
+/** users.info: the person in Slack's wire format, or user_not_found. */
+function userAnswer(users: Map<string, FakeSlackUserNames>, params: Record<string, any>): Record<string, unknown> {
+  const id = String(params.user ?? '');
+  const u = users.get(id);
+  if (!u) return { ok: false, error: 'user_not_found' };
+  return {
+    ok: true,
+    user: {
+      id, team_id: 'T1', name: u.name ?? id.toLowerCase(), deleted: false, real_name: u.real_name ?? '', is_bot: false,
+      profile: { display_name: u.display_name ?? '', real_name: u.real_name ?? '', display_name_normalized: u.display_name ?? '', real_name_normalized: u.real_name ?? '', team: 'T1' },
+    },
+  };
+}
+
 /** A message as Slack keeps it: what conversations.replies answers with. */
 interface StoredMessage {
   type: 'message';
@@ -235,7 +276,10 @@ interface StoredMessage {
 /** Replies in a page of conversations.replies at most (Slack: 1,000; it advises 200). */
 const REPLIES_MAX_LIMIT = 1_000;
 
-function answer(method: string, params: Record<string, any>, nextTs: () => string, auth: string | undefined, posted: Map<string, StoredMessage[]>): Record<string, unknown> {
+/** A non-empty string parameter. */
+const given = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+function answer(method: string, params: Record<string, any>, nextTs: () => string, auth: string | undefined, posted: Map<string, StoredMessage[]>, scopes: Map<string, string[]>): Record<string, unknown> {
   const team = /^Bearer xoxb-(T[A-Z0-9]+)$/.exec(auth ?? '')?.[1]; // a token of an install made through oauth.v2.access
   const botId = team ? `B_${team}` : 'B_SELF';
   switch (method) {
@@ -246,8 +290,11 @@ function answer(method: string, params: Record<string, any>, nextTs: () => strin
       const code = /^code-(T[A-Z0-9]+)$/.exec(String(params.code ?? ''))?.[1];
       if (params.client_id !== FAKE_CLIENT_ID || params.client_secret !== FAKE_CLIENT_SECRET) return { ok: false, error: 'invalid_client_id' };
       if (!code) return { ok: false, error: 'invalid_code' };
+      // the install gets the scopes the app asked for on the authorize page: Rolecall's (BOT_SCOPES)
+      const granted = String(params.scope ?? BOT_SCOPES.join(','));
+      scopes.set(code, granted.split(','));
       return {
-        ok: true, app_id: 'A1', authed_user: { id: `U_INSTALLER_${code}` }, scope: String(params.scope ?? 'app_mentions:read,chat:write,commands'), token_type: 'bot',
+        ok: true, app_id: 'A1', authed_user: { id: `U_INSTALLER_${code}` }, scope: granted, token_type: 'bot',
         access_token: `xoxb-${code}`, bot_user_id: `U_BOT_${code}`, team: { id: code, name: `Team ${code} <b>&</b>` }, enterprise: null, is_enterprise_install: false,
       };
     }
@@ -284,6 +331,22 @@ function answer(method: string, params: Record<string, any>, nextTs: () => strin
       return { ok: true };
     case 'views.open':
       return { ok: true, view: { id: 'V1', ...params.view } };
+    case 'assistant.threads.setStatus': {
+      // channel_id, thread_ts and status are required (an empty status clears it); Slack takes chat:write or
+      // assistant:write for it
+      if (!given(params.channel_id) || !given(params.thread_ts) || typeof params.status !== 'string') return { ok: false, error: 'invalid_arguments' };
+      const held = scopes.get(team ?? '') ?? [];
+      if (!held.includes('assistant:write') && !held.includes('chat:write')) return { ok: false, error: 'missing_scope', needed: 'chat:write', provided: held.join(',') };
+      return { ok: true };
+    }
+    case 'assistant.threads.setSuggestedPrompts': {
+      // channel_id and 1 to 4 prompts, each with a title and a message; assistant:write
+      const prompts = params.prompts as unknown;
+      const valid = Array.isArray(prompts) && prompts.length >= 1 && prompts.length <= 4 && prompts.every((p) => given(p?.title) && given(p?.message));
+      if (!given(params.channel_id) || !valid) return { ok: false, error: 'invalid_arguments' };
+      if (!(scopes.get(team ?? '') ?? []).includes('assistant:write')) return { ok: false, error: 'missing_scope', needed: 'assistant:write' };
+      return { ok: true };
+    }
     default:
       return { ok: false, error: 'unknown_method' };
   }
@@ -293,6 +356,6 @@ function parseParams(contentType: string, raw: string): Record<string, any> {
   if (!raw) return {};
   if (contentType.startsWith('application/json')) return JSON.parse(raw);
   const params: Record<string, any> = Object.fromEntries(new URLSearchParams(raw));
-  for (const k of ['blocks', 'attachments', 'metadata', 'view']) if (typeof params[k] === 'string') params[k] = JSON.parse(params[k]);
+  for (const k of ['blocks', 'attachments', 'metadata', 'view', 'prompts']) if (typeof params[k] === 'string') params[k] = JSON.parse(params[k]);
   return params;
 }

@@ -1,8 +1,9 @@
 // People by name on console pages: the ids stored on workflows, approvals, audit rows and budgets (a Slack or Teams
 // user id, a playground user's console id, an actor such as "slack:U123" or "console:ann@example.com") shown as the
-// display name Rolecall stored for them (Teams users it has met; playground users and console actors by their console
-// email). Slack display names are not stored, so Slack users show as their ids. Invariant: an id whose name is not known is shown as the id itself (never dropped, never
-// guessed); the id stays in the element's title; every lookup is bounded (at most MAX ids, one query per source).
+// display name Rolecall stored for them (Teams users it has met; Slack users it has met, looked up with users.info at
+// most once a day, orchestrator/people.ts; playground users and console actors by their console email). Invariant: an
+// id whose name is not known is shown as the id itself (never dropped, never guessed); the id stays in the element's
+// title; names are text (JSX escapes them); every lookup is bounded (at most MAX ids, one query per source).
 import type { Db } from '../../orchestrator/db';
 
 const MAX = 500;
@@ -18,25 +19,31 @@ export async function loadNames(prisma: Db, ids: Iterable<string | null | undefi
   const given = [...new Set([...ids].filter((x): x is string => !!x && x.length <= 300))].slice(0, MAX);
   const out = new Map<string, string>();
   const teams = new Set<string>();
+  const slack = new Set<string>();
   const admins = new Set<string>();
   for (const id of given) {
     if (id.startsWith('console:')) { out.set(id, id.slice('console:'.length)); continue; }
     const m = PLATFORM_PREFIX.exec(id);
     const [platform, raw] = m ? [m[1], m[2]!] : [undefined, id];
     if (!platform || platform === 'teams') teams.add(raw);
+    if (!platform || platform === 'slack') slack.add(raw);
     if ((!platform || platform === 'web') && UUID.test(raw)) admins.add(raw);
   }
-  const [teamsRows, adminRows] = await Promise.all([
+  const [teamsRows, slackRows, adminRows] = await Promise.all([
     teams.size ? prisma.teamsUser.findMany({ where: { id: { in: [...teams] } }, select: { id: true, name: true } }) : Promise.resolve([]),
+    slack.size ? prisma.slackUser.findMany({ where: { id: { in: [...slack] }, name: { not: null } }, select: { id: true, name: true } }) : Promise.resolve([]),
     admins.size ? prisma.adminUser.findMany({ where: { id: { in: [...admins] } }, select: { id: true, email: true } }) : Promise.resolve([]),
   ]);
   const teamsName = new Map(teamsRows.map((r) => [r.id, r.name]));
+  const slackName = new Map(slackRows.flatMap((r) => (r.name ? [[r.id, r.name] as const] : [])));
   const adminName = new Map(adminRows.map((r) => [r.id, r.email]));
   for (const id of given) {
     if (out.has(id)) continue;
     const m = PLATFORM_PREFIX.exec(id);
     const [platform, raw] = m ? [m[1], m[2]!] : [undefined, id];
-    const name = (platform === 'teams' || !platform ? teamsName.get(raw) : undefined) ?? (platform === 'web' || !platform ? adminName.get(raw) : undefined);
+    const name = (platform === 'teams' || !platform ? teamsName.get(raw) : undefined)
+      ?? (platform === 'slack' || !platform ? slackName.get(raw) : undefined)
+      ?? (platform === 'web' || !platform ? adminName.get(raw) : undefined);
     if (name) out.set(id, name);
   }
   return out;
