@@ -52,7 +52,14 @@ export interface WorkerOptions {
   stalledIntervalMs: number;
 }
 
-export function createJobQueue(connection: Redis, prefix: string, steps: StepRetryOptions): JobQueue & { queue: Queue; close(): Promise<void> } {
+/** How adds behave: `addTimeoutMs` (default PRODUCER_COMMAND_TIMEOUT_MS) is how long a batch of adds may take before
+ *  Redis counts as unreachable and its callers get an InfraError (their jobs then go to the inbox). */
+export interface AddOptions {
+  addTimeoutMs?: number;
+}
+
+export function createJobQueue(connection: Redis, prefix: string, steps: StepRetryOptions, adds: AddOptions = {}): JobQueue & { queue: Queue; close(): Promise<void> } {
+  const addTimeoutMs = adds.addTimeoutMs ?? PRODUCER_COMMAND_TIMEOUT_MS;
   const queue = new Queue<JobData>(QUEUE_NAME, {
     connection,
     prefix,
@@ -84,7 +91,7 @@ export function createJobQueue(connection: Redis, prefix: string, steps: StepRet
       if (jobs.length === 1) await queue.add(jobs[0]!.data.kind, jobs[0]!.data, opts[0]);
       else await queue.addBulk(jobs.map(({ data }, i) => ({ name: data.kind, data, opts: opts[i] })));
     })();
-    withDeadline(added, PRODUCER_COMMAND_TIMEOUT_MS, () => new Error(`no answer from Redis within ${PRODUCER_COMMAND_TIMEOUT_MS} ms`)).then(
+    withDeadline(added, addTimeoutMs, () => new Error(`no answer from Redis within ${addTimeoutMs} ms`)).then(
       () => { for (const j of jobs) j.resolve(); },
       (e: unknown) => {
         const failure = new InfraError('redis', `could not add a job to the queue: ${errorMessage(e)}`, { cause: e });
