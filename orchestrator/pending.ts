@@ -1,9 +1,12 @@
 // A new request in a 1:1 chat while a workflow runs there (issue 14). A 1:1 chat has no threads, so every message
 // would otherwise become context of the running workflow without a word: instead the message is kept (PendingRequest)
-// and a card asks its writer "Add this to the running workflow, or start a new one?".
+// and a card asks its writer "Add this to the running workflow, or start a new one?". The files shared with it are
+// kept with it (references) and go with the message either way.
 // Invariants: the writer's answer is one conditional write on the row (waiting → added | started), so two presses on
 // the two buttons act once, and the same answer again (a retried job, a double press) only finishes idempotent work; only the writer may answer; the card and its edit go through the outbox.
-import type { InboundMessage } from './chat';
+import { z } from 'zod';
+import { Prisma } from '../generated/prisma/client';
+import type { InboundFile, InboundMessage } from './chat';
 import type { EngineDeps } from './deps';
 import { kickDrains, queuePosts, writeOutbox, type OutboxItem } from './outbox';
 import { addOrNewAnsweredView, addOrNewView, ROLECALL_PERSONA } from './views';
@@ -20,7 +23,10 @@ export async function askAddOrNew(deps: EngineDeps, workflowId: string, msg: Inb
     const { count } = await tx.inboundEvent.createMany({ data: [{ id: key, platform: msg.platform, kind: 'pending_request' }], skipDuplicates: true });
     if (count === 0) return [];
     const row = await tx.pendingRequest.create({
-      data: { sourceKey: key, workflowId, platform: msg.platform, teamId: msg.teamId, channelId: msg.channelId, threadTs: msg.threadTs, messageTs: msg.messageTs, userId: msg.userId, text: msg.text },
+      data: {
+        sourceKey: key, workflowId, platform: msg.platform, teamId: msg.teamId, channelId: msg.channelId, threadTs: msg.threadTs, messageTs: msg.messageTs, userId: msg.userId, text: msg.text,
+        ...(msg.files?.length ? { files: msg.files as unknown as Prisma.InputJsonArray } : {}), ...(msg.sentAt ? { sentAt: msg.sentAt } : {}),
+      },
     });
     const card: OutboxItem = { op: 'post', key: { kind: 'choice', requestId: row.id }, workflowId, roleId: 'rolecall', thread: threadOf(msg), persona: ROLECALL_PERSONA, view: addOrNewView(row.id, msg.text) };
     await writeOutbox(tx, [card]);
@@ -28,6 +34,19 @@ export async function askAddOrNew(deps: EngineDeps, workflowId: string, msg: Inb
   });
   if (posts.length) deps.log.info('new request in a 1:1 chat with a running workflow: asked add or new', { workflowId, key });
   await kickDrains(deps, posts);
+}
+
+/** The files kept with a request, read back as they were written (only this module writes the column: a row that does
+ *  not parse is a bug, logged, and the message goes on without its files rather than never). */
+const StoredFiles = z.array(z.object({
+  id: z.string().max(256), name: z.string().max(1024), url: z.string().url().max(4096), bytes: z.number().int().nonnegative().optional(),
+  mime: z.string().max(256).optional(), auth: z.literal('platform').optional(),
+})).max(100);
+function storedFiles(deps: Pick<EngineDeps, 'log'>, requestId: string, v: unknown): InboundFile[] {
+  if (!v) return [];
+  const parsed = StoredFiles.safeParse(v);
+  if (!parsed.success) deps.log.error('the files kept with a 1:1 request are unreadable: the message goes on without them', { requestId, error: parsed.error.message });
+  return parsed.data ?? [];
 }
 
 export type AddOrNew = { ok: true; choice: 'added' | 'started'; workflowId: string } | { ok: false; reason: string; text: string };
@@ -55,7 +74,11 @@ export async function answerAddOrNew(
     if (now?.status !== choice) return { ok: false, reason: 'answered', text: 'This request was already answered.' };
   }
   // not "mentioned" when added: the card's edit says so, no second note
-  const msg: InboundMessage = { platform: row.platform, teamId: row.teamId, channelId: row.channelId, threadTs: row.threadTs, messageTs: row.messageTs, userId: row.userId, text: row.text, mentioned: choice === 'started' };
+  const files = storedFiles(deps, row.id, row.files);
+  const msg: InboundMessage = {
+    platform: row.platform, teamId: row.teamId, channelId: row.channelId, threadTs: row.threadTs, messageTs: row.messageTs, userId: row.userId, text: row.text, mentioned: choice === 'started',
+    ...(files.length ? { files } : {}), ...(row.sentAt ? { sentAt: row.sentAt } : {}),
+  };
   if (choice === 'added') await work.add(row.workflowId, msg, row.sourceKey);
   else await work.start(msg, `${row.sourceKey}:new`); // its own inbound key: the message's key already names the question
   await queuePosts(deps, [{
