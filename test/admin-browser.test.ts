@@ -1,56 +1,25 @@
 // The admin console in a real headless Chromium (Debian's chromium, driven by playwright-core): sign in, the analytics
 // page with data from a real workflow run, an RBAC change. With SCREENSHOTS=1 (`npm run screenshots`) it also saves
 // screenshots of the main pages to docs/screenshots/; an ordinary test run leaves those tracked files alone.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upsertAdminUser } from '../web-admin/auth/bootstrap';
-import { rolesCopy, runWorkflow } from './support/admin-flow';
-import { startHarness, WAIT_MS, type Harness } from './support/harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { runWorkflow } from './support/admin-flow';
+import { PASSWORD, type ConsoleInBrowser, useConsoleInBrowser } from './support/browser';
+import type { Harness } from './support/harness';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = 'docs/screenshots';
-const SAVE_SHOTS = process.env.SCREENSHOTS === '1';
-const PASSWORD = 'browser test password';
-
+let c: ConsoleInBrowser;
 let h: Harness;
-let browser: BrowserContext;
 let page: Page;
-let profile: string;
 let workflowId: string;
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  h = await startHarness({ env: { ADMIN_SESSION_SECRET: 'browser-test-session-secret-0123456789', ROLES_DIR: rolesCopy() } });
-  await upsertAdminUser(h.prisma, 'owner@example.com', PASSWORD, 'owner');
+useConsoleInBrowser({ env: { ADMIN_SESSION_SECRET: 'browser-test-session-secret-0123456789' } }, async (started) => {
+  c = started;
+  ({ h, page } = c);
   ({ workflowId } = await runWorkflow(h, 'we need a login page with SSO for our customer portal'));
   await runWorkflow(h, 'add CSV export to the billing report', 'U_BOB');
-  profile = mkdtempSync(path.join(tmpdir(), 'rolecall-chromium-'));
-  // a new empty profile (--user-data-dir): playwright passes it for a persistent context
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: WAIT_MS,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  browser.setDefaultTimeout(WAIT_MS); // waits for pages and elements: generous, a slow machine is not a failure
-  page = await browser.newPage();
-  if (SAVE_SHOTS) mkdirSync(SHOTS, { recursive: true });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-});
-
-const shot = async (name: string) => {
-  if (SAVE_SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-};
+const shot = (name: string) => c.shot(name);
 
 describe('the admin console in Chromium', () => {
   it('signs in', async () => {

@@ -2,41 +2,25 @@
 // test/admin-browser.test.ts): every page loads without the document scrolling sideways (wide tables scroll inside
 // their wrapper), the header's navigation labels never overlap one another or leave the screen, and an empty console
 // shows a sentence in place of each chart (nothing ran yet: $0, no axes drawn).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upsertAdminUser } from '../web-admin/auth/bootstrap';
-import { rolesCopy, runWorkflow } from './support/admin-flow';
-import { startHarness, WAIT_MS, type Harness } from './support/harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { runWorkflow } from './support/admin-flow';
+import { type ConsoleInBrowser, useConsoleInBrowser } from './support/browser';
+import type { Harness } from './support/harness';
 
-const CHROMIUM = '/usr/bin/chromium';
-const PASSWORD = 'browser test password';
 const WIDTHS = [{ width: 1280, height: 900 }, { width: 390, height: 844 }] as const;
 
+let c: ConsoleInBrowser;
 let h: Harness;
-let browser: BrowserContext;
 let page: Page;
-let profile: string;
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  h = await startHarness({ env: { ADMIN_SESSION_SECRET: 'layout-browser-session-secret-0123456789', ROLES_DIR: rolesCopy() } });
-  await upsertAdminUser(h.prisma, 'owner.with.a.rather.long.address@example.com', PASSWORD, 'owner');
-  profile = mkdtempSync(path.join(tmpdir(), 'rolecall-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, timeout: WAIT_MS, viewport: WIDTHS[0],
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  browser.setDefaultTimeout(WAIT_MS);
-  page = await browser.newPage();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+useConsoleInBrowser({
+  env: { ADMIN_SESSION_SECRET: 'layout-browser-session-secret-0123456789' },
+  email: 'owner.with.a.rather.long.address@example.com',
+  viewport: WIDTHS[0],
+}, (started) => {
+  c = started;
+  ({ h, page } = c);
 });
 
 /** What the test measures on the page in view: the document's width against the window's, and the nav labels. */
@@ -62,17 +46,9 @@ const layout = () => page.evaluate(() => {
   };
 });
 
-const signIn = async () => {
-  await page.goto(`${h.url}/admin/login`);
-  await page.fill('#email', 'owner.with.a.rather.long.address@example.com');
-  await page.fill('#password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForURL(`${h.url}/admin`);
-};
-
 describe('the console at 1280 px and 390 px', () => {
   it('shows a sentence instead of empty axes for every chart while nothing has run ($0)', async () => {
-    await signIn();
+    await c.signIn();
     await page.waitForSelector('body[data-charts-ready="true"]');
     expect(await page.locator('canvas[data-drawn="empty"]').count()).toBe(9);
     expect(await page.locator('canvas[data-drawn="true"]').count()).toBe(0);

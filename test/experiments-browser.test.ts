@@ -3,56 +3,26 @@
 // yet", the assignment) and the insights, stop it rolling the winning template variation out, and write a definition
 // in the editor (a bad one refused with its reason). With SCREENSHOTS=1 (`npm run screenshots`)
 // it saves docs/screenshots/experiment*.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upsertAdminUser } from '../web-admin/auth/bootstrap';
-import { rolesCopy, runWorkflow } from './support/admin-flow';
-import { startHarness, WAIT_MS, type Harness } from './support/harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { runWorkflow } from './support/admin-flow';
+import { type ConsoleInBrowser, useConsoleInBrowser } from './support/browser';
+import type { Harness } from './support/harness';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = 'docs/screenshots';
-const SAVE_SHOTS = process.env.SCREENSHOTS === '1';
-const PASSWORD = 'browser test password';
-
+let c: ConsoleInBrowser;
 let h: Harness;
-let browser: BrowserContext;
 let page: Page;
-let profile: string;
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  h = await startHarness({ env: { ADMIN_SESSION_SECRET: 'browser-test-session-secret-0123456789', ROLES_DIR: rolesCopy() } });
-  await upsertAdminUser(h.prisma, 'owner@example.com', PASSWORD, 'owner');
-  profile = mkdtempSync(path.join(tmpdir(), 'rolecall-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, timeout: WAIT_MS, viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  browser.setDefaultTimeout(WAIT_MS);
-  page = await browser.newPage();
-  if (SAVE_SHOTS) mkdirSync(SHOTS, { recursive: true });
+useConsoleInBrowser({ env: { ADMIN_SESSION_SECRET: 'browser-test-session-secret-0123456789' } }, (started) => {
+  c = started;
+  ({ h, page } = c);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-});
-
-const shot = async (name: string) => {
-  if (SAVE_SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-};
+const shot = (name: string) => c.shot(name);
 
 describe('experiments in Chromium', () => {
   it('imports, starts, assigns, analyses and stops an experiment', async () => {
-    await page.goto(`${h.url}/admin/login`);
-    await page.fill('#email', 'owner@example.com');
-    await page.fill('#password', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${h.url}/admin`);
+    await c.signIn();
 
     await page.click('nav a[href="/admin/experiments"]');
     await page.waitForSelector('#experiment-files');

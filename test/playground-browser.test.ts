@@ -2,52 +2,24 @@
 // model: a whole workflow from the console's chat — the request, the plan, the personas' posts arriving live (SSE),
 // one gate approved, changes requested with feedback on another, a reply in the thread, the revised gate approved,
 // the workflow completed. With SCREENSHOTS=1 (`npm run screenshots`) it saves docs/screenshots/playground*.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upsertAdminUser } from '../web-admin/auth/bootstrap';
-import { rolesCopy } from './support/admin-flow';
-import { startHarness, WAIT_MS, waitFor, type Harness } from './support/harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { type ConsoleInBrowser, useConsoleInBrowser } from './support/browser';
+import { WAIT_MS, waitFor, type Harness } from './support/harness';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = 'docs/screenshots';
-const SAVE_SHOTS = process.env.SCREENSHOTS === '1';
-const PASSWORD = 'browser test password';
-
+let c: ConsoleInBrowser;
 let h: Harness;
-let browser: BrowserContext;
 let page: Page;
-let profile: string;
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  h = await startHarness({ env: { ADMIN_SESSION_SECRET: 'playground-browser-session-secret-0123456789', ROLES_DIR: rolesCopy(), OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
-  await upsertAdminUser(h.prisma, 'owner@example.com', PASSWORD, 'owner');
-  profile = mkdtempSync(path.join(tmpdir(), 'rolecall-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: WAIT_MS,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  browser.setDefaultTimeout(2 * WAIT_MS); // a workflow's steps: generous, a slow machine is not a failure
-  page = await browser.newPage();
-  if (SAVE_SHOTS) mkdirSync(SHOTS, { recursive: true });
+useConsoleInBrowser({
+  env: { ADMIN_SESSION_SECRET: 'playground-browser-session-secret-0123456789', OPENAI_API_KEY: '', OPENAI_BASE_URL: '' },
+  timeoutMs: 2 * WAIT_MS, // a workflow's steps: generous, a slow machine is not a failure
+}, (started) => {
+  c = started;
+  ({ h, page } = c);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-});
-
-const shot = async (name: string) => {
-  if (SAVE_SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-};
+const shot = (name: string) => c.shot(name);
 const approvals = () => h.prisma.approval.findMany({ where: { workflow: { platform: 'web' } }, orderBy: { createdAt: 'asc' } });
 /** The open gate's button for the n-th approval (1-based): the approval exists and its message shows in the page. */
 async function gateButton(n: number, action: 'approve' | 'request_changes') {
@@ -60,11 +32,7 @@ async function gateButton(n: number, action: 'approve' | 'request_changes') {
 
 describe('the playground in Chromium', () => {
   it('runs a whole workflow with gates and a thread reply', async () => {
-    await page.goto(`${h.url}/admin/playground`);
-    await page.fill('#email', 'owner@example.com');
-    await page.fill('#password', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${h.url}/admin/playground`);
+    await c.signIn({ from: '/admin/playground', to: '/admin/playground' });
     expect(await page.textContent('#demo-label')).toContain('Offline demo model');
 
     await page.click('.pg-example >> nth=0');

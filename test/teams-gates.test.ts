@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultScript } from './support/fake-openai';
 import { waitFor, type Harness } from './support/harness';
-import { gatesIn, postsIn, useTeamsHarness } from './support/teams-harness';
+import { useTeamsHarness } from './support/teams-harness';
 import {
   ALICE, BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName, submitMessage,
   type FakeMicrosoft, type TeamsPoster,
@@ -11,10 +11,7 @@ import {
 let h: Harness;
 let ms: FakeMicrosoft;
 let teams: TeamsPoster;
-useTeamsHarness((...a) => ([h, ms, teams] = a));
-
-const posts = (conv: string) => postsIn(ms, conv);
-const gates = (conv: string) => gatesIn(ms, conv);
+const { posts, gates } = useTeamsHarness((...a) => ([h, ms, teams] = a));
 
 async function start() {
   const mention = channelMention(ms, 'we need a login page with SSO');

@@ -2,7 +2,7 @@
 // a local Bot Connector and a local Entra ID: mention -> plan -> persona cards -> gates (Action.Execute) -> summary.
 import { describe, expect, it } from 'vitest';
 import { waitFor, type Harness } from './support/harness';
-import { gatesIn, postsIn, useTeamsHarness } from './support/teams-harness';
+import { useTeamsHarness } from './support/teams-harness';
 import {
   ALICE, BOB, CAROL, actionsOf, cardOf, cardText, channelMention, executeData, executeInvoke, headerName, personalMessage,
   type ConnectorCall, type FakeMicrosoft, type TeamsPoster,
@@ -11,10 +11,7 @@ import {
 let h: Harness;
 let ms: FakeMicrosoft;
 let teams: TeamsPoster;
-useTeamsHarness((...a) => ([h, ms, teams] = a));
-
-const posts = (conv: string) => postsIn(ms, conv);
-const gates = (conv: string) => gatesIn(ms, conv);
+const { posts, gates } = useTeamsHarness((...a) => ([h, ms, teams] = a));
 
 /** A press on a card of a 1:1 chat (the invoke carries the personal conversation, as Teams sends it). */
 async function pressInChat(conv: string, card: ConnectorCall, verb: string, who = ALICE) {

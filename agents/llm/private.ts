@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { RolecallError } from '../errors';
 import { PiiMap } from './pii';
 import type { ChatRequest, ChatResult, ChatTurn, LlmProvider } from './provider';
-import type { LlmRouter } from './router';
+import { decorateProviders, type LlmRouter } from './router';
 
 export interface PrivacySettings {
   redactPii: boolean;
@@ -64,18 +64,5 @@ export function privateProvider(inner: LlmProvider, opts: PrivateRouterOptions =
 }
 
 export function privateLlmRouter(inner: LlmRouter, opts: PrivateRouterOptions = {}): LlmRouter {
-  const wrapped = new WeakMap<LlmProvider, LlmProvider>();
-  const wrap = (p: LlmProvider): LlmProvider => {
-    let w = wrapped.get(p);
-    if (!w) wrapped.set(p, (w = privateProvider(p, opts)));
-    return w;
-  };
-  const router = Object.create(inner) as { -readonly [K in keyof LlmRouter]: LlmRouter[K] };
-  router.forRole = (role) => {
-    const route = inner.forRole(role);
-    return { ...route, provider: wrap(route.provider) };
-  };
-  if (inner.orchestration) router.orchestration = { ...inner.orchestration, provider: wrap(inner.orchestration.provider) };
-  router.providers = new Map([...inner.providers].map(([name, p]) => [name, wrap(p)]));
-  return router;
+  return decorateProviders(inner, (p) => privateProvider(p, opts));
 }

@@ -45,6 +45,26 @@ export interface LlmRouterOptions {
   retry?: Partial<ModelRetryPolicy>;
 }
 
+/** A router like `inner` (a decorator such as traced.ts or private.ts) whose every provider, a role's, orchestration's
+ *  and each configured one, is `decorate(provider)`. Invariant: each provider is decorated once (the same provider
+ *  object always gives the same wrapper); everything else is read from `inner`. */
+export function decorateProviders(inner: LlmRouter, decorate: (p: LlmProvider) => LlmProvider): LlmRouter {
+  const wrapped = new WeakMap<LlmProvider, LlmProvider>();
+  const wrap = (p: LlmProvider): LlmProvider => {
+    let w = wrapped.get(p);
+    if (!w) wrapped.set(p, (w = decorate(p)));
+    return w;
+  };
+  const router = Object.create(inner) as { -readonly [K in keyof LlmRouter]: LlmRouter[K] };
+  router.forRole = (role) => {
+    const route = inner.forRole(role);
+    return { ...route, provider: wrap(route.provider) };
+  };
+  if (inner.orchestration) router.orchestration = { ...inner.orchestration, provider: wrap(inner.orchestration.provider) };
+  router.providers = new Map([...inner.providers].map(([name, p]) => [name, wrap(p)]));
+  return router;
+}
+
 export const DEFAULT_RETRY: ModelRetryPolicy = { attempts: 3, backoffMs: 2_000, fallbackAttempts: 1, maxWaitMs: 60_000 };
 
 /** A role names a provider that is not configured while another one is. */

@@ -9,23 +9,10 @@ import { withSpan } from '../tracing';
 import { withTokens } from './measure';
 import { priceCall } from './pricing';
 import type { LlmProvider } from './provider';
-import type { LlmRouter } from './router';
+import { decorateProviders, type LlmRouter } from './router';
 
 export function tracedLlmRouter(inner: LlmRouter): LlmRouter {
-  const wrapped = new WeakMap<LlmProvider, LlmProvider>();
-  const wrap = (p: LlmProvider): LlmProvider => {
-    let w = wrapped.get(p);
-    if (!w) wrapped.set(p, (w = tracedProvider(p)));
-    return w;
-  };
-  const router = Object.create(inner) as { -readonly [K in keyof LlmRouter]: LlmRouter[K] };
-  router.forRole = (role) => {
-    const route = inner.forRole(role);
-    return { ...route, provider: wrap(route.provider) };
-  };
-  if (inner.orchestration) router.orchestration = { ...inner.orchestration, provider: wrap(inner.orchestration.provider) };
-  router.providers = new Map([...inner.providers].map(([name, p]) => [name, wrap(p)]));
-  return router;
+  return decorateProviders(inner, tracedProvider);
 }
 
 export function tracedProvider(inner: LlmProvider): LlmProvider {

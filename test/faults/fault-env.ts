@@ -73,6 +73,20 @@ export async function startFaultEnv(opts: { script?: Script; env?: Record<string
   return fault;
 }
 
+/** startFaultEnv with the server and the worker up, as each fault test's beforeAll wants them; when one fails to
+ *  start, what did start is closed again before the error is thrown. */
+export async function startRunningFaultEnv(opts: Parameters<typeof startFaultEnv>[0] = {}): Promise<FaultEnv> {
+  const fault = await startFaultEnv(opts);
+  try {
+    await fault.startServer();
+    await fault.startWorker();
+    return fault;
+  } catch (err) {
+    await fault.close().catch(() => undefined);
+    throw err;
+  }
+}
+
 export interface Delivery {
   event: ReturnType<typeof mention>;
   /** Every answer Slack got, in order (0: no answer: connection refused or reset). */
@@ -98,6 +112,17 @@ export function deliver(env: FaultEnv, event: ReturnType<typeof mention>, opts: 
     return false;
   })();
   return { event, statuses, accepted };
+}
+
+/** Mentions arriving during an outage: each event delivered a second after the one before (each delivery goes on
+ *  retrying as Slack does); the deliveries in the events' order. */
+export async function deliverOneASecond(env: FaultEnv, events: ReturnType<typeof mention>[]): Promise<Delivery[]> {
+  const deliveries: Delivery[] = [];
+  for (const e of events) {
+    deliveries.push(deliver(env, e));
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  return deliveries;
 }
 
 export const mentionIn = (channel: string, n: number) => mention(`${REQUEST} (${channel} #${n})`, { channel });

@@ -3,15 +3,13 @@
 // are put back without using an attempt and go on when the database is back. Nobody sees a failure card.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultScript } from '../support/fake-openai';
-import { deliver, expectExactlyOnceAndCompleted, mentionIn, startFaultEnv, type FaultEnv } from './fault-env';
+import { deliver, deliverOneASecond, expectExactlyOnceAndCompleted, mentionIn, startRunningFaultEnv, type FaultEnv } from './fault-env';
 import { waitFor } from '../support/wait';
 
 let env: FaultEnv;
 beforeAll(async () => {
   // every model call takes 4 s, so steps are mid-call when the database goes away
-  env = await startFaultEnv({ script: async (req, n) => ({ ...(await defaultScript(req, n)), delayMs: 4_000 }) });
-  await env.startServer();
-  await env.startWorker();
+  env = await startRunningFaultEnv({ script: async (req, n) => ({ ...(await defaultScript(req, n)), delayMs: 4_000 }) });
 }, 300_000);
 afterAll(async () => { await env?.close(); });
 
@@ -24,11 +22,7 @@ describe('PostgreSQL down for 20 s', () => {
     env.pg.stop('fast');
     const outageStarted = Date.now();
     const during = [3, 4, 5, 6].map((n) => mentionIn('C_PG', n));
-    const deliveries = [];
-    for (const e of during) {
-      deliveries.push(deliver(env, e));
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
+    const deliveries = await deliverOneASecond(env, during);
     for (const d of deliveries) {
       expect(await d.accepted).toBe(true);
       expect(d.statuses).toEqual([200]); // no retry needed: the queue alone keeps them

@@ -4,7 +4,7 @@
 // answer, Slack delivers again, and the deterministic job ids and the intake's dedupe make that one workflow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultScript } from '../support/fake-openai';
-import { deliver, expectExactlyOnceAndCompleted, mentionIn, startFaultEnv, type Delivery, type FaultEnv } from './fault-env';
+import { deliver, expectExactlyOnceAndCompleted, mentionIn, startRunningFaultEnv, type Delivery, type FaultEnv } from './fault-env';
 import { slackPoster } from '../support/slack-requests';
 import { waitFor } from '../support/wait';
 
@@ -12,12 +12,10 @@ let env: FaultEnv;
 let releaseHungCall: (() => void) | undefined;
 beforeAll(async () => {
   // The first model call hangs (its worker is killed during it); every later call answers at once.
-  env = await startFaultEnv({
+  env = await startRunningFaultEnv({
     script: (req, n) => (n === 1 ? new Promise((resolve) => { releaseHungCall = () => resolve({ content: 'too late' }); }) : defaultScript(req, n)),
     env: { WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' },
   });
-  await env.startServer();
-  await env.startWorker();
 }, 300_000);
 afterAll(async () => {
   releaseHungCall?.();

@@ -2,15 +2,11 @@
 // answered 2xx is in the PostgreSQL inbox (not in a process's memory), so the server's death loses nothing; when Redis
 // is back the relay moves the inbox to the queue and every workflow runs, exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliver, expectExactlyOnceAndCompleted, LONG_WAIT_MS, mentionIn, startFaultEnv, type FaultEnv } from './fault-env';
+import { deliver, deliverOneASecond, expectExactlyOnceAndCompleted, LONG_WAIT_MS, mentionIn, startRunningFaultEnv, type FaultEnv } from './fault-env';
 import { waitFor } from '../support/wait';
 
 let env: FaultEnv;
-beforeAll(async () => {
-  env = await startFaultEnv();
-  await env.startServer();
-  await env.startWorker();
-}, 300_000);
+beforeAll(async () => { env = await startRunningFaultEnv(); }, 300_000);
 afterAll(async () => { await env?.close(); });
 
 describe('Redis down for 20 s', () => {
@@ -21,11 +17,7 @@ describe('Redis down for 20 s', () => {
     await env.redis.stop();
     const outageStarted = Date.now();
     const during = [3, 4, 5, 6].map((n) => mentionIn('C_REDIS', n));
-    const deliveries = [];
-    for (const e of during) {
-      deliveries.push(deliver(env, e));
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
+    const deliveries = await deliverOneASecond(env, during);
     for (const d of deliveries) expect(await d.accepted).toBe(true);
     // every event answered 2xx while Redis was down is a row in the PostgreSQL inbox (beside it there may be the next
     // jobs of the workflows started before the outage, which the worker kept there the same way: their steps, the

@@ -1,14 +1,10 @@
 // Slack's Web API fails Rolecall's posts in bursts: HTTP 503s, then 429s with Retry-After. The posts are retried
 // (by the Web API client, then by the job, without using an attempt) until Slack takes them; each post is made once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliver, expectExactlyOnceAndCompleted, mentionIn, startFaultEnv, type FaultEnv } from './fault-env';
+import { deliver, expectExactlyOnceAndCompleted, mentionIn, startRunningFaultEnv, type FaultEnv } from './fault-env';
 
 let env: FaultEnv;
-beforeAll(async () => {
-  env = await startFaultEnv();
-  await env.startServer();
-  await env.startWorker();
-}, 300_000);
+beforeAll(async () => { env = await startRunningFaultEnv(); }, 300_000);
 afterAll(async () => { await env?.close(); });
 
 describe('Slack API failing on chat.postMessage', () => {

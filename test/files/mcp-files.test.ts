@@ -13,7 +13,7 @@ import { newApiKey } from '../../agents/mcp/api-keys';
 import { sha256Hex } from '../../agents/files/store';
 import { upsertAdminUser } from '../../web-admin/auth/bootstrap';
 import { adminClient } from '../support/admin-client';
-import { roleOf, type ChatRequestBody } from '../support/fake-openai';
+import { roleOf, userParts } from '../support/fake-openai';
 import { startHarness, type Harness } from '../support/harness';
 import { consoleAs, mcpClient, PASSWORD } from '../security/mcp-support';
 import { fixture, xlsx } from './samples';
@@ -32,17 +32,6 @@ afterAll(async () => { await h.close(); });
 
 type Content = { type: string; text?: string; resource?: { uri: string; mimeType?: string; blob?: string; text?: string } };
 const resource = (uri: string, r: { text?: string; blob?: string; mimeType?: string }) => ({ type: 'resource', resource: { uri, ...r } });
-
-/** The user message of a recorded request as text and image parts (content is a string, or parts with images). */
-function userParts(req: ChatRequestBody): { text: string; images: string[] } {
-  const content: unknown = req.messages[1]?.content;
-  if (typeof content === 'string') return { text: content, images: [] };
-  const parts = Array.isArray(content) ? content : [];
-  return {
-    text: parts.filter((p) => p?.type === 'text').map((p) => String(p.text)).join('\n'),
-    images: parts.filter((p) => p?.type === 'image_url').map((p) => String(p.image_url?.url)),
-  };
-}
 
 describe('run_task with files', () => {
   it('reads embedded resources into the role\'s request and returns the role\'s files as resources', async () => {

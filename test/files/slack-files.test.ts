@@ -9,23 +9,12 @@ import { adminClient } from '../support/admin-client';
 import { demoProvider } from '../../agents/llm/demo';
 import { userPrompt } from '../../agents/prompt';
 import { describeFile } from '../../orchestrator/files';
-import { defaultScript, roleOf, type ChatRequestBody } from '../support/fake-openai';
+import { defaultScript, roleOf, userParts } from '../support/fake-openai';
 import { FAKE_BOT_TOKEN } from '../support/fake-slack';
 import { gatePost, threadMessages, tsOf } from '../support/flow';
 import { buttonsOf, startHarness, waitFor, type Harness } from '../support/harness';
 import { buttonClick, mention, threadReply } from '../support/slack-requests';
 import { encryptedOfficeFile, fixture, pdf, xlsx } from './samples';
-
-/** The user message of a recorded request as text and image parts (content is a string, or parts with images). */
-function userParts(req: ChatRequestBody): { text: string; images: string[] } {
-  const content: unknown = req.messages[1]?.content;
-  if (typeof content === 'string') return { text: content, images: [] };
-  const parts = Array.isArray(content) ? content : [];
-  return {
-    text: parts.filter((p) => p?.type === 'text').map((p) => String(p.text)).join('\n'),
-    images: parts.filter((p) => p?.type === 'image_url').map((p) => String(p.image_url?.url)),
-  };
-}
 
 const requestOfRole = (h: Harness, role: string) => h.openai.requests.find((r) => roleOf(r) === role && r.response_format);
 

@@ -4,7 +4,7 @@
 // (the image as an image part). A file linked from a channel message, which Teams does not hand to bots, is named as
 // skipped and the workflow goes on. The roles' files are linked to the console (a bot cannot upload into Teams threads).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { roleOf, type ChatRequestBody } from '../support/fake-openai';
+import { roleOf, userParts } from '../support/fake-openai';
 import { ALICE, cardText, channelMention, personalMessage, startFakeMicrosoft, teamsPoster, type FakeMicrosoft, type TeamsPoster } from '../support/fake-teams';
 import { startHarness, waitFor, type Harness } from '../support/harness';
 import { gatesIn, postsIn } from '../support/teams-harness';
@@ -22,13 +22,6 @@ afterEach(async () => {
   await h.close();
   await ms.close();
 });
-
-function userParts(req: ChatRequestBody): { text: string; images: string[] } {
-  const content: unknown = req.messages[1]?.content;
-  if (typeof content === 'string') return { text: content, images: [] };
-  const parts = Array.isArray(content) ? content : [];
-  return { text: parts.filter((p) => p?.type === 'text').map((p) => String(p.text)).join('\n'), images: parts.filter((p) => p?.type === 'image_url').map((p) => String(p.image_url?.url)) };
-}
 
 describe('files in a Teams chat', () => {
   it('reach the role: the chat file without a token, the pasted image with the bot token and as an image part; the role\'s files are linked to the console', async () => {

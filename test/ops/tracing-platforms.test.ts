@@ -16,16 +16,8 @@ import { personalMessage, startFakeMicrosoft, teamsPoster } from '../support/fak
 import { gatesIn } from '../support/teams-harness';
 
 let otlp: OtlpReceiver;
-const bsp = process.env.OTEL_BSP_SCHEDULE_DELAY;
-beforeAll(async () => {
-  process.env.OTEL_BSP_SCHEDULE_DELAY = '100'; // the batch processor reads it: spans reach the receiver within 0.1 s
-  otlp = await startOtlpReceiver();
-});
-afterAll(async () => {
-  if (bsp === undefined) delete process.env.OTEL_BSP_SCHEDULE_DELAY;
-  else process.env.OTEL_BSP_SCHEDULE_DELAY = bsp;
-  await otlp.close();
-});
+beforeAll(async () => { otlp = await startOtlpReceiver({ batchDelayMs: 100 }); }); // spans reach it within 0.1 s
+afterAll(async () => { await otlp?.close(); });
 
 const SECRET_TEXT = 'we need a login page with SSO for our customer portal';
 

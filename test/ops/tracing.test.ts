@@ -18,20 +18,12 @@ import { tracedToolRunner } from '../../orchestrator/traced';
 import { defaultScript } from '../support/fake-openai';
 import { buttonsOf, engineSuite } from '../support/engine';
 import { waitFor } from '../support/wait';
-import { KIND, startOtlpReceiver, type OtlpSpan } from '../support/otlp-receiver';
+import { KIND, startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../support/otlp-receiver';
 import { trace } from '@opentelemetry/api';
 
-let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
-const bsp = process.env.OTEL_BSP_SCHEDULE_DELAY;
-beforeAll(async () => {
-  process.env.OTEL_BSP_SCHEDULE_DELAY = '100'; // the batch processor reads it: spans reach the receiver within 0.1 s
-  otlp = await startOtlpReceiver();
-});
-afterAll(async () => {
-  if (bsp === undefined) delete process.env.OTEL_BSP_SCHEDULE_DELAY;
-  else process.env.OTEL_BSP_SCHEDULE_DELAY = bsp;
-  await otlp.close();
-});
+let otlp: OtlpReceiver;
+beforeAll(async () => { otlp = await startOtlpReceiver({ batchDelayMs: 100 }); }); // spans reach it within 0.1 s
+afterAll(async () => { await otlp?.close(); });
 
 const suite = engineSuite();
 

@@ -32,6 +32,17 @@ export const roleOf = (req: ChatRequestBody) => /You are the ([A-Za-z ]+?)[.,]/.
 
 export const requestOf = (req: ChatRequestBody) => /^Request: (.*)$/m.exec(req.messages[1]?.content ?? '')?.[1] ?? '';
 
+/** The user message of a recorded request as text and image parts (content is a string, or parts with images). */
+export function userParts(req: ChatRequestBody): { text: string; images: string[] } {
+  const content: unknown = req.messages[1]?.content;
+  if (typeof content === 'string') return { text: content, images: [] };
+  const parts = Array.isArray(content) ? content : [];
+  return {
+    text: parts.filter((p) => p?.type === 'text').map((p) => String(p.text)).join('\n'),
+    images: parts.filter((p) => p?.type === 'image_url').map((p) => String(p.image_url?.url)),
+  };
+}
+
 /** Answers like a cooperative model: JSON that fits the requested schema, every string saying who answered what. */
 export const defaultScript: Script = (req) => {
   const line = `${roleOf(req)} says: done for "${requestOf(req)}"`;

@@ -23,7 +23,16 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** With `batchDelayMs`, OTEL_BSP_SCHEDULE_DELAY is that (the SDK's batch span processor reads it when a traced runtime
+ *  starts: spans reach the receiver within that time) until close() puts the previous value back. */
+export async function startOtlpReceiver(opts: { batchDelayMs?: number } = {}): Promise<OtlpReceiver> {
+  const bsp = process.env.OTEL_BSP_SCHEDULE_DELAY;
+  const restoreBsp = () => {
+    if (opts.batchDelayMs === undefined) return;
+    if (bsp === undefined) delete process.env.OTEL_BSP_SCHEDULE_DELAY;
+    else process.env.OTEL_BSP_SCHEDULE_DELAY = bsp;
+  };
+  if (opts.batchDelayMs !== undefined) process.env.OTEL_BSP_SCHEDULE_DELAY = String(opts.batchDelayMs);
   const spans: OtlpSpan[] = [];
   const state = { requests: 0 };
   const value = (v: Record<string, unknown>): unknown => v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.doubleValue ?? v.boolValue;
@@ -63,6 +72,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       for (let p = s.parentSpanId ? byId.get(s.parentSpanId) : undefined, hops = 0; p && hops < 100; p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined, hops++) if (p.spanId === ancestor.spanId) return true;
       return false;
     },
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () => {
+      restoreBsp();
+      return new Promise((r) => server.close(() => r()));
+    },
   };
 }

@@ -1,4 +1,4 @@
-// A copy of the shipped roles/ in a temp folder, to add or change role files for one test.
+// A copy of the shipped roles/ in a temp folder, to add or change role files for one test; and role files tests write.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,25 @@ export function copyRoles(): { dir: string; edit(file: string, fn: (text: string
     add: (file, text) => writeFileSync(path.join(dir, file), text),
   };
 }
+
+/** A small valid role file (role_id designer: one required output, an Ollama model), with an `approval:` block of
+ *  these (indented) lines when given. */
+export const designerRoleFile = (approval?: string) => `role_id: designer
+persona:
+  display_name: Designer
+  icon_emoji: ":art:"
+  style: Visual and concise.
+capabilities: [wireframes]
+instructions: Produce wireframe descriptions for each user story.
+constraints:
+  required_outputs:
+    - name: wireframes
+      description: One wireframe per story.
+      schema: { type: array, items: { type: string } }
+${approval === undefined ? '' : `approval:\n${approval}\n`}llm_config:
+  provider: ollama
+  model: llama3.1
+`;
 
 export const DESIGNER_ROLE = `role_id: ux_designer
 persona:

@@ -3,7 +3,9 @@ import { afterEach, beforeEach } from 'vitest';
 import { startHarness, type Harness } from './harness';
 import { actionsOf, startFakeMicrosoft, teamsPoster, type FakeMicrosoft, type TeamsPoster } from './fake-teams';
 
-export function useTeamsHarness(set: (h: Harness, ms: FakeMicrosoft, teams: TeamsPoster) => void): void {
+/** Registers the hooks that start (and close) a harness and a local Microsoft for each test, handed to `set`; returns
+ *  readers of the current test's persona posts and gate cards in a conversation. */
+export function useTeamsHarness(set: (h: Harness, ms: FakeMicrosoft, teams: TeamsPoster) => void) {
   let current: { h: Harness; ms: FakeMicrosoft } | undefined;
   beforeEach(async () => {
     const ms = await startFakeMicrosoft();
@@ -15,6 +17,10 @@ export function useTeamsHarness(set: (h: Harness, ms: FakeMicrosoft, teams: Team
     await current?.h.close();
     await current?.ms.close();
   });
+  return {
+    posts: (conv: string) => postsIn(current!.ms, conv),
+    gates: (conv: string) => gatesIn(current!.ms, conv),
+  };
 }
 
 export const postsIn = (ms: FakeMicrosoft, conv: string) => ms.calls.filter((c) => c.verb === 'POST' && c.conversationId === conv && c.body.type === 'message');

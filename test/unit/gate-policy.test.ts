@@ -6,25 +6,9 @@ import { durationMs } from '../../agents/role-schema';
 import { slackGroupMention, slackText } from '../../bot/slack/blocks';
 import { dueTimers } from '../../orchestrator/gate-people';
 import { plainText } from '../../orchestrator/markup';
+import { designerRoleFile } from '../support/roles-dir';
 
-const role = (approval: string) => `role_id: designer
-persona:
-  display_name: Designer
-  icon_emoji: ":art:"
-  style: Visual and concise.
-capabilities: [wireframes]
-instructions: Produce wireframe descriptions for each user story.
-constraints:
-  required_outputs:
-    - name: wireframes
-      description: One wireframe per story.
-      schema: { type: array, items: { type: string } }
-approval:
-${approval}
-llm_config:
-  provider: ollama
-  model: llama3.1
-`;
+const role = (approval: string) => designerRoleFile(approval);
 
 describe('gate policy in a role file', () => {
   it('reads durations and approvers', () => {

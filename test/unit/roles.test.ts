@@ -3,23 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRoles, parseRoleFile, RoleDefinitionError } from '../../agents/roles';
+import { designerRoleFile } from '../support/roles-dir';
 
-const valid = `role_id: designer
-persona:
-  display_name: Designer
-  icon_emoji: ":art:"
-  style: Visual and concise.
-capabilities: [wireframes]
-instructions: Produce wireframe descriptions for each user story.
-constraints:
-  required_outputs:
-    - name: wireframes
-      description: One wireframe per story.
-      schema: { type: array, items: { type: string } }
-llm_config:
-  provider: ollama
-  model: llama3.1
-`;
+const valid = designerRoleFile();
 
 describe('role files', () => {
   it('loads the five shipped roles', () => {

@@ -5,7 +5,8 @@ import { CHART_NAMES, chartSpec, type ChartName } from '../analytics/charts';
 import * as q from '../analytics/queries';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
 import { Empty, Page } from '../views/layout';
-import { RANGES, rangeSchema, sinceOf, type Range } from './range';
+import { RANGES, rangeSchema, sinceOf } from './range';
+import { RangeFilter } from './range-filter';
 
 const CHART_TITLES: Record<ChartName, string> = {
   completion: 'Workflow completion',
@@ -28,7 +29,7 @@ export function mountAnalytics(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const [comp, sat] = await Promise.all([q.completion(deps.prisma, since), q.satisfaction(deps.prisma, since)]);
     return c.html(
       <Page title="Analytics" user={c.get('user')} csrf={c.get('session').csrf} active="analytics" scripts={['/admin/assets/chart.umd.min.js', '/admin/assets/charts.js']}>
-        <RangeFilter days={days} />
+        <RangeFilter days={days} action="/admin" />
         <div class="kpis">
           <div class="kpi" data-kpi="workflows">Workflows<b>{comp.total}</b></div>
           <div class="kpi" data-kpi="completion-rate">Completion rate<b>{comp.rate === null ? '—' : `${Math.round(comp.rate * 100)}%`}</b></div>
@@ -67,18 +68,4 @@ export function mountAnalytics(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     if (!days.success) return c.json({ error: 'bad_request', message: `days must be one of ${Object.keys(RANGES).join(', ')}` }, 400);
     return c.json(await chartSpec(deps.prisma, param.data.chart, sinceOf(days.data)));
   });
-}
-
-function RangeFilter({ days }: { days: Range }) {
-  return (
-    <form method="get" action="/admin" class="filters">
-      <div>
-        <label for="days">Time range</label>
-        <select id="days" name="days">
-          {Object.entries(RANGES).map(([v, label]) => <option value={v} selected={v === days}>{label}</option>)}
-        </select>
-      </div>
-      <button type="submit">Apply</button>
-    </form>
-  );
 }

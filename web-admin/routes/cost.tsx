@@ -9,6 +9,7 @@ import * as q from '../analytics/tiers';
 import type { ConsoleDeps, ConsoleEnv } from '../context';
 import { fmtDate, Empty, Notice, Page } from '../views/layout';
 import { RANGES, rangeSchema, sinceOf, type Range } from './range';
+import { RangeFilter } from './range-filter';
 
 const DEFAULT_MIN_SAMPLES = 20;
 const usd = (x: number) => `$${x < 0.01 && x > 0 ? x.toFixed(6) : x.toFixed(4)}`;
@@ -34,7 +35,7 @@ export function mountCost(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const roles = [...deps.roles.values()].sort((a, b) => a.role_id.localeCompare(b.role_id));
     return c.html(
       <Page title="Cost and model tiers" user={c.get('user')} csrf={c.get('session').csrf} active="cost">
-        <RangeFilter days={days} />
+        <RangeFilter days={days} action="/admin/cost" />
         {d.unknownPrices.length > 0 && (
           <Notice kind="error" text={`${d.unknownPrices.length} model(s) have no known price: their calls are recorded at $0 and flagged, not free. Set LLM_PRICES (model=input/output USD per million tokens).`} />
         )}
@@ -100,19 +101,5 @@ function NoSpend({ d, days }: { d: Awaited<ReturnType<typeof costData>>; days: R
         ? <>No spend yet: no workflow ran in this range. Try one in the <a href="/admin/playground">Playground</a>.</>
         : <>No spend yet: the {runs} run(s) in this range used free models (the offline demo model or local models), so they cost $0.</>}
     </p>
-  );
-}
-
-function RangeFilter({ days }: { days: Range }) {
-  return (
-    <form method="get" action="/admin/cost" class="filters">
-      <div>
-        <label for="days">Time range</label>
-        <select id="days" name="days">
-          {Object.entries(RANGES).map(([v, label]) => <option value={v} selected={v === days}>{label}</option>)}
-        </select>
-      </div>
-      <button type="submit">Apply</button>
-    </form>
   );
 }
