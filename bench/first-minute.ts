@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { freePort } from '../orchestrator/embedded-redis';
+import { cookieHeader, keepCookies } from '../test/support/cookies';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 /** The first example the playground offers (bot/web/routes.tsx EXAMPLES). */
@@ -58,15 +59,10 @@ function browser(base: string) {
   const cookies = new Map<string, string>();
   const request = async (method: string, p: string, init: { form?: Record<string, string>; headers?: Record<string, string>; signal?: AbortSignal } = {}) => {
     const headers: Record<string, string> = { ...init.headers };
-    if (cookies.size) headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (cookies.size) headers.cookie = cookieHeader(cookies)!;
     if (init.form) Object.assign(headers, { 'content-type': 'application/x-www-form-urlencoded', origin: base });
     const res = await fetch(base + p, { method, headers, body: init.form ? new URLSearchParams(init.form) : undefined, redirect: 'manual', signal: init.signal });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split(';');
-      const [name, value] = [pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1)];
-      if (!value || attrs.some((a) => /max-age=0\b/i.test(a.trim()))) cookies.delete(name);
-      else cookies.set(name, value);
-    }
+    keepCookies(cookies, res);
     return res;
   };
   const csrfOf = async (p: string) => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { baseEnv, freePort, killAllApps, REPO_ROOT, startApp, type AppProcess } from '../support/app-process';
 import { deleteQueueKeys, REDIS_URL } from '../support/harness';
+import { cookieHeader, keepCookies } from '../support/cookies';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rolecall-bootstrap-'));
 const prefix = `t_${randomBytes(5).toString('hex')}`;
@@ -48,15 +49,10 @@ function browser(base: string) {
   const cookies = new Map<string, string>();
   const request = async (method: string, p: string, form?: Record<string, string>) => {
     const headers: Record<string, string> = {};
-    if (cookies.size) headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (cookies.size) headers.cookie = cookieHeader(cookies)!;
     if (form) Object.assign(headers, { 'content-type': 'application/x-www-form-urlencoded', origin: base });
     const res = await fetch(base + p, { method, headers, body: form ? new URLSearchParams(form) : undefined, redirect: 'manual' });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split(';');
-      const [name, value] = [pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1)];
-      if (!value || attrs.some((a) => /max-age=0\b/i.test(a.trim()))) cookies.delete(name);
-      else cookies.set(name, value);
-    }
+    keepCookies(cookies, res);
     return res;
   };
   const token = async (p: string) => /name="_csrf" value="([^"]+)"/.exec(await (await request('GET', p)).text())?.[1] ?? '';

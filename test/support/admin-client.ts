@@ -1,5 +1,6 @@
 // A cookie-keeping client for the admin console that calls the Hono app in-process (app.request), like a browser would.
 import type { Hono } from 'hono';
+import { cookieHeader, keepCookies } from './cookies';
 
 export const ORIGIN = 'http://rolecall.test';
 
@@ -20,14 +21,9 @@ export function adminClient(app: Hono): AdminClient {
   const cookies = new Map<string, string>();
   const request = async (path: string, init: RequestInit) => {
     const headers = new Headers(init.headers);
-    if (cookies.size) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    if (cookies.size) headers.set('cookie', cookieHeader(cookies)!);
     const res = await app.request(`${ORIGIN}${path}`, { ...init, headers, redirect: 'manual' });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split(';');
-      const [name, value] = [pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1)];
-      if (!value || attrs.some((a) => /max-age=0\b/i.test(a.trim()))) cookies.delete(name);
-      else cookies.set(name, value);
-    }
+    keepCookies(cookies, res);
     return res;
   };
   const client: AdminClient = {
