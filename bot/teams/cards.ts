@@ -94,13 +94,16 @@ function withMentions(text: string, names: Map<string, string>, used: Map<string
   // split() with the marker's capture group alternates: text, user id, text, user id, …, text
   return text.split(mentionMarker()).map((part, i) => {
     if (i % 2 === 0) return neutraliseMentions(part);
-    const name = names.get(part);
-    if (!name) return 'someone';
-    const shown = plainName(name);
+    // a person Rolecall has no name for (a configured approver who never wrote to it) is still mentioned, so Teams
+    // notifies them: under a neutral label, since the text inside <at> is what the card shows
+    const shown = plainName(names.get(part) ?? UNNAMED);
     used.set(part, shown);
     return `<at>${shown}</at>`;
   }).join('');
 }
+
+/** The mention text of a person whose display name Rolecall does not know. */
+export const UNNAMED = 'colleague';
 
 /** A display name as mention text: no angle brackets (it sits inside <at>…</at>). */
 export const plainName = (name: string): string => name.replace(/[<>]/g, '').trim() || 'someone';

@@ -51,6 +51,15 @@ describe('Slack', () => {
 });
 
 describe('Teams', () => {
+  it('mentions a person it has no name for under a neutral label, with the entity that notifies them', () => {
+    const card = toCard({ displayName: 'Rolecall' }, { text: `Waiting for ${teamsMention('29:known')} or ${teamsMention('29:never-wrote')}` }, new Map([['29:known', 'Ann Lee']]));
+    expect(cardText(card)).toContain('Waiting for <at>Ann Lee</at> or <at>colleague</at>');
+    expect(card.msteams.entities).toEqual([
+      { type: 'mention', text: '<at>Ann Lee</at>', mentioned: { id: '29:known', name: 'Ann Lee' } },
+      { type: 'mention', text: '<at>colleague</at>', mentioned: { id: '29:never-wrote', name: 'colleague' } },
+    ]);
+  });
+
   it('shows no Slack shortcode in any view, and the persona\'s own emoji', () => {
     const views = [satisfactionView('w1'), noPlanView([{ name: 'Bug triage', description: 'd' }]), planView({ request: 'r', templateName: 't', intent: null, steps: [{ key: 'a', displayName: 'A', gateAfter: true, after: [] }] }),
       decidedGateView(role, 'rejected', 'x', at), failedView(role, 'boom', 's1', 1, 'w1')];
