@@ -207,7 +207,9 @@ describe('workflows', () => {
     const wf = await h.prisma.workflow.create({
       data: { platform: 'slack', teamId: 'T1', channelId: 'C_OPS', threadTs: '1.1', requestText: 'cancel me', requestedBy: 'U1', sourceEventId: `ev-${Date.now()}`, template: 'default', status: 'step_failed' },
     });
-    const step = await h.prisma.step.create({ data: { workflowId: wf.id, position: 0, key: 'business_analyst', roleId: 'business_analyst', status: 'failed', error: 'boom' } as never });
+    // a gate after the step: the retried step may finish before the cancel (the model answers at once), and the
+    // workflow then waits at its gate, still under way, instead of completing
+    const step = await h.prisma.step.create({ data: { workflowId: wf.id, position: 0, key: 'business_analyst', roleId: 'business_analyst', status: 'failed', error: 'boom', gateAfter: true } as never });
     expect((await as.viewer.post(`/admin/workflows/${wf.id}/cancel`, {})).status).toBe(403);
     expect((await as.viewer.post(`/admin/workflows/${wf.id}/retry`, { stepId: step.id })).status).toBe(403);
     const retried = await as.approver.post(`/admin/workflows/${wf.id}/retry`, { stepId: step.id });
