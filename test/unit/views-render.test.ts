@@ -54,7 +54,7 @@ describe('Teams', () => {
   it('mentions a person it has no name for under a neutral label, with the entity that notifies them', () => {
     const card = toCard({ displayName: 'Rolecall' }, { text: `Waiting for ${teamsMention('29:known')} or ${teamsMention('29:never-wrote')}` }, new Map([['29:known', 'Ann Lee']]));
     expect(cardText(card)).toContain('Waiting for <at>Ann Lee</at> or <at>colleague</at>');
-    expect(card.msteams.entities).toEqual([
+    expect((card.msteams as { entities?: unknown[] }).entities).toEqual([
       { type: 'mention', text: '<at>Ann Lee</at>', mentioned: { id: '29:known', name: 'Ann Lee' } },
       { type: 'mention', text: '<at>colleague</at>', mentioned: { id: '29:never-wrote', name: 'colleague' } },
     ]);
