@@ -33,3 +33,11 @@ export function withDeadline<T>(work: Promise<T>, ms: number, late: () => Error)
     work.then((v) => { settle(); resolve(v); }, (e: unknown) => { settle(); reject(e); });
   });
 }
+
+/** Waits for `work` (which must not reject: the caller catches) at most `ms`, then stops waiting; the work itself is
+ *  left to finish in the background. For best-effort side work a job should not be held up by. */
+export async function waitAtMost(work: Promise<void>, ms: number): Promise<void> {
+  const timer = lagTolerantTimer(ms);
+  await Promise.race([work, timer.elapsed]);
+  timer.clear();
+}

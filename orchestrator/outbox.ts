@@ -26,6 +26,7 @@ import { errorMessage } from '../agents/errors';
 import { isPostRefused, type ChatPort, type MessageView, type Persona, type ThreadRef } from './chat';
 import type { Db } from './db';
 import { chatFor, type EngineDeps } from './deps';
+import { waitAtMost } from './deadline';
 import { asInfraError } from './infra';
 import { partKeyOf, postKey, updateKey, type JobData, type JobQueue, type PostKey } from './jobs';
 import type { Logger } from './log';
@@ -307,9 +308,7 @@ async function showWorking(deps: EngineDeps, port: ChatPort, row: Claimed, view:
   const shown = port.working(row.thread, row.persona, view.working).catch((e: unknown) => {
     deps.log.info('could not show the working status in the thread (the status post says it)', { workflowId: row.workflowId, post: row.key, error: errorMessage(e) });
   });
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([shown, new Promise<void>((r) => { timer = setTimeout(r, WORKING_WAIT_MS); timer.unref(); })]);
-  clearTimeout(timer);
+  await waitAtMost(shown, WORKING_WAIT_MS);
 }
 
 /** Posts a view (cut into several posts where the platform needs it: each part keyed, the last under the message's

@@ -7,6 +7,7 @@
 // database) is logged and never fails or blocks the job. Erasure removes the row (privacy/subject.ts).
 import { errorMessage } from '../agents/errors';
 import type { PlatformName } from './chat';
+import { waitAtMost } from './deadline';
 import type { EngineDeps } from './deps';
 
 /** A stored name is looked up again after this long (and not before, also after a failed lookup). */
@@ -34,10 +35,7 @@ export async function rememberPerson(deps: EngineDeps, person: MetPerson, now = 
     // updateMany: a row erased meanwhile (privacy/subject.ts) stays erased
     await deps.prisma.slackUser.updateMany({ where: { id: person.userId }, data: { name: name ?? null } });
   })().catch(failed);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, LOOKUP_WAIT_MS); timer.unref?.(); });
-  await Promise.race([work, late]);
-  clearTimeout(timer);
+  await waitAtMost(work, LOOKUP_WAIT_MS);
 }
 
 /** Claims the lookup of `person`: true when no row exists or it was last checked REFRESH_MS ago or more (the row's

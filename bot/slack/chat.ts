@@ -9,10 +9,11 @@
 // characters per section block), and a part Slack still finds too long (msg_too_long) is halved and posted again.
 // In an assistant thread (a DM with an app that has Slack's AI app features, assistant:write), a working role also
 // shows as the thread's status ("<role> is working…", assistant.threads.setStatus; `working`).
-import { ErrorCode, WebClient } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import { ChannelUnreachableError, MessageRejectedError, type ChatPort, type MessageView, type Persona, type PostOptions, type ThreadRef } from '../../orchestrator/chat';
 import { halveView, splitView, type PostLimit } from '../../orchestrator/split';
 import { escapeBroadcasts, slackGroupMention, slackText, toSlack } from './blocks';
+import { slackErrorCode } from './errors';
 import { WorkspaceNotInstalled, type SlackTokens } from './installations';
 import { slackLookupName } from './people';
 import { TokenSealBroken } from './token-seal';
@@ -97,12 +98,6 @@ export function slackClients(tokens: SlackTokens, apiUrl: string, fetch?: typeof
     }
     return client;
   };
-}
-
-/** Slack's platform error code (`not_in_channel`, ...) of a failed call, if it was one. */
-function slackErrorCode(e: unknown): string | undefined {
-  const err = e as { code?: unknown; data?: { error?: unknown } } | undefined;
-  return err?.code === ErrorCode.PlatformError && typeof err.data?.error === 'string' ? err.data.error : undefined;
 }
 
 /** The orchestrator's error for a refusal retrying cannot fix; anything else is rethrown as it is. */

@@ -2,8 +2,9 @@
 // (issue 14; stored and refreshed by orchestrator/people.ts). Invariant: Slack's answer is zod-parsed, the name chosen
 // is the profile's display name, else the real name, else the handle, with control characters removed and at most
 // NAME_MAX characters; a person Slack does not know is undefined; any other failure rejects (the caller logs it).
-import { ErrorCode, type WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
+import { slackErrorCode } from './errors';
 
 /** The longest name kept (longer ones are cut). */
 export const NAME_MAX = 200;
@@ -52,8 +53,7 @@ export function slackLookupName(clientFor: (teamId: string) => Promise<WebClient
     try {
       raw = await client.users.info({ user: userId });
     } catch (e) {
-      const err = e as { code?: unknown; data?: { error?: unknown } };
-      if (err?.code === ErrorCode.PlatformError && typeof err.data?.error === 'string' && UNKNOWN.has(err.data.error)) return undefined;
+      if (UNKNOWN.has(slackErrorCode(e) ?? '')) return undefined;
       throw e;
     }
     const answer = UsersInfo.safeParse(raw);
