@@ -14,7 +14,8 @@ import { actorId, parseButtonValue, type PlatformName, type ActionId, type ActOu
 import type { EngineDeps } from './deps';
 import { cancelWorkflow, decide, retryStep, skipStep } from './gates';
 import { announceRaise, raiseBudget } from './budgets';
-import { atLeast, mayDecide, type MayDecide } from './permissions';
+import { atLeast, mayDecide, policyAllows, type MayDecide, type RbacRole } from './permissions';
+import { Prisma } from '../generated/prisma/client';
 import { editPlan } from './plan-edits';
 import { recordSatisfaction } from './satisfaction';
 import { notDecidedText } from './views';
@@ -27,11 +28,15 @@ const DECISIONS: Partial<Record<ActionId, Decision>> = { approve: 'approved', re
 interface Scope {
   workflow: { id: string; platform: string; teamId: string; channelId: string };
   governingRoles: string[];
+  /** A gate's button: the gate as read with the scope, in the same statement (issue 12): its status, the console's
+   *  GatePolicy row for its role (minRole) and the clicking person's own RBAC role (ChatUserRole; AdminUser on the
+   *  playground; null: none, or not a chat click). */
+  gate?: { status: string; roleId: string; policyMin: RbacRole | null; mine: RbacRole | null };
 }
 
 export async function act(deps: EngineDeps, action: ActionId, value: string, actor: Actor, feedback?: string, at = new Date()): Promise<ActOutcome> {
   const target = parseButtonValue(action, value);
-  const scope = target && (await scopeOf(deps, target));
+  const scope = target && (await scopeOf(deps, target, actor));
   if (!target || !scope) return refuse(deps, action, value, actor, 'unknown', gone(action));
   if (actor.kind === 'chat') {
     if (!sameConversation(scope.workflow, actor)) {
@@ -42,7 +47,7 @@ export async function act(deps: EngineDeps, action: ActionId, value: string, act
     // Satisfaction votes are open to everyone in the conversation, and only the requester answers a clarifying question
     // (checked by answerWhich); every other action follows the gate policies.
     if (action !== 'satisfaction_up' && action !== 'satisfaction_down' && target.kind !== 'intent_choice' && target.kind !== 'pending_request') {
-      const allowed = await allowedFor(deps, actor, scope.governingRoles);
+      const allowed = scope.gate ? gateAllows(deps, scope.gate) : await allowedFor(deps, actor, scope.governingRoles);
       if (!allowed.ok) {
         const text = `You may not ${VERBS[action]}: ${allowed.reason}.`;
         const decision = DECISIONS[action];
@@ -58,13 +63,13 @@ export async function act(deps: EngineDeps, action: ActionId, value: string, act
       const decision = DECISIONS[action]!;
       const userId = actor.kind === 'chat' ? actor.userId : by;
       const text = feedback?.trim();
-      if (decision === 'changes_requested' && !text) {
-        const open = (await deps.prisma.approval.findUnique({ where: { id: target.approvalId } }))?.status === 'pending';
-        if (open) return { kind: 'needs_feedback', text: 'Please say what should change.' };
-      }
-      const result = await decide(deps, target.approvalId, decision, userId, text || undefined);
+      if (decision === 'changes_requested' && !text && scope.gate?.status === 'pending') return { kind: 'needs_feedback', text: 'Please say what should change.' };
+      // the winning decision's audit row is written by the statement that decides (gates.ts decide)
+      const result = await decide(deps, target.approvalId, decision, userId, text || undefined, {
+        ...(scope.gate ? { gate: { status: scope.gate.status, roleId: scope.gate.roleId } } : {}),
+        audit: { actor: by, action: `gate.${decision}`, target: target.approvalId, detail: { workflowId: wf, gateRole: scope.governingRoles[0], ...(text ? { feedback: text } : {}) } },
+      });
       if (result.won) {
-        await audit(deps.prisma, { actor: by, action: `gate.${decision}`, target: target.approvalId, detail: { workflowId: wf, gateRole: scope.governingRoles[0], ...(text ? { feedback: text } : {}) } });
         return { kind: 'done', text: `${DECISION_WORDS[decision]}: your decision is recorded. The message will show it for everyone in a moment.`, confirm: false };
       }
       if (result.reason === 'vote_recorded') {
@@ -150,15 +155,24 @@ const gone = (action: ActionId) =>
   DECISIONS[action] ? 'This approval request no longer exists.' : action.startsWith('satisfaction') ? 'This workflow no longer exists.'
     : action.startsWith('intent_') || action.startsWith('request_') ? 'This question no longer exists.' : 'This workflow or step no longer exists.';
 
-async function scopeOf(deps: EngineDeps, t: ButtonTarget): Promise<Scope | undefined> {
+async function scopeOf(deps: EngineDeps, t: ButtonTarget, actor: Actor): Promise<Scope | undefined> {
   const select = { id: true, platform: true, teamId: true, channelId: true } as const;
   switch (t.kind) {
     case 'approval': {
-      // one statement (a nested select would be three: issue 12)
-      const [a] = await deps.prisma.$queryRaw<{ roleId: string; id: string; platform: string; teamId: string; channelId: string }[]>`
-        SELECT s."roleId", w.id, w.platform::text AS platform, w."teamId", w."channelId"
-        FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" JOIN "Workflow" w ON w.id = a."workflowId" WHERE a.id = ${t.approvalId}`;
-      return a ? { workflow: { id: a.id, platform: a.platform, teamId: a.teamId, channelId: a.channelId }, governingRoles: [a.roleId] } : undefined;
+      // One statement (issue 12): the workflow, the gate's status and role, the role's GatePolicy row and the clicking
+      // person's RBAC role, which is all a gate click reads before it decides.
+      const mine = actor.kind !== 'chat' ? Prisma.sql`NULL::text`
+        : actor.platform === 'web' ? Prisma.sql`(SELECT u.role::text FROM "AdminUser" u WHERE u.id = ${actor.userId})`
+        : Prisma.sql`(SELECT c.role::text FROM "ChatUserRole" c WHERE c.platform = ${actor.platform}::"Platform" AND c."userId" = ${actor.userId})`;
+      const [a] = await deps.prisma.$queryRaw<{ roleId: string; status: string; policyMin: RbacRole | null; mine: RbacRole | null; id: string; platform: string; teamId: string; channelId: string }[]>`
+        SELECT s."roleId", a.status::text AS status, g."minRole"::text AS "policyMin", ${mine} AS mine,
+          w.id, w.platform::text AS platform, w."teamId", w."channelId"
+        FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" JOIN "Workflow" w ON w.id = a."workflowId" LEFT JOIN "GatePolicy" g ON g."roleId" = s."roleId"
+        WHERE a.id = ${t.approvalId}`;
+      return a ? {
+        workflow: { id: a.id, platform: a.platform, teamId: a.teamId, channelId: a.channelId }, governingRoles: [a.roleId],
+        gate: { status: a.status, roleId: a.roleId, policyMin: a.policyMin, mine: a.mine },
+      } : undefined;
     }
     case 'step': {
       const s = await deps.prisma.step.findUnique({ where: { id: t.stepId }, select: { roleId: true, workflow: { select } } });
@@ -188,6 +202,13 @@ async function scopeOf(deps: EngineDeps, t: ButtonTarget): Promise<Scope | undef
 /** Platform, team and channel must all match: a click whose payload leaves the team out matches no workflow. */
 function sameConversation(wf: Scope['workflow'], actor: Extract<Actor, { kind: 'chat' }>): boolean {
   return wf.platform === actor.platform && actor.channelId !== '' && actor.channelId === wf.channelId && actor.teamId !== '' && actor.teamId === wf.teamId;
+}
+
+/** A gate's click, from what its scope read: the same rules as permissions.ts mayDecide (the GatePolicy row, else the
+ *  role file's rbac_role policy; none: anyone; else the person's role must be that role or above), without its reads. */
+function gateAllows(deps: EngineDeps, gate: NonNullable<Scope['gate']>): MayDecide {
+  const file = deps.roles.get(gate.roleId)?.approval;
+  return policyAllows(gate.policyMin ?? (file?.policy === 'rbac_role' ? file.rbac_role : undefined), gate.mine);
 }
 
 /** The person must pass the gate policy of every role that governs the action. */

@@ -5,9 +5,11 @@
 // summaries it needs, the intent classifier's calls (workspace and channel) and MCP run_task calls (the API key is a
 // workspace of its own, `mcp:<key prefix>`).
 // Invariants:
-// - spend is added by one INSERT .. ON CONFLICT DO UPDATE per model call, as soon as it returned (budgetedRouter), for
-//   every window the call falls in, whether or not a limit is set on it (so a limit set later starts from the window's
-//   real spend); never by scanning LlmCall;
+// - spend is added by one INSERT .. ON CONFLICT DO UPDATE for every window the call falls in, whether or not a limit
+//   is set on it (so a limit set later starts from the window's real spend); never by scanning LlmCall. Where a limit
+//   applies to the step, per model call, as soon as it returned (budgetedRouter); where none does, the step's calls
+//   are added together in the statement that records its result (SpendLater; whatever that did not take, e.g. a step
+//   that failed, is added when the run ends), whether or not the run's result is kept;
 // - before each call of a step, its estimate (prompt counted with gpt-tokenizer, an answer of the role's
 //   max_output_chars, priced like a real call) is reserved on every limited window by a conditional UPDATE that admits
 //   it only while spend + reservations are below the limit; the reservation is taken off in the transaction that adds
@@ -22,9 +24,10 @@
 //   `local` budgets.
 // - a step reads the rules in force once, when it starts (checkBudgets: with the windows, in the look that also makes
 //   the 80% notice), and its model calls and its closing notice use that reading: a limit changed on the console
-//   applies from the next step. With no limit on a step's scopes its calls cost one statement each (the spend), no
-//   reservation; reservations that expired (a worker died mid-call) are swept at most every RESERVATION_SWEEP_MS per
-//   process (issue 12: fewer statements per step).
+//   applies from the next step (the console's rows are read by the statement that starts the step). With no limit on a
+//   step's scopes its calls cost no statement of their own (the spend goes with the result), no reservation;
+//   reservations that expired (a worker died mid-call) are swept at most every RESERVATION_SWEEP_MS per process
+//   (issue 12: fewer statements per step).
 import { randomUUID } from 'node:crypto';
 import { RetryLaterError } from '../agents/errors';
 import { estimateCall, withTokens, type LlmCallRecord } from '../agents/llm/measure';
@@ -39,6 +42,7 @@ import { audit } from './audit';
 import type { MessageView, ThreadRef } from './chat';
 import { buttonValue, type PlatformName } from './contract';
 import type { Db } from './db';
+import type { BudgetRow } from './workflow/transitions';
 import type { EngineDeps } from './deps';
 import { postOnce } from './posts';
 import { threadOf } from './threads';
@@ -85,7 +89,7 @@ export const windowOf = (period: BudgetPeriod, at: Date): string =>
 const num = (v: Prisma.Decimal | bigint | number | null | undefined): number => (v === null || v === undefined ? 0 : Number(v));
 
 /** A Budget row as a rule. */
-const ruleOfRow = (r: { scope: string; scopeKey: string; period: string; limitUsd: Prisma.Decimal | null; limitTokens: bigint | null; action: string }): BudgetRule => ({
+const ruleOfRow = (r: { scope: string; scopeKey: string; period: string; limitUsd: Prisma.Decimal | number | null; limitTokens: bigint | number | null; action: string }): BudgetRule => ({
   scope: r.scope as BudgetScope, scopeKey: r.scopeKey, period: r.period as BudgetPeriod,
   ...(r.limitUsd !== null ? { limitUsd: num(r.limitUsd) } : {}), ...(r.limitTokens !== null ? { limitTokens: num(r.limitTokens) } : {}),
   action: r.action === 'local' ? 'local' : 'wait', source: 'console',
@@ -95,9 +99,9 @@ const ruleOfRow = (r: { scope: string; scopeKey: string; period: string; limitUs
 export type BudgetRules = (BudgetRule & { scopeKey: string })[];
 
 /** The rule in force for (scope, key, period): the console's row for that key, else its "*" row, else config's. */
-async function rulesIn(prisma: Db, opts: BudgetOptions, keys: Partial<Record<BudgetScope, string>>): Promise<(BudgetRule & { scopeKey: string })[]> {
+async function rulesIn(prisma: Db, opts: BudgetOptions, keys: Partial<Record<BudgetScope, string>>, read?: BudgetRow[]): Promise<(BudgetRule & { scopeKey: string })[]> {
   const scopes = Object.entries(keys) as [BudgetScope, string][];
-  const rows = await prisma.budget.findMany({ where: { OR: scopes.map(([scope, key]) => ({ scope, scopeKey: { in: [key, '*'] } })) } });
+  const rows = read ?? (await prisma.budget.findMany({ where: { OR: scopes.map(([scope, key]) => ({ scope, scopeKey: { in: [key, '*'] } })) } }));
   const out: BudgetRule[] = [];
   for (const [scope, key] of scopes) {
     for (const period of BUDGET_PERIODS) {
@@ -177,10 +181,10 @@ export interface BudgetCheck {
  * and a router on the local model when a spent budget says `local` (the role's own local tier first); over a `wait`
  * budget the step is held (BudgetHeldError: steps.ts tells the thread through holdStep). Without budgets: no rules.
  */
-export async function checkBudgets(deps: EngineDeps, step: StepScope, role?: Role, at = new Date()): Promise<BudgetCheck> {
+export async function checkBudgets(deps: EngineDeps, step: StepScope, role?: Role, at = new Date(), read?: BudgetRow[]): Promise<BudgetCheck> {
   const opts = deps.budgets;
   if (!opts) return { rules: [] };
-  const rules = await rulesIn(deps.prisma, opts, keysOf(spendScopeOf(step)));
+  const rules = await rulesIn(deps.prisma, opts, keysOf(spendScopeOf(step)), read); // read: the console's rows, read by the step's start
   if (!rules.length) return { rules };
   const now = await standings(deps.prisma, opts, spendScopeOf(step), at, rules);
   await warnFrom(deps, step, now, at);
@@ -259,17 +263,49 @@ function localRouter(llm: LlmRouter, local: { provider: LlmProvider; model: stri
 
 /** Adds the cost and tokens of model calls to every window of `scope` they fall in, in one statement. */
 export async function countSpend(db: Pick<Db, '$executeRaw'>, scope: SpendScope, calls: Pick<LlmCallRecord, 'costUsd' | 'promptTokens' | 'completionTokens'>[], at = new Date()): Promise<void> {
+  const upsert = spendUpsert(scope, calls, at);
+  if (upsert) await db.$executeRaw`${upsert}`;
+}
+
+/** The statement countSpend sends (also a CTE body of the statement that finishes a step: steps.ts), or undefined
+ *  when the calls spent nothing. */
+export function spendUpsert(scope: SpendScope, calls: Pick<LlmCallRecord, 'costUsd' | 'promptTokens' | 'completionTokens'>[], at = new Date()): Prisma.Sql | undefined {
   const usd = calls.reduce((s, c) => s + c.costUsd, 0);
   const tokens = calls.reduce((s, c) => s + c.promptTokens + c.completionTokens, 0);
-  if (usd <= 0 && tokens <= 0) return;
+  if (usd <= 0 && tokens <= 0) return undefined;
   const keys = keysOf(scope);
   const values = (Object.entries(keys) as [BudgetScope, string][]).flatMap(([kind, key]) => BUDGET_PERIODS.map((period) =>
     Prisma.sql`(${randomUUID()}, ${kind}, ${key}, ${period}, ${windowOf(period, at)}, ${usd.toFixed(6)}::numeric, ${BigInt(tokens)}::bigint, ${at})`));
-  await db.$executeRaw`
+  return Prisma.sql`
     INSERT INTO "BudgetWindow" ("id", "scope", "scopeKey", "period", "window", "spentUsd", "spentTokens", "updatedAt")
     VALUES ${Prisma.join(values)}
     ON CONFLICT ("scope", "scopeKey", "period", "window") DO UPDATE
       SET "spentUsd" = "BudgetWindow"."spentUsd" + EXCLUDED."spentUsd", "spentTokens" = "BudgetWindow"."spentTokens" + EXCLUDED."spentTokens", "updatedAt" = EXCLUDED."updatedAt"`;
+}
+
+/** The spend of a step's calls where no limit is set on its scopes: nobody admits a call against it, so it is added
+ *  with the step's result, in the statement that records it (steps.ts), instead of one statement per call; whatever
+ *  that statement did not take (the step failed, or was held, before it) is added by `flush`. */
+export class SpendLater {
+  private calls: Pick<LlmCallRecord, 'costUsd' | 'promptTokens' | 'completionTokens'>[] = [];
+  constructor(readonly scope: SpendScope) {}
+  add(call: Pick<LlmCallRecord, 'costUsd' | 'promptTokens' | 'completionTokens'>): void {
+    this.calls.push(call);
+  }
+  /** The upsert of what is held (a CTE body), and the calls it covers: pass them to `taken` once it committed. */
+  upsert(at = new Date()): { sql: Prisma.Sql; calls: readonly unknown[] } | undefined {
+    const sql = spendUpsert(this.scope, this.calls, at);
+    return sql && { sql, calls: [...this.calls] };
+  }
+  taken(calls: readonly unknown[]): void {
+    this.calls = this.calls.filter((c) => !calls.includes(c));
+  }
+  /** Adds what no statement took (one statement; nothing when nothing is held). */
+  async flush(db: Pick<Db, '$executeRaw'>, at = new Date()): Promise<void> {
+    const calls = this.calls;
+    this.calls = [];
+    if (calls.length) await countSpend(db, this.scope, calls, at);
+  }
 }
 
 // ---- reservations: every call of a step is admitted against the limits before it is sent ----
@@ -335,17 +371,19 @@ export async function releaseReservations(db: Pick<Db, '$executeRaw'>, which: { 
  * its real cost and tokens are added to every window of `scope` as soon as it returns, in the transaction that takes
  * its reservation off. Shadow runs, file summaries and the judge use the same router, so they count too.
  */
-export function budgetedRouter(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, llm: LlmRouter, rules?: BudgetRules): LlmRouter {
+export function budgetedRouter(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, llm: LlmRouter, rules?: BudgetRules, later?: SpendLater): LlmRouter {
+  // `later`: where no limit is set (the rules were read and none applies), the spend waits for the step's result
+  const deferred = rules && !rules.length ? later : undefined;
   return {
     ...llm,
     forRole: (role) => {
       const route = llm.forRole(role);
-      return { ...route, provider: budgetedProvider(deps, scope, route.provider, role, rules) };
+      return { ...route, provider: budgetedProvider(deps, scope, route.provider, role, rules, deferred) };
     },
   };
 }
 
-function budgetedProvider(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, inner: LlmProvider, role: Role, rules?: BudgetRules): LlmProvider {
+function budgetedProvider(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, scope: SpendScope, inner: LlmProvider, role: Role, rules?: BudgetRules, later?: SpendLater): LlmProvider {
   const maxAnswerTokens = Math.ceil(role.constraints.max_output_chars / CHARS_PER_TOKEN);
   return {
     name: inner.name,
@@ -365,7 +403,8 @@ function budgetedProvider(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, 
       const counted = withTokens(req, r);
       const costUsd = priceCall(inner.name, counted.model, counted.promptTokens, counted.completionTokens, performance.now() - started).costUsd;
       const spend = [{ costUsd, promptTokens: counted.promptTokens, completionTokens: counted.completionTokens }];
-      if (!reserved) await countSpend(deps.prisma, scope, spend);
+      if (!reserved && later) later.add(spend[0]!);
+      else if (!reserved) await countSpend(deps.prisma, scope, spend);
       else await deps.prisma.$transaction(async (tx) => { await countSpend(tx, scope, spend); await releaseReservations(tx, { holder }); });
       return r;
     },

@@ -4,7 +4,7 @@
 // gate-timers.ts. Invariant: reads only; nothing here changes a row.
 import { durationMs } from '../agents/role-schema';
 import type { Role } from '../agents/roles';
-import type { RbacRole } from '../generated/prisma/client';
+import { Prisma, type RbacRole } from '../generated/prisma/client';
 import type { ThreadRef } from './chat';
 import { chatFor, type EngineDeps } from './deps';
 import type { JobData } from './jobs';
@@ -55,10 +55,23 @@ export async function scheduleGateTimers(deps: EngineDeps, approvalId: string, r
   await Promise.all(dueTimers(role, approvalId, gate.createdAt, gate.reminders).map((j) => deps.queue.enqueue(j)));
 }
 
-/** The RBAC role a gate needs: the console's GatePolicy row, else the role file's rbac_role; none: anyone. */
-async function minRoleOf(deps: EngineDeps, role: Role): Promise<RbacRole | undefined> {
-  const row = await deps.prisma.gatePolicy.findUnique({ where: { roleId: role.role_id }, select: { minRole: true } });
-  return row?.minRole ?? (role.approval.policy === 'rbac_role' ? role.approval.rbac_role : undefined);
+/** Who may decide a gate of `role`, in one statement (issue 12): the RBAC role the gate needs (the console's GatePolicy
+ *  row, else the role file's rbac_role; null: anyone), the first MAX_MENTIONS people with that role or above on the
+ *  platform (as peopleAtLeast; none read when no role is needed) and the requester (read only when not given). */
+async function mayDecideOf(deps: EngineDeps, role: Role, platform: ThreadRef['platform'], requester: Requester): Promise<{ min: RbacRole | null; people: string[]; requestedBy: string | null }> {
+  const fileMin = role.approval.policy === 'rbac_role' ? role.approval.rbac_role : null;
+  const ranks = Prisma.sql`ARRAY[${Prisma.join(RBAC_ROLES)}]::text[]`;
+  const atLeastMin = (col: Prisma.Sql) => Prisma.sql`array_position(${ranks}, ${col}::text) >= array_position(${ranks}, g.min)`;
+  const people = platform === 'web'
+    ? Prisma.sql`SELECT u.id, u."createdAt" FROM "AdminUser" u WHERE ${atLeastMin(Prisma.sql`u.role`)} ORDER BY u."createdAt" ASC LIMIT ${MAX_MENTIONS}`
+    : Prisma.sql`SELECT c."userId" AS id, c."createdAt" FROM "ChatUserRole" c WHERE c.platform = ${platform}::"Platform" AND ${atLeastMin(Prisma.sql`c.role`)} ORDER BY c."createdAt" ASC LIMIT ${MAX_MENTIONS}`;
+  const requestedBy = typeof requester === 'string' ? Prisma.sql`${requester}::text` : Prisma.sql`(SELECT w."requestedBy" FROM "Workflow" w WHERE w.id = ${requester.workflowId})`;
+  const [r] = await deps.prisma.$queryRaw<{ min: RbacRole | null; people: string[] | null; requestedBy: string | null }[]>`
+    WITH g AS (SELECT coalesce((SELECT p."minRole"::text FROM "GatePolicy" p WHERE p."roleId" = ${role.role_id}), ${fileMin}::text) AS min)
+    SELECT g.min, ${requestedBy} AS "requestedBy",
+      CASE WHEN g.min IS NULL THEN NULL ELSE (SELECT json_agg(x.id ORDER BY x."createdAt") FROM (${people}) x) END AS people
+    FROM g`;
+  return { min: r?.min ?? null, people: r?.people ?? [], requestedBy: r?.requestedBy ?? null };
 }
 
 /** People with at least `min` on the thread's platform (chat users; console users on the playground). */
@@ -87,13 +100,12 @@ export async function approverMentions(deps: EngineDeps, role: Role, thread: Thr
   const a = role.approval;
   const listed = a.policy === 'none' ? [] : configured(a.approvers, thread.platform);
   if (listed.length) return mentionsOf(deps, thread.platform, listed).join(' ');
-  const min = await minRoleOf(deps, role);
-  if (min) return mentionsOf(deps, thread.platform, await peopleAtLeast(deps, thread.platform, min)).join(' ');
-  const requestedBy = typeof requester === 'string' ? requester : (await deps.prisma.workflow.findUnique({ where: { id: requester.workflowId }, select: { requestedBy: true } }))?.requestedBy;
+  const { min, people, requestedBy } = await mayDecideOf(deps, role, thread.platform, requester);
+  if (min) return mentionsOf(deps, thread.platform, people).join(' ');
   return requestedBy ? chatFor(deps, thread.platform).mention(requestedBy) : '';
 }
 
-/** The requester's id, or the workflow to read it from (only read when nobody else can be named). */
+/** The requester's id, or the workflow to read it from (read with the gate policy, in the same statement). */
 export type Requester = string | { workflowId: string };
 
 /** Who an escalation calls on: approval.escalate_to, else the admins and owners, else the requester. */

@@ -11,7 +11,9 @@ import type { EngineDeps } from './deps';
 import type { JobData } from './jobs';
 import { kickDrains, writeOutbox, type OutboxItem } from './outbox';
 import { approverMentions, dueTimers, escalationMentions, gateTimersOf } from './gate-people';
-import { edit, post, stepRef } from './steps';
+import { edit, post } from './steps';
+import type { ThreadRef } from './chat';
+import { threadOf, type ThreadRow } from './threads';
 import { cancelWorkflow, escalateGate, expireGate, remindGate } from './workflow/transitions';
 import { escalatedView, expiredGateView, expiredView, reminderView } from './views';
 
@@ -22,25 +24,32 @@ interface GateRow {
   reminders: number;
   createdAt: Date;
   escalatedAt: Date | null;
-  stepId: string;
   requestedBy: string;
+  /** The gate's step (its current run) and its thread, where the timer posts. */
+  step: { id: string; workflowId: string; roleId: string; revision: number; runCount: number; thread: ThreadRef };
 }
 
+/** The gate, its step and its thread, in one statement (issue 12); undefined when its workflow is no longer under way. */
 async function gateRow(deps: EngineDeps, approvalId: string): Promise<GateRow | undefined> {
-  const rows = await deps.prisma.$queryRaw<GateRow[]>`
-    SELECT a.status::text AS status, a.reminders, a."createdAt", a."escalatedAt", a."stepId", w."requestedBy"
-    FROM "Approval" a JOIN "Workflow" w ON w.id = a."workflowId"
+  const rows = await deps.prisma.$queryRaw<(Omit<GateRow, 'step'> & GateRow['step'] & ThreadRow)[]>`
+    SELECT a.status::text AS status, a.reminders, a."createdAt", a."escalatedAt", w."requestedBy",
+      s.id, s."workflowId", s."roleId", s.revision, s."runCount", w.platform::text AS platform, w."teamId", w."channelId", w."threadTs"
+    FROM "Approval" a JOIN "Workflow" w ON w.id = a."workflowId" JOIN "Step" s ON s.id = a."stepId"
     WHERE a.id = ${approvalId} AND w.status IN ('running', 'awaiting_approval', 'step_failed')`;
-  return rows[0];
+  const r = rows[0];
+  return r && {
+    status: r.status, reminders: r.reminders, createdAt: r.createdAt, escalatedAt: r.escalatedAt, requestedBy: r.requestedBy,
+    step: { id: r.id, workflowId: r.workflowId, roleId: r.roleId, revision: r.revision, runCount: r.runCount, thread: threadOf(r) },
+  };
 }
 
 /** Job: a gate's timer is due. Safe to repeat: every write is conditional, every post keyed. */
 export async function runGateTimer(deps: EngineDeps, job: TimerJob): Promise<void> {
   const gate = await gateRow(deps, job.approvalId);
   if (!gate || gate.status !== 'pending' || gate.escalatedAt) return; // decided, expired, escalated or no longer under way
-  const step = await stepRef(deps, gate.stepId);
-  const role = step && deps.roles.get(step.roleId);
-  if (!step || !role) return;
+  const step = gate.step;
+  const role = deps.roles.get(step.roleId);
+  if (!role) return;
   const t = gateTimersOf(role);
   const waited = Date.now() - gate.createdAt.getTime();
   if (job.due === 'remind') {

@@ -1,23 +1,33 @@
 // Approval gates and the buttons of a failed step: one decision wins, durably; the workflow then moves on in a job.
-// A click costs two statements (read the gate's policy, decide); applying a decision is one read and one transaction
-// that writes the step's next status, the gate card's edit (ChatOutbox) and what comes next.
+// A click costs one statement here (issue 12): the conditional decide, which writes the winner's audit row too (the
+// gate's status, role and policy were read by act.ts with the click's scope); applying a decision is one transaction
+// whose first statement reads the gate and moves its step, then writes the gate card's edit (ChatOutbox) and what
+// comes next.
 // Invariant: every status change goes through workflow/transitions.ts; the caller (act.ts) has already checked who
-// may act and audits the outcome.
+// may act and audits the outcome (a winning decision's audit row through decide's statement).
 import type { Role } from '../agents/roles';
+import type { Prisma } from '../generated/prisma/client';
 import type { MessageView, ThreadRef } from './chat';
 import type { Actor, DecideResult, Decision, PlatformName } from './contract';
 import { chatFor, roleOf, type EngineDeps } from './deps';
-import { kickDrains, queuePosts, writeOutbox, type OutboxItem } from './outbox';
-import { afterCommit, edit, failurePostKey, moveOn, statusKey, stepRef } from './steps';
+import { queuePosts, writeOutbox, type OutboxItem } from './outbox';
+import { afterCommit, edit, failurePostKey, moveOn, statusKey, stepRef, type Next } from './steps';
 import { threadOf } from './threads';
 import * as T from './workflow/transitions';
 import { cancelledView, decidedGateView, personaOf, rejectionSummaryView, retriedStatusView, retriedView, ROLECALL_PERSONA, skippedView } from './views';
 
+/** What the caller already read about the gate (act.ts reads it with the click's scope: issue 12), and the audit
+ * row of a winning decision, written by the deciding statement itself. */
+export interface DecideWith {
+  gate?: { status: string; roleId: string };
+  audit?: T.DecisionAudit;
+}
+
 /** Records a decision on a gate. Exactly one decision per gate wins, even when clicks race. On a quorum gate an
  * approval is a vote until enough distinct people have approved. */
-export async function decide(deps: EngineDeps, approvalId: string, decision: Decision, userId: string, feedback?: string): Promise<Exclude<DecideResult, { reason: 'not_allowed' }>> {
-  const [gate] = await deps.prisma.$queryRaw<{ status: string; roleId: string }[]>`
-    SELECT a.status::text AS status, s."roleId" FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" WHERE a.id = ${approvalId}`;
+export async function decide(deps: EngineDeps, approvalId: string, decision: Decision, userId: string, feedback?: string, known: DecideWith = {}): Promise<Exclude<DecideResult, { reason: 'not_allowed' }>> {
+  const gate = known.gate ?? (await deps.prisma.$queryRaw<{ status: string; roleId: string }[]>`
+    SELECT a.status::text AS status, s."roleId" FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" WHERE a.id = ${approvalId}`)[0];
   if (!gate) return { won: false, reason: 'unknown' };
   const policy = deps.roles.get(gate.roleId)?.approval;
   if (gate.status === 'pending' && decision === 'approved' && policy?.policy === 'quorum') {
@@ -25,7 +35,8 @@ export async function decide(deps: EngineDeps, approvalId: string, decision: Dec
     const votes = await deps.prisma.approvalVote.count({ where: { approvalId } });
     if (votes < policy.quorum) return { won: false, reason: 'vote_recorded', votes, needed: policy.quorum };
   }
-  let outcome = await T.decideApprovalReading(deps.prisma, approvalId, decision, userId, feedback);
+  // the conditional write decides (its row count), and writes the audit row only when it wins
+  let outcome = await T.decideApprovalReading(deps.prisma, approvalId, decision, userId, feedback, known.audit);
   if (!outcome) return { won: false, reason: 'unknown' };
   if (!outcome.won && outcome.status === 'pending') {
     // lost to a decision committed while this statement ran (its snapshot predates it): read what was decided
@@ -38,74 +49,49 @@ export async function decide(deps: EngineDeps, approvalId: string, decision: Dec
   return { won: false, reason: 'already_decided', status: outcome.status, decidedBy: outcome.decidedBy, decidedAt: outcome.decidedAt };
 }
 
-interface DecidedGate {
-  id: string;
-  status: 'pending' | 'approved' | 'changes_requested' | 'rejected' | 'expired';
-  revision: number;
-  decidedBy: string | null;
-  decidedAt: Date | null;
-  feedback: string | null;
-  stepId: string;
-  roleId: string;
-  runCount: number;
-  workflowId: string;
-  platform: PlatformName;
-  teamId: string;
-  channelId: string;
-  threadTs: string;
-}
-
-/** Job: shows the decision on the gate message and acts on it. Safe to repeat. */
+/** Job: shows the decision on the gate message and acts on it. Safe to repeat. One transaction: its first statement
+ * reads the gate and (approved, changes requested) locks the workflow and moves the step (issue 12); then the
+ * workflow moves on, with the gate card's edit. */
 export async function applyDecision(deps: EngineDeps, approvalId: string): Promise<void> {
-  const [a] = await deps.prisma.$queryRaw<DecidedGate[]>`
-    SELECT a.id, a.status::text AS status, a.revision, a."decidedBy", a."decidedAt", a.feedback, a."stepId", s."roleId", s."runCount", a."workflowId",
-      w.platform::text AS platform, w."teamId", w."channelId", w."threadTs"
-    FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" JOIN "Workflow" w ON w.id = a."workflowId" WHERE a.id = ${approvalId}`;
-  if (!a) throw new Error(`approval ${approvalId} not found`);
-  if (a.status === 'pending' || a.status === 'expired') return; // an expiry wrote its own posts (gate-timers.ts)
-  const role = roleOf(deps, a.roleId);
-  const who = chatFor(deps, a.platform).mention(a.decidedBy ?? 'unknown');
-  const step = { id: a.stepId, workflowId: a.workflowId, roleId: a.roleId, revision: a.revision, runCount: a.runCount, thread: threadOf(a) };
-  const card = edit(deps, step, { kind: 'gate', approvalId: a.id }, a.status, decidedGateView(role, a.status, who, a.decidedAt ?? new Date(), a.feedback));
-  if (a.status === 'approved') {
-    const next = await deps.prisma.$transaction(async (tx) => {
-      await T.approveStepLocked(tx, a.workflowId, a.stepId, a.revision);
-      return moveOn(deps, tx, a.workflowId, [card]);
-    });
-    return afterCommit(deps, next);
-  }
-  if (a.status === 'changes_requested') {
-    const next = await deps.prisma.$transaction(async (tx) => {
-      await T.reviseStepLocked(tx, a.workflowId, a.stepId, a.revision, a.feedback);
-      return moveOn(deps, tx, a.workflowId, [card]);
-    });
-    // the next revision's job (its id is fixed: a repeat adds nothing; a run that is no longer current does nothing)
-    return afterCommit(deps, { ...next, ready: [{ id: a.stepId, revision: a.revision + 1, runCount: a.runCount, roleId: a.roleId }] });
-  }
-  await rejectWorkflow(deps, a, card, role.persona.display_name, who);
+  const next = await deps.prisma.$transaction(async (tx): Promise<Next | undefined> => {
+    const a = await T.decidedGateLocked(tx, approvalId);
+    if (!a) throw new Error(`approval ${approvalId} not found`);
+    if (a.status === 'pending' || a.status === 'expired') return undefined; // an expiry wrote its own posts (gate-timers.ts)
+    const role = roleOf(deps, a.roleId);
+    const who = chatFor(deps, a.platform).mention(a.decidedBy ?? 'unknown');
+    const step = { id: a.stepId, workflowId: a.workflowId, roleId: a.roleId, revision: a.revision, runCount: a.runCount, thread: threadOf(a) };
+    const card = edit(deps, step, { kind: 'gate', approvalId: a.id }, a.status, decidedGateView(role, a.status, who, a.decidedAt ?? new Date(), a.feedback));
+    if (a.status === 'approved') return moveOn(deps, tx, a.workflowId, [card]);
+    if (a.status === 'changes_requested') {
+      const moved = await moveOn(deps, tx, a.workflowId, [card]);
+      // the next revision's job (its id is fixed: a repeat adds nothing; a run that is no longer current does nothing)
+      return { ...moved, ready: [{ id: a.stepId, revision: a.revision + 1, runCount: a.runCount, roleId: a.roleId }] };
+    }
+    return { ready: [], posts: await rejectWorkflow(deps, tx, a, card, role.persona.display_name, who) };
+  });
+  if (next) await afterCommit(deps, next);
 }
 
-async function rejectWorkflow(deps: EngineDeps, a: DecidedGate, card: OutboxItem, rejectedRole: string, who: string): Promise<void> {
-  const posts = await deps.prisma.$transaction(async (tx) => {
-    if (!(await T.rejectWorkflow(tx, a.workflowId))) {
-      await writeOutbox(tx, [card], deps);
-      return [card]; // cancelled (or finished) first: nothing to summarise
-    }
-    const steps = await tx.step.findMany({ where: { workflowId: a.workflowId }, orderBy: { position: 'asc' }, select: { id: true, roleId: true, status: true } });
-    const name = (roleId: string) => roleOf(deps, roleId).persona.display_name;
-    const others = steps.filter((s) => s.id !== a.stepId);
-    const done = others.filter((s) => s.status === 'completed').map((s) => name(s.roleId));
-    const notRun = others.filter((s) => s.status !== 'completed').map((s) => name(s.roleId));
-    const summarizer = roleOf(deps, steps.at(-1)?.roleId ?? '');
-    const summary: OutboxItem = {
-      op: 'post', key: { kind: 'rejected', workflowId: a.workflowId }, workflowId: a.workflowId, roleId: summarizer.role_id, thread: threadOf(a), persona: personaOf(summarizer),
-      view: rejectionSummaryView(done, rejectedRole, notRun, who),
-    };
-    await writeOutbox(tx, [card, summary], deps);
-    deps.log.info('workflow rejected', { workflowId: a.workflowId });
-    return [card, summary];
-  });
-  await kickDrains(deps, posts);
+/** Inside applyDecision's transaction: the workflow is rejected (its summary posted), unless it was cancelled or
+ * finished first (then only the gate card says the decision). Returns the posts written. */
+async function rejectWorkflow(deps: EngineDeps, tx: Prisma.TransactionClient, a: T.DecidedGate, card: OutboxItem, rejectedRole: string, who: string): Promise<OutboxItem[]> {
+  if (!(await T.rejectWorkflow(tx, a.workflowId))) {
+    await writeOutbox(tx, [card], deps);
+    return [card]; // cancelled (or finished) first: nothing to summarise
+  }
+  const steps = await tx.step.findMany({ where: { workflowId: a.workflowId }, orderBy: { position: 'asc' }, select: { id: true, roleId: true, status: true } });
+  const name = (roleId: string) => roleOf(deps, roleId).persona.display_name;
+  const others = steps.filter((s) => s.id !== a.stepId);
+  const done = others.filter((s) => s.status === 'completed').map((s) => name(s.roleId));
+  const notRun = others.filter((s) => s.status !== 'completed').map((s) => name(s.roleId));
+  const summarizer = roleOf(deps, steps.at(-1)?.roleId ?? '');
+  const summary: OutboxItem = {
+    op: 'post', key: { kind: 'rejected', workflowId: a.workflowId }, workflowId: a.workflowId, roleId: summarizer.role_id, thread: threadOf(a), persona: personaOf(summarizer),
+    view: rejectionSummaryView(done, rejectedRole, notRun, who),
+  };
+  await writeOutbox(tx, [card, summary], deps);
+  deps.log.info('workflow rejected', { workflowId: a.workflowId });
+  return [card, summary];
 }
 
 /** How an actor is named in the thread: a mention for a chat user, "the admin console" for a console user. */

@@ -72,6 +72,11 @@ const rowKey = (i: OutboxItem): string => (i.op === 'post' ? postKey(i.key) : i.
  *  views (post text) are sealed under their workspace's key when `deps.atRest` is on (privacy/at-rest.ts). */
 export async function writeOutbox(db: Writer, items: OutboxItem[], deps: { atRest?: AtRest } = {}): Promise<void> {
   if (!items.length) return;
+  await db.$executeRaw`${outboxInsert(await outboxRows(db, items, deps))}`;
+}
+
+/** The rows of `items` as outboxInsert takes them (sealed, with an arm's persona where one applies). */
+export async function outboxRows(db: Writer, items: OutboxItem[], deps: { atRest?: AtRest } = {}): Promise<string> {
   const seals = await Promise.all(items.map((i) => sealerFor(deps, i.thread)));
   // a workflow in an experiment arm that varies a role's persona: its posts carry the arm's (orchestrator/experiments);
   // looked up once per workflow and process (plainWorkflows)
@@ -91,15 +96,20 @@ export async function writeOutbox(db: Writer, items: OutboxItem[], deps: { atRes
     persona: variantOf(variants, i),
     view: seals[n]!.json(i.view),
   }));
-  await db.$executeRaw`
+  return JSON.stringify(rows);
+}
+
+/** The INSERT of outboxRows' rows, in their order (their ids keep it), repeats inserting nothing; `where`: a guard
+ *  (e.g. only when the step run that writes them finished: workflow/transitions.ts FINISHED). */
+export const outboxInsert = (rows: string, where: Prisma.Sql = Prisma.empty): Prisma.Sql => Prisma.sql`
     INSERT INTO "ChatOutbox" (key, channel, op, "targetKey", kind, "workflowId", "stepId", "roleId", thread, persona, view)
     SELECT r.key, r.channel, r.op, r."targetKey", r.kind, r."workflowId", r."stepId", r."roleId", r.thread, r.persona, r.view
-    FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+    FROM ROWS FROM (jsonb_to_recordset(${rows}::jsonb)
       AS (key text, channel text, op text, "targetKey" text, kind text, "workflowId" text, "stepId" text, "roleId" text, thread jsonb, persona jsonb, view jsonb))
       WITH ORDINALITY AS r(key, channel, op, "targetKey", kind, "workflowId", "stepId", "roleId", thread, persona, view, n)
+    ${where}
     ORDER BY r.n
     ON CONFLICT (key) DO NOTHING`;
-}
 
 /** Workflows known to vary no persona. A workflow's experiment assignments are written with it (start.ts, in the
  *  transaction that creates it) and an experiment's definition never changes after it is created, so a workflow that
@@ -227,16 +237,41 @@ async function release(db: Db, id: bigint, error: string, delayMs: number, faile
 
 const kindOfKey = (key: string) => key.slice(0, key.indexOf(':'));
 
-/** Job: sends the channel's due rows in order, until none is left (or another sender holds the head). */
+/** The channels this process is draining now, each with whether a drain job for it came meanwhile. */
+const draining = new Map<string, { again: boolean }>();
+
+/** Job: sends the channel's due rows in order, until none is left (or another sender holds the head). A drain job for
+ *  a channel this process is already draining costs no statement: it leaves a note, and the drain under way, which
+ *  would otherwise end when it finds nothing left, looks once more (its rows were committed before the job was added,
+ *  so that look finds them, unless the drain under way already sent them). */
 export async function drainChannel(deps: EngineDeps, channel: string, holder: string): Promise<void> {
+  const running = draining.get(channel);
+  if (running) return void (running.again = true);
+  const me = { again: false };
+  draining.set(channel, me);
+  try {
+    do {
+      me.again = false;
+      if ((await drainRows(deps, channel, holder)) === 'handed-on') return;
+    } while (me.again);
+  } finally {
+    draining.delete(channel);
+  }
+}
+
+async function drainRows(deps: EngineDeps, channel: string, holder: string): Promise<'done' | 'handed-on'> {
   let row = await claimHead(deps.prisma, channel, holder);
   for (let n = 1; row; n++) {
     const last = n >= ROWS_PER_DRAIN;
     const sent = await sendRow(deps, row, last ? undefined : { channel, holder });
-    if (last) return void (await deps.queue.enqueue({ kind: 'drain', channel, from: `c${Date.now().toString(36)}` }));
+    if (last) {
+      await deps.queue.enqueue({ kind: 'drain', channel, from: `c${Date.now().toString(36)}` });
+      return 'handed-on';
+    }
     // sent: the next row was claimed with the mark (or none is due); not sent (refused): claim the next one
     row = sent ? sent.next : await claimHead(deps.prisma, channel, holder);
   }
+  return 'done';
 }
 
 /** Sends one claimed row; `{ next }` when it was sent (with the next row claimed in the same statement, when asked),

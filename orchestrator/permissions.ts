@@ -16,14 +16,18 @@ export type MayDecide = { ok: true } | { ok: false; reason: string };
 /** `roleFileMin` is the role file's own `approval: { policy: rbac_role }`; a GatePolicy row from the console overrides it. */
 export async function mayDecide(prisma: Db, platform: PlatformName, userId: string, gateRoleId: string, roleFileMin?: RbacRole): Promise<MayDecide> {
   const row = await prisma.gatePolicy.findUnique({ where: { roleId: gateRoleId } });
-  const policy = row ?? (roleFileMin ? { minRole: roleFileMin } : null);
-  if (!policy) return { ok: true };
+  const min = row?.minRole ?? roleFileMin;
+  if (!min) return { ok: true };
   const mapping = platform === 'web'
     ? await prisma.adminUser.findUnique({ where: { id: userId }, select: { role: true } })
     : await prisma.chatUserRole.findUnique({ where: { platform_userId: { platform, userId } } });
-  if (!mapping) return { ok: false, reason: `this gate needs the ${policy.minRole} role or above, and you have no Rolecall role` };
-  if (!atLeast(mapping.role, policy.minRole)) {
-    return { ok: false, reason: `this gate needs the ${policy.minRole} role or above, and you are ${mapping.role}` };
-  }
+  return policyAllows(min, mapping?.role);
+}
+
+/** The rule itself, on what was read: `min` the gate's minimum Rolecall role (none: anyone), `mine` the person's. */
+export function policyAllows(min: RbacRole | undefined, mine: RbacRole | null | undefined): MayDecide {
+  if (!min) return { ok: true };
+  if (!mine) return { ok: false, reason: `this gate needs the ${min} role or above, and you have no Rolecall role` };
+  if (!atLeast(mine, min)) return { ok: false, reason: `this gate needs the ${min} role or above, and you are ${mine}` };
   return { ok: true };
 }

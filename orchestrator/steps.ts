@@ -1,18 +1,20 @@
 // Runs a workflow step: the role's persona works in the thread, its status message becomes its output, then the
-// workflow moves on. A step is one statement that starts it and reads what it works from, one that queues its
-// "working…" post, the model call, then ONE transaction that writes its result, its model calls, its posts
-// (ChatOutbox, sent later by the poster: orchestrator/outbox.ts), its gate and what comes next; the next jobs are
-// added after the commit.
+// workflow moves on. A step is five statements (issue 12): one that starts it, reads everything it works from (its
+// workflow, steps, replies, settings and budget rules) and writes its "working…" post; the model calls (none of their
+// own where no budget limit applies); then ONE transaction — BEGIN, one statement that writes its result with its
+// model calls, violations, tier runs, spend, gate and posts (ChatOutbox, sent later by the poster:
+// orchestrator/outbox.ts), one that settles the workflow and says what starts next, COMMIT; the next jobs are added
+// after the commit.
 // Invariants: every status change goes through workflow/transitions.ts, and a job for an older run of a step (or of a
 // workflow that is no longer active) changes nothing; a job that runs again after its transaction committed (a crash
 // before its jobs were added, BullMQ's stalled-job recovery) finds the committed state and only adds what comes next.
 import { withRoleVariation } from './experiments/assign';
 import { isLanguage, LANGUAGE_NAMES } from './intent/language';
 import type { AgentResult, ModelAttempts, ModelRetry } from '../agents/agent';
-import { runRoutedStep } from './tiers';
+import { runRoutedStep, tierRunsInsert } from './tiers';
 import type { StepContext } from '../agents/prompt';
 import { LlmError } from '../agents/llm/provider';
-import type { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 import type { Role } from '../agents/roles';
 import * as T from './workflow/transitions';
 import { chatFor, roleOf, type EngineDeps } from './deps';
@@ -21,10 +23,10 @@ import { isPostRefused, type MessageView, type ThreadRef } from './chat';
 import { approvalIdOf, postKey, type JobData, type PostKey } from './jobs';
 import { threadOf } from './threads';
 import { promptFiles } from './files';
-import { BudgetHeldError, budgetedRouter, checkBudgets, holdStep, spendScopeOf, warnBudgets, type BudgetRules } from './budgets';
+import { BudgetHeldError, budgetedRouter, checkBudgets, holdStep, SpendLater, spendScopeOf, warnBudgets, type BudgetRules } from './budgets';
 import { queueOutputFiles } from './outputs';
 import { approverMentions, scheduleGateTimers } from './gate-people';
-import { drainJobFor, kickDrains, noPersonaVariants, queuePosts, writeOutbox, type OutboxItem } from './outbox';
+import { drainJobFor, kickDrains, noPersonaVariants, outboxInsert, outboxRows, queuePosts, writeOutbox, type OutboxItem } from './outbox';
 import { withPrivacy } from '../agents/llm/private';
 import { OFF as PRIVACY_OFF } from './privacy/settings';
 import { doneView, failedView, handoverView, modelAttemptsText, modelRetryView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, stepOutputView, workingView } from './views';
@@ -78,34 +80,53 @@ async function runStarted(deps: EngineDeps, step: T.StartedStep, written: boolea
   if (written) await kickDrains(deps, [status]); // written by the start
   else await queuePosts(deps, [status]);
 
-  const produced = await producedOutput(deps, step, ref, role, ctx);
-  if ('question' in produced) return askPerson(deps, ref, role, produced.question, produced.result);
-  const { result, escalation, outputData, budgetRules } = produced;
-  const gate = escalation !== null || (step.gateAfter && role.approval.policy !== 'none');
-  const approvalId = gate ? approvalIdOf(step.id, step.revision) : undefined;
-  const posts = outputPosts(deps, ref, role, result, escalation, (Date.now() - started) / 1000);
-  // the gate card mentions who may decide (gate-timers.ts), so someone is notified
-  if (approvalId) posts.push(post(deps, ref, { kind: 'gate', approvalId }, gateView(role, approvalId, escalation, await approverMentions(deps, role, ref.thread, { workflowId: step.workflowId }))));
-  const seal = await sealerFor(deps, ref.thread); // output at rest (privacy/at-rest.ts): a cached key, before the transaction
-  const next = await deps.prisma.$transaction(async (tx) => {
-    if (!(await T.finishStepRunLocked(tx, ref, gate, { output: seal.text(result.text), outputData: outputData && seal.json(outputData), escalation }))) return undefined;
-    await recordTrace(tx, ref, result);
-    if (approvalId) await T.insertGate(tx, { id: approvalId, workflowId: step.workflowId, stepId: step.id, revision: step.revision });
-    return moveOn(deps, tx, step.workflowId, posts);
-  });
-  if (next) await Promise.all([afterCommit(deps, next), queueOutputFiles(deps, { ...ref, outputData }), ...(approvalId ? [scheduleGateTimers(deps, approvalId, role.role_id)] : [])]); // files: orchestrator/outputs.ts; the gate's reminder and expiry jobs
-  await warnBudgets(deps, ref, new Date(), budgetRules); // the 80% notice, once per budget window (budgets.ts), under the rules the step read
+  const later = new SpendLater(spendScopeOf(ref)); // the calls' spend where no limit is set: written with the result
+  try {
+    const produced = await producedOutput(deps, step, ref, role, ctx, later);
+    if ('question' in produced) return await askPerson(deps, ref, role, produced.question, produced.result);
+    const { result, escalation, outputData, budgetRules, tierRuns } = produced;
+    const gate = escalation !== null || (step.gateAfter && role.approval.policy !== 'none');
+    const approvalId = gate ? approvalIdOf(step.id, step.revision) : undefined;
+    const posts = outputPosts(deps, ref, role, result, escalation, (Date.now() - started) / 1000);
+    // the gate card mentions who may decide (gate-timers.ts), so someone is notified
+    if (approvalId) posts.push(post(deps, ref, { kind: 'gate', approvalId }, gateView(role, approvalId, escalation, await approverMentions(deps, role, ref.thread, { workflowId: step.workflowId }))));
+    const seal = await sealerFor(deps, ref.thread); // output at rest (privacy/at-rest.ts): a cached key, before the transaction
+    // One statement writes the result and everything that goes with it (its model calls, violations, tier runs,
+    // spend, gate and posts), a second settles the workflow and says what starts next: BEGIN, 2, COMMIT.
+    const rows = await outboxRows(deps.prisma, posts, deps);
+    const spend = later.upsert();
+    const also = [
+      ...traceInserts(ref, result),
+      ...(tierRuns.length ? [tierRunsInsert(tierRuns, RAN)] : []),
+      ...(approvalId ? [T.gateInsert({ id: approvalId, workflowId: step.workflowId, stepId: step.id, revision: step.revision })] : []),
+      outboxInsert(rows, Prisma.sql`WHERE ${RAN}`),
+      ...(spend ? [spend.sql] : []), // unguarded: the calls were made whoever's result is kept
+    ];
+    const next = await deps.prisma.$transaction(async (tx) => {
+      if (!(await T.finishStepRunLocked(tx, ref, gate, { output: seal.text(result.text), outputData: outputData && seal.json(outputData), escalation }, also))) return undefined;
+      return moveOn(deps, tx, step.workflowId, [], posts);
+    });
+    if (spend) later.taken(spend.calls); // committed (a superseded run's spend too: the statement ran whole)
+    if (next) await Promise.all([afterCommit(deps, next), queueOutputFiles(deps, { ...ref, outputData }), ...(approvalId ? [scheduleGateTimers(deps, approvalId, role.role_id)] : [])]); // files: orchestrator/outputs.ts; the gate's reminder and expiry jobs
+    await warnBudgets(deps, ref, new Date(), budgetRules); // the 80% notice, once per budget window (budgets.ts), under the rules the step read
+  } finally {
+    // spend no statement took (the run failed, asked a person, or its transaction did not commit)
+    await later.flush(deps.prisma).catch((e: unknown) => deps.log.warn('could not add a step\'s model spend to its budget windows', { stepId: step.id, error: e instanceof Error ? e.message : String(e) }));
+  }
 }
+
+/** The guard of the CTEs written with a step's result: the run finished (workflow/transitions.ts FINISHED). */
+const RAN = Prisma.sql`EXISTS (SELECT 1 FROM ${T.FINISHED})`;
 
 const NO_FILES: Awaited<ReturnType<typeof promptFiles>> = { files: [], images: [], calls: [] };
 
-type Produced = { result: Extract<AgentResult, { kind: 'ok' | 'escalate' }>; outputData: Record<string, unknown> | null; escalation: string | null; budgetRules: BudgetRules } | { question: string; result: AgentResult };
+type Produced = { result: Extract<AgentResult, { kind: 'ok' | 'escalate' }>; outputData: Record<string, unknown> | null; escalation: string | null; budgetRules: BudgetRules; tierRuns: Prisma.TierRunCreateManyInput[] } | { question: string; result: AgentResult };
 
 /** The role agent's answer (its model calls are recorded with the step's result, in the step's transaction). A step
  *  held by a spent budget says so in its status line (waiting for budget, who can raise it) and its job is delayed. */
-async function producedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRef, role: Role, ctx: JobContext): Promise<Produced> {
+async function producedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRef, role: Role, ctx: JobContext, later: SpendLater): Promise<Produced> {
   try {
-    return await budgetedOutput(deps, step, ref, role, ctx);
+    return await budgetedOutput(deps, step, ref, role, ctx, later);
   } catch (e) {
     if (e instanceof BudgetHeldError) {
       const view = await holdStep(deps, ref, e, role.persona.display_name);
@@ -115,15 +136,15 @@ async function producedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRe
   }
 }
 
-async function budgetedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRef, role: Role, ctx: JobContext): Promise<Produced> {
+async function budgetedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRef, role: Role, ctx: JobContext, later: SpendLater): Promise<Produced> {
   const onRetry = async (r: ModelRetry) => void (await queuePosts(deps, [edit(deps, ref, statusKey(ref), `model-a${ctx.attempt}-${r.model}-${r.attempt}`, modelRetryView(role, r))]));
-  const budget = await checkBudgets(deps, ref, role); // over a budget: held (a delayed job), or on the local model
+  const budget = await checkBudgets(deps, ref, role, new Date(), step.budgets); // over a budget: held (a delayed job), or on the local model
   // a run held before says it is at work again (a run can only have been held where a limit is set)
   const holds = budget.rules.length ? await deps.prisma.budgetHold.count({ where: { stepId: ref.id, revision: ref.revision, run: ref.runCount } }) : 0;
   if (holds) await queuePosts(deps, [edit(deps, ref, statusKey(ref), `work-after-hold-${holds}`, workingView(role, ctx.attempt, ctx.maxAttempts, ref.revision))]);
   // Every model call of the step (its tiers, the judge, a shadow run, file summaries) is admitted against the budgets
   // before it is sent and counted as soon as it returns (budgets.ts budgetedRouter).
-  const llm = budgetedRouter(deps, spendScopeOf(ref), budget.local ?? deps.llm, budget.rules);
+  const llm = budgetedRouter(deps, spendScopeOf(ref), budget.local ?? deps.llm, budget.rules, later);
   const files = step.hasFiles ? await promptFiles({ ...deps, llm }, role, step.workflowId) : NO_FILES; // hasFiles: read by the start
   if (files.calls.length) {
     // Summarising large files is a model call like any other: recorded with the step, priced (counted by the router).
@@ -132,7 +153,9 @@ async function budgetedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRe
   const context = { ...stepContext(deps, step), ...(files.files.length ? { files: files.files } : {}), ...(files.images.length ? { images: files.images } : {}) };
   // On the role's model tier (orchestrator/tiers.ts: starts cheap, moves up on failed checks; recorded; status line).
   const status = (tag: string, view: MessageView) => queuePosts(deps, [edit(deps, ref, statusKey(ref), `${tag}-a${ctx.attempt}`, view)]);
-  const result = await runRoutedStep({ ...deps, llm }, step, role, context, deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry, status });
+  const tierRuns: Prisma.TierRunCreateManyInput[] = []; // recorded with the result (or now, when there is none)
+  const result = await runRoutedStep({ ...deps, llm }, step, role, context, deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry, status, runs: tierRuns });
+  if ((result.kind === 'llm_error' || result.kind === 'question') && tierRuns.length) await deps.prisma.tierRun.createMany({ data: tierRuns, skipDuplicates: true });
   // The model's attempts (and its fallback's) are spent inside runAgent, with backoff: what is left is for a person.
   if (result.kind === 'llm_error') {
     await recordTrace(deps.prisma, ref, result);
@@ -140,7 +163,7 @@ async function budgetedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRe
   }
   if (result.kind === 'question') return { question: result.question, result };
   const escalation = result.kind === 'escalate' ? result.reasons.map((r) => `${r.kind}: ${r.detail}`).join('\n') : null;
-  return { result, outputData: result.kind === 'ok' ? result.data : null, escalation, budgetRules: budget.rules };
+  return { result, outputData: result.kind === 'ok' ? result.data : null, escalation, budgetRules: budget.rules, tierRuns };
 }
 
 /** The status message becomes the output when the output fits one message; otherwise the status says "finished" and
@@ -163,6 +186,26 @@ async function askPerson(deps: EngineDeps, ref: StepRef, role: Role, question: s
     return true;
   });
   if (asked) await kickDrains(deps, posts);
+}
+
+/** recordTrace as CTE bodies of the statement that finishes the run (written only when it finished: RAN). */
+function traceInserts(step: StepRef, result: AgentResult): Prisma.Sql[] {
+  const out: Prisma.Sql[] = [];
+  if (result.calls.length) {
+    out.push(Prisma.sql`
+      INSERT INTO "LlmCall" (id, "workflowId", "stepId", purpose, "roleId", provider, model, "promptTokens", "completionTokens", "latencyMs", "costUsd", "priceUnknown", ok, error)
+      SELECT gen_random_uuid()::text, ${step.workflowId}, ${step.id}, 'step', ${step.roleId}, c.provider, c.model, c."promptTokens", c."completionTokens", c."latencyMs", c."costUsd", coalesce(c."priceUnknown", false), c.ok, c.error
+      FROM jsonb_to_recordset(${JSON.stringify(result.calls)}::jsonb) AS c(provider text, model text, "promptTokens" int, "completionTokens" int, "latencyMs" int, "costUsd" numeric, "priceUnknown" boolean, ok boolean, error text)
+      WHERE ${RAN}`);
+  }
+  if (result.violations.length) {
+    out.push(Prisma.sql`
+      INSERT INTO "ConstraintViolation" (id, "workflowId", "stepId", "roleId", kind, detail, action)
+      SELECT gen_random_uuid()::text, ${step.workflowId}, ${step.id}, ${step.roleId}, v.kind, v.detail, v.action
+      FROM jsonb_to_recordset(${JSON.stringify(result.violations)}::jsonb) AS v(kind text, detail text, action text)
+      WHERE ${RAN}`);
+  }
+  return out;
 }
 
 async function recordTrace(db: T.Writer, step: StepRef, result: AgentResult): Promise<void> {
@@ -206,8 +249,9 @@ export interface Next {
 }
 
 /** Inside a transaction that has locked the workflow's row: settles the workflow (completing it when every step is
- *  done, with the closing post), writes `posts` and the closing post to the outbox, and says what to start. */
-export async function moveOn(deps: EngineDeps, tx: Prisma.TransactionClient, workflowId: string, posts: OutboxItem[]): Promise<Next> {
+ *  done, with the closing post), writes `posts` and the closing post to the outbox, and says what to start (and which
+ *  posts to drain: `written`, already written in the transaction, and those). */
+export async function moveOn(deps: EngineDeps, tx: Prisma.TransactionClient, workflowId: string, posts: OutboxItem[], written: OutboxItem[] = []): Promise<Next> {
   const adv = await T.advanceLocked(tx, workflowId);
   if (adv.completed && adv.lastRoleId && adv.thread) {
     posts.push({
@@ -217,7 +261,7 @@ export async function moveOn(deps: EngineDeps, tx: Prisma.TransactionClient, wor
     deps.log.info('workflow completed', { workflowId });
   }
   await writeOutbox(tx, posts, deps);
-  return { ready: adv.ready, posts };
+  return { ready: adv.ready, posts: [...written, ...posts] };
 }
 
 /** After the commit: the next steps' jobs and the posts' drain jobs (a failure here is made up for by the job's

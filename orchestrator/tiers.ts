@@ -23,6 +23,9 @@ export interface RoutedStepHooks extends AgentHooks {
   /** Shows a view in the step's status line (the thread says briefly that the step moved up a tier); `tag` is unique
    *  per escalation of the run. */
   status?(tag: string, view: MessageView): Promise<unknown>;
+  /** When given, the tier runs are pushed here for the caller to record with the step's result (tierRunsInsert, in
+   *  the statement that finishes the step) instead of being written now. */
+  runs?: Prisma.TierRunCreateManyInput[];
 }
 
 /** Which providers can run a tier: the configured ones. With none configured the demo model answers for the role's
@@ -57,7 +60,8 @@ export async function runRoutedStep(
   await recordEscalations(deps, step, escalations);
   const rows = routed.runs.map((r) => runRow(step, r, 'routed'));
   if (shadow) rows.push({ ...runRow(step, shadow.record, 'shadow'), baseTier: plan.tiers[start.index]!.name });
-  await deps.prisma.tierRun.createMany({ data: rows, skipDuplicates: true });
+  if (hooks.runs) hooks.runs.push(...rows);
+  else await deps.prisma.tierRun.createMany({ data: rows, skipDuplicates: true });
   if (shadow?.calls.length) {
     // their spend was counted against the budgets as each call returned (the step's budgetedRouter, budgets.ts)
     await deps.prisma.llmCall.createMany({ data: shadow.calls.map((c) => ({ ...c, workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, purpose: 'shadow' })) });
@@ -85,6 +89,17 @@ async function shadowRun(deps: Pick<EngineDeps, 'llm' | 'log'>, role: Role, tier
     return undefined;
   }
 }
+
+/** Tier runs as a CTE body of the statement that finishes a step (workflow/transitions.ts finishStepRunLocked):
+ *  written when `guard` holds (the run finished), repeats adding nothing (unique step, revision, run, tier, mode). */
+export const tierRunsInsert = (rows: Prisma.TierRunCreateManyInput[], guard: Prisma.Sql): Prisma.Sql => Prisma.sql`
+  INSERT INTO "TierRun" (id, "workflowId", "stepId", revision, run, "roleId", template, tier, provider, model, mode, outcome, reasons, "baseTier", "costUsd", "promptTokens", "completionTokens", "priceUnknown")
+  SELECT gen_random_uuid()::text, r."workflowId", r."stepId", r.revision, r.run, r."roleId", r.template, r.tier, r.provider, r.model, r.mode, r.outcome, coalesce(r.reasons, ''), r."baseTier",
+    r."costUsd"::numeric, r."promptTokens", r."completionTokens", r."priceUnknown"
+  FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r("workflowId" text, "stepId" text, revision int, run int, "roleId" text, template text, tier text, provider text, model text, mode text,
+    outcome text, reasons text, "baseTier" text, "costUsd" text, "promptTokens" int, "completionTokens" int, "priceUnknown" boolean)
+  WHERE ${guard}
+  ON CONFLICT ("stepId", revision, run, tier, mode) DO NOTHING`;
 
 function runRow(step: StepWithTemplate, r: TierRun, mode: 'routed' | 'shadow'): Prisma.TierRunCreateManyInput {
   return {

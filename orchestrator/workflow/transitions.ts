@@ -188,6 +188,19 @@ export interface StartedStep extends StepRun {
   roleVersion: number;
   privacy: { redactPii: boolean; localModelsOnly: boolean } | null;
   hasFiles: boolean;
+  /** The console's budget rows on the step's workspace, channel and workflow (and their "*" rows): the rules its model
+   *  calls run under (orchestrator/budgets.ts checkBudgets), read here rather than by a statement of their own. */
+  budgets: BudgetRow[];
+}
+
+/** A row of "Budget" as the start statement reads it (numbers as JSON gives them). */
+export interface BudgetRow {
+  scope: string;
+  scopeKey: string;
+  period: string;
+  limitUsd: number | null;
+  limitTokens: number | null;
+  action: string;
 }
 
 /** pending (or running, after a crash) → running, for this run of an active workflow, and in the same statement
@@ -208,7 +221,7 @@ export async function startStepRunReading(db: Writer, s: StepRun, working?: Star
         ${working.roleVersion === undefined ? Prisma.empty : Prisma.sql`AND (SELECT coalesce(max(d.version), 0) FROM "RoleDefinition" d) = ${working.roleVersion}`}
       ON CONFLICT (key) DO NOTHING)`
     : Prisma.empty;
-  const rows = await db.$queryRaw<(Omit<StartedStep, 'workflow' | 'steps' | 'replies'> & StartedStep['workflow'] & { steps: SiblingStep[] | null; replies: StartedStep['replies'] | null })[]>`
+  const rows = await db.$queryRaw<(Omit<StartedStep, 'workflow' | 'steps' | 'replies' | 'budgets'> & StartedStep['workflow'] & { steps: SiblingStep[] | null; replies: StartedStep['replies'] | null; budgets: BudgetRow[] | null })[]>`
     WITH s AS (
       UPDATE "Step" s SET status = 'running', "startedAt" = now(), error = NULL
       FROM "Workflow" w
@@ -226,12 +239,15 @@ export async function startStepRunReading(db: Writer, s: StepRun, working?: Star
       (SELECT json_agg(json_build_object('key', p.key, 'roleId', p."roleId", 'status', p.status, 'output', p.output, 'outputData', p."outputData", 'dependsOn', p."dependsOn") ORDER BY p.position)
          FROM "Step" p WHERE p."workflowId" = s."workflowId") AS steps,
       (SELECT json_agg(json_build_object('userId', r."userId", 'text', r.text) ORDER BY r."sentAt", r."messageTs")
-         FROM "ThreadReply" r WHERE r."workflowId" = s."workflowId") AS replies
+         FROM "ThreadReply" r WHERE r."workflowId" = s."workflowId") AS replies,
+      (SELECT json_agg(json_build_object('scope', b.scope, 'scopeKey', b."scopeKey", 'period', b.period, 'limitUsd', b."limitUsd", 'limitTokens', b."limitTokens", 'action', b.action))
+         FROM "Budget" b WHERE (b.scope, b."scopeKey") IN (('workspace', w.platform::text || ':' || w."teamId"), ('channel', w.platform::text || ':' || w."channelId"), ('workflow', w.id),
+           ('workspace', '*'), ('channel', '*'), ('workflow', '*'))) AS budgets
     FROM s JOIN "Workflow" w ON w.id = s."workflowId"`;
   const r = rows[0];
   if (!r) return null;
-  const { platform, teamId, channelId, threadTs, requestText, language, steps, replies, ...step } = r;
-  return { ...step, workflow: { platform, teamId, channelId, threadTs, requestText, language }, steps: steps ?? [], replies: replies ?? [] };
+  const { platform, teamId, channelId, threadTs, requestText, language, steps, replies, budgets, ...step } = r;
+  return { ...step, workflow: { platform, teamId, channelId, threadTs, requestText, language }, steps: steps ?? [], replies: replies ?? [], budgets: budgets ?? [] };
 }
 
 /** Locks the workflow's row for the rest of the transaction: the transactions that move one workflow on run one
@@ -241,20 +257,37 @@ export async function lockWorkflow(tx: Prisma.TransactionClient, workflowId: str
   await tx.$queryRaw`SELECT 1 FROM "Workflow" WHERE id = ${workflowId} FOR UPDATE`;
 }
 
+/** What the statement that finishes a step run writes with it: data-modifying CTEs, each guarded by
+ *  `WHERE EXISTS (SELECT 1 FROM ${FINISHED})` when it belongs to the run's result (its model calls, its gate, its
+ *  posts), unguarded when it must be written whoever won (the calls' spend). */
+export const FINISHED = Prisma.raw('finished');
+
 /** running → awaiting_approval (gated) or completed, with its output, for this run only; locks the workflow's row
- * first (see lockWorkflow), in the same statement. */
+ * first (see lockWorkflow), in the same statement, and writes `also` (CTE bodies: see FINISHED) in it too, so a step's
+ * result, its records and its posts are one statement (issue 12). */
 export async function finishStepRunLocked(
   tx: Prisma.TransactionClient, s: StepRun & { workflowId: string }, gated: boolean,
   out: { output: string; outputData: Record<string, unknown> | string | null; escalation: string | null },
+  also: Prisma.Sql[] = [],
 ): Promise<boolean> {
-  const n = await tx.$executeRaw`
-    WITH w AS (SELECT id FROM "Workflow" WHERE id = ${s.workflowId} FOR UPDATE)
-    UPDATE "Step" SET status = ${gated ? 'awaiting_approval' : 'completed'}::"StepStatus", output = ${out.output},
-      "outputData" = COALESCE(${out.outputData ? JSON.stringify(out.outputData) : null}::jsonb, "outputData"),
-      escalation = ${out.escalation}, "finishedAt" = now()
-    WHERE id = ${s.id} AND revision = ${s.revision} AND "runCount" = ${s.runCount} AND status = 'running' AND EXISTS (SELECT 1 FROM w)`;
-  return n === 1;
+  const more = also.map((body, i) => Prisma.sql`, ${Prisma.raw(`also${i}`)} AS (${body})`);
+  const rows = await tx.$queryRaw<{ n: number }[]>`
+    WITH w AS (SELECT id FROM "Workflow" WHERE id = ${s.workflowId} FOR UPDATE),
+    ${FINISHED} AS (
+      UPDATE "Step" SET status = ${gated ? 'awaiting_approval' : 'completed'}::"StepStatus", output = ${out.output},
+        "outputData" = COALESCE(${out.outputData ? JSON.stringify(out.outputData) : null}::jsonb, "outputData"),
+        escalation = ${out.escalation}, "finishedAt" = now()
+      WHERE id = ${s.id} AND revision = ${s.revision} AND "runCount" = ${s.runCount} AND status = 'running' AND EXISTS (SELECT 1 FROM w)
+      RETURNING id)${more.length ? Prisma.join(more, '') : Prisma.empty}
+    SELECT count(*)::int AS n FROM ${FINISHED}`;
+  return rows[0]?.n === 1;
 }
+
+/** A gate after a step's run, as a CTE body of finishStepRunLocked (inserted once, only when the run finished). */
+export const gateInsert = (gate: { id: string; workflowId: string; stepId: string; revision: number }): Prisma.Sql => Prisma.sql`
+  INSERT INTO "Approval" (id, "workflowId", "stepId", revision)
+  SELECT ${gate.id}, ${gate.workflowId}, ${gate.stepId}, ${gate.revision} WHERE EXISTS (SELECT 1 FROM ${FINISHED})
+  ON CONFLICT DO NOTHING`;
 
 /** A gate after a step's run: inserted once (its id comes from the step run, orchestrator/jobs.ts approvalIdOf). */
 export async function insertGate(tx: Writer, gate: { id: string; workflowId: string; stepId: string; revision: number }): Promise<void> {
@@ -294,21 +327,51 @@ export async function advanceLocked(tx: Prisma.TransactionClient, workflowId: st
   return { status, completed: status === 'completed', ready: r?.ready ?? [], lastRoleId: r?.lastRoleId ?? null, thread: r?.thread ?? null };
 }
 
-/** awaiting_approval → completed (its gate was approved), locking the workflow's row first, in the same statement. */
-export async function approveStepLocked(tx: Prisma.TransactionClient, workflowId: string, stepId: string, revision: number): Promise<boolean> {
-  const n = await tx.$executeRaw`
-    WITH w AS (SELECT id FROM "Workflow" WHERE id = ${workflowId} FOR UPDATE)
-    UPDATE "Step" SET status = 'completed' WHERE id = ${stepId} AND revision = ${revision} AND status = 'awaiting_approval' AND EXISTS (SELECT 1 FROM w)`;
-  return n === 1;
+/** A decided gate as the decision job reads it: the decision, its step's run and the thread. */
+export interface DecidedGate {
+  id: string;
+  status: 'pending' | 'approved' | 'changes_requested' | 'rejected' | 'expired';
+  revision: number;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  feedback: string | null;
+  stepId: string;
+  roleId: string;
+  runCount: number;
+  workflowId: string;
+  platform: 'slack' | 'teams' | 'web';
+  teamId: string;
+  channelId: string;
+  threadTs: string;
+  /** This statement moved the gate's step (approved: awaiting_approval → completed; changes requested:
+   *  awaiting_approval → pending as the next revision, with the reviewer's feedback). */
+  moved: boolean;
 }
 
-/** awaiting_approval → pending as the next revision, with the reviewer's feedback, locking the workflow's row first. */
-export async function reviseStepLocked(tx: Prisma.TransactionClient, workflowId: string, stepId: string, revision: number, feedback: string | null): Promise<boolean> {
-  const n = await tx.$executeRaw`
-    WITH w AS (SELECT id FROM "Workflow" WHERE id = ${workflowId} FOR UPDATE)
-    UPDATE "Step" SET status = 'pending', revision = ${revision + 1}, feedback = ${feedback}
-    WHERE id = ${stepId} AND revision = ${revision} AND status = 'awaiting_approval' AND EXISTS (SELECT 1 FROM w)`;
-  return n === 1;
+/** Reads a gate, its step's run and its thread, and in the same statement (issue 12) acts on an approval or a request
+ * for changes: locks the workflow's row first (see lockWorkflow), then moves the step from awaiting_approval, for the
+ * gate's revision only (a repeat changes nothing). A rejected, pending or expired gate is only read (nothing locked).
+ * Null: no such gate. */
+export async function decidedGateLocked(tx: Prisma.TransactionClient, approvalId: string): Promise<DecidedGate | null> {
+  // `locked` is selected so that the lock is taken whenever the gate was approved or changes were requested, even
+  // when a repeat moves nothing (the caller then settles the workflow under the lock all the same)
+  const rows = await tx.$queryRaw<(DecidedGate & { locked: boolean })[]>`
+    WITH a AS (
+      SELECT a.id, a.status::text AS status, a.revision, a."decidedBy", a."decidedAt", a.feedback, a."stepId", s."roleId", s."runCount", a."workflowId",
+        w.platform::text AS platform, w."teamId", w."channelId", w."threadTs"
+      FROM "Approval" a JOIN "Step" s ON s.id = a."stepId" JOIN "Workflow" w ON w.id = a."workflowId" WHERE a.id = ${approvalId}),
+    w AS (SELECT id FROM "Workflow" WHERE id = (SELECT "workflowId" FROM a WHERE status IN ('approved', 'changes_requested')) FOR UPDATE),
+    moved AS (
+      UPDATE "Step" s SET
+        status = (CASE WHEN a.status = 'approved' THEN 'completed' ELSE 'pending' END)::"StepStatus",
+        revision = CASE WHEN a.status = 'approved' THEN s.revision ELSE s.revision + 1 END,
+        feedback = CASE WHEN a.status = 'approved' THEN s.feedback ELSE a.feedback END
+      FROM a
+      WHERE s.id = a."stepId" AND s.revision = a.revision AND s.status = 'awaiting_approval' AND a.status IN ('approved', 'changes_requested')
+        AND EXISTS (SELECT 1 FROM w)
+      RETURNING s.id)
+    SELECT a.*, EXISTS (SELECT 1 FROM moved) AS moved, EXISTS (SELECT 1 FROM w) AS locked FROM a`;
+  return rows[0] ?? null;
 }
 
 /** A waiting gate's n-th reminder (orchestrator/gate-timers.ts): only while it is open, not escalated, and only once. */
@@ -333,12 +396,26 @@ export async function expireGate(db: Writer, approvalId: string): Promise<boolea
       AND EXISTS (SELECT 1 FROM "Workflow" w WHERE w.id = a."workflowId" AND w.status IN ('running', 'awaiting_approval', 'step_failed'))`) === 1;
 }
 
-/** pending → the decision, in one statement that also says who won and, when this caller lost, what was decided. */
-export async function decideApprovalReading(db: Writer, approvalId: string, decision: Decision, userId: string, feedback?: string): Promise<{ won: boolean; status: string; decidedBy: string | null; decidedAt: Date | null } | null> {
+/** The audit row of a decision that wins (an AuditLog row as orchestrator/audit.ts writes them). */
+export interface DecisionAudit {
+  actor: string;
+  action: string;
+  target: string;
+  detail: Record<string, unknown>;
+}
+
+/** pending → the decision, in one statement that also says who won and, when this caller lost, what was decided, and
+ * (issue 12) writes `audit` only when this caller won: the decision and its audit row are one write. */
+export async function decideApprovalReading(db: Writer, approvalId: string, decision: Decision, userId: string, feedback?: string, audit?: DecisionAudit): Promise<{ won: boolean; status: string; decidedBy: string | null; decidedAt: Date | null } | null> {
+  const audited = audit
+    ? Prisma.sql`, audited AS (
+      INSERT INTO "AuditLog" (id, actor, action, target, detail)
+      SELECT gen_random_uuid()::text, ${audit.actor}, ${audit.action}, ${audit.target}, ${JSON.stringify(audit.detail)}::jsonb FROM u)`
+    : Prisma.empty;
   const rows = await db.$queryRaw<{ won: boolean; status: string; decidedBy: string | null; decidedAt: Date | null }[]>`
     WITH u AS (
       UPDATE "Approval" SET status = ${decision}::"ApprovalStatus", "decidedBy" = ${userId}, "decidedAt" = now(), feedback = ${feedback ?? null}
-      WHERE id = ${approvalId} AND status = 'pending' RETURNING status::text AS status, "decidedBy", "decidedAt")
+      WHERE id = ${approvalId} AND status = 'pending' RETURNING status::text AS status, "decidedBy", "decidedAt")${audited}
     SELECT true AS won, status, "decidedBy", "decidedAt" FROM u
     UNION ALL
     SELECT false, a.status::text, a."decidedBy", a."decidedAt" FROM "Approval" a WHERE a.id = ${approvalId} AND NOT EXISTS (SELECT 1 FROM u)`;

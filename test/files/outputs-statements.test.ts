@@ -1,0 +1,112 @@
+// Files out, by the statements they cost (issue 12) and by the invariants those few statements keep: a delivery reads
+// the step and its thread in one statement, records and claims the files in one, marks the uploads delivered in one
+// (Slack); a repeat costs the read and the record, uploads nothing; files an earlier run left 'pending' are claimed
+// once even by two jobs at the same time (the returned rows decide: each file uploaded once); where the platform
+// takes no upload (Teams) the same statement that records the files marks them delivered as console links.
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deliverOutputFiles } from '../../orchestrator/outputs';
+import type { ChatPort } from '../../orchestrator/chat';
+import { waitForGate, tsOf } from '../support/flow';
+import { buttonsOf, startHarness, waitFor, type Harness } from '../support/harness';
+import { buttonClick, mention } from '../support/slack-requests';
+
+let h: Harness;
+const original = pg.Client.prototype.query;
+const seen: string[] = [];
+let counting = false;
+
+beforeEach(async () => {
+  h = await startHarness();
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (counting) {
+      const first = args[0];
+      seen.push((typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? '').replace(/\s+/g, ' ').trim());
+    }
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof pg.Client.prototype.query;
+});
+afterEach(async () => {
+  pg.Client.prototype.query = original;
+  await h.close();
+});
+
+/** The statements `run` sends about output files, the step they come from and the note's outbox row (the
+ *  harness's loops by the clock, such as the outbox sweep, left out). */
+async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
+  seen.length = 0;
+  counting = true;
+  try {
+    await run();
+  } finally {
+    counting = false;
+  }
+  return seen.filter((t) => /"OutputFile"|FROM "Step" s JOIN "Workflow" w|^INSERT INTO "ChatOutbox"/.test(t));
+}
+
+async function runWorkflow(text: string): Promise<string> {
+  const ev = mention(text);
+  expect((await h.post.event(ev)).status).toBe(200);
+  for (const n of [1, 2]) {
+    const gate = await waitForGate(h, ev.ts, n);
+    await h.post.interaction(buttonClick('approve', buttonsOf(gate).approve!, { messageTs: tsOf(gate), threadTs: ev.ts, user: 'U_BOB' }));
+  }
+  return ev.ts;
+}
+
+describe('delivering a role\'s files', () => {
+  it('costs a read, a record-and-claim and a mark; a repeat uploads nothing; pending files are claimed once by racing jobs; Teams marks links in the record', async () => {
+    const threadTs = await runWorkflow('add an export of invoices as CSV');
+    await waitFor(() => h.prisma.workflow.findFirst({ where: { threadTs, status: 'completed' } }), 'the completed workflow');
+    const all = await waitFor(async () => {
+      const rows = await h.prisma.outputFile.findMany({ where: { workflow: { threadTs } }, orderBy: { name: 'asc' } });
+      return rows.length && rows.every((f) => f.delivery === 'delivered') ? rows : undefined;
+    }, 'the files delivered');
+    const qa = all.filter((r) => r.roleId === 'qa_tester');
+    expect(qa.map((r) => r.name)).toEqual(['test-cases.csv', 'test-cases.xlsx']);
+    const job = { kind: 'outputs' as const, stepId: qa[0]!.stepId, revision: qa[0]!.revision };
+    const uploadsOf = () => h.slack.uploads.filter((u) => u.threadTs === threadTs && qa.some((r) => r.name === u.filename)).length;
+    expect(uploadsOf()).toBe(2);
+
+    // A repeat: the read and the record (which inserts and claims nothing); nothing uploaded.
+    const repeat = await statementsOf(() => deliverOutputFiles(h.runtime.deps, job));
+    expect(repeat).toHaveLength(2);
+    expect(uploadsOf()).toBe(2);
+
+    // A first delivery (the rows gone): read, record-and-claim, mark delivered. The rows are new and delivered once.
+    await h.prisma.outputFile.deleteMany({ where: { stepId: job.stepId, revision: job.revision } });
+    const first = await statementsOf(() => deliverOutputFiles(h.runtime.deps, job));
+    expect(first).toHaveLength(3);
+    expect(uploadsOf()).toBe(4);
+    const fresh = await h.prisma.outputFile.findMany({ where: { stepId: job.stepId, revision: job.revision }, orderBy: { name: 'asc' } });
+    expect(fresh.map((r) => [r.name, r.delivery])).toEqual([['test-cases.csv', 'delivered'], ['test-cases.xlsx', 'delivered']]);
+    for (const r of fresh) expect(h.slack.uploads.find((u) => u.id === r.deliveredRef)?.filename).toBe(r.name);
+    expect(new Set(fresh.map((r) => r.id)).size).toBe(2);
+    expect(fresh.some((r) => qa.some((q) => q.id === r.id))).toBe(false);
+
+    // Rows an earlier run left pending (recorded, never claimed): two jobs at once claim them once between them.
+    await h.prisma.outputFile.updateMany({ where: { stepId: job.stepId, revision: job.revision }, data: { delivery: 'pending', deliveredRef: null } });
+    await Promise.all([deliverOutputFiles(h.runtime.deps, job), deliverOutputFiles(h.runtime.deps, job)]);
+    expect(uploadsOf()).toBe(6);
+    const again = await h.prisma.outputFile.findMany({ where: { stepId: job.stepId, revision: job.revision }, orderBy: { name: 'asc' } });
+    expect(again.map((r) => [r.name, r.delivery])).toEqual([['test-cases.csv', 'delivered'], ['test-cases.xlsx', 'delivered']]);
+    for (const r of again) expect(h.slack.uploads.find((u) => u.id === r.deliveredRef)?.filename).toBe(r.name);
+
+    // Where the port takes no upload (Teams): the record marks the pending files delivered as links, and the note
+    // lists every file of the step revision; the cost is the read, the record and the note's outbox row.
+    await h.prisma.outputFile.updateMany({ where: { stepId: job.stepId, revision: job.revision, name: 'test-cases.xlsx' }, data: { delivery: 'pending', deliveredRef: null } });
+    const slack = h.runtime.deps.chat.slack!;
+    const linking: ChatPort = Object.assign(Object.create(slack) as ChatPort, { upload: undefined });
+    const deps = { ...h.runtime.deps, chat: { ...h.runtime.deps.chat, slack: linking } };
+    const posts = h.threadPosts(threadTs).length;
+    const linked = await statementsOf(() => deliverOutputFiles(deps, job));
+    expect(linked).toHaveLength(3);
+    expect(linked[2]).toMatch(/^INSERT INTO "ChatOutbox"/);
+    const rows = await h.prisma.outputFile.findMany({ where: { stepId: job.stepId, revision: job.revision }, orderBy: { name: 'asc' } });
+    expect(rows.map((r) => [r.name, r.delivery, r.deliveredRef === 'link'])).toEqual([['test-cases.csv', 'delivered', false], ['test-cases.xlsx', 'delivered', true]]);
+    const note = await waitFor(() => h.threadPosts(threadTs).slice(posts).find((c) => /made 2 files/.test(c.params.text)), 'the links note');
+    expect(note.params.text).toContain('test-cases.csv');
+    expect(note.params.text).toContain('test-cases.xlsx');
+    expect(uploadsOf()).toBe(6);
+  });
+});
