@@ -1,13 +1,21 @@
 // A person's message reaches the orchestrator: start a workflow, ask which workflow is meant (the classifier is
 // unsure), say what Rolecall can do (small talk, nothing fits), or add the reply to the thread's running workflow.
+// Statements (issue 12): one look answers what each branch needs — whether the event was seen (and its workflow),
+// the thread's active workflow (and whether a step of it waits for an answer), its planned one, and for a mention
+// that may start a workflow the settings the decision and the creation read (accepted examples' version, running
+// experiments, stored template versions), each read with every such message, so a change applies from the next one.
+import { z } from 'zod';
+import { Prisma } from '../generated/prisma/client';
 import { errorMessage } from '../agents/errors';
 import type { InboundMessage } from './chat';
-import { askWhich, postQuestion, refreshTraining } from './clarify';
+import { askWhich, postQuestion } from './clarify';
 import { chatFor, type EngineDeps } from './deps';
 import { ingestMessageFiles } from './files';
 import { sealerFor } from './privacy/at-rest';
-import { intentThresholdFor } from './experiments/assign';
-import { insertWorkflow, kickOff } from './start';
+import { RUNNING_EXPERIMENTS_JSON, thresholdFrom } from './experiments/assign';
+import { ACCEPTED_EXAMPLES_VERSION, retrainIfChanged } from './intent/retrain';
+import { STORED_TEMPLATE_VERSIONS_JSON } from './template-store';
+import { CREATION_CONFIG, createWorkflow, creationConfigOf, kickOff, type CreationConfig } from './start';
 import { refusedByThrottle } from './throttle';
 import { ACTIVE_STATUSES, answerStep } from './workflow/transitions';
 import { noPlanView, ROLECALL_PERSONA } from './views';
@@ -28,32 +36,66 @@ export async function handleInbound(deps: EngineDeps, msg: InboundMessage): Prom
   await rememberPerson(deps, { platform: msg.platform, teamId: msg.teamId, userId: msg.userId });
 }
 
+/** What a new workflow's decision and creation read: the accepted examples' version (the retrain check) and the
+ *  console's settings (orchestrator/start.ts CreationConfig). */
+interface DecisionReads { examples: string; config: CreationConfig }
+
+const lookSchema = z.object({
+  seen: z.boolean(),
+  started: z.string().nullable(),
+  activeId: z.string().nullable(),
+  activeWaiting: z.boolean().nullable(),
+  plannedId: z.string().nullable(),
+  examples: z.string().nullable(),
+  experiments: z.unknown(),
+  templateVersions: z.unknown(),
+});
+
+/** Intake's look at a message, one query: the event seen (and the workflow it started), the thread's active workflow
+ *  (newest) and whether a step of it waits for an answer, its planned workflow (a mention), and — only for a mention
+ *  that no seen event, active or planned workflow takes — what the decision and the creation read. */
+async function lookAt(deps: EngineDeps, msg: InboundMessage, key: string): Promise<z.infer<typeof lookSchema>> {
+  const thread = Prisma.sql`platform = CAST(${msg.platform}::text AS "Platform") AND "channelId" = ${msg.channelId} AND "threadTs" = ${msg.threadTs}`;
+  const deciding = Prisma.sql`${msg.mentioned === true}::boolean AND NOT e.seen AND a.id IS NULL AND p.id IS NULL`;
+  const [row] = await deps.prisma.$queryRaw<unknown[]>`
+    SELECT e.seen, e.started, a.id AS "activeId", a.waiting AS "activeWaiting", p.id AS "plannedId",
+      CASE WHEN ${deciding} THEN ${ACCEPTED_EXAMPLES_VERSION} END AS examples,
+      CASE WHEN ${deciding} THEN ${RUNNING_EXPERIMENTS_JSON} END AS experiments,
+      CASE WHEN ${deciding} THEN ${STORED_TEMPLATE_VERSIONS_JSON} END AS "templateVersions"
+    FROM (SELECT EXISTS (SELECT 1 FROM "InboundEvent" WHERE id = ${key}) AS seen, (SELECT id FROM "Workflow" WHERE "sourceEventId" = ${key}) AS started) e
+    LEFT JOIN LATERAL (
+      SELECT w.id, EXISTS (SELECT 1 FROM "Step" s WHERE s."workflowId" = w.id AND s.status = 'waiting_input') AS waiting
+      FROM "Workflow" w WHERE ${thread} AND status = ANY(CAST(${[...ACTIVE_STATUSES]}::text[] AS "WorkflowStatus"[]))
+      ORDER BY w."createdAt" DESC LIMIT 1
+    ) a ON true
+    LEFT JOIN LATERAL (
+      SELECT id FROM "Workflow" WHERE ${msg.mentioned === true}::boolean AND ${thread} AND status = 'planned' ORDER BY "createdAt" DESC LIMIT 1
+    ) p ON true`;
+  return lookSchema.parse(row);
+}
+
 async function takeInbound(deps: EngineDeps, msg: InboundMessage): Promise<void> {
   const key = sourceKey(msg);
-  if (await deps.prisma.inboundEvent.findUnique({ where: { id: key } })) {
-    const started = await deps.prisma.workflow.findUnique({ where: { sourceEventId: key } });
-    if (started) {
-      await ingestMessageFiles(deps, msg, started.id); // files not yet taken before the crash (taken ones are skipped)
-      await kickOff(deps, started.id); // a re-run after a crash between creating and enqueuing
+  const look = await lookAt(deps, msg, key);
+  if (look.seen) {
+    if (look.started) {
+      await ingestMessageFiles(deps, msg, look.started); // files not yet taken before the crash (taken ones are skipped)
+      await kickOff(deps, look.started); // a re-run after a crash between creating and enqueuing
     }
     else await postQuestion(deps, key); // a re-run after a crash between recording a question and posting it
     return;
   }
-  const active = await deps.prisma.workflow.findFirst({
-    where: { platform: msg.platform, channelId: msg.channelId, threadTs: msg.threadTs, status: { in: [...ACTIVE_STATUSES] } },
-    orderBy: { createdAt: 'desc' },
-  });
-  if (active) {
+  if (look.activeId) {
     // A 1:1 chat has no threads: a new message there is asked about (add it, or start anew), unless a step waits for an
     // answer (orchestrator/pending.ts).
-    if (isOneToOneChat(msg) && !(await deps.prisma.step.findFirst({ where: { workflowId: active.id, status: 'waiting_input' }, select: { id: true } }))) {
-      return askAddOrNew(deps, active.id, msg, key);
-    }
-    return addReply(deps, active.id, msg, key);
+    if (isOneToOneChat(msg) && !look.activeWaiting) return askAddOrNew(deps, look.activeId, msg, key);
+    return addReply(deps, look.activeId, msg, key);
   }
-  const planned = msg.mentioned ? await deps.prisma.workflow.findFirst({ where: { platform: msg.platform, channelId: msg.channelId, threadTs: msg.threadTs, status: 'planned' } }) : null;
-  if (planned) return addReply(deps, planned.id, msg, key);
-  if (msg.mentioned) return startWorkflow(deps, msg, key);
+  if (look.plannedId) return addReply(deps, look.plannedId, msg, key);
+  if (msg.mentioned) {
+    const reads = look.examples === null ? undefined : { examples: look.examples, config: creationConfigOf(look) };
+    return startWorkflow(deps, msg, key, reads);
+  }
   deps.log.debug('ignored thread message without a running workflow', { key });
 }
 
@@ -93,11 +135,19 @@ async function acknowledge(deps: EngineDeps, msg: InboundMessage, emoji: 'eyes' 
   await port.notify(thread, { id: msg.userId }, text).catch(failed);
 }
 
-export async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string): Promise<void> {
+/** What the decision and the creation read, now (one query): for a start not preceded by intake's look. */
+async function decisionReads(deps: EngineDeps): Promise<DecisionReads> {
+  const [row] = await deps.prisma.$queryRaw<unknown[]>`SELECT ${ACCEPTED_EXAMPLES_VERSION} AS examples, ${CREATION_CONFIG}`;
+  return { examples: z.object({ examples: z.string() }).parse(row).examples, config: creationConfigOf(row) };
+}
+
+/** `read`: what intake's look read for this message (DecisionReads); absent (a start from a button), read here. */
+export async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: string, read?: DecisionReads): Promise<void> {
   if (await refusedByThrottle(deps, msg, key)) return; // too many new workflows from this person or channel
-  await refreshTraining(deps);
+  const { examples, config } = read ?? (await decisionReads(deps));
+  await retrainIfChanged(deps, examples); // accepted examples reviewed since the last decision train it first
   // an experiment arm may decide this thread with its own intent threshold (orchestrator/experiments/assign.ts)
-  const arm = await intentThresholdFor(deps.prisma, msg);
+  const arm = thresholdFrom(config.experiments, msg);
   const spend = { workspace: `${msg.platform}:${msg.teamId}`, channel: `${msg.platform}:${msg.channelId}` }; // budgets.ts scopeKeysOf
   const d = await deps.planner.decide(msg.text, { ...(arm ? { minConfidence: arm.threshold } : {}), spend });
   if (d.kind === 'clarify') {
@@ -106,11 +156,13 @@ export async function startWorkflow(deps: EngineDeps, msg: InboundMessage, key: 
   }
   if (d.kind === 'none') return explainNoPlan(deps, msg, key);
   const plan = d.plan;
-  const workflowId = await insertWorkflow(deps, { ...msg, text: msg.text, key, language: d.language }, plan, true);
-  if (!workflowId) return;
+  // the same reading of experiments as the threshold's, so the workflow records the arm whose threshold decided it
+  const created = await createWorkflow(deps, { ...msg, text: msg.text, key, language: d.language }, plan, true, config);
+  if (!created) return;
+  const workflowId = created.id;
   await ingestMessageFiles(deps, msg, workflowId); // before the first step is queued, so it sees them
   deps.log.info('workflow started', { workflowId, key, template: plan.templateId, intent: plan.intent.intent, confidence: plan.intent.confidence, language: d.language });
-  await kickOff(deps, workflowId);
+  await kickOff(deps, workflowId, created); // the plan as just written: nothing read back
 }
 
 /** No template fits and no role's capabilities match: say so, and say what Rolecall can do. */

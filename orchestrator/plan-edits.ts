@@ -2,23 +2,61 @@
 // person confirms it. Every edit re-renders the plan message. Edits are conditional writes on a plan that still waits
 // (transitions.ts): an edit that loses to Run this plan changes nothing. The plan and its re-renders are posted through
 // the chat outbox (orchestrator/outbox.ts), so they keep their place in the thread's order: the plan before the first
-// step's post, an edit after what was decided before it.
+// step's post, an edit after what was decided before it. The plan is read in one query (the workflow with its steps),
+// or not at all when the workflow was just created (orchestrator/start.ts hands over what it wrote).
 import { isLanguage, LANGUAGE_NAMES } from './intent/language';
-import type { Workflow, Step } from '../generated/prisma/client';
+import { z } from 'zod';
 import * as T from './workflow/transitions';
 import { roleOf, type EngineDeps } from './deps';
 import { randomUUID } from 'node:crypto';
 import { queuePosts, type OutboxItem } from './outbox';
 import { advanceWorkflow } from './steps';
 import { threadOf } from './threads';
+import type { ThreadRef } from './chat';
+import { PLATFORMS } from './contract';
 import { planView, ROLECALL_PERSONA } from './views';
 
-type WithSteps = Workflow & { steps: Step[] };
+/** What the plan message shows of a workflow: the workflow and its steps in order. */
+export interface PlanSource {
+  id: string;
+  platform: ThreadRef['platform'];
+  teamId: string;
+  channelId: string;
+  threadTs: string;
+  requestText: string;
+  template: string;
+  language: string | null;
+  status: string;
+  intent: string | null;
+  intentConfidence: number | null;
+  intentReason: string | null;
+  intentSource: string | null;
+  steps: { key: string; roleId: string; gateAfter: boolean; dependsOn: string[] }[];
+}
+
+const planSourceSchema = z.object({
+  id: z.string(), platform: z.enum(PLATFORMS), teamId: z.string(), channelId: z.string(), threadTs: z.string(),
+  requestText: z.string(), template: z.string(), language: z.string().nullable(), status: z.string(),
+  intent: z.string().nullable(), intentConfidence: z.number().nullable(), intentReason: z.string().nullable(), intentSource: z.string().nullable(),
+  steps: z.array(z.object({ key: z.string(), roleId: z.string(), gateAfter: z.boolean(), dependsOn: z.array(z.string()) })),
+});
+
+/** The workflow and its steps (by position), one query; throws when there is no such workflow. */
+async function readPlanSource(deps: EngineDeps, workflowId: string): Promise<PlanSource> {
+  const [row] = await deps.prisma.$queryRaw<unknown[]>`
+    SELECT w.id, w.platform::text AS platform, w."teamId", w."channelId", w."threadTs", w."requestText", w.template, w.language,
+      w.status::text AS status, w.intent, w."intentConfidence", w."intentReason", w."intentSource",
+      coalesce((SELECT json_agg(json_build_object('key', s.key, 'roleId', s."roleId", 'gateAfter', s."gateAfter", 'dependsOn', s."dependsOn") ORDER BY s.position)
+        FROM "Step" s WHERE s."workflowId" = w.id), '[]'::json) AS steps
+    FROM "Workflow" w WHERE w.id = ${workflowId}`;
+  if (!row) throw new Error(`workflow ${workflowId} not found`);
+  return planSourceSchema.parse(row);
+}
 
 /** The plan message of a workflow as an outbox row: its post, or (`edit`) a re-render of it. Each re-render is an edit
  *  of its own (a unique tag): the thread shows the latest, also when a later plan reads as an earlier one did. */
-export async function planPost(deps: EngineDeps, workflowId: string, edit = false): Promise<{ wf: WithSteps; item: OutboxItem }> {
-  const wf = await deps.prisma.workflow.findUniqueOrThrow({ where: { id: workflowId }, include: { steps: { orderBy: { position: 'asc' } } } });
+export async function planPost(deps: EngineDeps, workflowId: string, edit = false, known?: PlanSource): Promise<{ wf: PlanSource; item: OutboxItem }> {
+  const wf = known ?? (await readPlanSource(deps, workflowId));
   const name = (roleId: string) => roleOf(deps, roleId).persona.display_name;
   const byKey = new Map(wf.steps.map((s) => [s.key, s]));
   const view = planView({

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { OperatorError } from '../agents/errors';
+import { Prisma } from '../generated/prisma/client';
 import type { Db } from './db';
 import { stepsOf, type Plan } from './planning';
 import { parseTemplateFile, TemplateDefinitionError, type WorkflowTemplate } from './templates';
@@ -45,7 +46,26 @@ const parsed = new Map<string, WorkflowTemplate | null>(); // `${id}:${version}`
 
 /** The plan with the stored template's steps when the console saved one for its template (one small query). */
 export async function withStoredTemplate(prisma: Db, plan: Plan, roleIds: Set<string>): Promise<Plan> {
-  const stored = await storedTemplate(prisma, plan.templateId);
+  return laidOver(plan, await storedTemplate(prisma, plan.templateId), roleIds);
+}
+
+/** The version of every stored template, by template id, as one JSON column ({} when none is stored), for a query
+ *  that reads more than them (intake's look, orchestrator/intake.ts; start.ts). */
+export const STORED_TEMPLATE_VERSIONS_JSON = Prisma.sql`(SELECT coalesce(json_object_agg("templateId", version), '{}'::json) FROM "TemplateDefinition")`;
+
+/**
+ * withStoredTemplate when the stored version was read already (STORED_TEMPLATE_VERSIONS_JSON; undefined: none
+ * stored): no query when that version was parsed in this process before, else the definition's one read. A version
+ * is never changed in place (a save writes version + 1), so a parse kept by `${id}:${version}` is never stale.
+ */
+export async function withStoredVersion(prisma: Db, plan: Plan, roleIds: Set<string>, version: number | undefined): Promise<Plan> {
+  if (version === undefined) return plan;
+  const known = parsed.get(`${plan.templateId}:${version}`);
+  if (known !== undefined) return known ? { ...plan, templateName: known.name, steps: stepsOf(known) } : plan;
+  return withStoredTemplate(prisma, plan, roleIds);
+}
+
+function laidOver(plan: Plan, stored: { yaml: string; version: number } | undefined, roleIds: Set<string>): Plan {
   if (!stored) return plan;
   const key = `${plan.templateId}:${stored.version}`;
   if (!parsed.has(key)) {

@@ -72,6 +72,8 @@ describe('a Teams channel reply chain runs the default workflow end to end', () 
     expect(wf.channelId).toBe(encodeURIComponent('19:a1b2c3@thread.tacv2'));
     expect(wf.threadTs).toBe(mention.id);
     expect(wf.approvals.map((a) => a.decidedBy).sort()).toEqual(['aad-bob', 'aad-carol']);
+    // the workflow completes in the database before the poster has sent its last posts (the outbox): wait for them
+    await waitFor(async () => (await h.prisma.chatOutbox.count({ where: { workflowId: wf.id, status: { in: ['pending', 'sending'] } } })) === 0 || undefined, 'the last posts sent');
     const names = posts(conv).map(headerName);
     expect(names.at(-1)).toBe('Project Manager');
     expect(new Set(names)).toEqual(new Set(['Rolecall', 'Business Analyst', 'Technical Architect', 'Developer', 'QA Tester', 'Project Manager']));

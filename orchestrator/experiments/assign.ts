@@ -7,7 +7,7 @@
 // thread's message is decided with (`intentThresholdFor`, before the workflow exists: the same hash).
 import { createHash } from 'node:crypto';
 import type { Role } from '../../agents/roles';
-import type { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import type { Db } from '../db';
 import type { Persona } from '../chat';
 import type { Plan } from '../planning';
@@ -55,12 +55,29 @@ export function applyArm(plan: Plan, arm: Arm): Plan {
 
 export interface Assigned { experimentId: string; arm: string; threadKey: string }
 
+/** A running experiment as read for a new workflow: its id and its stored definition (validated where used). */
+export interface RunningExperiment { id: string; definition: unknown }
+
+/** The running experiments (at most 50, by id) as one JSON column, for a query that reads more than them (intake's
+ *  look, orchestrator/intake.ts; start.ts): the rows `runningExperiments` reads. */
+export const RUNNING_EXPERIMENTS_JSON = Prisma.sql`(SELECT coalesce(json_agg(json_build_object('id', e.id, 'definition', e.definition) ORDER BY e.id), '[]'::json)
+  FROM (SELECT id, definition FROM "Experiment" WHERE status = 'running' ORDER BY id LIMIT 50) e)`;
+
+/** The running experiments (one query). */
+export async function runningExperiments(prisma: Db): Promise<RunningExperiment[]> {
+  return prisma.experiment.findMany({ where: { status: 'running' }, select: { id: true, definition: true }, orderBy: { id: 'asc' }, take: 50 });
+}
+
 /**
  * The running experiments this workflow is eligible for, its arm in each, and the plan with the arms' template
  * variations applied. Read-only: the caller writes `assignments` with the workflow (recordAssignments).
  */
 export async function assignExperiments(prisma: Db, w: Eligible & { platform: string; threadTs: string }, plan: Plan): Promise<{ plan: Plan; assignments: Assigned[] }> {
-  const running = await prisma.experiment.findMany({ where: { status: 'running' }, select: { id: true, definition: true }, orderBy: { id: 'asc' }, take: 50 });
+  return assignFrom(await runningExperiments(prisma), w, plan);
+}
+
+/** assignExperiments on running experiments already read (the same reading as the message's threshold). */
+export function assignFrom(running: readonly RunningExperiment[], w: Eligible & { platform: string; threadTs: string }, plan: Plan): { plan: Plan; assignments: Assigned[] } {
   const threadKey = threadKeyOf(w);
   const assignments: Assigned[] = [];
   let out = plan;
@@ -153,7 +170,11 @@ export async function variantPersonas(db: Pick<Prisma.TransactionClient, 'experi
  * the assignment, so the workflow the decision starts records the arm whose threshold decided it.
  */
 export async function intentThresholdFor(prisma: Db, t: { platform: string; teamId: string; channelId: string; threadTs: string }): Promise<{ experimentId: string; arm: string; threshold: number } | undefined> {
-  const running = await prisma.experiment.findMany({ where: { status: 'running' }, select: { id: true, definition: true }, orderBy: { id: 'asc' }, take: 50 });
+  return thresholdFrom(await runningExperiments(prisma), t);
+}
+
+/** intentThresholdFor on running experiments already read (intake's look reads them with the thread). */
+export function thresholdFrom(running: readonly RunningExperiment[], t: { platform: string; teamId: string; channelId: string; threadTs: string }): { experimentId: string; arm: string; threshold: number } | undefined {
   for (const row of running) {
     const parsed = experimentSchema.safeParse(row.definition);
     if (!parsed.success || !parsed.data.arms.some((a) => a.intent_threshold !== undefined)) continue;
