@@ -11,13 +11,14 @@
 // bundled by esbuild the same way (dist/bench-floor/). By default the bench starts its own PostgreSQL
 // (pg_stat_statements preloaded, fsync on as in production) and Redis, so no other work on the machine is counted;
 // `--shared` uses TEST_PG_URL and TEST_REDIS_URL instead (then statements are transactions and PostgreSQL/Redis CPU is
-// not measured).
+// not measured). `--profile` runs Rolecall's processes under `node --cpu-prof` and prints where their CPU goes in the
+// measured phase (bench/profile.ts).
 // Invariant: every process, database and server it starts is stopped at the end, also on failure.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import pg from 'pg';
@@ -32,15 +33,17 @@ import { startOwnRedis, type OwnRedis } from '../test/support/redis-server';
 import { buttonClick, mention, SIGNING_SECRET, slackPoster, type SlackPoster } from '../test/support/slack-requests';
 import { PG_ADMIN_URL, databaseUrl } from '../test/support/test-database';
 import { FLOOR_SCHEMA, FLOOR_STEPS } from './floor-worker';
+import { cpuProfArgs, monotonicUs, profileTable, summarizeProfiles, type KindProfile, type ProfileWindow } from './profile';
 import { fmt, summarize, type Summary } from './stats';
 
 const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'compare.json');
+const PROFILES_DIR = join(dirname(RESULTS_FILE), 'profiles');
 const STEPS = 5;
 const CHANNEL = 'C_BENCH';
 const progress = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export interface CompareOptions { threads: number; burst: number; concurrency: number; workers: number; timeoutMs: number; shared: boolean; warmup: number }
+export interface CompareOptions { threads: number; burst: number; concurrency: number; workers: number; timeoutMs: number; shared: boolean; warmup: number; profile: boolean }
 
 export function parseCompareOptions(argv: string[]): CompareOptions {
   const flag = (name: string, def: number): number => {
@@ -54,6 +57,7 @@ export function parseCompareOptions(argv: string[]): CompareOptions {
   return {
     threads: Math.max(1, flag('threads', 200)), burst: flag('burst', 1000), concurrency: Math.max(1, concurrency), workers: Math.max(1, flag('workers', 2)),
     timeoutMs: flag('timeout', 900) * 1000, shared: argv.includes('--shared'), warmup: flag('warmup', 3),
+    profile: argv.includes('--profile'),
   };
 }
 
@@ -329,7 +333,21 @@ const burstErrors = (b: BurstResult) => b.ackFailures + b.clickFailures + (b.thr
 
 // ---------- Rolecall ----------
 
-async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, openai: FakeOpenAI, deadline: number): Promise<SystemResult> {
+/** With --profile: where Rolecall's processes write their CPU profiles (`<dir>/server`, `<dir>/worker`), and what
+ *  runRolecall records for reading them: the measured phase's window, the pids and their /proc CPU in that window. */
+interface Profiling { dir: string; window?: ProfileWindow; pids?: { server: number[]; worker: number[] }; procCpuMs?: { server: number; worker: number } }
+
+/** The processes write their profile on a normal exit only: SIGTERM (app/entry.ts closes and exits), then wait. */
+async function stopForProfiles(apps: AppProcess[]): Promise<void> {
+  progress('Rolecall: stopping the processes with SIGTERM so that they write their CPU profiles');
+  await Promise.all(apps.map(async (a) => {
+    a.signal('SIGTERM');
+    const exit = await Promise.race([a.exited, sleep(60_000).then(() => undefined)]);
+    if (!exit) progress(`Rolecall: pid ${a.pid} did not exit within 60 s of SIGTERM; its profile is lost`);
+  }));
+}
+
+async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, openai: FakeOpenAI, deadline: number, profiling?: Profiling): Promise<SystemResult> {
   const db = `bench_rolecall_${randomBytes(3).toString('hex')}`;
   await infra.admin.query(`CREATE DATABASE "${db}"`);
   const prefix = `bench_rc_${randomBytes(3).toString('hex')}`;
@@ -346,10 +364,11 @@ async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, op
   const apps: AppProcess[] = [];
   try {
     progress(`Rolecall: starting the server and ${o.workers} worker process(es), concurrency ${o.concurrency} each`);
-    const server = startApp(join(DIST, 'server.js'), { ...env, LOG_LEVEL: 'info' }, { compiled: true });
+    const nodeArgs = (kind: string) => (profiling ? cpuProfArgs(join(profiling.dir, kind)) : []);
+    const server = startApp(join(DIST, 'server.js'), { ...env, LOG_LEVEL: 'info' }, { compiled: true, nodeArgs: nodeArgs('server') });
     apps.push(server);
     await server.waitForOutput(/HTTP: listening on/, 240_000);
-    for (let i = 0; i < o.workers; i++) apps.push(startApp(join(DIST, 'worker.js'), { ...env, LOG_LEVEL: 'info' }, { compiled: true }));
+    for (let i = 0; i < o.workers; i++) apps.push(startApp(join(DIST, 'worker.js'), { ...env, LOG_LEVEL: 'info' }, { compiled: true, nodeArgs: nodeArgs('worker') }));
     await Promise.all(apps.slice(1).map((w) => w.waitForOutput(/Workers: concurrency/, 240_000)));
     const post = slackPoster(`http://127.0.0.1:${port}`);
     const approver = startApprover(slack, post);
@@ -363,12 +382,19 @@ async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, op
         if (!(await waitUntil(async () => (await completedIn('C_WARMUP')) >= o.warmup, deadline))) throw new Error('Rolecall warm-up did not finish');
       }
       await infra.statements.reset();
+      const pids = { server: [apps[0]!.pid], worker: apps.slice(1).map((a) => a.pid) };
+      const procCpu = () => ({ server: sampleCpu({ app: pids.server }).app, worker: sampleCpu({ app: pids.worker }).app });
+      const profile0 = profiling ? { at: monotonicUs(), cpu: procCpu() } : undefined;
       const cpu0 = sampleCpu({ app: apps.map((a) => a.pid), postgres: infra.postgresPid, redis: infra.redisPid });
       progress(`Rolecall: ${o.threads} threads at once`);
       const t0 = Date.now();
       const fired = await fire(post, o.threads, CHANNEL, 'bench');
       const done = await waitForAll(() => completedIn(CHANNEL), o.threads, deadline, 'Rolecall');
       const cpu1 = sampleCpu({ app: apps.map((a) => a.pid), postgres: infra.postgresPid, redis: infra.redisPid });
+      if (profiling && profile0) {
+        const c = procCpu();
+        Object.assign(profiling, { window: { fromUs: profile0.at, toUs: monotonicUs() }, pids, procCpuMs: { server: c.server - profile0.cpu.server, worker: c.worker - profile0.cpu.worker } });
+      }
       const statements = await infra.statements.read(db);
       progress(`Rolecall: ${done ? 'all completed' : 'NOT ALL COMPLETED'} after ${fmt((Date.now() - t0) / 1000, ' s')}`);
       const burst = o.burst && done ? await runBurst(o.burst, 'Rolecall', post, deadline, async () => {
@@ -409,10 +435,18 @@ async function runRolecall(o: CompareOptions, infra: Infra, slack: FakeSlack, op
       await pgc.end();
     }
   } finally {
+    if (profiling) await stopForProfiles(apps);
     await Promise.all(apps.map((a) => a.killAll()));
     await infra.admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
     if (infra.shared) await deleteQueueKeys(prefix).catch(() => undefined);
   }
+}
+
+/** The profiles of Rolecall's server and worker processes, attributed over the measured phase (bench/profile.ts). */
+function readProfiles(p: Profiling, steps: number): KindProfile[] {
+  return (['server', 'worker'] as const).map((kind) => summarizeProfiles(kind, join(p.dir, kind), {
+    window: p.window, steps, pids: p.pids?.[kind] ?? [], procCpuMs: p.procCpuMs?.[kind], repoRoot: REPO_ROOT,
+  }));
 }
 
 // ---------- floor ----------
@@ -613,9 +647,10 @@ export async function runCompare(o: CompareOptions): Promise<number> {
   const infra = await startInfra(o.shared);
   const [slack, openai] = await Promise.all([startFakeSlack(), startFakeOpenAI()]);
   const results: SystemResult[] = [];
+  const profiling: Profiling | undefined = o.profile ? { dir: join(PROFILES_DIR, new Date().toISOString().replace(/[:.]/g, '-')) } : undefined;
   try {
     results.push(await runFloor(o, infra, deadline));
-    results.push(await runRolecall(o, infra, slack, openai, deadline));
+    results.push(await runRolecall(o, infra, slack, openai, deadline, profiling));
   } finally {
     await killAllApps();
     await Promise.all([slack.close(), openai.close()]);
@@ -624,8 +659,15 @@ export async function runCompare(o: CompareOptions): Promise<number> {
   const ctx: RunContext = { load: { before: loadBefore, after: os.loadavg().map((l) => Math.round(l * 100) / 100), during: loadDuring.stop() }, tree, command };
   const text = table(o, infra, results, ctx);
   process.stdout.write(text + '\n');
+  const rolecall = results.find((r) => r.system.startsWith('Rolecall'));
+  const profile = profiling && rolecall ? { dir: relative(REPO_ROOT, profiling.dir), window: profiling.window, kinds: readProfiles(profiling, rolecall.completed * STEPS) } : undefined;
+  if (profile) {
+    process.stdout.write(profileTable(profile.kinds) + '\n');
+    for (const k of profile.kinds) if (k.missing.length || !k.files.length) progress(`profile: ${k.kind}: no profile written by pid ${k.missing.join(', ') || '(none started)'}`);
+    progress(`profiles in ${profiling!.dir}`);
+  }
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
-  writeFileSync(RESULTS_FILE, JSON.stringify({ at: new Date().toISOString(), command, tree, options: o, machine: machine(), load: ctx.load, infrastructure: infra.describe, dbCount: infra.statements.kind, results, goals: goals(o, results) }, null, 2) + '\n');
+  writeFileSync(RESULTS_FILE, JSON.stringify({ at: new Date().toISOString(), command, tree, options: o, machine: machine(), load: ctx.load, infrastructure: infra.describe, dbCount: infra.statements.kind, results, goals: goals(o, results), ...(profile ? { profile } : {}) }, null, 2) + '\n');
   progress(`results written to ${RESULTS_FILE}`);
   const failed = results.filter((r) => r.completed < r.threads || r.ackFailures || r.approvalFailures || (o.burst && (!r.burst || burstErrors(r.burst) > 0)));
   for (const r of failed) progress(`FAILED: ${r.system}: ${r.completed}/${r.threads} completed, ${r.ackFailures} acks and ${r.approvalFailures} clicks not answered 200${r.burst ? `; burst: ${r.burst.completed}/${r.burst.threads} completed, ${burstErrors(r.burst)} errors` : ''}`);
