@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { Prisma } from '../generated/prisma/client';
 import { errorMessage } from '../agents/errors';
 import { isPostRefused, type ChatPort, type MessageView, type Persona, type ThreadRef } from './chat';
+import type { PlatformName } from './contract';
 import type { Db } from './db';
 import { chatFor, type EngineDeps } from './deps';
 import { waitAtMost } from './deadline';
@@ -171,16 +172,46 @@ interface Claimed {
   later: { id: string; key: string; kind: string; view: MessageView }[] | null;
 }
 
-/** Claims the channel's head when it is due and free; in the same statement, its target's message id and the edits
- *  of it that wait behind it. */
-async function claimHead(db: Db, channel: string, holder: string): Promise<Claimed | undefined> {
-  return (await db.$queryRaw<Claimed[]>`
-    WITH just AS (SELECT NULL::text AS key, NULL::text AS ts WHERE false)
-    UPDATE "ChatOutbox" o SET status = 'sending', "leaseUntil" = now() + make_interval(secs => ${LEASE_SECONDS}), "leaseBy" = ${holder}, attempts = o.attempts + 1
-    WHERE o.id = (SELECT h.id FROM "ChatOutbox" h WHERE h.channel = ${channel} AND h.status IN ('pending', 'sending') ORDER BY h.id LIMIT 1)
-      AND ((o.status = 'pending' AND o."nextAttemptAt" <= now()) OR (o.status = 'sending' AND (o."leaseUntil" < now() OR o."leaseBy" = ${holder})))
-    RETURNING ${CLAIMED}`)[0];
+/** Rows one claim takes at most: consecutive rows from the head of a channel, sent in order and marked sent together
+ *  (one statement for the run, which also claims the next run), where a post whose outcome was lost can be found in
+ *  its thread (ChatPort.findPosted: Slack). Elsewhere (Teams) one at a time, so that a crash between a post and its
+ *  mark leaves at most that one post's outcome unknown. */
+const RUN_MAX = 20;
+/** A run sends no further row this long after its claim (it marks what it sent and claims again), well within the
+ *  lease, so a slow platform (Retry-After waits) never lets a claim run out while its rows are being sent. */
+const RUN_SEND_MS = 60_000;
+
+const runSizeOf = (deps: Pick<EngineDeps, 'chat'>, channel: string): number =>
+  (deps.chat[channel.slice(0, channel.indexOf(':')) as PlatformName]?.findPosted ? RUN_MAX : 1);
+
+/** A row the holder may claim: pending and due, or sent by nobody alive (claim ran out), or its own (a re-run). */
+const claimable = (o: Prisma.Sql, holder: string) => Prisma.sql`((${o}.status = 'pending' AND ${o}."nextAttemptAt" <= now()) OR (${o}.status = 'sending' AND (${o}."leaseUntil" < now() OR ${o}."leaseBy" = ${holder})))`;
+
+/** CTEs that claim a channel's run: its first `max` unsent rows (but `exclude`), locked in id order, of which the ones
+ *  before the first that cannot be claimed (not due, or held by another sender). Locking the head rows first makes a
+ *  second claimer wait, then see them held: two senders never hold rows of one channel at once, so the channel's order
+ *  is kept. The claimed rows come back as `claimed`, with their targets' message ids and the edits waiting behind. */
+const runClaim = (channel: string, holder: string, max: number, exclude: string[]) => Prisma.sql`
+    head AS (
+      SELECT h.id, ${claimable(Prisma.raw('h'), holder)} AS ok FROM "ChatOutbox" h
+      WHERE h.channel = ${channel} AND h.status IN ('pending', 'sending') AND h.id <> ALL(${exclude}::bigint[])
+      ORDER BY h.id LIMIT ${max} FOR UPDATE),
+    run AS (SELECT f.id FROM head f WHERE f.ok AND NOT EXISTS (SELECT 1 FROM head b WHERE NOT b.ok AND b.id < f.id)),
+    claimed AS (
+      UPDATE "ChatOutbox" o SET status = 'sending', "leaseUntil" = now() + make_interval(secs => ${LEASE_SECONDS}), "leaseBy" = ${holder}, attempts = o.attempts + 1
+      FROM run WHERE o.id = run.id AND ${claimable(Prisma.raw('o'), holder)}
+      RETURNING ${CLAIMED})`;
+
+/** Claims the channel's next run (see runClaim), in id order. */
+async function claimRun(db: Db, channel: string, holder: string, max: number): Promise<Claimed[]> {
+  const rows = await db.$queryRaw<Claimed[]>`
+    WITH just AS (SELECT NULL::text AS key, NULL::text AS ts WHERE false),
+    ${runClaim(channel, holder, max, [])}
+    SELECT * FROM claimed`;
+  return inOrder(rows);
 }
+
+const inOrder = (rows: Claimed[]): Claimed[] => rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
 
 /** What a claim returns: the row, its target's message id (also when the target was sent by this very statement:
  *  `just`), and the edits of it that wait behind it. */
@@ -195,22 +226,18 @@ interface Sent {
   kind: string;
   ts: string;
   text: string;
+  /** The row the message belongs to, when it is not the run's first. */
+  of?: { workflowId: string; stepId: string | null; roleId: string; channelId: string };
 }
 
 /** Marks rows sent and records the messages (a gate's card id also on its Approval) and, with `next`, claims the
- *  channel's next head in the same statement (the poster then costs one statement per post or edit). */
-async function markSentOnce(db: Db, seal: Sealer, ids: (bigint | string)[], row: Claimed, sent: Sent[], next?: { channel: string; holder: string }): Promise<Claimed | undefined> {
-  const gate = sent.find((s) => s.kind === 'gate' && s.key.startsWith('gate:') && !s.key.includes('#'));
-  const messages = sent.map((s) => ({ ...s, text: seal.text(s.text), workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId }));
+ *  channel's next run in the same statement (the poster then costs one statement per run of posts and edits). */
+async function markSentOnce(db: Db, seal: Sealer, ids: (bigint | string)[], row: Claimed, sent: Sent[], next?: { channel: string; holder: string; max: number }): Promise<Claimed[]> {
+  const gates = sent.filter((s) => s.kind === 'gate' && s.key.startsWith('gate:') && !s.key.includes('#')).map((s) => ({ id: s.key.slice('gate:'.length), ts: s.ts }));
+  const messages = sent.map((s) => ({ ...s, text: seal.text(s.text), workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId, ...(s.of ?? {}) }));
   const done = ids.map(String);
-  // The rows marked here still read as unsent within this statement: the next head is looked for among the others.
-  const claim = next
-    ? Prisma.sql`, claimed AS (
-      UPDATE "ChatOutbox" o SET status = 'sending', "leaseUntil" = now() + make_interval(secs => ${LEASE_SECONDS}), "leaseBy" = ${next.holder}, attempts = o.attempts + 1
-      WHERE o.id = (SELECT h.id FROM "ChatOutbox" h WHERE h.channel = ${next.channel} AND h.status IN ('pending', 'sending') AND h.id <> ALL(${done}::bigint[]) ORDER BY h.id LIMIT 1)
-        AND ((o.status = 'pending' AND o."nextAttemptAt" <= now()) OR (o.status = 'sending' AND (o."leaseUntil" < now() OR o."leaseBy" = ${next.holder})))
-      RETURNING ${CLAIMED})`
-    : Prisma.sql`, claimed AS (SELECT NULL WHERE false)`;
+  // The rows marked here still read as unsent within this statement: the next run is looked for among the others.
+  const claim = next ? Prisma.sql`, ${runClaim(next.channel, next.holder, next.max, done)}` : Prisma.sql`, claimed AS (SELECT NULL WHERE false)`;
   const rows = await db.$queryRaw<Claimed[]>`
     WITH just AS (SELECT m.key, m.ts FROM jsonb_to_recordset(${JSON.stringify(messages)}::jsonb) AS m(key text, ts text)),
     done AS (
@@ -222,9 +249,17 @@ async function markSentOnce(db: Db, seal: Sealer, ids: (bigint | string)[], row:
       FROM jsonb_to_recordset(${JSON.stringify(messages)}::jsonb) AS m(key text, kind text, ts text, text text, "workflowId" text, "stepId" text, "roleId" text, "channelId" text)
       ON CONFLICT ("idempotencyKey") DO UPDATE SET "messageTs" = EXCLUDED."messageTs", text = EXCLUDED.text,
         "postedAt" = COALESCE("AgentMessage"."postedAt", EXCLUDED."postedAt"), error = NULL, "failedAt" = NULL)${claim},
-    gate AS (UPDATE "Approval" SET "messageTs" = ${gate?.ts ?? null} WHERE id = ${gate ? gate.key.slice('gate:'.length) : null})
+    gate AS (UPDATE "Approval" a SET "messageTs" = g.ts FROM jsonb_to_recordset(${JSON.stringify(gates)}::jsonb) AS g(id text, ts text) WHERE a.id = g.id)
     SELECT * FROM claimed`;
-  return next ? rows[0] : undefined;
+  return next ? inOrder(rows) : [];
+}
+
+/** Puts claimed rows that were not sent back, as they were before the claim (a run that stopped at a failure). */
+async function unclaim(db: Db, ids: bigint[], holder: string): Promise<void> {
+  if (!ids.length) return;
+  await db.$executeRaw`
+    UPDATE "ChatOutbox" SET status = 'pending', "leaseUntil" = NULL, "leaseBy" = NULL, attempts = greatest(attempts - 1, 0)
+    WHERE id = ANY(${ids.map(String)}::bigint[]) AND status = 'sending' AND "leaseBy" = ${holder}`;
 }
 
 /** Puts a claimed row back, due after `delayMs` (a passing failure), or gives it up (`failed`). */
@@ -260,38 +295,83 @@ export async function drainChannel(deps: EngineDeps, channel: string, holder: st
 }
 
 async function drainRows(deps: EngineDeps, channel: string, holder: string): Promise<'done' | 'handed-on'> {
-  let row = await claimHead(deps.prisma, channel, holder);
-  for (let n = 1; row; n++) {
+  const max = runSizeOf(deps, channel);
+  let rows = await claimRun(deps.prisma, channel, holder, max);
+  for (let n = 0; rows.length; ) {
+    n += rows.length;
     const last = n >= ROWS_PER_DRAIN;
-    const sent = await sendRow(deps, row, last ? undefined : { channel, holder });
+    const next = await sendRun(deps, rows, holder, last ? undefined : { channel, holder, max });
     if (last) {
       await deps.queue.enqueue({ kind: 'drain', channel, from: `c${Date.now().toString(36)}` });
       return 'handed-on';
     }
-    // sent: the next row was claimed with the mark (or none is due); not sent (refused): claim the next one
-    row = sent ? sent.next : await claimHead(deps.prisma, channel, holder);
+    // the next run was claimed with the mark (or none is due); nothing sent (every row refused): claim the next one
+    rows = next ?? (await claimRun(deps.prisma, channel, holder, max));
   }
   return 'done';
 }
 
-/** Sends one claimed row; `{ next }` when it was sent (with the next row claimed in the same statement, when asked),
- *  undefined when the platform refused it for good (recorded). Passing failures put the row back and throw. */
-async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string; holder: string }): Promise<{ next: Claimed | undefined } | undefined> {
-  const port = chatFor(deps, row.thread.platform);
-  const seal = await sealerFor(deps, row.thread); // AgentMessage.text at rest (cached after the first row of a workspace)
+/** Sends a claimed run in order and marks what went out in one statement, which claims the next run when asked (its
+ *  rows returned; undefined when nothing was sent to mark). A row the platform refuses for good is recorded and the run
+ *  goes on; a passing failure marks what was sent, puts the row back due later and the rest back as they were, and
+ *  throws. */
+async function sendRun(deps: EngineDeps, rows: Claimed[], holder: string, next?: { channel: string; holder: string; max: number }): Promise<Claimed[] | undefined> {
+  const first = rows[0]!;
+  const port = chatFor(deps, first.thread.platform);
+  const seal = await sealerFor(deps, first.thread); // AgentMessage.text at rest (cached after the first row of a workspace)
+  const claimedAt = Date.now();
+  const markSent = (...args: Parameters<typeof markSentOnce>) => recording(deps, first, claimedAt, () => markSentOnce(...args));
+  const ids: (bigint | string)[] = [];
+  const sent: Sent[] = [];
+  const known = new Map<string, string>(); // message key → id, for posts of this run that later rows of it edit
+  const merged = new Set<string>(); // rows sent as part of an earlier post of the run
+  let i = 0;
+  try {
+    for (; i < rows.length; i++) {
+      const row = rows[i]!;
+      if (merged.has(String(row.id))) continue;
+      if (i > 0 && Date.now() - claimedAt > RUN_SEND_MS) {
+        // the rest goes back as it was, and the mark claims it again (or the next drain job does)
+        await unclaim(deps.prisma, rows.slice(i).filter((r) => !merged.has(String(r.id))).map((r) => r.id), holder);
+        break;
+      }
+      const out = await sendRow(deps, port, seal, row, known, markSent);
+      if (!out) continue; // refused for good: recorded
+      ids.push(...out.ids);
+      for (const id of out.ids) merged.add(String(id));
+      for (const m of out.sent) {
+        known.set(m.key, m.ts);
+        sent.push(row === first ? m : { ...m, of: { workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId } });
+      }
+    }
+  } catch (e) {
+    // the row at `i` was put back (sendRow); what was sent is recorded, what was not is put back as it was
+    if (ids.length) await markSent(deps.prisma, seal, ids, first, sent);
+    await unclaim(deps.prisma, rows.slice(i + 1).filter((r) => !merged.has(String(r.id))).map((r) => r.id), holder);
+    throw e;
+  }
+  if (!ids.length) return undefined;
+  return markSent(deps.prisma, seal, ids, first, sent, next);
+}
+
+/** Sends one claimed row: the ids it settles (its own and edits merged into a post) and the messages to record;
+ *  undefined when the platform refused it for good (recorded). Passing failures put the row back and throw. `known`:
+ *  message ids of posts sent earlier in the same run (an edit of one of them has no targetTs from the claim). */
+async function sendRow(
+  deps: EngineDeps, port: ChatPort, seal: Sealer, row: Claimed, known: Map<string, string>,
+  markSent: (...args: Parameters<typeof markSentOnce>) => Promise<Claimed[]>,
+): Promise<{ ids: (bigint | string)[]; sent: Sent[] } | undefined> {
   // the message the platform knows this row by: a post's own key, an edit's target
   const messageKey = row.op === 'post' ? row.key : row.targetKey!;
   const asOutput = row.op === 'update' && row.key !== row.targetKey && !row.key.includes('@') ? row.key : undefined;
-  const claimedAt = Date.now();
-  const markSent = (...args: Parameters<typeof markSentOnce>) => recording(deps, row, claimedAt, () => markSentOnce(...args));
+  const targetTs = row.targetTs ?? (row.targetKey ? known.get(row.targetKey) : undefined);
   try {
-    if (row.op === 'update' && row.targetTs) {
-      await port.update(row.thread, row.targetTs, row.persona, row.view);
-      const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts: row.targetTs, text: row.view.text }];
-      if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts: row.targetTs, text: row.view.text });
-      const claimed = await markSent(deps.prisma, seal, [row.id], row, sent, next);
+    if (row.op === 'update' && targetTs) {
+      await port.update(row.thread, targetTs, row.persona, row.view);
+      const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts: targetTs, text: row.view.text }];
+      if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts: targetTs, text: row.view.text });
       await showWorking(deps, port, row, row.view);
-      return { next: claimed };
+      return { ids: [row.id], sent };
     }
     // A post, or an edit of a post that never went out (refused, or its row failed): posted now. Edits waiting behind
     // a post go out with it (its latest view), when that fits one message.
@@ -299,13 +379,12 @@ async function sendRow(deps: EngineDeps, row: Claimed, next?: { channel: string;
     const last = later.at(-1);
     const view = last && (port.split?.(last.view) ?? [last.view]).length === 1 ? last.view : row.view;
     const merged = view === row.view ? [] : later;
-    const ts = await postParts(deps, port, row, messageKey, view, markSent);
+    const ts = await postParts(deps, port, seal, row, messageKey, view, markSent);
     const sent: Sent[] = [{ key: messageKey, kind: kindOfKey(messageKey), ts, text: view.text }];
     if (asOutput) sent.push({ key: asOutput, kind: row.kind, ts, text: view.text });
     for (const u of merged) if (!u.key.includes('@')) sent.push({ key: u.key, kind: u.kind, ts, text: u.view.text });
-    const claimed = await markSent(deps.prisma, seal, [row.id, ...merged.map((u) => u.id)], row, sent, next);
     await showWorking(deps, port, row, view);
-    return { next: claimed };
+    return { ids: [row.id, ...merged.map((u) => u.id)], sent };
   } catch (e) {
     if (isPostRefused(e)) {
       await release(deps.prisma, row.id, e.message, 0, true);
@@ -348,7 +427,7 @@ async function showWorking(deps: EngineDeps, port: ChatPort, row: Claimed, view:
 
 /** Posts a view (cut into several posts where the platform needs it: each part keyed, the last under the message's
  *  own key, parts already accepted before a crash not posted again). */
-async function postParts(deps: EngineDeps, port: ChatPort, row: Claimed, key: string, view: MessageView, markSent: (...args: Parameters<typeof markSentOnce>) => Promise<Claimed | undefined>): Promise<string> {
+async function postParts(deps: EngineDeps, port: ChatPort, seal: Sealer, row: Claimed, key: string, view: MessageView, markSent: (...args: Parameters<typeof markSentOnce>) => Promise<Claimed[]>): Promise<string> {
   const parts = port.split?.(view) ?? [view];
   if (parts.length === 1) return postKeyed(deps, port, row, key, view);
   const keys = parts.slice(0, -1).map((_, i) => partKeyOf(key, i + 1));
@@ -356,7 +435,7 @@ async function postParts(deps: EngineDeps, port: ChatPort, row: Claimed, key: st
   for (const [i, part] of parts.slice(0, -1).entries()) {
     if (posted.has(keys[i]!)) continue;
     const ts = await postKeyed(deps, port, row, keys[i]!, part);
-    await markSent(deps.prisma, await sealerFor(deps, row.thread), [], row, [{ key: keys[i]!, kind: kindOfKey(key), ts, text: part.text }]);
+    await markSent(deps.prisma, seal, [], row, [{ key: keys[i]!, kind: kindOfKey(key), ts, text: part.text }]);
   }
   return postKeyed(deps, port, row, key, parts.at(-1)!);
 }

@@ -3,7 +3,9 @@
 // `markInbound` the InboundEvent's id too); a second attempt for the same message changes nothing. Statements (issue
 // 12): what creating reads of the console's settings (running experiments, stored template versions) is one look,
 // or none when intake's look brought it; the workflow, its inbound event, steps and arms are one transaction of two
-// statements; the plan post after it uses what was just written instead of reading it back.
+// statements, which write the plan post too (its ChatOutbox row, built from what is written: nothing read back); a
+// duplicate (the event recorded already) rolls all of it back, plan row included. A workflow created a moment ago is
+// then started by one statement (kickOff with `known`: steps.ts startFresh).
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Prisma } from '../generated/prisma/client';
@@ -11,9 +13,9 @@ import type { PlatformName } from './chat';
 import type { EngineDeps } from './deps';
 import { planPost, type PlanSource } from './plan-edits';
 import type { Plan } from './planning';
-import { noPersonaVariants, queuePosts } from './outbox';
+import { kickDrains, noPersonaVariants, outboxInsert, outboxRows, queuePosts, writeOutbox } from './outbox';
 import { sealerFor } from './privacy/at-rest';
-import { advanceWorkflow } from './steps';
+import { advanceWorkflow, startFresh } from './steps';
 import { assignFrom, RUNNING_EXPERIMENTS_JSON, type Assigned } from './experiments/assign';
 import { STORED_TEMPLATE_VERSIONS_JSON, withStoredVersion } from './template-store';
 import { context } from '@opentelemetry/api';
@@ -65,7 +67,9 @@ export async function insertWorkflow(deps: EngineDeps, req: WorkflowRequest, pla
 
 /**
  * insertWorkflow, answering also what the plan post needs (kickOff's `known`: nothing read back). `config`: the
- * console's settings as read with the message (intake's look); absent, they are read here (one query).
+ * console's settings as read with the message (intake's look); absent, they are read here (one query). The plan post's
+ * ChatOutbox row is written in the same transaction (plan-edits.ts planPost, from what is written), in the statement of
+ * the event and steps: committed with the workflow or not at all.
  */
 export async function createWorkflow(deps: EngineDeps, req: WorkflowRequest, planned: Plan, markInbound: boolean, config?: CreationConfig): Promise<PlanSource | undefined> {
   const cfg = config ?? (await readCreationConfig(deps));
@@ -77,6 +81,18 @@ export async function createWorkflow(deps: EngineDeps, req: WorkflowRequest, pla
   const id = randomUUID();
   const status = plan.needsConfirmation ? 'planned' : 'running';
   const steps = plan.steps.map((s, position) => ({ id: randomUUID(), position, key: s.key, roleId: s.roleId, dependsOn: s.dependsOn, gateAfter: s.gateAfter, fallbackRoles: s.fallbackRoles }));
+  const created: PlanSource = {
+    id, platform: req.platform, teamId: req.teamId, channelId: req.channelId, threadTs: req.threadTs, requestText: req.text,
+    template: plan.templateId, language: req.language ?? null, status,
+    intent: plan.intent.intent, intentConfidence: plan.intent.confidence, intentReason: plan.intent.reason, intentSource: plan.intent.source,
+    steps: steps.map((s) => ({ key: s.key, roleId: s.roleId, gateAfter: s.gateAfter, dependsOn: s.dependsOn })),
+  };
+  const { item } = await planPost(deps, id, false, created); // no query: from what is about to be written
+  // In no experiment: its posts need no look for an arm's persona, so the plan's row is built now and written in the
+  // statement of the event and steps. In one: an arm may vary a persona, looked up from its assignment, which must be
+  // written first (outboxRows would otherwise find none and remember the workflow as plain): written after it.
+  if (!assignments.length) noPersonaVariants(id);
+  const planRows = assignments.length ? undefined : await outboxRows(deps.prisma, [item], deps);
   try {
     await deps.prisma.$transaction(async (tx) => {
       const wf = await tx.workflow.create({
@@ -89,22 +105,17 @@ export async function createWorkflow(deps: EngineDeps, req: WorkflowRequest, pla
         select: { id: true },
       });
       // its inbound event, steps and arms in one statement; an event seen already undoes the workflow (a duplicate)
-      const [row] = await tx.$queryRaw<{ marked: number }[]>(rowsOfWorkflow(wf.id, markInbound ? req : undefined, steps, assignments));
+      const [row] = await tx.$queryRaw<{ marked: number }[]>(rowsOfWorkflow(wf.id, markInbound ? req : undefined, steps, assignments, planRows));
       if (!row || row.marked !== 1) throw new SeenAlready();
+      if (!planRows) await writeOutbox(tx, [item], deps); // in an experiment: after its assignments (see above)
     });
   } catch (e) {
     if (e instanceof SeenAlready || (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')) return undefined; // the same message, twice at once
     throw e;
   }
-  if (!assignments.length) noPersonaVariants(id); // in no experiment: its posts need no look for an arm's persona
   // Traces (when on): the workflow's root span, once, in the trace every step of it joins (agents/tracing.ts)
   recordWorkflowSpan(id, { 'rolecall.workflow.template': plan.templateId, 'rolecall.workflow.intent': plan.intent.intent, 'rolecall.chat.platform': req.platform, 'rolecall.workflow.steps': plan.steps.length });
-  return {
-    id, platform: req.platform, teamId: req.teamId, channelId: req.channelId, threadTs: req.threadTs, requestText: req.text,
-    template: plan.templateId, language: req.language ?? null, status,
-    intent: plan.intent.intent, intentConfidence: plan.intent.confidence, intentReason: plan.intent.reason, intentSource: plan.intent.source,
-    steps: steps.map((s) => ({ key: s.key, roleId: s.roleId, gateAfter: s.gateAfter, dependsOn: s.dependsOn })),
-  };
+  return created;
 }
 
 type StepRow = { id: string; position: number; key: string; roleId: string; dependsOn: string[]; gateAfter: boolean; fallbackRoles: string[] };
@@ -113,8 +124,9 @@ type StepRow = { id: string; position: number; key: string; roleId: string; depe
 class SeenAlready extends Error {}
 
 /** The rows a new workflow has besides itself, one statement: its inbound event (`inbound`: marked with it; `marked`
- *  is 0 when that event was recorded already), steps and arms. */
-function rowsOfWorkflow(workflowId: string, inbound: WorkflowRequest | undefined, steps: StepRow[], assignments: Assigned[]): Prisma.Sql {
+ *  is 0 when that event was recorded already, and the caller rolls everything back), steps, arms and (`planRows`:
+ *  outbox.ts outboxRows) its plan post's ChatOutbox row, written only with the event. */
+function rowsOfWorkflow(workflowId: string, inbound: WorkflowRequest | undefined, steps: StepRow[], assignments: Assigned[], planRows?: string): Prisma.Sql {
   const event = inbound
     ? Prisma.sql`event AS (INSERT INTO "InboundEvent" (id, platform, kind) VALUES (${inbound.key}, CAST(${inbound.platform}::text AS "Platform"), 'mention') ON CONFLICT DO NOTHING RETURNING id),`
     : Prisma.sql`event AS (SELECT 1 AS id),`;
@@ -123,7 +135,8 @@ function rowsOfWorkflow(workflowId: string, inbound: WorkflowRequest | undefined
         SELECT a."experimentId", ${workflowId}, a."threadKey", a.arm FROM jsonb_to_recordset(${JSON.stringify(assignments)}::jsonb) AS a("experimentId" text, "threadKey" text, arm text)
         ON CONFLICT DO NOTHING),`
     : Prisma.empty;
-  return Prisma.sql`WITH ${event} ${arms}
+  const plan = planRows ? Prisma.sql`plan AS (${outboxInsert(planRows, Prisma.sql`WHERE EXISTS (SELECT 1 FROM event)`)}),` : Prisma.empty;
+  return Prisma.sql`WITH ${event} ${arms} ${plan}
     steps AS (INSERT INTO "Step" (id, "workflowId", position, key, "roleId", "dependsOn", "gateAfter", "fallbackRoles")
       SELECT s.id, ${workflowId}, s.position, s.key, s."roleId", s."dependsOn", s."gateAfter", s."fallbackRoles"
       FROM jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) AS s(id text, position int, key text, "roleId" text, "dependsOn" text[], "gateAfter" boolean, "fallbackRoles" text[]))
@@ -131,13 +144,17 @@ function rowsOfWorkflow(workflowId: string, inbound: WorkflowRequest | undefined
 }
 
 /** Posts the plan and, unless it waits for confirmation, starts the steps that depend on nothing. Safe to repeat (the
- *  plan's outbox row has the plan's key). The plan goes through the chat outbox: written in the transaction that
- *  starts the first steps, so it precedes their posts in the thread. `known`: the workflow as just created
- *  (createWorkflow), so nothing is read back; absent, it is read (one query). */
+ *  plan's outbox row has the plan's key). The plan goes through the chat outbox, its row committed before the first
+ *  steps' jobs are added, so it precedes their posts in the thread. `known`: the workflow as createWorkflow answered
+ *  it a moment ago — its plan row was committed with it, so only its drain job is added, and the steps are started by
+ *  one statement (steps.ts startFresh: nothing else moves the workflow yet). Absent (a re-run after a crash, the
+ *  answer to a clarifying question), the workflow is read (one query) and started by advanceWorkflow, which writes
+ *  the plan row with the start (a repeat inserts nothing). */
 export async function kickOff(deps: EngineDeps, workflowId: string, known?: PlanSource): Promise<void> {
   const { wf, item } = await planPost(deps, workflowId, false, known);
-  if (wf.status === 'planned') return queuePosts(deps, [item]);
+  if (wf.status === 'planned') return known ? kickDrains(deps, [item]) : queuePosts(deps, [item]);
+  const start = () => (known ? startFresh(deps, workflowId, [item]) : advanceWorkflow(deps, workflowId, [], [item]));
   // the first steps are queued from inside the workflow's trace, so their runs are children of its root span
-  if (tracingEnabled()) await context.with(workflowContext(workflowId), () => advanceWorkflow(deps, workflowId, [], [item]));
-  else await advanceWorkflow(deps, workflowId, [], [item]);
+  if (tracingEnabled()) await context.with(workflowContext(workflowId), start);
+  else await start();
 }

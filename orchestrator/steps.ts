@@ -302,6 +302,19 @@ export async function advanceWorkflow(deps: EngineDeps, workflowId: string, drai
   await Promise.all([afterCommit(deps, next), ...drains.map((d) => deps.queue.enqueue(d))]);
 }
 
+/** A workflow created a moment ago, its plan post (`planPosts`) committed with it (start.ts createWorkflow): starts
+ *  the steps that depend on nothing in ONE statement (issue 12) — advanceLocked alone, in autocommit, without
+ *  advanceWorkflow's BEGIN, lock and COMMIT. Safe because nothing else moves a workflow created a moment ago: none of
+ *  its steps has a job before afterCommit adds them, and a running workflow's plan has no buttons; the statement is
+ *  atomic on its own and its status write conditional (transitions.ts). A second start of the same workflow (intake
+ *  re-run for the same message: kickOff without `known`) goes through advanceWorkflow and finds the same pending
+ *  steps, whose jobs start each run once. The plan's row was committed before the steps' jobs are added, so its
+ *  ChatOutbox id is below that of their "working…" posts, written when those jobs start: the plan goes out first.
+ *  A fresh workflow has no finished step, so it cannot complete here (moveOn would write the closing post). */
+export async function startFresh(deps: EngineDeps, workflowId: string, planPosts: OutboxItem[]): Promise<void> {
+  await afterCommit(deps, await moveOn(deps, deps.prisma, workflowId, [], planPosts));
+}
+
 /** A gate whose step finished: its row and card exist (written with the step); after a restart, written if missing,
  *  and a decision whose job was lost is applied. */
 async function openGate(deps: EngineDeps, step: StepRef): Promise<void> {
