@@ -2,9 +2,11 @@
 // ChatOutbox written in the same transaction as the state they show, and the poster sends them afterwards, off the
 // step's critical path. Invariants:
 // - a row's key is the post's idempotency key (jobs.ts postKey / updateKey): writing it again inserts nothing;
-// - a channel's rows are sent in id order, one sender at a time: only a channel's head (its lowest unsent row) can be
-//   claimed, and only when it is due and nobody holds it (or the claim ran out, or it is held by this same drain job,
-//   re-run by BullMQ after its worker died), so a thread sees its posts in the order they were decided;
+// - a channel's rows are sent in id order, one sender at a time: a claim takes a run of consecutive rows from the
+//   channel's head (its lowest unsent row), each due and held by nobody (or its claim ran out, or it is held by this
+//   same drain job, re-run by BullMQ after its worker died), locking the head rows first so that a second claimer waits
+//   and then finds them held; so a thread sees its posts in the order they were decided. A run is marked sent in one
+//   statement, which claims the next run (where the platform can look a post up, Slack; elsewhere a run is one row);
 // - a post's AgentMessage row gets its messageTs only once the platform has accepted it (as posts.ts). The write
 //   that records it is tried again while the database is unreachable (for most of the claim), and a row tried before
 //   whose outcome is unknown (a crash, or an outage longer than that, between the platform's answer and the write) is
@@ -202,8 +204,8 @@ const runClaim = (channel: string, holder: string, max: number, exclude: string[
       FROM run WHERE o.id = run.id AND ${claimable(Prisma.raw('o'), holder)}
       RETURNING ${CLAIMED})`;
 
-/** Claims the channel's next run (see runClaim), in id order. */
-async function claimRun(db: Db, channel: string, holder: string, max: number): Promise<Claimed[]> {
+/** Claims the channel's next run (see runClaim), in id order (exported for tests). */
+export async function claimRun(db: Db, channel: string, holder: string, max: number): Promise<Claimed[]> {
   const rows = await db.$queryRaw<Claimed[]>`
     WITH just AS (SELECT NULL::text AS key, NULL::text AS ts WHERE false),
     ${runClaim(channel, holder, max, [])}
@@ -234,7 +236,9 @@ interface Sent {
  *  channel's next run in the same statement (the poster then costs one statement per run of posts and edits). */
 async function markSentOnce(db: Db, seal: Sealer, ids: (bigint | string)[], row: Claimed, sent: Sent[], next?: { channel: string; holder: string; max: number }): Promise<Claimed[]> {
   const gates = sent.filter((s) => s.kind === 'gate' && s.key.startsWith('gate:') && !s.key.includes('#')).map((s) => ({ id: s.key.slice('gate:'.length), ts: s.ts }));
-  const messages = sent.map((s) => ({ ...s, text: seal.text(s.text), workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId, ...(s.of ?? {}) }));
+  // a message sent and then edited in the same run is recorded once, as it reads last
+  const last = [...new Map(sent.map((s) => [s.key, s])).values()];
+  const messages = last.map((s) => ({ ...s, text: seal.text(s.text), workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId, ...(s.of ?? {}) }));
   const done = ids.map(String);
   // The rows marked here still read as unsent within this statement: the next run is looked for among the others.
   const claim = next ? Prisma.sql`, ${runClaim(next.channel, next.holder, next.max, done)}` : Prisma.sql`, claimed AS (SELECT NULL WHERE false)`;
