@@ -70,7 +70,8 @@ export async function runningExperiments(prisma: Db): Promise<RunningExperiment[
 
 /**
  * The running experiments this workflow is eligible for, its arm in each, and the plan with the arms' template
- * variations applied. Read-only: the caller writes `assignments` with the workflow (recordAssignments).
+ * variations applied. Read-only: the caller writes `assignments` with the workflow (start.ts, in the statement that
+ * writes its steps).
  */
 export async function assignExperiments(prisma: Db, w: Eligible & { platform: string; threadTs: string }, plan: Plan): Promise<{ plan: Plan; assignments: Assigned[] }> {
   return assignFrom(await runningExperiments(prisma), w, plan);
@@ -89,11 +90,6 @@ export function assignFrom(running: readonly RunningExperiment[], w: Eligible & 
     assignments.push({ experimentId: row.id, arm: arm.id, threadKey });
   }
   return { plan: out, assignments };
-}
-
-/** Writes the assignments of a new workflow, inside its transaction. */
-export async function recordAssignments(tx: Prisma.TransactionClient, workflowId: string, assignments: Assigned[]): Promise<void> {
-  if (assignments.length) await tx.experimentAssignment.createMany({ data: assignments.map((a) => ({ ...a, workflowId })), skipDuplicates: true });
 }
 
 /**
