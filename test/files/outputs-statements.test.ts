@@ -7,9 +7,8 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliverOutputFiles } from '../../orchestrator/outputs';
 import type { ChatPort } from '../../orchestrator/chat';
-import { waitForGate, tsOf } from '../support/flow';
-import { buttonsOf, startHarness, waitFor, type Harness } from '../support/harness';
-import { buttonClick, mention } from '../support/slack-requests';
+import { approvedThread } from '../support/flow';
+import { startHarness, waitFor, type Harness } from '../support/harness';
 
 let h: Harness;
 const original = pg.Client.prototype.query;
@@ -44,15 +43,7 @@ async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
   return seen.filter((t) => /"OutputFile"|FROM "Step" s JOIN "Workflow" w|^INSERT INTO "ChatOutbox"/.test(t));
 }
 
-async function runWorkflow(text: string): Promise<string> {
-  const ev = mention(text);
-  expect((await h.post.event(ev)).status).toBe(200);
-  for (const n of [1, 2]) {
-    const gate = await waitForGate(h, ev.ts, n);
-    await h.post.interaction(buttonClick('approve', buttonsOf(gate).approve!, { messageTs: tsOf(gate), threadTs: ev.ts, user: 'U_BOB' }));
-  }
-  return ev.ts;
-}
+const runWorkflow = (text: string): Promise<string> => approvedThread(h, text);
 
 describe('delivering a role\'s files', () => {
   it('costs a read, a record-and-claim and a mark; a repeat uploads nothing; pending files are claimed once by racing jobs; Teams marks links in the record', async () => {

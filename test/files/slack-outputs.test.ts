@@ -10,9 +10,8 @@ import { upsertAdminUser } from '../../web-admin/auth/bootstrap';
 import { deliverOutputFiles, resumeOutputFiles } from '../../orchestrator/outputs';
 import { adminClient } from '../support/admin-client';
 import { defaultScript, roleOf } from '../support/fake-openai';
-import { waitForGate, tsOf } from '../support/flow';
-import { buttonsOf, startHarness, waitFor, type Harness } from '../support/harness';
-import { buttonClick, mention } from '../support/slack-requests';
+import { approvedThread } from '../support/flow';
+import { startHarness, waitFor, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeEach(async () => { h = await startHarness(); });
@@ -34,15 +33,7 @@ function withDiagrams(): void {
   };
 }
 
-async function runWorkflow(text: string): Promise<string> {
-  const ev = mention(text);
-  expect((await h.post.event(ev)).status).toBe(200);
-  for (const n of [1, 2]) {
-    const gate = await waitForGate(h, ev.ts, n);
-    await h.post.interaction(buttonClick('approve', buttonsOf(gate).approve!, { messageTs: tsOf(gate), threadTs: ev.ts, user: 'U_BOB' }));
-  }
-  return ev.ts;
-}
+const runWorkflow = (text: string): Promise<string> => approvedThread(h, text);
 
 describe('files made by roles, in a Slack thread', () => {
   it('are uploaded into the thread once, stored by hash, listed in the console; an unrenderable diagram is said and the workflow goes on', async () => {

@@ -3,7 +3,8 @@
 // (kubernetes-models; KEDA's from @kubernetes-models/keda), and the chart's invariants hold: probes on every
 // container, no root, read-only root filesystems, limits set, PDBs and NetworkPolicies for both Deployments, the
 // migration Job as a pre-install/pre-upgrade hook, secrets only from the existing Secret, and worker autoscaling on
-// the jobs waiting in BullMQ's wait list and prioritized set (KEDA) or by HPA.
+// the jobs waiting in BullMQ's wait list and prioritized set (KEDA) or by HPA; the optional PgBouncer (transaction
+// mode) is for the workers only, while the servers and the migration Job keep the direct DATABASE_URL.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +40,15 @@ const withHpa = [...base, 'autoscaling.hpa.enabled=true', 'autoscaling.hpa.exter
 const variants: [string, string[]][] = [['defaults', base], ['everything on (KEDA)', everything], ['HPA', withHpa]];
 
 const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);
+// Where a container's DATABASE_URL comes from: an `env` entry (which wins over envFrom) or the key of that name in the
+// envFrom Secret (no prefix).
+function databaseUrlSource(c: any): { name: string; key: string } {
+  const own = (c.env ?? []).find((e: { name: string }) => e.name === 'DATABASE_URL');
+  if (own) return own.valueFrom.secretKeyRef;
+  const fromSecret = c.envFrom.find((f: { secretRef?: unknown }) => f.secretRef);
+  expect(fromSecret.prefix).toBeUndefined();
+  return { name: fromSecret.secretRef.name, key: 'DATABASE_URL' };
+}
 const podSpecs = (objs: Obj[]) => [...byKind(objs, 'Deployment'), ...byKind(objs, 'Job')].map((o) => ({ name: o.metadata.name, spec: o.spec.template.spec }));
 
 describe('the Helm chart', () => {
@@ -114,6 +124,47 @@ describe('the Helm chart', () => {
     const c = job.spec.template.spec.containers[0];
     expect(c.command).toEqual(['/usr/bin/tini', '--', 'node', '--enable-source-maps', 'dist/migrate.js']);
     expect(c.envFrom).toEqual([{ secretRef: { name: 'rolecall-env' } }]); // hooks run before the ConfigMap exists
+  });
+
+  it('routes only the workers through an optional PgBouncer in transaction mode, which only they may reach', () => {
+    const sets = [...base, 'pgbouncer.enabled=true'];
+    expect(execFileSync(HELM, ['lint', CHART, ...sets.flatMap((s) => ['--set', s])], { encoding: 'utf8' })).toContain('0 chart(s) failed');
+    const objs = render(...sets);
+    for (const o of objs) expect(() => new MODELS[`${o.apiVersion}/${o.kind}`]!(o).validate(), `${o.kind} ${o.metadata.name}`).not.toThrow();
+    const deployment = (name: string) => byKind(objs, 'Deployment').find((d) => d.metadata.name === `rc-rolecall-${name}`)!;
+    const pgb = deployment('pgbouncer');
+    expect(pgb.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 70 });
+    expect(pgb.spec.template.spec.automountServiceAccountToken).toBe(false);
+    const c = pgb.spec.template.spec.containers[0];
+    expect(c.image).toMatch(/^edoburu\/pgbouncer:v\d+\.\d+\.\d+/); // the compose image, a pinned tag
+    const env = Object.fromEntries(c.env.filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(env).toMatchObject({ POOL_MODE: 'transaction', LISTEN_PORT: '6432', DEFAULT_POOL_SIZE: '20', MAX_CLIENT_CONN: '1000', MAX_PREPARED_STATEMENTS: '100' });
+    expect(databaseUrlSource(c)).toEqual({ name: 'rolecall-env', key: 'DATABASE_URL' }); // upstream: the servers' URL
+    expect(c.ports).toEqual([{ name: 'pgbouncer', containerPort: 6432 }]);
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect(c[probe]?.tcpSocket, probe).toEqual({ port: 'pgbouncer' });
+    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(c.resources?.limits?.cpu && c.resources?.limits?.memory && c.resources?.requests?.cpu && c.resources?.requests?.memory).toBeTruthy();
+    expect(c.volumeMounts).toEqual([{ name: 'config', mountPath: '/etc/pgbouncer' }]); // where the entrypoint writes its ini
+    const service = byKind(objs, 'Service').find((s) => s.metadata.name === 'rc-rolecall-pgbouncer')!;
+    expect(service.spec.ports).toEqual([{ name: 'pgbouncer', port: 6432, targetPort: 'pgbouncer' }]);
+    expect(service.spec.selector['app.kubernetes.io/component']).toBe('pgbouncer');
+    const pdbs = byKind(objs, 'PodDisruptionBudget').map((p) => p.spec.selector.matchLabels['app.kubernetes.io/component']);
+    expect(pdbs.sort()).toEqual(['pgbouncer', 'server', 'worker']);
+    // The workers through PgBouncer; the servers (migrations at start: a session advisory lock) and the Job direct.
+    expect(databaseUrlSource(deployment('worker').spec.template.spec.containers[0])).toEqual({ name: 'rolecall-env', key: 'DATABASE_URL_PGBOUNCER' });
+    expect(databaseUrlSource(deployment('server').spec.template.spec.containers[0])).toEqual({ name: 'rolecall-env', key: 'DATABASE_URL' });
+    expect(databaseUrlSource(byKind(objs, 'Job')[0]!.spec.template.spec.containers[0])).toEqual({ name: 'rolecall-env', key: 'DATABASE_URL' });
+    const policy = byKind(objs, 'NetworkPolicy').find((p) => p.spec.podSelector.matchLabels['app.kubernetes.io/component'] === 'pgbouncer')!;
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec.ingress).toEqual([{
+      ports: [{ port: 6432, protocol: 'TCP' }],
+      from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'rolecall', 'app.kubernetes.io/instance': 'rc', 'app.kubernetes.io/component': 'worker' } } }],
+    }]);
+    expect(() => render(...sets, 'pgbouncer.workerDatabaseUrlKey=DATABASE_URL')).toThrow(/workerDatabaseUrlKey/);
+    // Off by default: nothing of PgBouncer, and every process on the direct URL.
+    const defaults = render(...base);
+    expect(JSON.stringify(defaults)).not.toMatch(/pgbouncer/i);
+    for (const { name, spec } of podSpecs(defaults)) expect(databaseUrlSource(spec.containers[0]), name).toEqual({ name: 'rolecall-env', key: 'DATABASE_URL' });
   });
 
   it('scales workers on the jobs waiting in both lanes with KEDA, or with an HPA', () => {

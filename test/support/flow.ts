@@ -1,7 +1,7 @@
 // Shared steps of the Slack user story, for tests that start from a particular point of it.
 import { buttonsOf, waitFor, type Harness } from './harness';
 import type { SlackCall } from './fake-slack';
-import { mention } from './slack-requests';
+import { buttonClick, mention } from './slack-requests';
 
 export const tsOf = (call: SlackCall): string => call.response!.ts;
 
@@ -35,3 +35,14 @@ export async function startThread(h: Harness, text = 'we need a login page with 
 
 export const workflowOf = (h: Harness, threadTs: string) =>
   h.prisma.workflow.findFirst({ where: { threadTs }, include: { steps: { orderBy: { position: 'asc' } }, approvals: true } });
+
+/** Starts a thread and approves its two gates as they open (as `user`, who must be allowed to); its ts. */
+export async function approvedThread(h: Harness, text: string, user = 'U_BOB'): Promise<string> {
+  const ev = await startThread(h, text);
+  for (const n of [1, 2]) {
+    const gate = await waitForGate(h, ev.ts, n);
+    const res = await h.post.interaction(buttonClick('approve', buttonsOf(gate).approve!, { messageTs: tsOf(gate), threadTs: ev.ts, user }));
+    if (res.status !== 200) throw new Error(`approving gate ${n} answered ${res.status}`);
+  }
+  return ev.ts;
+}
