@@ -12,7 +12,7 @@ import { startHarness, waitFor, type Harness } from '../support/harness';
 
 let h: Harness;
 const original = pg.Client.prototype.query;
-const seen: string[] = [];
+const seen: { text: string; values: string }[] = [];
 let counting = false;
 
 beforeEach(async () => {
@@ -20,7 +20,8 @@ beforeEach(async () => {
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     if (counting) {
       const first = args[0];
-      seen.push((typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? '').replace(/\s+/g, ' ').trim());
+      const values = typeof first === 'string' ? args[1] : (first as { values?: unknown } | undefined)?.values;
+      seen.push({ text: (typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? '').replace(/\s+/g, ' ').trim(), values: JSON.stringify(values ?? null) });
     }
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof pg.Client.prototype.query;
@@ -30,9 +31,9 @@ afterEach(async () => {
   await h.close();
 });
 
-/** The statements `run` sends about output files, the step they come from and the note's outbox row (the
- *  harness's loops by the clock, such as the outbox sweep, left out). */
-async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
+/** The statements `run` sends about the output files of step `stepId`, the step they come from and the note's outbox
+ *  row (the harness's loops by the clock, such as the outbox sweep, and other steps' deliveries left out). */
+async function statementsOf(stepId: string, run: () => Promise<unknown>): Promise<string[]> {
   seen.length = 0;
   counting = true;
   try {
@@ -40,7 +41,11 @@ async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
   } finally {
     counting = false;
   }
-  return seen.filter((t) => /"OutputFile"|FROM "Step" s JOIN "Workflow" w|^INSERT INTO "ChatOutbox"/.test(t));
+  // a statement of this delivery names the step or one of its files (the upload marks name only the files)
+  const files = (await h.prisma.outputFile.findMany({ where: { stepId }, select: { id: true } })).map((f) => f.id);
+  return seen
+    .filter((q) => (q.values.includes(stepId) || files.some((id) => q.values.includes(id))) && /"OutputFile"|FROM "Step" s JOIN "Workflow" w|^INSERT INTO "ChatOutbox"/.test(q.text))
+    .map((q) => q.text);
 }
 
 const runWorkflow = (text: string): Promise<string> => approvedThread(h, text);
@@ -60,13 +65,13 @@ describe('delivering a role\'s files', () => {
     expect(uploadsOf()).toBe(2);
 
     // A repeat: the read and the record (which inserts and claims nothing); nothing uploaded.
-    const repeat = await statementsOf(() => deliverOutputFiles(h.runtime.deps, job));
+    const repeat = await statementsOf(job.stepId, () => deliverOutputFiles(h.runtime.deps, job));
     expect(repeat).toHaveLength(2);
     expect(uploadsOf()).toBe(2);
 
     // A first delivery (the rows gone): read, record-and-claim, mark delivered. The rows are new and delivered once.
     await h.prisma.outputFile.deleteMany({ where: { stepId: job.stepId, revision: job.revision } });
-    const first = await statementsOf(() => deliverOutputFiles(h.runtime.deps, job));
+    const first = await statementsOf(job.stepId, () => deliverOutputFiles(h.runtime.deps, job));
     expect(first).toHaveLength(3);
     expect(uploadsOf()).toBe(4);
     const fresh = await h.prisma.outputFile.findMany({ where: { stepId: job.stepId, revision: job.revision }, orderBy: { name: 'asc' } });
@@ -90,7 +95,7 @@ describe('delivering a role\'s files', () => {
     const linking: ChatPort = Object.assign(Object.create(slack) as ChatPort, { upload: undefined });
     const deps = { ...h.runtime.deps, chat: { ...h.runtime.deps.chat, slack: linking } };
     const posts = h.threadPosts(threadTs).length;
-    const linked = await statementsOf(() => deliverOutputFiles(deps, job));
+    const linked = await statementsOf(job.stepId, () => deliverOutputFiles(deps, job));
     expect(linked).toHaveLength(3);
     expect(linked[2]).toMatch(/^INSERT INTO "ChatOutbox"/);
     const rows = await h.prisma.outputFile.findMany({ where: { stepId: job.stepId, revision: job.revision }, orderBy: { name: 'asc' } });
