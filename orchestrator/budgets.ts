@@ -325,9 +325,10 @@ let lastReservationSweep = 0;
  * BudgetHeldError for the first window that refused. A local call is not stopped by `local` budgets. `read`: the rules
  * as the step read them (checkBudgets); read now without. True when something was reserved (to be taken off).
  */
-export async function reserveCall(prisma: Db, opts: BudgetOptions, scope: SpendScope, est: CallEstimate, holder: string, local: boolean, at = new Date(), read?: BudgetRules): Promise<boolean> {
+export async function reserveCall(prisma: Db, opts: BudgetOptions, scope: SpendScope, estimate: CallEstimate | (() => CallEstimate), holder: string, local: boolean, at = new Date(), read?: BudgetRules): Promise<boolean> {
   const rules = (read ?? (await rulesIn(prisma, opts, keysOf(scope)))).filter((r) => !(local && r.action === 'local'));
   if (!rules.length) return false;
+  const est = typeof estimate === 'function' ? estimate() : estimate; // counting the prompt's tokens costs CPU: only here
   if (!read || at.getTime() - lastReservationSweep >= RESERVATION_SWEEP_MS) {
     lastReservationSweep = at.getTime();
     await releaseReservations(prisma, { expiredAt: at });
@@ -391,7 +392,7 @@ function budgetedProvider(deps: Pick<EngineDeps, 'prisma' | 'budgets' | 'llm'>, 
     async complete(req) {
       const opts = deps.budgets;
       const holder = randomUUID();
-      const reserved = !!opts && (await reserveCall(deps.prisma, opts, scope, estimateCall(inner.name, req, maxAnswerTokens), holder, isLocalCall(deps.llm, opts, role, inner.name, req.model), new Date(), rules));
+      const reserved = !!opts && (await reserveCall(deps.prisma, opts, scope, () => estimateCall(inner.name, req, maxAnswerTokens), holder, isLocalCall(deps.llm, opts, role, inner.name, req.model), new Date(), rules));
       const started = performance.now();
       let r;
       try {
