@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buttonsOf, engineSuite, type Engine } from '../support/engine';
 import { waitFor } from '../support/wait';
 
-/** The figure this test holds the engine to (README: "How a step is written and posted"): 16.3–16.8 measured in this
+/** The figure this test holds the engine to (README: "How a step is written and posted"): 15.3–16.6 measured in this
  *  tree (a step's own path is 5: start, BEGIN, finish, advance, COMMIT), plus a little for the poster, whose count
  *  depends on how posts and edits meet in the outbox and on how its drain jobs overlap (a drain job that finds the
  *  channel already being drained costs nothing; with no overlap at all each costs its claim, about 2.5 more). */
