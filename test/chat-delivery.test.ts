@@ -100,7 +100,11 @@ describe('Slack API failures on Rolecall\'s posts', () => {
     expect(labels.every((l) => /part \d of \d$/.test(l))).toBe(true);
     expect(parts.at(-1)!.params.blocks.find((b: any) => b.type === 'context').elements[0].text).toMatch(/^model: gpt-4o-mini · part \d of \d$/);
     // a re-run finds every part already posted: the rows are keyed per part
-    const rows = await h.prisma.agentMessage.findMany({ where: { kind: 'output' } });
+    // recorded as the poster marks them (the last part with its run, a moment after Slack has it)
+    const rows = await waitFor(async () => {
+      const r = await h!.prisma.agentMessage.findMany({ where: { kind: 'output' } });
+      return r.length >= 2 && r.every((m) => m.messageTs) ? r : undefined;
+    }, 'the parts recorded');
     expect(rows.length).toBe(2);
     expect(rows.every((r) => r.messageTs)).toBe(true);
   });

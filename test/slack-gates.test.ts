@@ -39,6 +39,8 @@ describe('Request changes', () => {
     const wf = (await workflowOf(h, ev.ts))!;
     expect(wf.steps[0]).toMatchObject({ revision: 2, status: 'awaiting_approval', feedback: 'Add SAML as well as OIDC' });
     expect(wf.approvals.map((a) => [a.revision, a.status]).sort()).toEqual([[1, 'changes_requested'], [2, 'pending']]);
+    // both revisions' outputs recorded (the poster records a run of posts once it has sent them all)
+    await waitFor(async () => (await h.prisma.agentMessage.count({ where: { workflowId: wf.id, kind: 'output', messageTs: { not: null } } })) >= 2 || undefined, 'the outputs recorded');
     expect(await h.prisma.agentMessage.count({ where: { workflowId: wf.id, kind: 'output' } })).toBe(2);
   });
 

@@ -68,7 +68,11 @@ describe('a worker killed mid-step', () => {
     const baStep = await h.prisma.step.findFirstOrThrow({ where: { roleId: 'business_analyst', workflow: { threadTs: ev.ts } } });
     expect(baStep.status).toBe('awaiting_approval');
     expect(baStep.output).toContain(marker('Business Analyst'));
-    const outputs = await h.prisma.agentMessage.findMany({ where: { stepId: baStep.id, kind: 'output' } });
+    // recorded once the poster marks its run sent, a moment after Slack has the posts
+    const outputs = await waitFor(async () => {
+      const rows = await h.prisma.agentMessage.findMany({ where: { stepId: baStep.id, kind: 'output', messageTs: { not: null } } });
+      return rows.length ? rows : undefined;
+    }, 'the output recorded', SLOW_MS);
     expect(outputs).toHaveLength(1);
     expect(outputs[0]!.messageTs).toBe(tsOf(statusBeforeCrash));
     expect(await h.prisma.agentMessage.count({ where: { stepId: baStep.id, kind: 'status' } })).toBe(1);
