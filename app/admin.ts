@@ -1,5 +1,5 @@
 // Builds the admin console's dependencies from the runtime's and returns its routes (server processes only).
-import { refreshTraining } from '../orchestrator/clarify';
+import { refreshTraining } from '../orchestrator/intent/retrain';
 import { NO_INTENT } from '../orchestrator/intent/classifier';
 import type { Hono } from 'hono';
 import type { Role } from '../agents/roles';

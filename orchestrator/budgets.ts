@@ -292,13 +292,13 @@ export class SpendLater {
   add(call: Pick<LlmCallRecord, 'costUsd' | 'promptTokens' | 'completionTokens'>): void {
     this.calls.push(call);
   }
-  /** The upsert of what is held (a CTE body), and the calls it covers: pass them to `taken` once it committed. */
-  upsert(at = new Date()): { sql: Prisma.Sql; calls: readonly unknown[] } | undefined {
-    const sql = spendUpsert(this.scope, this.calls, at);
-    return sql && { sql, calls: [...this.calls] };
+  /** The upsert of what is held (a CTE body of the step's finishing statement, built once its model calls are all
+   *  done): call `taken` once that statement committed. */
+  upsert(at = new Date()): Prisma.Sql | undefined {
+    return spendUpsert(this.scope, this.calls, at);
   }
-  taken(calls: readonly unknown[]): void {
-    this.calls = this.calls.filter((c) => !calls.includes(c));
+  taken(): void {
+    this.calls = [];
   }
   /** Adds what no statement took (one statement; nothing when nothing is held). */
   async flush(db: Pick<Db, '$executeRaw'>, at = new Date()): Promise<void> {

@@ -1,6 +1,6 @@
 // When the intent classifier is unsure: one question with the likeliest workflows as buttons and "something else".
 // The person's answer starts the chosen workflow and is kept as a labelled example (IntentExample) that an admin can
-// review in the console; accepted examples train the classifier (refreshTraining, before each decision).
+// review in the console; accepted examples train the classifier (intent/retrain.ts, before each decision).
 // Invariants: one question per message (IntentExample.sourceEventId is unique, created with the inbound event in one
 // transaction); only the person who asked may answer; one answer wins (a conditional write on label IS NULL).
 import type { IntentExample } from '../generated/prisma/client';
@@ -81,17 +81,3 @@ export async function acceptedExamples(deps: Pick<EngineDeps, 'prisma'>): Promis
   return rows.flatMap((r) => (r.label && r.label !== OTHER ? [{ text: r.text, label: r.label }] : []));
 }
 
-const trained = new WeakMap<object, string>();
-
-/** Retrains the planner's classifier when the accepted examples changed since it last trained (one small query). */
-export async function refreshTraining(deps: Pick<EngineDeps, 'prisma' | 'planner' | 'log'>): Promise<void> {
-  const retrain = deps.planner.retrain;
-  if (!retrain) return;
-  const agg = await deps.prisma.intentExample.aggregate({ where: { review: 'accepted' }, _count: { _all: true }, _max: { reviewedAt: true } });
-  const version = `${agg._count._all}:${agg._max.reviewedAt?.toISOString() ?? ''}`;
-  if (trained.get(deps.planner) === version) return;
-  const accepted = await acceptedExamples(deps);
-  retrain.call(deps.planner, accepted);
-  trained.set(deps.planner, version);
-  if (accepted.length) deps.log.info('intent classifier retrained with accepted examples', { accepted: accepted.length });
-}

@@ -8,7 +8,7 @@ import { Prisma, type RbacRole } from '../generated/prisma/client';
 import type { ThreadRef } from './chat';
 import { chatFor, type EngineDeps } from './deps';
 import type { JobData } from './jobs';
-import { atLeast, RBAC_ROLES } from './permissions';
+import { RBAC_ROLES } from './permissions';
 
 /** At most this many people are mentioned by a gate (a long RBAC list is cut; the console lists everyone). */
 export const MAX_MENTIONS = 10;
@@ -60,27 +60,28 @@ export async function scheduleGateTimers(deps: EngineDeps, approvalId: string, r
  *  platform (as peopleAtLeast; none read when no role is needed) and the requester (read only when not given). */
 async function mayDecideOf(deps: EngineDeps, role: Role, platform: ThreadRef['platform'], requester: Requester): Promise<{ min: RbacRole | null; people: string[]; requestedBy: string | null }> {
   const fileMin = role.approval.policy === 'rbac_role' ? role.approval.rbac_role : null;
-  const ranks = Prisma.sql`ARRAY[${Prisma.join(RBAC_ROLES)}]::text[]`;
-  const atLeastMin = (col: Prisma.Sql) => Prisma.sql`array_position(${ranks}, ${col}::text) >= array_position(${ranks}, g.min)`;
-  const people = platform === 'web'
-    ? Prisma.sql`SELECT u.id, u."createdAt" FROM "AdminUser" u WHERE ${atLeastMin(Prisma.sql`u.role`)} ORDER BY u."createdAt" ASC LIMIT ${MAX_MENTIONS}`
-    : Prisma.sql`SELECT c."userId" AS id, c."createdAt" FROM "ChatUserRole" c WHERE c.platform = ${platform}::"Platform" AND ${atLeastMin(Prisma.sql`c.role`)} ORDER BY c."createdAt" ASC LIMIT ${MAX_MENTIONS}`;
   const requestedBy = typeof requester === 'string' ? Prisma.sql`${requester}::text` : Prisma.sql`(SELECT w."requestedBy" FROM "Workflow" w WHERE w.id = ${requester.workflowId})`;
   const [r] = await deps.prisma.$queryRaw<{ min: RbacRole | null; people: string[] | null; requestedBy: string | null }[]>`
     WITH g AS (SELECT coalesce((SELECT p."minRole"::text FROM "GatePolicy" p WHERE p."roleId" = ${role.role_id}), ${fileMin}::text) AS min)
     SELECT g.min, ${requestedBy} AS "requestedBy",
-      CASE WHEN g.min IS NULL THEN NULL ELSE (SELECT json_agg(x.id ORDER BY x."createdAt") FROM (${people}) x) END AS people
+      CASE WHEN g.min IS NULL THEN NULL ELSE (SELECT json_agg(x.id ORDER BY x."createdAt") FROM (${peopleAtLeastSql(platform, Prisma.sql`g.min`)}) x) END AS people
     FROM g`;
   return { min: r?.min ?? null, people: r?.people ?? [], requestedBy: r?.requestedBy ?? null };
 }
 
 /** People with at least `min` on the thread's platform (chat users; console users on the playground). */
 async function peopleAtLeast(deps: EngineDeps, platform: ThreadRef['platform'], min: RbacRole): Promise<string[]> {
-  const roles = RBAC_ROLES.filter((r) => atLeast(r, min));
-  if (platform === 'web') {
-    return (await deps.prisma.adminUser.findMany({ where: { role: { in: roles } }, orderBy: { createdAt: 'asc' }, take: MAX_MENTIONS, select: { id: true } })).map((u) => u.id);
-  }
-  return (await deps.prisma.chatUserRole.findMany({ where: { platform, role: { in: roles } }, orderBy: { createdAt: 'asc' }, take: MAX_MENTIONS, select: { userId: true } })).map((u) => u.userId);
+  return (await deps.prisma.$queryRaw<{ id: string }[]>`${peopleAtLeastSql(platform, Prisma.sql`${min}::text`)}`).map((u) => u.id);
+}
+
+/** The query of peopleAtLeast, for `min` an SQL text expression (a role name, or a column read in the same statement):
+ *  (id, createdAt) of the first MAX_MENTIONS such people, oldest first. Ranks in RBAC_ROLES' order (permissions.ts). */
+function peopleAtLeastSql(platform: ThreadRef['platform'], min: Prisma.Sql): Prisma.Sql {
+  const ranks = Prisma.sql`ARRAY[${Prisma.join(RBAC_ROLES)}]::text[]`;
+  const atLeastMin = (col: Prisma.Sql) => Prisma.sql`array_position(${ranks}, ${col}::text) >= array_position(${ranks}, ${min})`;
+  return platform === 'web'
+    ? Prisma.sql`SELECT u.id, u."createdAt" FROM "AdminUser" u WHERE ${atLeastMin(Prisma.sql`u.role`)} ORDER BY u."createdAt" ASC LIMIT ${MAX_MENTIONS}`
+    : Prisma.sql`SELECT c."userId" AS id, c."createdAt" FROM "ChatUserRole" c WHERE c.platform = ${platform}::"Platform" AND ${atLeastMin(Prisma.sql`c.role`)} ORDER BY c."createdAt" ASC LIMIT ${MAX_MENTIONS}`;
 }
 
 /** Configured people as mentions: Slack user groups (S…) through the port's group mention, only where it has one. */

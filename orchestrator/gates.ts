@@ -6,6 +6,7 @@
 // Invariant: every status change goes through workflow/transitions.ts; the caller (act.ts) has already checked who
 // may act and audits the outcome (a winning decision's audit row through decide's statement).
 import type { Role } from '../agents/roles';
+import type { AuditEntry } from './audit';
 import type { Prisma } from '../generated/prisma/client';
 import type { MessageView, ThreadRef } from './chat';
 import type { Actor, DecideResult, Decision, PlatformName } from './contract';
@@ -20,7 +21,7 @@ import { cancelledView, decidedGateView, personaOf, rejectionSummaryView, retrie
  * row of a winning decision, written by the deciding statement itself. */
 export interface DecideWith {
   gate?: { status: string; roleId: string };
-  audit?: T.DecisionAudit;
+  audit?: AuditEntry;
 }
 
 /** Records a decision on a gate. Exactly one decision per gate wins, even when clicks race. On a quorum gate an

@@ -228,7 +228,7 @@ interface Sent {
   kind: string;
   ts: string;
   text: string;
-  /** The row the message belongs to, when it is not the run's first. */
+  /** The row the message belongs to (a run's rows may be of several workflows); absent: the row markSentOnce is given. */
   of?: { workflowId: string; stepId: string | null; roleId: string; channelId: string };
 }
 
@@ -328,30 +328,30 @@ async function sendRun(deps: EngineDeps, rows: Claimed[], holder: string, next?:
   const ids: (bigint | string)[] = [];
   const sent: Sent[] = [];
   const known = new Map<string, string>(); // message key → id, for posts of this run that later rows of it edit
-  const merged = new Set<string>(); // rows sent as part of an earlier post of the run
+  const settled = new Set<string>(); // rows sent, on their own or as part of an earlier post of the run
   let i = 0;
   try {
     for (; i < rows.length; i++) {
       const row = rows[i]!;
-      if (merged.has(String(row.id))) continue;
+      if (settled.has(String(row.id))) continue;
       if (i > 0 && Date.now() - claimedAt > RUN_SEND_MS) {
         // the rest goes back as it was, and the mark claims it again (or the next drain job does)
-        await unclaim(deps.prisma, rows.slice(i).filter((r) => !merged.has(String(r.id))).map((r) => r.id), holder);
+        await unclaim(deps.prisma, rows.slice(i).filter((r) => !settled.has(String(r.id))).map((r) => r.id), holder);
         break;
       }
       const out = await sendRow(deps, port, seal, row, known, markSent);
       if (!out) continue; // refused for good: recorded
       ids.push(...out.ids);
-      for (const id of out.ids) merged.add(String(id));
+      for (const id of out.ids) settled.add(String(id));
       for (const m of out.sent) {
         known.set(m.key, m.ts);
-        sent.push(row === first ? m : { ...m, of: { workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId } });
+        sent.push({ ...m, of: { workflowId: row.workflowId, stepId: row.stepId, roleId: row.roleId, channelId: row.thread.channelId } });
       }
     }
   } catch (e) {
     // the row at `i` was put back (sendRow); what was sent is recorded, what was not is put back as it was
     if (ids.length) await markSent(deps.prisma, seal, ids, first, sent);
-    await unclaim(deps.prisma, rows.slice(i + 1).filter((r) => !merged.has(String(r.id))).map((r) => r.id), holder);
+    await unclaim(deps.prisma, rows.slice(i + 1).filter((r) => !settled.has(String(r.id))).map((r) => r.id), holder);
     throw e;
   }
   if (!ids.length) return undefined;

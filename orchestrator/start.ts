@@ -16,7 +16,7 @@ import type { Plan } from './planning';
 import { kickDrains, noPersonaVariants, outboxInsert, outboxRows, queuePosts, writeOutbox } from './outbox';
 import { sealerFor } from './privacy/at-rest';
 import { advanceWorkflow, startFresh } from './steps';
-import { assignFrom, RUNNING_EXPERIMENTS_JSON, type Assigned } from './experiments/assign';
+import { assignFrom, RUNNING_EXPERIMENTS_JSON, type Assigned, type RunningExperiment } from './experiments/assign';
 import { STORED_TEMPLATE_VERSIONS_JSON, withStoredVersion } from './template-store';
 import { context } from '@opentelemetry/api';
 import { recordWorkflowSpan, tracingEnabled, workflowContext } from '../agents/tracing';
@@ -36,7 +36,7 @@ export interface WorkflowRequest {
 /** What creating a workflow reads of the console's settings: the running experiments and the stored templates'
  *  versions (orchestrator/template-store.ts), read together with whatever else the reader needs (CREATION_CONFIG). */
 export interface CreationConfig {
-  experiments: { id: string; definition: unknown }[];
+  experiments: RunningExperiment[];
   templateVersions: Record<string, number>;
 }
 

@@ -30,7 +30,7 @@ import { drainJobFor, kickDrains, noPersonaVariants, outboxInsert, outboxRows, q
 import { withPrivacy } from '../agents/llm/private';
 import { OFF as PRIVACY_OFF } from './privacy/settings';
 import { doneView, failedView, handoverView, modelAttemptsText, modelRetryView, questionView, stoppedView, waitingView, gateView, outputView, personaOf, retryingView, satisfactionView, stepOutputView, workingView } from './views';
-import { RolecallError } from '../agents/errors';
+import { errorMessage, RolecallError } from '../agents/errors';
 import { sealerFor } from './privacy/at-rest';
 
 /** A step failure that retrying will not fix (e.g. the model rejected the request). */
@@ -96,27 +96,26 @@ async function runStarted(deps: EngineDeps, step: T.StartedStep, written: boolea
     const rows = await outboxRows(deps.prisma, posts, deps);
     const spend = later.upsert();
     const also = [
-      ...traceInserts(ref, result),
+      ...traceInserts(ref, result, RAN),
       ...(tierRuns.length ? [tierRunsInsert(tierRuns, RAN)] : []),
-      ...(approvalId ? [T.gateInsert({ id: approvalId, workflowId: step.workflowId, stepId: step.id, revision: step.revision })] : []),
+      ...(approvalId ? [T.gateInsert({ id: approvalId, workflowId: step.workflowId, stepId: step.id, revision: step.revision }, RAN)] : []),
       outboxInsert(rows, Prisma.sql`WHERE ${RAN}`),
-      ...(spend ? [spend.sql] : []), // unguarded: the calls were made whoever's result is kept
+      ...(spend ? [spend] : []), // unguarded: the calls were made whoever's result is kept
     ];
     const next = await deps.prisma.$transaction(async (tx) => {
       if (!(await T.finishStepRunLocked(tx, ref, gate, { output: seal.text(result.text), outputData: outputData && seal.json(outputData), escalation }, also))) return undefined;
       return moveOn(deps, tx, step.workflowId, [], posts);
     });
-    if (spend) later.taken(spend.calls); // committed (a superseded run's spend too: the statement ran whole)
+    if (spend) later.taken(); // committed (a superseded run's spend too: the statement ran whole)
     if (next) await Promise.all([afterCommit(deps, next), queueOutputFiles(deps, { ...ref, outputData }), ...(approvalId ? [scheduleGateTimers(deps, approvalId, role.role_id)] : [])]); // files: orchestrator/outputs.ts; the gate's reminder and expiry jobs
     await warnBudgets(deps, ref, new Date(), budgetRules); // the 80% notice, once per budget window (budgets.ts), under the rules the step read
   } finally {
     // spend no statement took (the run failed, asked a person, or its transaction did not commit)
-    await later.flush(deps.prisma).catch((e: unknown) => deps.log.warn('could not add a step\'s model spend to its budget windows', { stepId: step.id, error: e instanceof Error ? e.message : String(e) }));
+    await later.flush(deps.prisma).catch((e: unknown) => deps.log.warn('could not add a step\'s model spend to its budget windows', { stepId: step.id, error: errorMessage(e) }));
   }
 }
 
-/** The guard of the CTEs written with a step's result: the run finished (workflow/transitions.ts FINISHED). */
-const RAN = Prisma.sql`EXISTS (SELECT 1 FROM ${T.FINISHED})`;
+const { RAN } = T; // the guard of what is written with a step's result: the run finished
 
 const NO_FILES: Awaited<ReturnType<typeof promptFiles>> = { files: [], images: [], calls: [] };
 
@@ -155,7 +154,7 @@ async function budgetedOutput(deps: EngineDeps, step: T.StartedStep, ref: StepRe
   const status = (tag: string, view: MessageView) => queuePosts(deps, [edit(deps, ref, statusKey(ref), `${tag}-a${ctx.attempt}`, view)]);
   const tierRuns: Prisma.TierRunCreateManyInput[] = []; // recorded with the result (or now, when there is none)
   const result = await runRoutedStep({ ...deps, llm }, step, role, context, deps.tools?.({ workflowId: step.workflowId, stepId: step.id }), { onRetry, status, runs: tierRuns });
-  if ((result.kind === 'llm_error' || result.kind === 'question') && tierRuns.length) await deps.prisma.tierRun.createMany({ data: tierRuns, skipDuplicates: true });
+  if ((result.kind === 'llm_error' || result.kind === 'question') && tierRuns.length) await deps.prisma.$executeRaw`${tierRunsInsert(tierRuns)}`;
   // The model's attempts (and its fallback's) are spent inside runAgent, with backoff: what is left is for a person.
   if (result.kind === 'llm_error') {
     await recordTrace(deps.prisma, ref, result);
@@ -188,33 +187,31 @@ async function askPerson(deps: EngineDeps, ref: StepRef, role: Role, question: s
   if (asked) await kickDrains(deps, posts);
 }
 
-/** recordTrace as CTE bodies of the statement that finishes the run (written only when it finished: RAN). */
-function traceInserts(step: StepRef, result: AgentResult): Prisma.Sql[] {
+/** The run's model calls and constraint violations as statements (CTE bodies of the statement that finishes the run,
+ *  with `guard` RAN: written only when it finished; alone, recordTrace). */
+function traceInserts(step: StepRef, result: AgentResult, guard: Prisma.Sql = Prisma.sql`true`): Prisma.Sql[] {
   const out: Prisma.Sql[] = [];
   if (result.calls.length) {
     out.push(Prisma.sql`
       INSERT INTO "LlmCall" (id, "workflowId", "stepId", purpose, "roleId", provider, model, "promptTokens", "completionTokens", "latencyMs", "costUsd", "priceUnknown", ok, error)
       SELECT gen_random_uuid()::text, ${step.workflowId}, ${step.id}, 'step', ${step.roleId}, c.provider, c.model, c."promptTokens", c."completionTokens", c."latencyMs", c."costUsd", coalesce(c."priceUnknown", false), c.ok, c.error
       FROM jsonb_to_recordset(${JSON.stringify(result.calls)}::jsonb) AS c(provider text, model text, "promptTokens" int, "completionTokens" int, "latencyMs" int, "costUsd" numeric, "priceUnknown" boolean, ok boolean, error text)
-      WHERE ${RAN}`);
+      WHERE ${guard}`);
   }
   if (result.violations.length) {
     out.push(Prisma.sql`
       INSERT INTO "ConstraintViolation" (id, "workflowId", "stepId", "roleId", kind, detail, action)
       SELECT gen_random_uuid()::text, ${step.workflowId}, ${step.id}, ${step.roleId}, v.kind, v.detail, v.action
       FROM jsonb_to_recordset(${JSON.stringify(result.violations)}::jsonb) AS v(kind text, detail text, action text)
-      WHERE ${RAN}`);
+      WHERE ${guard}`);
   }
   return out;
 }
 
+/** Records the run's model calls and violations (a run that ends without the finishing statement: a question, a
+ *  model failure). Their spend is counted by the budgets' router (budgets.ts budgetedRouter, SpendLater). */
 async function recordTrace(db: T.Writer, step: StepRef, result: AgentResult): Promise<void> {
-  const ids = { workflowId: step.workflowId, stepId: step.id };
-  // budgets: the calls' spend was added to the windows as each call returned (budgets.ts budgetedRouter)
-  if (result.calls.length) await db.llmCall.createMany({ data: result.calls.map((c) => ({ ...c, ...ids, roleId: step.roleId, purpose: 'step' })) });
-  if (result.violations.length) {
-    await db.constraintViolation.createMany({ data: result.violations.map((v) => ({ ...ids, roleId: step.roleId, kind: v.kind, detail: v.detail, action: v.action })) });
-  }
+  for (const insert of traceInserts(step, result)) await db.$executeRaw`${insert}`;
 }
 
 /** What a step works from: the outputs of the steps it depends on (transitively), as structured data. */

@@ -61,7 +61,7 @@ export async function runRoutedStep(
   const rows = routed.runs.map((r) => runRow(step, r, 'routed'));
   if (shadow) rows.push({ ...runRow(step, shadow.record, 'shadow'), baseTier: plan.tiers[start.index]!.name });
   if (hooks.runs) hooks.runs.push(...rows);
-  else await deps.prisma.tierRun.createMany({ data: rows, skipDuplicates: true });
+  else await deps.prisma.$executeRaw`${tierRunsInsert(rows)}`;
   if (shadow?.calls.length) {
     // their spend was counted against the budgets as each call returned (the step's budgetedRouter, budgets.ts)
     await deps.prisma.llmCall.createMany({ data: shadow.calls.map((c) => ({ ...c, workflowId: step.workflowId, stepId: step.id, roleId: step.roleId, purpose: 'shadow' })) });
@@ -90,9 +90,10 @@ async function shadowRun(deps: Pick<EngineDeps, 'llm' | 'log'>, role: Role, tier
   }
 }
 
-/** Tier runs as a CTE body of the statement that finishes a step (workflow/transitions.ts finishStepRunLocked):
- *  written when `guard` holds (the run finished), repeats adding nothing (unique step, revision, run, tier, mode). */
-export const tierRunsInsert = (rows: Prisma.TierRunCreateManyInput[], guard: Prisma.Sql): Prisma.Sql => Prisma.sql`
+/** Tier runs as one statement, repeats adding nothing (unique step, revision, run, tier, mode); `guard`: RAN as a CTE
+ *  body of the statement that finishes a step (workflow/transitions.ts finishStepRunLocked: only when the run
+ *  finished); alone, none. */
+export const tierRunsInsert = (rows: Prisma.TierRunCreateManyInput[], guard: Prisma.Sql = Prisma.sql`true`): Prisma.Sql => Prisma.sql`
   INSERT INTO "TierRun" (id, "workflowId", "stepId", revision, run, "roleId", template, tier, provider, model, mode, outcome, reasons, "baseTier", "costUsd", "promptTokens", "completionTokens", "priceUnknown")
   SELECT gen_random_uuid()::text, r."workflowId", r."stepId", r.revision, r.run, r."roleId", r.template, r.tier, r.provider, r.model, r.mode, r.outcome, coalesce(r.reasons, ''), r."baseTier",
     r."costUsd"::numeric, r."promptTokens", r."completionTokens", r."priceUnknown"

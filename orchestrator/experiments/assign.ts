@@ -4,7 +4,7 @@
 // only running experiments whose eligibility matches assign; the assignment row is written in the workflow's own
 // transaction (one row per experiment and workflow); nothing here posts to a thread. An arm's persona is what every
 // post of its workflow's role carries (the outbox asks `variantPersonas`); an arm's intent threshold is the one the
-// thread's message is decided with (`intentThresholdFor`, before the workflow exists: the same hash).
+// thread's message is decided with (`thresholdFrom`, before the workflow exists: the same hash).
 import { createHash } from 'node:crypto';
 import type { Role } from '../../agents/roles';
 import { Prisma } from '../../generated/prisma/client';
@@ -59,13 +59,14 @@ export interface Assigned { experimentId: string; arm: string; threadKey: string
 export interface RunningExperiment { id: string; definition: unknown }
 
 /** The running experiments (at most 50, by id) as one JSON column, for a query that reads more than them (intake's
- *  look, orchestrator/intake.ts; start.ts): the rows `runningExperiments` reads. */
+ *  look, orchestrator/intake.ts; start.ts). */
 export const RUNNING_EXPERIMENTS_JSON = Prisma.sql`(SELECT coalesce(json_agg(json_build_object('id', e.id, 'definition', e.definition) ORDER BY e.id), '[]'::json)
   FROM (SELECT id, definition FROM "Experiment" WHERE status = 'running' ORDER BY id LIMIT 50) e)`;
 
-/** The running experiments (one query). */
+/** The running experiments (one query: RUNNING_EXPERIMENTS_JSON on its own). */
 export async function runningExperiments(prisma: Db): Promise<RunningExperiment[]> {
-  return prisma.experiment.findMany({ where: { status: 'running' }, select: { id: true, definition: true }, orderBy: { id: 'asc' }, take: 50 });
+  const [row] = await prisma.$queryRaw<{ running: RunningExperiment[] }[]>`SELECT ${RUNNING_EXPERIMENTS_JSON} AS running`;
+  return row!.running;
 }
 
 /**
@@ -163,13 +164,9 @@ export async function variantPersonas(db: Pick<Prisma.TransactionClient, 'experi
  * The intent threshold a new message in this thread is decided with: the arm's of the first running experiment
  * (by id) that varies the threshold and whose channels and workspaces take the thread (an intent-threshold
  * experiment cannot be limited by template: definition.ts). Undefined: the configured threshold. The same hash as
- * the assignment, so the workflow the decision starts records the arm whose threshold decided it.
+ * the assignment, so the workflow the decision starts records the arm whose threshold decided it. `running`: the
+ * running experiments as intake's look read them with the thread (RUNNING_EXPERIMENTS_JSON).
  */
-export async function intentThresholdFor(prisma: Db, t: { platform: string; teamId: string; channelId: string; threadTs: string }): Promise<{ experimentId: string; arm: string; threshold: number } | undefined> {
-  return thresholdFrom(await runningExperiments(prisma), t);
-}
-
-/** intentThresholdFor on running experiments already read (intake's look reads them with the thread). */
 export function thresholdFrom(running: readonly RunningExperiment[], t: { platform: string; teamId: string; channelId: string; threadTs: string }): { experimentId: string; arm: string; threshold: number } | undefined {
   for (const row of running) {
     const parsed = experimentSchema.safeParse(row.definition);

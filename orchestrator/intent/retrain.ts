@@ -13,6 +13,14 @@ export const ACCEPTED_EXAMPLES_VERSION = Prisma.sql`(SELECT count(*)::text || ':
 
 const trained = new WeakMap<object, string>();
 
+/** Retrains the classifier when the accepted examples changed since it last trained, reading their version now (one
+ *  small query): for a caller without intake's look (the console, after a review). */
+export async function refreshTraining(deps: Pick<EngineDeps, 'prisma' | 'planner' | 'log'>): Promise<void> {
+  if (!deps.planner.retrain) return;
+  const [row] = await deps.prisma.$queryRaw<{ version: string }[]>`SELECT ${ACCEPTED_EXAMPLES_VERSION} AS version`;
+  await retrainIfChanged(deps, row!.version);
+}
+
 /** Retrains the planner's classifier with the accepted examples when `version` (ACCEPTED_EXAMPLES_VERSION, read just
  *  now) is not the one it was trained on; nothing when the planner cannot learn. */
 export async function retrainIfChanged(deps: Pick<EngineDeps, 'prisma' | 'planner' | 'log'>, version: string): Promise<void> {

@@ -6,7 +6,8 @@
 // - the workflow's running / awaiting_approval / step_failed status is derived from its steps in one statement
 //   (`settleWorkflow`), so a parallel branch can neither hide an open gate nor a failed step.
 import { Prisma } from '../../generated/prisma/client';
-import type { Decision } from '../contract';
+import type { Decision, PlatformName } from '../contract';
+import type { AuditEntry } from '../audit';
 import type { Db } from '../db';
 import type { ThreadRow } from '../threads';
 
@@ -257,13 +258,16 @@ export async function lockWorkflow(tx: Prisma.TransactionClient, workflowId: str
   await tx.$queryRaw`SELECT 1 FROM "Workflow" WHERE id = ${workflowId} FOR UPDATE`;
 }
 
-/** What the statement that finishes a step run writes with it: data-modifying CTEs, each guarded by
- *  `WHERE EXISTS (SELECT 1 FROM ${FINISHED})` when it belongs to the run's result (its model calls, its gate, its
- *  posts), unguarded when it must be written whoever won (the calls' spend). */
-export const FINISHED = Prisma.raw('finished');
+/** The CTE of finishStepRunLocked's status write (its row, when this run finished). */
+const FINISHED = Prisma.raw('finished');
+
+/** What the statement that finishes a step run writes with it: data-modifying CTEs, each guarded by RAN when it
+ *  belongs to the run's result (its model calls, its gate, its posts), unguarded when it must be written whoever won
+ *  (the calls' spend). */
+export const RAN = Prisma.sql`EXISTS (SELECT 1 FROM ${FINISHED})`;
 
 /** running → awaiting_approval (gated) or completed, with its output, for this run only; locks the workflow's row
- * first (see lockWorkflow), in the same statement, and writes `also` (CTE bodies: see FINISHED) in it too, so a step's
+ * first (see lockWorkflow), in the same statement, and writes `also` (CTE bodies: see RAN) in it too, so a step's
  * result, its records and its posts are one statement (issue 12). */
 export async function finishStepRunLocked(
   tx: Prisma.TransactionClient, s: StepRun & { workflowId: string }, gated: boolean,
@@ -283,17 +287,15 @@ export async function finishStepRunLocked(
   return rows[0]?.n === 1;
 }
 
-/** A gate after a step's run, as a CTE body of finishStepRunLocked (inserted once, only when the run finished). */
-export const gateInsert = (gate: { id: string; workflowId: string; stepId: string; revision: number }): Prisma.Sql => Prisma.sql`
+/** A gate after a step's run: inserted once (its id comes from the step run, orchestrator/jobs.ts approvalIdOf).
+ *  `guard`: RAN when it is a CTE body of finishStepRunLocked (only when the run finished); alone, none. */
+export const gateInsert = (gate: { id: string; workflowId: string; stepId: string; revision: number }, guard: Prisma.Sql = Prisma.sql`true`): Prisma.Sql => Prisma.sql`
   INSERT INTO "Approval" (id, "workflowId", "stepId", revision)
-  SELECT ${gate.id}, ${gate.workflowId}, ${gate.stepId}, ${gate.revision} WHERE EXISTS (SELECT 1 FROM ${FINISHED})
+  SELECT ${gate.id}, ${gate.workflowId}, ${gate.stepId}, ${gate.revision} WHERE ${guard}
   ON CONFLICT DO NOTHING`;
 
-/** A gate after a step's run: inserted once (its id comes from the step run, orchestrator/jobs.ts approvalIdOf). */
 export async function insertGate(tx: Writer, gate: { id: string; workflowId: string; stepId: string; revision: number }): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO "Approval" (id, "workflowId", "stepId", revision) VALUES (${gate.id}, ${gate.workflowId}, ${gate.stepId}, ${gate.revision})
-    ON CONFLICT DO NOTHING`;
+  await tx.$executeRaw`${gateInsert(gate)}`;
 }
 
 /** A step that may start now (its inputs exist). */
@@ -339,13 +341,10 @@ export interface DecidedGate {
   roleId: string;
   runCount: number;
   workflowId: string;
-  platform: 'slack' | 'teams' | 'web';
+  platform: PlatformName;
   teamId: string;
   channelId: string;
   threadTs: string;
-  /** This statement moved the gate's step (approved: awaiting_approval → completed; changes requested:
-   *  awaiting_approval → pending as the next revision, with the reviewer's feedback). */
-  moved: boolean;
 }
 
 /** Reads a gate, its step's run and its thread, and in the same statement (issue 12) acts on an approval or a request
@@ -370,7 +369,7 @@ export async function decidedGateLocked(tx: Prisma.TransactionClient, approvalId
       WHERE s.id = a."stepId" AND s.revision = a.revision AND s.status = 'awaiting_approval' AND a.status IN ('approved', 'changes_requested')
         AND EXISTS (SELECT 1 FROM w)
       RETURNING s.id)
-    SELECT a.*, EXISTS (SELECT 1 FROM moved) AS moved, EXISTS (SELECT 1 FROM w) AS locked FROM a`;
+    SELECT a.*, EXISTS (SELECT 1 FROM w) AS locked FROM a`;
   return rows[0] ?? null;
 }
 
@@ -396,21 +395,13 @@ export async function expireGate(db: Writer, approvalId: string): Promise<boolea
       AND EXISTS (SELECT 1 FROM "Workflow" w WHERE w.id = a."workflowId" AND w.status IN ('running', 'awaiting_approval', 'step_failed'))`) === 1;
 }
 
-/** The audit row of a decision that wins (an AuditLog row as orchestrator/audit.ts writes them). */
-export interface DecisionAudit {
-  actor: string;
-  action: string;
-  target: string;
-  detail: Record<string, unknown>;
-}
-
 /** pending → the decision, in one statement that also says who won and, when this caller lost, what was decided, and
  * (issue 12) writes `audit` only when this caller won: the decision and its audit row are one write. */
-export async function decideApprovalReading(db: Writer, approvalId: string, decision: Decision, userId: string, feedback?: string, audit?: DecisionAudit): Promise<{ won: boolean; status: string; decidedBy: string | null; decidedAt: Date | null } | null> {
+export async function decideApprovalReading(db: Writer, approvalId: string, decision: Decision, userId: string, feedback?: string, audit?: AuditEntry): Promise<{ won: boolean; status: string; decidedBy: string | null; decidedAt: Date | null } | null> {
   const audited = audit
     ? Prisma.sql`, audited AS (
       INSERT INTO "AuditLog" (id, actor, action, target, detail)
-      SELECT gen_random_uuid()::text, ${audit.actor}, ${audit.action}, ${audit.target}, ${JSON.stringify(audit.detail)}::jsonb FROM u)`
+      SELECT gen_random_uuid()::text, ${audit.actor}, ${audit.action}, ${audit.target ?? null}, ${audit.detail ? JSON.stringify(audit.detail) : null}::jsonb FROM u)`
     : Prisma.empty;
   const rows = await db.$queryRaw<{ won: boolean; status: string; decidedBy: string | null; decidedAt: Date | null }[]>`
     WITH u AS (
